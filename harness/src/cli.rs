@@ -1,0 +1,281 @@
+//! The command line. Thin: parses arguments and calls the library.
+//!
+//! Exit codes: 0 success; 1 the work failed (a run error, an interrupted run); 2 usage or input
+//! error (bad arguments, malformed files).
+use crate::env::EnvRecord;
+use crate::report::{self, i18n::Lang};
+use crate::results::{self, ResultFile};
+use crate::suite::runner::{self, RunOptions};
+use crate::suite::LoadedSuite;
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "harness",
+    version,
+    about = "Reproducibility benchmarking harness: record the machine, run fixed training suites \
+             (original / manual / HPO / NAS arms) in libtorch, store JSON results, render \
+             lab-style markdown reports."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print this machine's hardware and software record (CPU, memory, GPUs via NVML, OS,
+    /// libtorch/CUDA/cuDNN, threads, determinism flags), each with how it was obtained.
+    Env {
+        /// Name of this machine in reports (default: the hostname).
+        #[arg(long)]
+        label: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a suite (TOML) and write one result file (JSON) under the results folder.
+    Run {
+        /// The suite file, e.g. suites/quick.toml.
+        suite: PathBuf,
+        /// Name of this machine in reports (default: the hostname).
+        #[arg(long)]
+        label: Option<String>,
+        /// Folder for result files.
+        #[arg(long, default_value = "results")]
+        results_dir: PathBuf,
+        /// Also render a markdown report (English) to this path.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Override every arm's epoch count (a shorter run); recorded in the result and report.
+        #[arg(long)]
+        epochs: Option<usize>,
+        /// Override the suite's seeds, e.g. --seeds 11,12,13; recorded.
+        #[arg(long, value_delimiter = ',')]
+        seeds: Option<Vec<u64>>,
+        /// Device: auto, cpu, cuda, cuda:N or mps.
+        #[arg(long, default_value = "auto")]
+        device: String,
+        /// No progress output.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Render a markdown report (with SVG plots next to it) from one or more result files,
+    /// e.g. files copied off several machines: one environment column per machine.
+    Report {
+        /// Result files (JSON).
+        #[arg(required = true)]
+        results: Vec<PathBuf>,
+        /// Output markdown file (default: reports/<suite>.md).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Language of headings and row names.
+        #[arg(long, value_enum, default_value = "en")]
+        lang: Lang,
+    },
+}
+
+/// A failure and the exit code it maps to.
+pub struct Failure {
+    pub code: i32,
+    pub error: anyhow::Error,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        let error = e.into();
+        let input_error = error.is::<crate::suite::SuiteError>()
+            || error.is::<results::ResultError>()
+            || error.is::<UsageError>();
+        Failure {
+            code: if input_error { 2 } else { 1 },
+            error,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match dispatch(cli.command) {
+        Ok(()) => 0,
+        Err(f) => {
+            eprintln!("error: {:#}", f.error);
+            f.code
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Env { label, json } => {
+            let env = EnvRecord::capture(label.as_deref());
+            if json {
+                out(&serde_json::to_string_pretty(&env)?);
+            } else {
+                out(&env_table(&env));
+            }
+            Ok(())
+        }
+        Command::Run {
+            suite,
+            label,
+            results_dir,
+            report,
+            epochs,
+            seeds,
+            device,
+            quiet,
+        } => {
+            let mut loaded = LoadedSuite::load(&suite)?;
+            if let Some(e) = epochs {
+                if e == 0 {
+                    return Err(UsageError("--epochs must be at least 1".into()).into());
+                }
+                loaded.override_epochs(e);
+            }
+            if let Some(s) = seeds {
+                loaded.override_seeds(s);
+            }
+            let device = parse_device(&device)?;
+            let stop = install_stop_flag();
+            let options = RunOptions {
+                label,
+                results_dir,
+                device,
+                quiet,
+            };
+            let summary = runner::run_suite(&loaded, &options, &stop)?;
+            out(&format!("result: {}", summary.path.display()));
+            if let Some(out) = report {
+                let path = write_report(std::slice::from_ref(&summary.result), &out, Lang::En)?;
+                out(&format!("report: {}", path.display()));
+            }
+            Ok(())
+        }
+        Command::Report {
+            results,
+            output,
+            lang,
+        } => {
+            let files: Vec<ResultFile> = results
+                .iter()
+                .map(|p| results::read_result(p))
+                .collect::<Result<_, _>>()?;
+            let out = output.unwrap_or_else(|| {
+                PathBuf::from("reports").join(format!("{}.md", runner::slug(&files[0].suite.name)))
+            });
+            let path = write_report(&files, &out, lang)?;
+            out(&format!("report: {}", path.display()));
+            Ok(())
+        }
+    }
+}
+
+fn write_report(files: &[ResultFile], out: &Path, lang: Lang) -> anyhow::Result<PathBuf> {
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".into());
+    let rendered = report::render(files, lang, dir, &stem)?;
+    crate::fsutil::write_atomic(out, rendered.markdown.as_bytes())?;
+    Ok(out.to_path_buf())
+}
+
+fn env_table(env: &EnvRecord) -> String {
+    let mut b = tabled::builder::Builder::default();
+    b.push_record(["field", "value", "source"]);
+    for (k, v, s) in env.rows() {
+        b.push_record([k, v, s]);
+    }
+    let mut table = b.build();
+    table.with(tabled::settings::Style::rounded());
+    table.to_string()
+}
+
+/// Prints a line to stdout; a closed pipe (`harness env --json | head`) is not an error.
+fn out(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
+/// auto = CUDA if libtorch can use it, else CPU; an explicit device that is not there is an
+/// error rather than a silent fallback.
+pub fn parse_device(text: &str) -> Result<tch::Device, UsageError> {
+    let cuda_count = tch::Cuda::device_count();
+    match text {
+        "auto" => Ok(tch::Device::cuda_if_available()),
+        "cpu" => Ok(tch::Device::Cpu),
+        "mps" => {
+            if tch::utils::has_mps() {
+                Ok(tch::Device::Mps)
+            } else {
+                Err(UsageError(
+                    "--device mps: this libtorch has no usable MPS device".into(),
+                ))
+            }
+        }
+        _ => {
+            let index = match text.strip_prefix("cuda") {
+                Some("") => 0,
+                Some(rest) => rest
+                    .strip_prefix(':')
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .ok_or_else(|| {
+                        UsageError(format!(
+                            "--device {text}: expected auto, cpu, cuda, cuda:N or mps"
+                        ))
+                    })?,
+                None => {
+                    return Err(UsageError(format!(
+                        "--device {text}: expected auto, cpu, cuda, cuda:N or mps"
+                    )))
+                }
+            };
+            if (index as i64) < cuda_count {
+                Ok(tch::Device::Cuda(index))
+            } else if cuda_count == 0 {
+                let why = if cfg!(feature = "cuda") {
+                    "libtorch sees no CUDA device"
+                } else {
+                    "this binary is a CPU build (rebuild with `just setup cuda` and --features cuda)"
+                };
+                Err(UsageError(format!(
+                    "--device {text}: CUDA is not available: {why}"
+                )))
+            } else {
+                Err(UsageError(format!(
+                    "--device {text}: no such device; libtorch sees {cuda_count} CUDA device(s) (cuda:0..cuda:{})",
+                    cuda_count - 1
+                )))
+            }
+        }
+    }
+}
+
+/// Ctrl-C / SIGTERM set a flag that the runner checks after every epoch; a second Ctrl-C
+/// exits at once.
+fn install_stop_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&flag));
+        let _ = signal_hook::flag::register(sig, Arc::clone(&flag));
+    }
+    flag
+}

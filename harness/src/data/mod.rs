@@ -1,0 +1,139 @@
+//! Datasets: the embedded UCI digits (the default), a deterministic synthetic set for tests,
+//! and (in `cifar10`) CIFAR-10 from its official binary files.
+//!
+//! Every dataset arrives as float tensors `[N, C, H, W]`, already normalised, plus int64 labels,
+//! with a [`DatasetInfo`] that the result file keeps (source, licence, split, normalisation).
+
+pub mod digits;
+mod split;
+pub mod synthetic;
+
+use serde::{Deserialize, Serialize};
+use tch::Tensor;
+
+pub use split::{stratified_split, Split};
+
+/// Which dataset a suite trains on, and how it is split.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetSpec {
+    /// "digits" (embedded), "synthetic" (generated, for tests) or "cifar10".
+    pub name: String,
+    /// Fraction of each class held out as the test set (digits, synthetic).
+    #[serde(default = "default_test_fraction")]
+    pub test_fraction: f64,
+    /// Seed of the stratified split; fixed per suite so every machine tests on the same images.
+    #[serde(default)]
+    pub split_seed: u64,
+    /// Samples per class (synthetic only).
+    #[serde(default)]
+    pub samples_per_class: Option<usize>,
+    /// Folder of the dataset files (cifar10).
+    #[serde(default)]
+    pub dir: Option<String>,
+    /// Use only the first N training / test images (for smoke suites).
+    #[serde(default)]
+    pub train_limit: Option<usize>,
+    #[serde(default)]
+    pub test_limit: Option<usize>,
+}
+
+fn default_test_fraction() -> f64 {
+    0.2
+}
+
+/// What the result file records about the data a run saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetInfo {
+    pub name: String,
+    pub source: String,
+    pub licence: String,
+    pub classes: i64,
+    /// [C, H, W]
+    pub image_shape: [i64; 3],
+    pub n_train: usize,
+    pub n_test: usize,
+    pub split: Option<Split>,
+    pub normalization: String,
+}
+
+pub struct Dataset {
+    pub info: DatasetInfo,
+    pub train_x: Tensor,
+    pub train_y: Tensor,
+    pub test_x: Tensor,
+    pub test_y: Tensor,
+}
+
+impl Dataset {
+    pub fn classes(&self) -> i64 {
+        self.info.classes
+    }
+
+    /// A second handle to the same tensors (no copy), e.g. for a trial thread.
+    pub fn shallow_clone(&self) -> Dataset {
+        Dataset {
+            info: self.info.clone(),
+            train_x: self.train_x.shallow_clone(),
+            train_y: self.train_y.shallow_clone(),
+            test_x: self.test_x.shallow_clone(),
+            test_y: self.test_y.shallow_clone(),
+        }
+    }
+
+    /// The same data on another device (the whole set lives there; no per-batch copies).
+    pub fn to_device(&self, device: tch::Device) -> Dataset {
+        Dataset {
+            info: self.info.clone(),
+            train_x: self.train_x.to_device(device),
+            train_y: self.train_y.to_device(device),
+            test_x: self.test_x.to_device(device),
+            test_y: self.test_y.to_device(device),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("unknown dataset \"{0}\": expected one of digits, synthetic, cifar10")]
+    Unknown(String),
+    #[error("embedded digits data is corrupt: {0}")]
+    CorruptDigits(String),
+    #[error("dataset \"{name}\": {message}")]
+    Invalid { name: String, message: String },
+}
+
+/// Loads the dataset a suite names.
+pub fn load(spec: &DatasetSpec) -> anyhow::Result<Dataset> {
+    if !(spec.test_fraction > 0.0 && spec.test_fraction < 1.0) {
+        return Err(DataError::Invalid {
+            name: spec.name.clone(),
+            message: format!(
+                "test_fraction must be in (0, 1), got {}",
+                spec.test_fraction
+            ),
+        }
+        .into());
+    }
+    match spec.name.as_str() {
+        "digits" => Ok(digits::load(spec.test_fraction, spec.split_seed)?),
+        "synthetic" => Ok(synthetic::load(
+            spec.samples_per_class.unwrap_or(60),
+            spec.test_fraction,
+            spec.split_seed,
+        )),
+        other => Err(DataError::Unknown(other.to_string()).into()),
+    }
+}
+
+/// Standardises train and test with the training set's mean and std (one scalar each: the
+/// datasets here are grey-scale), and says what was done for the record.
+pub(crate) fn standardize(train: &Tensor, test: &Tensor) -> (Tensor, Tensor, String) {
+    let mean = train.mean(tch::Kind::Float).double_value(&[]);
+    let std = train.std(true).double_value(&[]).max(1e-8);
+    (
+        (train - mean) / std,
+        (test - mean) / std,
+        format!("x/16 then (x - {mean:.6}) / {std:.6} (training-set mean and std)"),
+    )
+}

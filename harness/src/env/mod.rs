@@ -1,0 +1,217 @@
+//! The environment record: what machine and software a result was produced on.
+//!
+//! Every field is a [`Fact`]: a value plus how it was obtained. A field that could not be read
+//! holds no value and says why; nothing here guesses and nothing here panics.
+
+mod build_info;
+mod gpu;
+mod system;
+pub mod torch;
+
+use serde::{Deserialize, Serialize};
+
+pub use gpu::{GpuDevice, GpuRecord};
+pub use torch::{DeterminismRecord, TorchRecord};
+
+/// One measured value and where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fact<T> {
+    /// The value, or `None` when it could not be read.
+    pub value: Option<T>,
+    /// How the value was obtained, or why it is missing ("not available: ...").
+    pub source: String,
+}
+
+impl<T> Fact<T> {
+    pub fn known(value: T, source: impl Into<String>) -> Self {
+        Fact {
+            value: Some(value),
+            source: source.into(),
+        }
+    }
+
+    pub fn unknown(why: impl std::fmt::Display) -> Self {
+        Fact {
+            value: None,
+            source: format!("not available: {why}"),
+        }
+    }
+
+    pub fn from_result<E: std::fmt::Display>(result: Result<T, E>, source: &str) -> Self {
+        match result {
+            Ok(v) => Fact::known(v, source),
+            Err(e) => Fact::unknown(format!("{source}: {e}")),
+        }
+    }
+}
+
+impl<T: std::fmt::Display> Fact<T> {
+    /// The value for a table cell, or "n/a" when missing.
+    pub fn display(&self) -> String {
+        match &self.value {
+            Some(v) => v.to_string(),
+            None => "n/a".to_string(),
+        }
+    }
+}
+
+/// Everything recorded about the machine and the software stack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvRecord {
+    /// The machine's name in reports: `--label`, or the hostname.
+    pub label: String,
+    pub hostname: Fact<String>,
+    pub cpu_model: Fact<String>,
+    pub physical_cores: Fact<usize>,
+    /// CPUs this process may run on (what `nproc` prints).
+    pub logical_cores: Fact<usize>,
+    pub memory_bytes: Fact<u64>,
+    pub os_name: Fact<String>,
+    pub os_version: Fact<String>,
+    pub kernel: Fact<String>,
+    pub arch: Fact<String>,
+    pub gpus: GpuRecord,
+    pub torch: TorchRecord,
+    pub determinism: DeterminismRecord,
+    pub harness_version: String,
+    pub git_commit: Fact<String>,
+    pub git_dirty: Fact<bool>,
+    /// The device training ran on ("cpu", "cuda:0"), set by the runner; `None` for `harness env`.
+    #[serde(default)]
+    pub compute_device: Option<String>,
+}
+
+impl EnvRecord {
+    /// Reads the environment of this process. `label` defaults to the hostname.
+    pub fn capture(label: Option<&str>) -> EnvRecord {
+        let sys = system::capture();
+        let hostname = sys.hostname.clone();
+        let label = label
+            .map(str::to_string)
+            .or_else(|| hostname.value.clone())
+            .unwrap_or_else(|| "unknown-host".to_string());
+        let build = build_info::capture();
+        EnvRecord {
+            label,
+            hostname,
+            cpu_model: sys.cpu_model,
+            physical_cores: sys.physical_cores,
+            logical_cores: sys.logical_cores,
+            memory_bytes: sys.memory_bytes,
+            os_name: sys.os_name,
+            os_version: sys.os_version,
+            kernel: sys.kernel,
+            arch: sys.arch,
+            gpus: gpu::capture(),
+            torch: torch::capture(),
+            determinism: torch::capture_determinism(),
+            harness_version: env!("CARGO_PKG_VERSION").to_string(),
+            git_commit: build.commit,
+            git_dirty: build.dirty,
+            compute_device: None,
+        }
+    }
+
+    /// Rows (field, value, source) for a human-readable table.
+    pub fn rows(&self) -> Vec<(String, String, String)> {
+        fn row<T: std::fmt::Display>(name: &str, f: &Fact<T>) -> (String, String, String) {
+            (name.to_string(), f.display(), f.source.clone())
+        }
+        let mut rows = vec![
+            (
+                "label".to_string(),
+                self.label.clone(),
+                "--label or hostname".to_string(),
+            ),
+            row("hostname", &self.hostname),
+            row("CPU model", &self.cpu_model),
+            row("physical cores", &self.physical_cores),
+            row("logical CPUs", &self.logical_cores),
+            (
+                "memory".to_string(),
+                self.memory_bytes.value.map_or("n/a".into(), format_bytes),
+                self.memory_bytes.source.clone(),
+            ),
+            row("OS", &self.os_name),
+            row("OS version", &self.os_version),
+            row("kernel", &self.kernel),
+            row("architecture", &self.arch),
+        ];
+        rows.extend(self.gpus.rows());
+        rows.extend(self.torch.rows());
+        rows.extend(self.determinism.rows());
+        rows.push((
+            "harness version".into(),
+            self.harness_version.clone(),
+            "Cargo package version".into(),
+        ));
+        rows.push(row("git commit", &self.git_commit));
+        rows.push(row("git tree dirty", &self.git_dirty));
+        if let Some(device) = &self.compute_device {
+            rows.push((
+                "compute device".into(),
+                device.clone(),
+                "harness run --device".into(),
+            ));
+        }
+        rows
+    }
+}
+
+/// "23.4 GiB" style sizes for people.
+pub fn format_bytes(bytes: u64) -> String {
+    const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+    const MIB: f64 = 1024.0 * 1024.0;
+    let b = bytes as f64;
+    if b >= GIB {
+        format!("{:.1} GiB", b / GIB)
+    } else {
+        format!("{:.0} MiB", b / MIB)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capture_without_gpu_says_none_with_a_reason_and_counts_cpus() {
+        let env = EnvRecord::capture(Some("test-box"));
+        assert_eq!(env.label, "test-box");
+        // This project's machines have no NVIDIA driver: the record must say so, not guess.
+        if env.gpus.count.value.unwrap_or(0) == 0 {
+            assert!(env.gpus.none_reason.is_some(), "{:?}", env.gpus);
+        }
+        let nproc = std::process::Command::new("nproc").output().unwrap();
+        let nproc: usize = String::from_utf8_lossy(&nproc.stdout)
+            .trim()
+            .parse()
+            .unwrap();
+        assert_eq!(env.logical_cores.value, Some(nproc));
+        assert_eq!(
+            env.torch
+                .libtorch_version
+                .value
+                .as_deref()
+                .map(|v| v.starts_with("2.11.0")),
+            Some(true)
+        );
+        assert_eq!(env.torch.tch_version, "0.24.0");
+        let json = serde_json::to_string(&env).unwrap();
+        let back: EnvRecord = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, env);
+    }
+
+    #[test]
+    fn missing_facts_render_as_na_with_the_reason() {
+        let f: Fact<String> = Fact::unknown("no NVML");
+        assert_eq!(f.display(), "n/a");
+        assert_eq!(f.source, "not available: no NVML");
+    }
+
+    #[test]
+    fn bytes_are_formatted_for_people() {
+        assert_eq!(format_bytes(24 * 1024 * 1024 * 1024), "24.0 GiB");
+        assert_eq!(format_bytes(512 * 1024 * 1024), "512 MiB");
+    }
+}

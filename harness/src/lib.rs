@@ -1,0 +1,16 @@
+//! harness: a reproducibility benchmarking harness for deep-learning experiments.
+//!
+//! Flow: suite file → runner → arms (original, manual, tuned, nas) → trainer (tch) →
+//! result file (JSON, with the environment record) → report / compare / check.
+
+pub mod cli;
+pub mod data;
+pub mod env;
+pub mod fsutil;
+pub mod models;
+pub mod progress;
+pub mod report;
+pub mod results;
+pub mod suite;
+pub mod timeutil;
+pub mod train;

@@ -1,0 +1,107 @@
+//! Report wording in English and in the lab template's Chinese.
+use clap::ValueEnum;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+/// Every piece of fixed text in a report.
+pub struct Text {
+    pub title: &'static str,
+    pub environment: &'static str,
+    pub hardware: &'static str,
+    pub software: &'static str,
+    pub cpu_vcpus: &'static str,
+    pub cpu_model: &'static str,
+    pub memory: &'static str,
+    pub gpu: &'static str,
+    pub os: &'static str,
+    pub framework: &'static str,
+    pub cuda: &'static str,
+    pub threads: &'static str,
+    pub results: &'static str,
+    pub method: &'static str,
+    pub hyperparameters: &'static str,
+    pub accuracy: &'static str,
+    pub gap: &'static str,
+    pub runs: &'static str,
+    pub curves: &'static str,
+    pub notes: &'static str,
+    pub none: &'static str,
+    pub diverged: &'static str,
+}
+
+pub fn text(lang: Lang) -> &'static Text {
+    match lang {
+        Lang::En => &EN,
+        Lang::Zh => &ZH,
+    }
+}
+
+/// The accuracy table's row name for an arm.
+pub fn arm_label(lang: Lang, arm: &str) -> String {
+    let label = match (lang, arm) {
+        (Lang::En, "original") => "Original code",
+        (Lang::En, "manual") => "Manual tuning",
+        (Lang::En, "tuned") => "Automatic HPO",
+        (Lang::En, "nas") => "Architecture search (optional)",
+        (Lang::Zh, "original") => "原始代码",
+        (Lang::Zh, "manual") => "手动调参",
+        (Lang::Zh, "tuned") => "NNI自动调参",
+        (Lang::Zh, "nas") => "网络架构搜索（可选）",
+        (_, other) => other,
+    };
+    label.to_string()
+}
+
+static EN: Text = Text {
+    title: "Benchmark report",
+    environment: "Environment",
+    hardware: "Hardware",
+    software: "Software",
+    cpu_vcpus: "CPU (vCPUs)",
+    cpu_model: "CPU model",
+    memory: "Memory",
+    gpu: "GPU (model, count)",
+    os: "OS version",
+    framework: "Framework and version",
+    cuda: "CUDA version",
+    threads: "Threads (intra-op / inter-op)",
+    results: "Results",
+    method: "Tuning method",
+    hyperparameters: "Hyper-parameter names and values",
+    accuracy: "Accuracy",
+    gap: "Train − test gap",
+    runs: "Runs",
+    curves: "Learning curves",
+    notes: "Notes",
+    none: "none",
+    diverged: "diverged",
+};
+
+static ZH: Text = Text {
+    title: "实验报告",
+    environment: "实验环境",
+    hardware: "硬件环境",
+    software: "软件环境",
+    cpu_vcpus: "CPU（vCPU数目）",
+    cpu_model: "CPU型号",
+    memory: "内存",
+    gpu: "GPU(型号，数目)",
+    os: "OS版本",
+    framework: "深度学习框架 python包名称及版本",
+    cuda: "CUDA版本",
+    threads: "线程数（算子内 / 算子间）",
+    results: "实验结果",
+    method: "调参方式",
+    hyperparameters: "超参名称和设置值",
+    accuracy: "模型准确率",
+    gap: "训练−测试差距",
+    runs: "各次运行",
+    curves: "学习曲线",
+    notes: "说明",
+    none: "无",
+    diverged: "发散",
+};

@@ -1,0 +1,478 @@
+//! Markdown reports like the lab's tables, from result files only.
+//!
+//! The report knows nothing of tch or suites: every number in it comes from [`ResultFile`]s,
+//! so a report can be rebuilt from files copied off several machines.
+
+pub mod i18n;
+pub mod plots;
+pub mod table;
+
+use crate::results::{ArmResult, ResultFile, RunStatus};
+use i18n::{arm_label, text, Lang};
+use plots::Series;
+use std::path::{Path, PathBuf};
+use table::{lines, markdown};
+
+/// A rendered report: the markdown and the plot files written next to it.
+pub struct Report {
+    pub markdown: String,
+    pub plots: Vec<PathBuf>,
+}
+
+/// Renders a report for one or more result files. Plots are written into `out_dir` with names
+/// starting with `stem`; the markdown links them relatively.
+pub fn render(
+    files: &[ResultFile],
+    lang: Lang,
+    out_dir: &Path,
+    stem: &str,
+) -> anyhow::Result<Report> {
+    anyhow::ensure!(!files.is_empty(), "no result files to report");
+    let t = text(lang);
+    let labels = machine_labels(files);
+    let mut md = String::new();
+    let first = &files[0];
+    md.push_str(&format!(
+        "# {}: {} (v{})\n\n",
+        t.title, first.suite.name, first.suite.version
+    ));
+
+    md.push_str(&format!("## {}\n\n", t.environment));
+    md.push_str(&environment_table(files, &labels, lang));
+    md.push_str("\n\n");
+
+    md.push_str(&format!("## {}\n\n", t.results));
+    md.push_str(&accuracy_table(files, &labels, lang));
+    md.push_str("\n\n");
+    md.push_str(&accuracy_legend(first, lang));
+    md.push_str("\n\n");
+
+    md.push_str(&format!("## {}\n\n", t.curves));
+    std::fs::create_dir_all(out_dir)?;
+    let mut written = Vec::new();
+    for (file, label) in files.iter().zip(&labels) {
+        for (kind, plot) in curve_plots(file, label, lang, out_dir, stem)? {
+            let name = plot
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            md.push_str(&format!("![{kind} — {label}]({name})\n\n"));
+            written.push(plot);
+        }
+    }
+
+    md.push_str(&format!("## {}\n\n", t.runs));
+    for (file, label) in files.iter().zip(&labels) {
+        md.push_str(&format!("### {label}\n\n"));
+        md.push_str(&runs_table(file, lang));
+        md.push_str("\n\n");
+    }
+
+    md.push_str(&format!("## {}\n\n", t.notes));
+    for note in notes(files, &labels, lang) {
+        md.push_str(&format!("- {note}\n"));
+    }
+    Ok(Report {
+        markdown: md,
+        plots: written,
+    })
+}
+
+/// Column names: each file's machine label, made unique if two files share one.
+fn machine_labels(files: &[ResultFile]) -> Vec<String> {
+    let mut labels: Vec<String> = Vec::new();
+    for f in files {
+        let base = f.environment.label.clone();
+        let mut label = base.clone();
+        let mut n = 2;
+        while labels.contains(&label) {
+            label = format!("{base} ({n})");
+            n += 1;
+        }
+        labels.push(label);
+    }
+    labels
+}
+
+fn environment_table(files: &[ResultFile], labels: &[String], lang: Lang) -> String {
+    let t = text(lang);
+    let mut header = vec![String::new(), String::new()];
+    header.extend(labels.iter().cloned());
+    let row = |group: &str, name: &str, f: &dyn Fn(&ResultFile) -> String| {
+        let mut r = vec![group.to_string(), name.to_string()];
+        r.extend(files.iter().map(f));
+        r
+    };
+    let env = |f: &ResultFile| f.environment.clone();
+    let rows = vec![
+        row(t.hardware, t.cpu_vcpus, &|f| env(f).logical_cores.display()),
+        row("", t.cpu_model, &|f| env(f).cpu_model.display()),
+        row("", t.memory, &|f| {
+            env(f)
+                .memory_bytes
+                .value
+                .map_or("n/a".into(), crate::env::format_bytes)
+        }),
+        row("", t.gpu, &|f| {
+            let g = &f.environment.gpus;
+            if g.devices.is_empty() {
+                t.none.to_string()
+            } else {
+                g.summary()
+            }
+        }),
+        row(t.software, t.os, &|f| {
+            let e = &f.environment;
+            format!("{} (kernel {})", e.os_name.display(), e.kernel.display())
+        }),
+        row("", t.framework, &|f| {
+            let tr = &f.environment.torch;
+            format!(
+                "libtorch {} (tch {})",
+                tr.libtorch_version.display(),
+                tr.tch_version
+            )
+        }),
+        row("", t.cuda, &|f| {
+            let tr = &f.environment.torch;
+            match (tr.cuda_available.value, &tr.cuda_built.value) {
+                (Some(true), Some(v)) => v.clone(),
+                (_, Some(v)) => format!("{} (libtorch built for CUDA {v}; ran on CPU)", t.none),
+                _ => t.none.to_string(),
+            }
+        }),
+        row("", t.threads, &|f| {
+            let tr = &f.environment.torch;
+            format!(
+                "{} / {}",
+                tr.intra_op_threads.display(),
+                tr.inter_op_threads.display()
+            )
+        }),
+    ];
+    markdown(&header, &rows)
+}
+
+/// "0.9722 ± 0.0041 (n=3)", plus the number of diverged runs when there are any.
+pub fn accuracy_cell(arm: &ArmResult, lang: Lang) -> String {
+    let t = text(lang);
+    match &arm.summary {
+        None => "—".to_string(),
+        Some(s) => {
+            let mut cell = if s.n == 0 {
+                format!("{} (n=0)", t.diverged)
+            } else {
+                format!("{:.4} ± {:.4} (n={})", s.mean, s.std, s.n)
+            };
+            if s.diverged > 0 && s.n > 0 {
+                cell.push_str(&format!(", {} {}", s.diverged, t.diverged));
+            }
+            cell
+        }
+    }
+}
+
+fn accuracy_table(files: &[ResultFile], labels: &[String], lang: Lang) -> String {
+    let t = text(lang);
+    let single = files.len() == 1;
+    let mut header = vec![t.method.to_string(), t.hyperparameters.to_string()];
+    for label in labels {
+        if single {
+            header.push(t.accuracy.to_string());
+            header.push(t.gap.to_string());
+        } else {
+            header.push(format!("{} ({label})", t.accuracy));
+            header.push(format!("{} ({label})", t.gap));
+        }
+    }
+    // Rows in the lab's order; an arm appears if any file ran it.
+    let mut rows = Vec::new();
+    for arm_name in ["original", "manual", "tuned", "nas"] {
+        let arms: Vec<Option<&ArmResult>> = files
+            .iter()
+            .map(|f| f.arms.iter().find(|a| a.name == arm_name))
+            .collect();
+        let Some(reference) = arms.iter().flatten().next() else {
+            continue;
+        };
+        let hyper: Vec<String> = reference
+            .hyperparameters
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let mut row = vec![arm_label(lang, arm_name), lines(&hyper)];
+        for arm in &arms {
+            match arm {
+                Some(a) => {
+                    row.push(accuracy_cell(a, lang));
+                    row.push(
+                        a.summary
+                            .as_ref()
+                            .and_then(|s| s.mean_train_test_gap)
+                            .map_or("—".into(), |g| format!("{g:+.4}")),
+                    );
+                }
+                None => {
+                    row.push("—".into());
+                    row.push("—".into());
+                }
+            }
+        }
+        rows.push(row);
+    }
+    markdown(&header, &rows)
+}
+
+fn accuracy_legend(file: &ResultFile, lang: Lang) -> String {
+    let metrics: Vec<String> = file
+        .arms
+        .iter()
+        .map(|a| {
+            let which = match (a.metric.as_str(), lang) {
+                ("best_test_acc", Lang::En) => "best epoch's test accuracy",
+                ("best_test_acc", Lang::Zh) => "最佳轮次的测试准确率",
+                (_, Lang::En) => "last epoch's test accuracy",
+                (_, Lang::Zh) => "最后一轮的测试准确率",
+            };
+            format!("{}: {which}", arm_label(lang, &a.name))
+        })
+        .collect();
+    match lang {
+        Lang::En => format!(
+            "Accuracy = mean ± sample std over seeds (n = runs that finished without diverging); \
+             {}. Test set: {} images of {}. Gap = train − test accuracy at the last epoch.",
+            metrics.join("; "),
+            file.dataset.n_test,
+            file.dataset.name
+        ),
+        Lang::Zh => format!(
+            "准确率 = 各随机种子的均值 ± 样本标准差（n = 未发散的运行数）；{}。测试集：{} 的 {} 张图像。\
+             差距 = 最后一轮的训练准确率 − 测试准确率。",
+            metrics.join("；"),
+            file.dataset.name,
+            file.dataset.n_test
+        ),
+    }
+}
+
+fn runs_table(file: &ResultFile, lang: Lang) -> String {
+    let header: Vec<String> = match lang {
+        Lang::En => [
+            "arm",
+            "seed",
+            "final acc",
+            "best acc (epoch)",
+            "epochs",
+            "status",
+            "s/epoch",
+            "train img/s",
+        ],
+        Lang::Zh => [
+            "实验组",
+            "种子",
+            "最终准确率",
+            "最佳准确率（轮次）",
+            "轮数",
+            "状态",
+            "秒/轮",
+            "训练图像/秒",
+        ],
+    }
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let t = text(lang);
+    let mut rows = Vec::new();
+    for arm in &file.arms {
+        for run in &arm.runs {
+            let status = match (run.diverged_at_epoch, run.stopped_at_epoch) {
+                (Some(e), _) => format!("{} @ {e}", t.diverged),
+                (None, Some(e)) => format!("stopped @ {e}"),
+                _ => "ok".to_string(),
+            };
+            let per_epoch = if run.epochs.is_empty() {
+                0.0
+            } else {
+                run.epochs.iter().map(|e| e.seconds).sum::<f64>() / run.epochs.len() as f64
+            };
+            rows.push(vec![
+                arm_label(lang, &arm.name),
+                run.seed.to_string(),
+                run.final_test_acc.map_or("—".into(), |a| format!("{a:.4}")),
+                match (run.best_test_acc, run.best_epoch) {
+                    (Some(a), Some(e)) => format!("{a:.4} ({e})"),
+                    _ => "—".into(),
+                },
+                run.epochs.len().to_string(),
+                status,
+                format!("{per_epoch:.3}"),
+                format!("{:.0}", run.train_images_per_s),
+            ]);
+        }
+    }
+    markdown(&header, &rows)
+}
+
+/// Mean of a per-epoch value over the runs that reached each epoch.
+fn mean_curve(
+    arm: &ArmResult,
+    value: impl Fn(&crate::train::EpochRecord) -> f64,
+) -> Vec<(f64, f64)> {
+    let longest = arm.runs.iter().map(|r| r.epochs.len()).max().unwrap_or(0);
+    (0..longest)
+        .filter_map(|i| {
+            let vals: Vec<f64> = arm
+                .runs
+                .iter()
+                .filter_map(|r| r.epochs.get(i).map(&value))
+                .collect();
+            (!vals.is_empty())
+                .then(|| ((i + 1) as f64, vals.iter().sum::<f64>() / vals.len() as f64))
+        })
+        .collect()
+}
+
+fn curve_plots(
+    file: &ResultFile,
+    label: &str,
+    lang: Lang,
+    out_dir: &Path,
+    stem: &str,
+) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let slug: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let (test_title, gap_title, epoch, acc) = match lang {
+        Lang::En => (
+            "Test accuracy per epoch (mean over seeds)",
+            "Train (thin) vs test (thick) accuracy",
+            "epoch",
+            "accuracy",
+        ),
+        Lang::Zh => (
+            "Test accuracy per epoch / 每轮测试准确率",
+            "Train vs test accuracy / 训练与测试准确率",
+            "epoch",
+            "accuracy",
+        ),
+    };
+    let mut test_series = Vec::new();
+    let mut both = Vec::new();
+    for (i, arm) in file.arms.iter().enumerate() {
+        let name = arm.name.clone();
+        let test = mean_curve(arm, |e| e.test_acc);
+        test_series.push(Series {
+            name: name.clone(),
+            points: test.clone(),
+            secondary: false,
+            colour: i,
+        });
+        both.push(Series {
+            name: format!("{name} test"),
+            points: test,
+            secondary: false,
+            colour: i,
+        });
+        both.push(Series {
+            name: format!("{name} train"),
+            points: mean_curve(arm, |e| e.train_acc),
+            secondary: true,
+            colour: i,
+        });
+    }
+    let test_path = out_dir.join(format!("{stem}-{slug}-test-acc.svg"));
+    plots::line_chart(
+        &test_path,
+        &format!("{test_title} — {label}"),
+        epoch,
+        acc,
+        &test_series,
+    )?;
+    let gap_path = out_dir.join(format!("{stem}-{slug}-train-vs-test.svg"));
+    plots::line_chart(
+        &gap_path,
+        &format!("{gap_title} — {label}"),
+        epoch,
+        acc,
+        &both,
+    )?;
+    Ok(vec![
+        (test_title.to_string(), test_path),
+        (gap_title.to_string(), gap_path),
+    ])
+}
+
+fn notes(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
+    let mut out = Vec::new();
+    for (f, label) in files.iter().zip(labels) {
+        let s = &f.suite;
+        let split = f
+            .dataset
+            .split
+            .as_ref()
+            .map(|sp| {
+                format!(
+                    ", split seed {} (test indices sha256 {})",
+                    sp.seed, sp.test_indices_sha256
+                )
+            })
+            .unwrap_or_default();
+        let mut note = match lang {
+            Lang::En => format!(
+                "{label}: suite `{}` v{} (sha256 {}), seeds {:?}, dataset {} ({} train / {} test{split}), device {}, {:.1} s, harness {} ({}).",
+                s.name, s.version, &s.sha256[..12.min(s.sha256.len())], s.seeds, f.dataset.name,
+                f.dataset.n_train, f.dataset.n_test,
+                f.environment.compute_device.as_deref().unwrap_or("cpu"), f.wall_seconds,
+                f.environment.harness_version, f.environment.git_commit.display()
+            ),
+            Lang::Zh => format!(
+                "{label}：套件 `{}` v{}（sha256 {}），种子 {:?}，数据集 {}（训练 {} / 测试 {}{split}），设备 {}，用时 {:.1} 秒，harness {}（{}）。",
+                s.name, s.version, &s.sha256[..12.min(s.sha256.len())], s.seeds, f.dataset.name,
+                f.dataset.n_train, f.dataset.n_test,
+                f.environment.compute_device.as_deref().unwrap_or("cpu"), f.wall_seconds,
+                f.environment.harness_version, f.environment.git_commit.display()
+            ),
+        };
+        if !s.overrides.is_empty() {
+            note.push_str(&match lang {
+                Lang::En => format!(
+                    " Overridden on the command line: {}.",
+                    s.overrides.join(", ")
+                ),
+                Lang::Zh => format!(" 命令行覆盖：{}。", s.overrides.join("，")),
+            });
+        }
+        if f.status != RunStatus::Complete {
+            note.push_str(&match lang {
+                Lang::En => format!(
+                    " Status: {:?} — the suite did not finish; only finished runs are shown.",
+                    f.status
+                ),
+                Lang::Zh => format!(" 状态：{:?}——套件未完成，仅显示已完成的运行。", f.status),
+            });
+        }
+        out.push(note);
+    }
+    let first = &files[0].suite;
+    for (f, label) in files.iter().zip(labels).skip(1) {
+        if f.suite.name != first.name || f.suite.version != first.version {
+            out.push(match lang {
+                Lang::En => format!("Warning: {label} ran suite `{}` v{}, not `{}` v{}: its numbers are not the same experiment.", f.suite.name, f.suite.version, first.name, first.version),
+                Lang::Zh => format!("警告：{label} 运行的是套件 `{}` v{}，而不是 `{}` v{}，数字不属于同一实验。", f.suite.name, f.suite.version, first.name, first.version),
+            });
+        } else if f.suite.sha256 != first.sha256 {
+            out.push(match lang {
+                Lang::En => format!("Warning: {label}'s suite file differs from {}'s (sha256), though name and version agree.", labels[0]),
+                Lang::Zh => format!("警告：{label} 的套件文件与 {} 的不同（sha256），虽然名称和版本相同。", labels[0]),
+            });
+        }
+    }
+    out
+}

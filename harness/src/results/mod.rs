@@ -1,0 +1,9 @@
+//! Result files: one JSON file per run of a suite on a machine. This is the only thing the
+//! report, `compare` and `check` read, so a report can be rendered from files copied off
+//! several machines.
+
+mod schema;
+mod store;
+
+pub use schema::*;
+pub use store::{read_result, ResultError, ResultWriter};

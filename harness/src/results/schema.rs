@@ -1,0 +1,140 @@
+//! The result file's schema. Bump [`SCHEMA_VERSION`] on any incompatible change; readers accept
+//! older versions they know and refuse newer ones.
+use crate::data::DatasetInfo;
+use crate::env::EnvRecord;
+use crate::train::{EpochRecord, RunOutcome};
+use serde::{Deserialize, Serialize};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Being written by a `harness run` that is still going (or was killed).
+    Running,
+    Complete,
+    /// Stopped by Ctrl-C / SIGTERM; holds every run that finished before.
+    Interrupted,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultFile {
+    pub schema_version: u32,
+    pub status: RunStatus,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+    pub environment: EnvRecord,
+    pub suite: SuiteRecord,
+    pub dataset: DatasetInfo,
+    pub arms: Vec<ArmResult>,
+    pub wall_seconds: f64,
+}
+
+/// The suite exactly as run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuiteRecord {
+    pub name: String,
+    pub version: u32,
+    pub path: String,
+    /// SHA-256 of the suite file's bytes.
+    pub sha256: String,
+    pub seeds: Vec<u64>,
+    pub tolerance: f64,
+    /// Command-line changes to the file's definition (e.g. a shorter epoch count).
+    pub overrides: Vec<String>,
+    /// The parsed suite, after overrides.
+    pub definition: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArmResult {
+    /// "original", "manual", "tuned" or "nas".
+    pub name: String,
+    pub description: String,
+    /// The arm's definition as run (for `tuned`: after the chosen configuration was applied).
+    pub definition: serde_json::Value,
+    /// (name, value) pairs for the report's hyper-parameter column.
+    pub hyperparameters: Vec<(String, String)>,
+    /// Which accuracy the arm reports: "final_test_acc" (last epoch) or "best_test_acc".
+    pub metric: String,
+    pub runs: Vec<RunOutcome>,
+    pub summary: Option<ArmSummary>,
+}
+
+/// Statistics of the arm's reported accuracy over its seeds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArmSummary {
+    /// Runs that produced an accuracy (diverged runs excluded, and counted apart).
+    pub n: usize,
+    pub mean: f64,
+    /// Sample standard deviation (n − 1); 0 with one run.
+    pub std: f64,
+    pub min: f64,
+    pub max: f64,
+    pub diverged: usize,
+    /// Mean of (train accuracy − test accuracy) at the last epoch.
+    pub mean_train_test_gap: Option<f64>,
+    /// Mean seconds per epoch and training images per second over the runs.
+    pub mean_epoch_seconds: f64,
+    pub mean_train_images_per_s: f64,
+}
+
+impl ArmResult {
+    /// The reported accuracy of every run that has one.
+    pub fn accuracies(&self) -> Vec<f64> {
+        self.runs
+            .iter()
+            .filter_map(|r| match self.metric.as_str() {
+                "best_test_acc" => r.best_test_acc,
+                _ => r.final_test_acc,
+            })
+            .collect()
+    }
+
+    /// Recomputes the summary from the runs.
+    pub fn summarize(&mut self) {
+        let accs = self.accuracies();
+        if accs.is_empty() && self.runs.is_empty() {
+            self.summary = None;
+            return;
+        }
+        let n = accs.len();
+        // JSON has no NaN or infinity: an arm whose every run diverged summarises as n = 0.
+        let mean = if n > 0 {
+            accs.iter().sum::<f64>() / n as f64
+        } else {
+            0.0
+        };
+        let std = if n > 1 {
+            (accs.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        } else {
+            0.0
+        };
+        let gaps: Vec<f64> = self.runs.iter().filter_map(RunOutcome::final_gap).collect();
+        let epochs: Vec<&EpochRecord> = self.runs.iter().flat_map(|r| r.epochs.iter()).collect();
+        self.summary = Some(ArmSummary {
+            n,
+            mean,
+            std,
+            min: accs.iter().copied().reduce(f64::min).unwrap_or(0.0),
+            max: accs.iter().copied().reduce(f64::max).unwrap_or(0.0),
+            diverged: self
+                .runs
+                .iter()
+                .filter(|r| r.diverged_at_epoch.is_some())
+                .count(),
+            mean_train_test_gap: (!gaps.is_empty())
+                .then(|| gaps.iter().sum::<f64>() / gaps.len() as f64),
+            mean_epoch_seconds: if epochs.is_empty() {
+                0.0
+            } else {
+                epochs.iter().map(|e| e.seconds).sum::<f64>() / epochs.len() as f64
+            },
+            mean_train_images_per_s: if self.runs.is_empty() {
+                0.0
+            } else {
+                self.runs.iter().map(|r| r.train_images_per_s).sum::<f64>() / self.runs.len() as f64
+            },
+        });
+    }
+}

@@ -1,0 +1,15 @@
+//! Training in tch: one recipe, one dataset, one seed → per-epoch metrics.
+//!
+//! The trainer knows nothing of suites or tuners: it gets a [`Recipe`] and reports every epoch
+//! to a callback, which may ask it to stop (early stopping, Ctrl-C).
+
+mod metrics;
+mod optim;
+mod recipe;
+pub mod schedule;
+mod trainer;
+
+pub use metrics::{EpochRecord, RunOutcome};
+pub use optim::OptimizerKind;
+pub use recipe::{Recipe, RecipeError, ReportedAccuracy, ScheduleKind};
+pub use trainer::{train, Control, TrainOptions};

@@ -1,0 +1,322 @@
+//! A training recipe: model, optimizer, schedule and budget. Field names follow the lab's
+//! `hpo/main.py` arguments (initial_lr, weight_decay, ending_lr, ...), so an NNI search space
+//! written for the lab names the same fields.
+use super::OptimizerKind;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ScheduleKind {
+    /// Constant learning rate.
+    #[default]
+    None,
+    /// Multiply by `gamma` every `step_size` epochs.
+    Step,
+    /// Cosine from `initial_lr` to `ending_lr` over `epochs`, updated once per epoch.
+    Cosine,
+    /// The lab's original: cosine with T_max = epochs, but stepped after every mini-batch.
+    CosinePerStep,
+}
+
+impl ScheduleKind {
+    pub const NAMES: [&'static str; 4] = ["none", "step", "cosine", "cosine_per_step"];
+}
+
+/// Which test accuracy a run reports as its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportedAccuracy {
+    /// The last epoch's (the lab's "Final accuracy"; honest: no selection on the test set).
+    #[default]
+    Last,
+    /// The best epoch's (DARTS' retrain script reports this; it selects on the test set).
+    Best,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipe {
+    /// Model name (`harness models` lists them).
+    pub model: String,
+    /// Hidden units (mlp) or channels of the first convolution (cnn).
+    #[serde(default = "default_width")]
+    pub width: i64,
+    #[serde(default)]
+    pub dropout: f64,
+    pub optimizer: OptimizerKind,
+    pub initial_lr: f64,
+    #[serde(default)]
+    pub momentum: f64,
+    #[serde(default)]
+    pub nesterov: bool,
+    #[serde(default)]
+    pub weight_decay: f64,
+    #[serde(default)]
+    pub schedule: ScheduleKind,
+    /// Final learning rate of the cosine schedules (PyTorch's eta_min).
+    #[serde(default)]
+    pub ending_lr: f64,
+    /// Step schedule: epochs between decays, and the decay factor.
+    #[serde(default = "default_step_size")]
+    pub step_size: usize,
+    #[serde(default = "default_gamma")]
+    pub gamma: f64,
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// Clip the gradient's global L2 norm to this value; 0 turns clipping off.
+    #[serde(default)]
+    pub grad_clip: f64,
+    #[serde(default)]
+    pub report: ReportedAccuracy,
+}
+
+fn default_width() -> i64 {
+    32
+}
+fn default_step_size() -> usize {
+    30
+}
+fn default_gamma() -> f64 {
+    0.1
+}
+
+/// A recipe field with an invalid value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct RecipeError {
+    pub field: String,
+    pub message: String,
+}
+
+impl Recipe {
+    /// Checks every range; the error names the field.
+    pub fn validate(&self) -> Result<(), RecipeError> {
+        let bad = |field: &str, message: String| {
+            Err(RecipeError {
+                field: field.to_string(),
+                message,
+            })
+        };
+        let finite_in = |v: f64, lo: f64, hi: f64| v.is_finite() && v >= lo && v <= hi;
+        if !(self.initial_lr.is_finite() && self.initial_lr > 0.0) {
+            return bad(
+                "initial_lr",
+                format!("must be > 0, got {}", self.initial_lr),
+            );
+        }
+        if !finite_in(self.momentum, 0.0, 0.999_999) {
+            return bad(
+                "momentum",
+                format!("must be in [0, 1), got {}", self.momentum),
+            );
+        }
+        if self.nesterov && (self.momentum == 0.0 || self.optimizer != OptimizerKind::Sgd) {
+            return bad(
+                "nesterov",
+                "needs optimizer = \"sgd\" and momentum > 0".to_string(),
+            );
+        }
+        if !finite_in(self.weight_decay, 0.0, 1.0) {
+            return bad(
+                "weight_decay",
+                format!("must be in [0, 1], got {}", self.weight_decay),
+            );
+        }
+        if !finite_in(self.ending_lr, 0.0, self.initial_lr) {
+            return bad(
+                "ending_lr",
+                format!(
+                    "must be in [0, initial_lr = {}], got {}",
+                    self.initial_lr, self.ending_lr
+                ),
+            );
+        }
+        if !finite_in(self.dropout, 0.0, 0.99) {
+            return bad(
+                "dropout",
+                format!("must be in [0, 0.99], got {}", self.dropout),
+            );
+        }
+        if !finite_in(self.grad_clip, 0.0, f64::MAX) {
+            return bad(
+                "grad_clip",
+                format!("must be >= 0 (0 = off), got {}", self.grad_clip),
+            );
+        }
+        if !(self.gamma > 0.0 && self.gamma <= 1.0) {
+            return bad("gamma", format!("must be in (0, 1], got {}", self.gamma));
+        }
+        if self.step_size == 0 {
+            return bad("step_size", "must be >= 1".to_string());
+        }
+        if !(1..=1_000_000).contains(&self.epochs) {
+            return bad(
+                "epochs",
+                format!("must be in [1, 1000000], got {}", self.epochs),
+            );
+        }
+        if !(1..=1_000_000).contains(&self.batch_size) {
+            return bad(
+                "batch_size",
+                format!("must be in [1, 1000000], got {}", self.batch_size),
+            );
+        }
+        if !(1..=65_536).contains(&self.width) {
+            return bad(
+                "width",
+                format!("must be in [1, 65536], got {}", self.width),
+            );
+        }
+        if !crate::models::model_names().contains(&self.model.as_str()) {
+            return bad(
+                "model",
+                format!(
+                    "unknown model \"{}\": expected one of {}",
+                    self.model,
+                    crate::models::model_names().join(", ")
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// The recipe with some fields replaced (by name), e.g. by an HPO trial's parameters.
+    /// The result is validated; an unknown field or a value of the wrong type is an error.
+    pub fn with_overrides(
+        &self,
+        overrides: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Recipe, RecipeError> {
+        let mut value = serde_json::to_value(self).expect("a recipe serialises");
+        let map = value.as_object_mut().expect("a recipe is an object");
+        for (key, v) in overrides {
+            if !map.contains_key(key) {
+                return Err(RecipeError {
+                    field: key.clone(),
+                    message: "not a recipe field".to_string(),
+                });
+            }
+            map.insert(key.clone(), v.clone());
+        }
+        let recipe: Recipe = serde_json::from_value(value).map_err(|e| RecipeError {
+            field: overrides.keys().cloned().collect::<Vec<_>>().join(", "),
+            message: e.to_string(),
+        })?;
+        recipe.validate()?;
+        Ok(recipe)
+    }
+
+    /// "name=value" pairs for the report's hyper-parameter column, in a stable order.
+    pub fn summary_pairs(&self) -> Vec<(String, String)> {
+        let mut pairs = vec![
+            ("model".to_string(), self.model.clone()),
+            ("width".to_string(), self.width.to_string()),
+        ];
+        if self.dropout > 0.0 {
+            pairs.push(("dropout".into(), fmt_num(self.dropout)));
+        }
+        let optimizer = serde_json::to_value(self.optimizer).unwrap_or_default();
+        pairs.push((
+            "optimizer".into(),
+            optimizer.as_str().unwrap_or("?").to_string(),
+        ));
+        pairs.push(("initial_lr".into(), fmt_num(self.initial_lr)));
+        if self.optimizer != OptimizerKind::Adam {
+            pairs.push(("momentum".into(), fmt_num(self.momentum)));
+        }
+        if self.nesterov {
+            pairs.push(("nesterov".into(), "true".into()));
+        }
+        pairs.push(("weight_decay".into(), fmt_num(self.weight_decay)));
+        let schedule = serde_json::to_value(self.schedule).unwrap_or_default();
+        pairs.push((
+            "schedule".into(),
+            schedule.as_str().unwrap_or("?").to_string(),
+        ));
+        match self.schedule {
+            ScheduleKind::Cosine | ScheduleKind::CosinePerStep => {
+                pairs.push(("ending_lr".into(), fmt_num(self.ending_lr)))
+            }
+            ScheduleKind::Step => {
+                pairs.push(("step_size".into(), self.step_size.to_string()));
+                pairs.push(("gamma".into(), fmt_num(self.gamma)));
+            }
+            ScheduleKind::None => {}
+        }
+        pairs.push(("epochs".into(), self.epochs.to_string()));
+        pairs.push(("batch_size".into(), self.batch_size.to_string()));
+        if self.grad_clip > 0.0 {
+            pairs.push(("grad_clip".into(), fmt_num(self.grad_clip)));
+        }
+        let report = serde_json::to_value(self.report).unwrap_or_default();
+        pairs.push(("report".into(), report.as_str().unwrap_or("?").to_string()));
+        pairs
+    }
+}
+
+/// Shortest faithful decimal form: 0.1 → "0.1", 5e-4 → "0.0005", 1e-6 → "1e-6".
+pub fn fmt_num(v: f64) -> String {
+    if v != 0.0 && v.abs() < 1e-3 {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recipe() -> Recipe {
+        serde_json::from_value(serde_json::json!({
+            "model": "cnn", "optimizer": "sgd", "initial_lr": 0.1, "momentum": 0.9,
+            "epochs": 10, "batch_size": 64
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let mut r = recipe();
+        r.initial_lr = 0.0;
+        assert_eq!(r.validate().unwrap_err().field, "initial_lr");
+        let mut r = recipe();
+        r.momentum = 1.5;
+        assert_eq!(r.validate().unwrap_err().field, "momentum");
+        let mut r = recipe();
+        r.model = "resnet9000".into();
+        let e = r.validate().unwrap_err();
+        assert_eq!(e.field, "model");
+        assert!(e.message.contains("mlp, cnn"), "{e}");
+        assert!(recipe().validate().is_ok());
+    }
+
+    #[test]
+    fn overrides_replace_fields_and_reject_unknown_or_mistyped() {
+        let mut o = serde_json::Map::new();
+        o.insert("initial_lr".into(), serde_json::json!(0.01));
+        o.insert("optimizer".into(), serde_json::json!("adam"));
+        let r = recipe().with_overrides(&o).unwrap();
+        assert_eq!(r.initial_lr, 0.01);
+        assert_eq!(r.optimizer, OptimizerKind::Adam);
+        let mut bad = serde_json::Map::new();
+        bad.insert("learning_rate".into(), serde_json::json!(0.01));
+        assert_eq!(
+            recipe().with_overrides(&bad).unwrap_err().field,
+            "learning_rate"
+        );
+        let mut bad = serde_json::Map::new();
+        bad.insert("batch_size".into(), serde_json::json!("big"));
+        assert_eq!(
+            recipe().with_overrides(&bad).unwrap_err().field,
+            "batch_size"
+        );
+    }
+
+    #[test]
+    fn numbers_print_short() {
+        assert_eq!(fmt_num(0.1), "0.1");
+        assert_eq!(fmt_num(5e-4), "5e-4");
+        assert_eq!(fmt_num(0.0), "0");
+        assert_eq!(fmt_num(128.0), "128");
+    }
+}

@@ -1,0 +1,33 @@
+# harness — common tasks. `just run` and `just test` do all the set-up they need.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# Run the default suite and render its report (same as `just run`).
+default: run
+
+# Fetch libtorch 2.11.0 from PyPI wheels into .libtorch/ (idempotent; `just setup cuda` for GPUs).
+setup variant="cpu":
+    bash scripts/setup-libtorch.sh {{variant}}
+
+# Build, run suites/quick.toml on the embedded digits, write results/ and reports/quick.md.
+run *ARGS: setup
+    cargo build --release --quiet
+    ./target/release/harness run suites/quick.toml --report reports/quick.md {{ARGS}}
+
+# Run the test suite (cargo-nextest when installed, else cargo test).
+test: setup
+    if command -v cargo-nextest >/dev/null 2>&1; then cargo nextest run --workspace --no-fail-fast; else cargo test --workspace; fi
+
+# Formatting and lints, as CI wants them.
+lint: setup
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Render a report from result files: just report results/a.json results/b.json
+report +FILES: setup
+    cargo build --release --quiet
+    ./target/release/harness report {{FILES}}
+
+# Print this machine's environment record.
+env: setup
+    cargo build --release --quiet
+    ./target/release/harness env

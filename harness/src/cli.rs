@@ -123,9 +123,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Env { label, json } => {
             let env = EnvRecord::capture(label.as_deref());
             if json {
-                out(&serde_json::to_string_pretty(&env)?);
+                say(&serde_json::to_string_pretty(&env)?);
             } else {
-                out(&env_table(&env));
+                say(&env_table(&env));
             }
             Ok(())
         }
@@ -158,10 +158,10 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 quiet,
             };
             let summary = runner::run_suite(&loaded, &options, &stop)?;
-            out(&format!("result: {}", summary.path.display()));
+            say(&format!("result: {}", summary.path.display()));
             if let Some(out) = report {
                 let path = write_report(std::slice::from_ref(&summary.result), &out, Lang::En)?;
-                out(&format!("report: {}", path.display()));
+                say(&format!("report: {}", path.display()));
             }
             Ok(())
         }
@@ -178,7 +178,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 PathBuf::from("reports").join(format!("{}.md", runner::slug(&files[0].suite.name)))
             });
             let path = write_report(&files, &out, lang)?;
-            out(&format!("report: {}", path.display()));
+            say(&format!("report: {}", path.display()));
             Ok(())
         }
     }
@@ -210,7 +210,7 @@ fn env_table(env: &EnvRecord) -> String {
 }
 
 /// Prints a line to stdout; a closed pipe (`harness env --json | head`) is not an error.
-fn out(text: &str) {
+fn say(text: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stdout().lock(), "{text}");
 }

@@ -1,0 +1,157 @@
+//! Assessors: per-epoch early-stopping decisions.
+//!
+//! | name         | rule                                                               |
+//! |--------------|--------------------------------------------------------------------|
+//! | `none`       | never stops                                                        |
+//! | `medianstop` | NNI's Medianstop                                                   |
+//! | `asha`       | asynchronous successive halving (Optuna's SuccessiveHalvingPruner) |
+//! | `hyperband`  | Optuna's HyperbandPruner: ASHA brackets, trials assigned by id     |
+//!
+//! Epochs are the resource; `history[i]` is the metric after epoch `i + 1`.
+
+mod asha;
+mod medianstop;
+
+pub use asha::{Asha, Hyperband};
+pub use medianstop::MedianStop;
+
+use crate::hpo::opts::Opts;
+use crate::hpo::tuner::Direction;
+use crate::hpo::BuildError;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Continue,
+    Stop,
+}
+
+pub trait Assessor: Send {
+    /// history = this trial's intermediate metrics for epochs 1..=epoch (raw values;
+    /// assessor knows Direction).
+    fn assess(&mut self, trial_id: usize, history: &[f64]) -> Decision;
+    /// The trial ended (completed = ran its full budget).
+    fn trial_end(&mut self, trial_id: usize, history: &[f64], completed: bool);
+    fn name(&self) -> &'static str;
+}
+
+/// Never stops anything.
+pub struct NoAssessor;
+
+impl Assessor for NoAssessor {
+    fn assess(&mut self, _trial_id: usize, _history: &[f64]) -> Decision {
+        Decision::Continue
+    }
+    fn trial_end(&mut self, _trial_id: usize, _history: &[f64], _completed: bool) {}
+    fn name(&self) -> &'static str {
+        "none"
+    }
+}
+
+/// Valid names for [`build_assessor`].
+pub const ASSESSOR_NAMES: [&str; 4] = ["none", "medianstop", "asha", "hyperband"];
+
+/// Build an assessor by name; `max_epochs` is the full per-trial budget.
+///
+/// Options (JSON object or null; unknown keys are an error):
+/// * `medianstop`: `start_step` (0, as NNI).
+/// * `asha`: `min_resource` (1), `reduction_factor` (3), `min_early_stopping_rate` (0).
+/// * `hyperband`: `min_resource` (1), `reduction_factor` (3).
+pub fn build_assessor(
+    name: &str,
+    direction: Direction,
+    max_epochs: usize,
+    options: &serde_json::Value,
+) -> Result<Box<dyn Assessor>, BuildError> {
+    let bad_max = |c: &str| BuildError::BadOption {
+        component: c.into(),
+        key: "max_epochs".into(),
+        reason: "must be >= 1".into(),
+    };
+    Ok(match name {
+        "none" => {
+            Opts::new("none", options)?.finish()?;
+            Box::new(NoAssessor)
+        }
+        "medianstop" => {
+            let mut o = Opts::new("medianstop", options)?;
+            let start_step = o.usize("start_step", 0, 0)?;
+            o.finish()?;
+            Box::new(MedianStop::new(direction, start_step))
+        }
+        "asha" => {
+            if max_epochs == 0 {
+                return Err(bad_max("asha"));
+            }
+            let mut o = Opts::new("asha", options)?;
+            let min_resource = o.usize("min_resource", 1, 1)?;
+            let eta = o.usize("reduction_factor", 3, 2)?;
+            let rate = o.usize("min_early_stopping_rate", 0, 0)?;
+            o.finish()?;
+            Box::new(Asha::new(direction, max_epochs, min_resource, eta, rate))
+        }
+        "hyperband" => {
+            if max_epochs == 0 {
+                return Err(bad_max("hyperband"));
+            }
+            let mut o = Opts::new("hyperband", options)?;
+            let min_resource = o.usize("min_resource", 1, 1)?;
+            let eta = o.usize("reduction_factor", 3, 2)?;
+            o.finish()?;
+            Box::new(Hyperband::new(direction, max_epochs, min_resource, eta))
+        }
+        other => {
+            return Err(BuildError::UnknownAssessor {
+                name: other.to_string(),
+                valid: ASSESSOR_NAMES.iter().map(|s| s.to_string()).collect(),
+            })
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    #[test]
+    fn names_and_errors() {
+        for n in ASSESSOR_NAMES {
+            let a = build_assessor(n, Direction::Maximize, 10, &Value::Null).unwrap();
+            assert_eq!(a.name(), n);
+        }
+        let e = build_assessor("curvefitting", Direction::Maximize, 10, &Value::Null)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("\"curvefitting\"") && e.contains("none, medianstop, asha, hyperband"),
+            "{e}"
+        );
+        let e = build_assessor("asha", Direction::Maximize, 10, &json!({"eta": 2}))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("\"eta\"") && e.contains("reduction_factor"),
+            "{e}"
+        );
+        let e = build_assessor(
+            "asha",
+            Direction::Maximize,
+            10,
+            &json!({"reduction_factor": 1}),
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(e.contains("reduction_factor") && e.contains(">= 2"), "{e}");
+    }
+
+    #[test]
+    fn none_never_stops() {
+        let mut a = NoAssessor;
+        assert_eq!(a.assess(0, &[0.0, -1e9]), Decision::Continue);
+    }
+}

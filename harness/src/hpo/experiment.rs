@@ -1,0 +1,692 @@
+//! The experiment loop: propose → run (possibly in parallel) → assess per epoch → observe.
+//!
+//! Reproducibility: trials run in batches of `concurrency`. A batch is proposed in full
+//! before any of it runs, and after the whole batch has finished its results are fed to the
+//! tuner (and to `on_trial_end`) in trial-id order. So the proposals depend only on the tuner
+//! seed and the trial results, never on thread timing. Assessor calls (`report`) and
+//! `Assessor::trial_end` happen live from the worker threads under a mutex, so with
+//! `concurrency > 1` early-stopping decisions can depend on which trial reached an epoch
+//! first; they are reproducible only with `concurrency == 1`.
+//!
+//! Statuses: `Succeeded` = the trial fn returned Ok without ever being told to stop (ran its
+//! full budget); `EarlyStopped` = some `report` returned Stop (the trial's own final metric
+//! is ignored; `final_metric` = its last intermediate value, the value the tuner observes, as
+//! NNI does); `Failed` = Err, panic, or a non-finite final metric (the tuner observes None).
+//! The best trial is chosen among `Succeeded` trials only: an early-stopped trial's metric is
+//! a lower-fidelity number and is not comparable to full-budget ones.
+
+use crate::hpo::assessor::{Assessor, Decision};
+use crate::hpo::space::Params;
+use crate::hpo::tuner::{Direction, Tuner};
+use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TrialStatus {
+    Waiting,
+    Running,
+    Succeeded,
+    Failed,
+    EarlyStopped,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trial {
+    pub id: usize,
+    pub params: Params,
+    pub status: TrialStatus,
+    /// One metric per reported epoch (epochs after a Stop are not recorded).
+    pub intermediate: Vec<f64>,
+    pub final_metric: Option<f64>,
+    /// Epoch (1-based) at which the assessor said Stop.
+    pub stopped_at_epoch: Option<usize>,
+    pub error: Option<String>,
+    /// RFC 3339 UTC.
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub duration_s: f64,
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentConfig {
+    pub max_trials: usize,
+    /// No new batch of trials starts after this many seconds (running ones finish).
+    pub max_duration_s: Option<f64>,
+    /// Trials run at once (0 is treated as 1).
+    pub concurrency: usize,
+    /// Used to pick the best trial (tuner and assessor carry their own copy).
+    pub direction: Direction,
+}
+
+/// What a trial fn returns when it ran to the end (or returned early after a Stop).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialOutput {
+    pub final_metric: f64,
+    pub details: serde_json::Value,
+}
+
+#[derive(Default)]
+struct CtxState {
+    history: Vec<f64>,
+    stopped_at: Option<usize>,
+}
+
+/// Handed to the trial fn: its id, parameters, and the per-epoch reporting channel.
+pub struct TrialContext<'a> {
+    pub id: usize,
+    pub params: Params,
+    assess: &'a (dyn Fn(usize, &[f64]) -> Decision + Sync + 'a),
+    state: Mutex<CtxState>,
+}
+
+impl TrialContext<'_> {
+    /// Report the metric of the next epoch (call once per epoch). Returns Stop when the
+    /// assessor stops the trial; the trial fn should then return early (its Ok result is
+    /// kept for `details`). After a Stop, further reports are ignored and return Stop.
+    pub fn report(&self, metric: f64) -> Decision {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if st.stopped_at.is_some() {
+            return Decision::Stop;
+        }
+        st.history.push(metric);
+        let d = (self.assess)(self.id, &st.history);
+        if d == Decision::Stop {
+            st.stopped_at = Some(st.history.len());
+        }
+        d
+    }
+
+    /// Whether the assessor has stopped this trial.
+    pub fn is_stopped(&self) -> bool {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .stopped_at
+            .is_some()
+    }
+
+    /// Metrics reported so far.
+    pub fn intermediate(&self) -> Vec<f64> {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .history
+            .clone()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    MaxTrials,
+    MaxDuration,
+    TunerExhausted,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cost {
+    pub trials: usize,
+    /// Sum of intermediate lengths (epochs actually trained and reported).
+    pub trial_epochs: usize,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentOutcome {
+    /// In id order.
+    pub trials: Vec<Trial>,
+    /// Best SUCCEEDED trial per the config's direction (ties: lowest id).
+    pub best_trial: Option<usize>,
+    pub cost: Cost,
+    pub stop_reason: StopReason,
+}
+
+impl ExperimentOutcome {
+    pub fn best(&self) -> Option<&Trial> {
+        self.best_trial
+            .and_then(|id| self.trials.iter().find(|t| t.id == id))
+    }
+}
+
+fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".into()
+    }
+}
+
+fn run_one<F>(id: usize, params: Params, trial_fn: &F, assessor: &Mutex<&mut dyn Assessor>) -> Trial
+where
+    F: Fn(&TrialContext) -> anyhow::Result<TrialOutput> + Sync,
+{
+    let start = now_rfc3339();
+    let t0 = Instant::now();
+    let assess = |tid: usize, h: &[f64]| {
+        assessor
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .assess(tid, h)
+    };
+    let ctx = TrialContext {
+        id,
+        params,
+        assess: &assess,
+        state: Mutex::new(CtxState::default()),
+    };
+    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| trial_fn(&ctx)));
+    let TrialContext { params, state, .. } = ctx;
+    let st = state.into_inner().unwrap_or_else(|e| e.into_inner());
+    let (status, final_metric, error, details, stopped_at) = match res {
+        Ok(Ok(out)) => match st.stopped_at {
+            Some(e) => (
+                TrialStatus::EarlyStopped,
+                st.history.last().copied(),
+                None,
+                out.details,
+                Some(e),
+            ),
+            None if out.final_metric.is_finite() => (
+                TrialStatus::Succeeded,
+                Some(out.final_metric),
+                None,
+                out.details,
+                None,
+            ),
+            None => (
+                TrialStatus::Failed,
+                None,
+                Some(format!(
+                    "trial returned a non-finite final metric ({})",
+                    out.final_metric
+                )),
+                out.details,
+                None,
+            ),
+        },
+        Ok(Err(e)) => (
+            TrialStatus::Failed,
+            None,
+            Some(format!("{e:#}")),
+            serde_json::Value::Null,
+            None,
+        ),
+        Err(p) => (
+            TrialStatus::Failed,
+            None,
+            Some(format!("trial panicked: {}", panic_text(p.as_ref()))),
+            serde_json::Value::Null,
+            None,
+        ),
+    };
+    assessor
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .trial_end(id, &st.history, status == TrialStatus::Succeeded);
+    Trial {
+        id,
+        params,
+        status,
+        intermediate: st.history,
+        final_metric,
+        stopped_at_epoch: stopped_at,
+        error,
+        start: Some(start),
+        end: Some(now_rfc3339()),
+        duration_s: t0.elapsed().as_secs_f64(),
+        details,
+    }
+}
+
+/// Run an experiment. See the module docs for ordering and reproducibility guarantees.
+pub fn run_experiment<F>(
+    config: &ExperimentConfig,
+    tuner: &mut dyn Tuner,
+    assessor: &mut dyn Assessor,
+    trial_fn: F,
+    mut on_trial_end: impl FnMut(&Trial),
+) -> ExperimentOutcome
+where
+    F: Fn(&TrialContext) -> anyhow::Result<TrialOutput> + Sync,
+{
+    let t0 = Instant::now();
+    let concurrency = config.concurrency.max(1);
+    let assessor = Mutex::new(assessor);
+    let mut trials: Vec<Trial> = Vec::new();
+    let mut next_id = 0;
+    let stop_reason = loop {
+        if next_id >= config.max_trials {
+            break StopReason::MaxTrials;
+        }
+        if config
+            .max_duration_s
+            .is_some_and(|d| t0.elapsed().as_secs_f64() >= d)
+        {
+            break StopReason::MaxDuration;
+        }
+        let n = concurrency.min(config.max_trials - next_id);
+        let mut batch = Vec::with_capacity(n);
+        let mut exhausted = false;
+        for _ in 0..n {
+            match tuner.propose(next_id) {
+                Some(p) => {
+                    batch.push((next_id, p));
+                    next_id += 1;
+                }
+                None => {
+                    exhausted = true;
+                    break;
+                }
+            }
+        }
+        let done: Vec<Trial> = if batch.len() <= 1 {
+            batch
+                .into_iter()
+                .map(|(id, p)| run_one(id, p, &trial_fn, &assessor))
+                .collect()
+        } else {
+            let (tf, asr) = (&trial_fn, &assessor);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = batch
+                    .into_iter()
+                    .map(|(id, p)| s.spawn(move || run_one(id, p, tf, asr)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("run_one catches trial panics"))
+                    .collect()
+            })
+        };
+        for t in done {
+            let metric = match t.status {
+                TrialStatus::Succeeded | TrialStatus::EarlyStopped => t.final_metric,
+                _ => None,
+            };
+            tuner.observe(t.id, &t.params, metric);
+            on_trial_end(&t);
+            trials.push(t);
+        }
+        if exhausted {
+            break StopReason::TunerExhausted;
+        }
+    };
+    let mut best: Option<&Trial> = None;
+    for t in &trials {
+        if t.status != TrialStatus::Succeeded {
+            continue;
+        }
+        let (Some(m), b) = (t.final_metric, best) else {
+            continue;
+        };
+        if b.is_none_or(|b| {
+            config
+                .direction
+                .better(m, b.final_metric.unwrap_or(f64::NAN))
+        }) {
+            best = Some(t);
+        }
+    }
+    let best_trial = best.map(|t| t.id);
+    let cost = Cost {
+        trials: trials.len(),
+        trial_epochs: trials.iter().map(|t| t.intermediate.len()).sum(),
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    ExperimentOutcome {
+        trials,
+        best_trial,
+        cost,
+        stop_reason,
+    }
+}
+
+/// Current time as RFC 3339 UTC with milliseconds, e.g. `2026-11-29T00:05:15.123Z`.
+pub fn now_rfc3339() -> String {
+    format_rfc3339(SystemTime::now())
+}
+
+/// Format a time as RFC 3339 UTC with milliseconds (times before 1970 clamp to the epoch).
+pub fn format_rfc3339(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs();
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Howard Hinnant's civil_from_days
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + if month <= 2 { 1 } else { 0 };
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hpo::assessor::{build_assessor, NoAssessor};
+    use crate::hpo::space::SearchSpace;
+    use crate::hpo::tuner::build_tuner;
+    use serde_json::{json, Value};
+    use std::sync::{Condvar, Mutex as StdMutex};
+    use std::time::Duration;
+
+    fn space() -> SearchSpace {
+        SearchSpace::from_json_str(
+            r#"{"x": {"_type": "uniform", "_value": [0, 1]}, "k": {"_type": "randint", "_value": [0, 4]}}"#,
+            "search_space.json",
+        )
+        .unwrap()
+    }
+
+    fn cfg(max_trials: usize, concurrency: usize) -> ExperimentConfig {
+        ExperimentConfig {
+            max_trials,
+            max_duration_s: None,
+            concurrency,
+            direction: Direction::Maximize,
+        }
+    }
+
+    /// 5 epochs, metric rises towards 1 - |x - 0.3|.
+    fn train(ctx: &TrialContext) -> anyhow::Result<TrialOutput> {
+        let x = ctx.params["x"].as_f64().unwrap();
+        let target = 1.0 - (x - 0.3).abs();
+        let mut last = 0.0;
+        for e in 1..=5 {
+            last = target * e as f64 / 5.0;
+            if ctx.report(last) == Decision::Stop {
+                break;
+            }
+        }
+        Ok(TrialOutput {
+            final_metric: last,
+            details: json!({"x": x}),
+        })
+    }
+
+    /// Stops trial 2 at epoch 3.
+    struct StopTwoAtThree(Vec<(usize, usize, bool)>);
+    impl Assessor for StopTwoAtThree {
+        fn assess(&mut self, trial_id: usize, history: &[f64]) -> Decision {
+            if trial_id == 2 && history.len() == 3 {
+                Decision::Stop
+            } else {
+                Decision::Continue
+            }
+        }
+        fn trial_end(&mut self, trial_id: usize, history: &[f64], completed: bool) {
+            self.0.push((trial_id, history.len(), completed));
+        }
+        fn name(&self) -> &'static str {
+            "test"
+        }
+    }
+
+    #[test]
+    fn failing_trial_is_recorded_and_search_goes_on() {
+        let s = space();
+        let mut tuner = build_tuner("random", &s, Direction::Maximize, 1, &Value::Null).unwrap();
+        let mut ended = Vec::new();
+        let out = run_experiment(
+            &cfg(4, 1),
+            tuner.as_mut(),
+            &mut NoAssessor,
+            |ctx: &TrialContext| {
+                if ctx.id == 1 {
+                    ctx.report(0.1);
+                    anyhow::bail!("CUDA out of memory (batch 256)");
+                }
+                if ctx.id == 2 {
+                    panic!("boom");
+                }
+                train(ctx)
+            },
+            |t| ended.push((t.id, t.status)),
+        );
+        assert_eq!(out.trials.len(), 4);
+        assert_eq!(out.stop_reason, StopReason::MaxTrials);
+        let t1 = &out.trials[1];
+        assert_eq!(t1.status, TrialStatus::Failed);
+        assert!(t1.error.as_deref().unwrap().contains("CUDA out of memory"));
+        assert_eq!(t1.final_metric, None);
+        assert_eq!(t1.intermediate, vec![0.1]);
+        assert_eq!(out.trials[2].status, TrialStatus::Failed);
+        assert!(out.trials[2]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("panicked: boom"));
+        assert_eq!(out.trials[0].status, TrialStatus::Succeeded);
+        assert_eq!(out.trials[3].status, TrialStatus::Succeeded);
+        assert_eq!(
+            ended.iter().map(|e| e.0).collect::<Vec<_>>(),
+            vec![0, 1, 2, 3]
+        );
+        assert_eq!(out.cost.trials, 4);
+        assert_eq!(out.cost.trial_epochs, 5 + 1 + 5);
+        let best = out.best().unwrap();
+        assert!([0, 3].contains(&best.id));
+        assert!(best.start.as_deref().unwrap().ends_with('Z'));
+    }
+
+    #[test]
+    fn early_stopped_trial_recorded_with_epoch_and_not_best() {
+        let s = space();
+        let mut tuner = build_tuner("random", &s, Direction::Maximize, 2, &Value::Null).unwrap();
+        let mut a = StopTwoAtThree(Vec::new());
+        let out = run_experiment(&cfg(4, 1), tuner.as_mut(), &mut a, train, |_| {});
+        let t2 = &out.trials[2];
+        assert_eq!(t2.status, TrialStatus::EarlyStopped);
+        assert_eq!(t2.stopped_at_epoch, Some(3));
+        assert_eq!(t2.intermediate.len(), 3);
+        assert_eq!(t2.final_metric, t2.intermediate.last().copied());
+        assert_eq!(t2.details["x"], t2.params["x"]);
+        assert!(a.0.contains(&(2, 3, false)) && a.0.contains(&(0, 5, true)));
+        assert_eq!(out.cost.trial_epochs, 5 * 3 + 3);
+        assert_ne!(out.best_trial, Some(2));
+        let js = serde_json::to_value(t2).unwrap();
+        assert_eq!(js["status"], "EARLY_STOPPED");
+        assert_eq!(
+            serde_json::to_value(TrialStatus::Succeeded).unwrap(),
+            "SUCCEEDED"
+        );
+    }
+
+    #[test]
+    fn ignoring_stop_does_not_record_later_epochs() {
+        let s = space();
+        let mut tuner = build_tuner("random", &s, Direction::Maximize, 2, &Value::Null).unwrap();
+        let mut a = StopTwoAtThree(Vec::new());
+        let out = run_experiment(
+            &cfg(3, 1),
+            tuner.as_mut(),
+            &mut a,
+            |ctx: &TrialContext| {
+                for e in 0..5 {
+                    ctx.report(e as f64);
+                }
+                Ok(TrialOutput {
+                    final_metric: 99.0,
+                    details: Value::Null,
+                })
+            },
+            |_| {},
+        );
+        assert_eq!(out.trials[2].intermediate, vec![0.0, 1.0, 2.0]);
+        assert_eq!(out.trials[2].final_metric, Some(2.0));
+        assert_eq!(out.trials[2].status, TrialStatus::EarlyStopped);
+    }
+
+    #[test]
+    fn best_respects_direction_and_nan_fails() {
+        let s = space();
+        let run = |d: Direction| {
+            let mut tuner = build_tuner("random", &s, d, 5, &Value::Null).unwrap();
+            let c = ExperimentConfig {
+                direction: d,
+                ..cfg(6, 1)
+            };
+            run_experiment(
+                &c,
+                tuner.as_mut(),
+                &mut NoAssessor,
+                |ctx: &TrialContext| {
+                    let m = if ctx.id == 5 { f64::NAN } else { ctx.id as f64 };
+                    Ok(TrialOutput {
+                        final_metric: m,
+                        details: Value::Null,
+                    })
+                },
+                |_| {},
+            )
+        };
+        let up = run(Direction::Maximize);
+        assert_eq!(up.best_trial, Some(4));
+        assert_eq!(up.trials[5].status, TrialStatus::Failed);
+        assert!(up.trials[5]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("non-finite"));
+        assert_eq!(run(Direction::Minimize).best_trial, Some(0));
+    }
+
+    #[test]
+    fn concurrency_two_is_reproducible() {
+        let s = space();
+        let go = || {
+            let mut tuner = build_tuner(
+                "tpe",
+                &s,
+                Direction::Maximize,
+                7,
+                &json!({"n_startup_trials": 4}),
+            )
+            .unwrap();
+            let mut a = build_assessor("none", Direction::Maximize, 5, &Value::Null).unwrap();
+            let out = run_experiment(&cfg(12, 2), tuner.as_mut(), a.as_mut(), train, |_| {});
+            out.trials
+                .iter()
+                .map(|t| (t.id, t.params.clone(), t.final_metric))
+                .collect::<Vec<_>>()
+        };
+        let a = go();
+        assert_eq!(a.len(), 12);
+        assert_eq!(
+            a.iter().map(|t| t.0).collect::<Vec<_>>(),
+            (0..12).collect::<Vec<_>>()
+        );
+        assert_eq!(a, go());
+        assert_eq!(a, go());
+    }
+
+    #[test]
+    fn batch_members_run_concurrently() {
+        let s = space();
+        let mut tuner = build_tuner("random", &s, Direction::Maximize, 1, &Value::Null).unwrap();
+        let gate = (StdMutex::new(0usize), Condvar::new());
+        let out = run_experiment(
+            &cfg(2, 2),
+            tuner.as_mut(),
+            &mut NoAssessor,
+            |_ctx: &TrialContext| {
+                let (m, cv) = &gate;
+                let mut n = m.lock().unwrap();
+                *n += 1;
+                cv.notify_all();
+                // waits for the other trial of the batch; only times out if run sequentially
+                let (n, _) = cv
+                    .wait_timeout_while(n, Duration::from_secs(20), |n| *n < 2)
+                    .unwrap();
+                Ok(TrialOutput {
+                    final_metric: *n as f64,
+                    details: Value::Null,
+                })
+            },
+            |_| {},
+        );
+        assert!(out.trials.iter().all(|t| t.final_metric == Some(2.0)));
+    }
+
+    #[test]
+    fn grid_exhaustion_and_max_duration() {
+        let s = SearchSpace::from_json_str(
+            r#"{"k": {"_type": "randint", "_value": [0, 3]}}"#,
+            "s.json",
+        )
+        .unwrap();
+        let mut tuner = build_tuner("grid", &s, Direction::Maximize, 0, &Value::Null).unwrap();
+        let out = run_experiment(
+            &cfg(10, 2),
+            tuner.as_mut(),
+            &mut NoAssessor,
+            train_k,
+            |_| {},
+        );
+        assert_eq!(out.trials.len(), 3);
+        assert_eq!(out.stop_reason, StopReason::TunerExhausted);
+        let mut tuner = build_tuner("grid", &s, Direction::Maximize, 0, &Value::Null).unwrap();
+        let c = ExperimentConfig {
+            max_duration_s: Some(0.0),
+            ..cfg(10, 1)
+        };
+        let out = run_experiment(&c, tuner.as_mut(), &mut NoAssessor, train_k, |_| {});
+        assert_eq!(out.trials.len(), 0);
+        assert_eq!(out.stop_reason, StopReason::MaxDuration);
+        assert_eq!(out.best_trial, None);
+    }
+
+    fn train_k(ctx: &TrialContext) -> anyhow::Result<TrialOutput> {
+        Ok(TrialOutput {
+            final_metric: ctx.params["k"].as_f64().unwrap(),
+            details: Value::Null,
+        })
+    }
+
+    #[test]
+    fn medianstop_end_to_end() {
+        let s = SearchSpace::from_json_str(
+            r#"{"x": {"_type": "choice", "_value": [0.3, 0.9, 0.3]}}"#,
+            "s.json",
+        )
+        .unwrap();
+        let mut tuner = build_tuner("grid", &s, Direction::Maximize, 0, &Value::Null).unwrap();
+        let mut a = build_assessor("medianstop", Direction::Maximize, 5, &Value::Null).unwrap();
+        let out = run_experiment(&cfg(3, 1), tuner.as_mut(), a.as_mut(), train, |_| {});
+        let st: Vec<_> = out.trials.iter().map(|t| t.status).collect();
+        // x = 0.9: 0.08 at epoch 1 < the completed trial's running average 0.2
+        assert_eq!(
+            st,
+            [
+                TrialStatus::Succeeded,
+                TrialStatus::EarlyStopped,
+                TrialStatus::Succeeded
+            ]
+        );
+        assert_eq!(out.trials[1].stopped_at_epoch, Some(1));
+        assert_eq!(out.best_trial, Some(0));
+    }
+
+    #[test]
+    fn rfc3339_known_values() {
+        assert_eq!(format_rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let t = UNIX_EPOCH + Duration::from_millis(951_782_400_000 + 3_723_456); // 2000-02-29
+        assert_eq!(format_rfc3339(t), "2000-02-29T01:02:03.456Z");
+        let t = UNIX_EPOCH + Duration::from_secs(1_798_761_599); // 2026-12-31T23:59:59
+        assert_eq!(format_rfc3339(t), "2026-12-31T23:59:59.000Z");
+    }
+}

@@ -1,0 +1,49 @@
+//! HPO core: NNI search spaces, tuners, assessors (early stopping) and the experiment loop.
+//!
+//! Everything random uses `rand_chacha::ChaCha8Rng` seeded explicitly; nothing reads
+//! `thread_rng`. The crate relies on serde_json's `preserve_order` feature so a search space
+//! keeps the key order of its file.
+
+pub mod assessor;
+pub mod experiment;
+pub(crate) mod opts;
+pub(crate) mod parzen;
+pub mod rank;
+pub mod space;
+pub mod tuner;
+
+pub use assessor::{build_assessor, Assessor, Decision, ASSESSOR_NAMES};
+pub use experiment::{
+    now_rfc3339, run_experiment, Cost, ExperimentConfig, ExperimentOutcome, StopReason, Trial,
+    TrialContext, TrialOutput, TrialStatus,
+};
+pub use rank::spearman;
+pub use space::{ParamKind, ParamSpec, Params, SearchSpace, SpaceError};
+pub use tuner::{build_tuner, Direction, Tuner, TUNER_NAMES};
+
+/// Errors from building a tuner or assessor by name.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum BuildError {
+    #[error("unknown tuner \"{name}\" (valid: {})", valid.join(", "))]
+    UnknownTuner { name: String, valid: Vec<String> },
+    #[error("unknown assessor \"{name}\" (valid: {})", valid.join(", "))]
+    UnknownAssessor { name: String, valid: Vec<String> },
+    #[error("{component}: option \"{key}\": {reason}")]
+    BadOption {
+        component: String,
+        key: String,
+        reason: String,
+    },
+    #[error("{component}: unknown option(s) {keys} (valid: {valid})")]
+    UnknownOption {
+        component: String,
+        keys: String,
+        valid: String,
+    },
+    #[error("{file}: key \"{key}\": {reason}")]
+    Unsupported {
+        file: String,
+        key: String,
+        reason: String,
+    },
+}

@@ -1,0 +1,1282 @@
+//! NNI search spaces: `{"key": {"_type": T, "_value": V}}`.
+//!
+//! Sampling follows NNI's `nni/parameter_expressions.py`:
+//! * `choice`: uniform over the options; an option that is an object is a *nested choice*
+//!   option (`{"_name": ..., sub: {"_type": ..}}`), sampled as `{"_name": ..., sub: value}`.
+//! * `randint [lower, upper)`: upper exclusive, JSON integer.
+//! * `uniform [low, high]`, `loguniform [low, high]` = exp(uniform(ln low, ln high)).
+//! * `quniform [low, high, q]` = clip(round(uniform(low, high) / q) * q, low, high);
+//!   `qloguniform` likewise on the loguniform draw.
+//! * `normal [mu, sigma]`, `qnormal [mu, sigma, q]` = round(normal / q) * q (no clip),
+//!   `lognormal` = exp(normal), `qlognormal` = round(lognormal / q) * q (no clip, may be 0).
+//!
+//! `round` is numpy's round-half-to-even. Choice: NNI returns floats for the q-types; here a
+//! q-type whose `q` (and, for quniform/qloguniform, both bounds) are integral yields a JSON
+//! *integer*, otherwise a JSON float, so a Rust trainer can read `as_i64()` without surprise.
+//! Key order of the file is kept (serde_json `preserve_order`).
+
+use rand::Rng;
+use rand_distr::StandardNormal;
+use serde_json::{Map, Value};
+use std::path::Path;
+use thiserror::Error;
+
+/// A sampled parameter set; nested choices become objects with `_name`.
+pub type Params = Map<String, Value>;
+
+/// Errors from parsing a search space or checking it against what a trainer knows.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum SpaceError {
+    #[error("{file}: cannot read search space: {reason}")]
+    Io { file: String, reason: String },
+    #[error("{file}: invalid JSON: {reason}")]
+    Json { file: String, reason: String },
+    #[error("{file}: {reason}")]
+    Shape { file: String, reason: String },
+    /// A malformed parameter specification; `key` is the path (`outer/option/sub` for nested).
+    #[error("{file}: key \"{key}\": {reason}")]
+    Invalid {
+        file: String,
+        key: String,
+        reason: String,
+    },
+    /// The space does not fit the trainer's parameters (`check_params`).
+    #[error("{file}: key \"{key}\": {reason}")]
+    Mismatch {
+        file: String,
+        key: String,
+        reason: String,
+    },
+}
+
+/// One option of a `choice`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChoiceOption {
+    /// A plain JSON value (number, string, bool, null, array).
+    Value(Value),
+    /// A nested-choice option: `_name` plus sub-parameters.
+    Nested { name: String, params: Vec<Param> },
+}
+
+impl ChoiceOption {
+    /// The label of the option (`_name` for nested, the value as JSON text otherwise).
+    pub fn label(&self) -> String {
+        match self {
+            ChoiceOption::Value(Value::String(s)) => s.clone(),
+            ChoiceOption::Value(v) => v.to_string(),
+            ChoiceOption::Nested { name, .. } => name.clone(),
+        }
+    }
+}
+
+/// The distribution of one parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dist {
+    Choice(Vec<ChoiceOption>),
+    RandInt { lower: i64, upper: i64 },
+    Uniform { low: f64, high: f64 },
+    QUniform { low: f64, high: f64, q: f64 },
+    LogUniform { low: f64, high: f64 },
+    QLogUniform { low: f64, high: f64, q: f64 },
+    Normal { mu: f64, sigma: f64 },
+    QNormal { mu: f64, sigma: f64, q: f64 },
+    LogNormal { mu: f64, sigma: f64 },
+    QLogNormal { mu: f64, sigma: f64, q: f64 },
+}
+
+impl Dist {
+    /// The NNI `_type` name.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Dist::Choice(_) => "choice",
+            Dist::RandInt { .. } => "randint",
+            Dist::Uniform { .. } => "uniform",
+            Dist::QUniform { .. } => "quniform",
+            Dist::LogUniform { .. } => "loguniform",
+            Dist::QLogUniform { .. } => "qloguniform",
+            Dist::Normal { .. } => "normal",
+            Dist::QNormal { .. } => "qnormal",
+            Dist::LogNormal { .. } => "lognormal",
+            Dist::QLogNormal { .. } => "qlognormal",
+        }
+    }
+
+    /// Numeric view used by the model-based tuners (None for choice / randint).
+    pub(crate) fn numeric(&self) -> Option<NumInfo> {
+        let int_q =
+            |q: f64, bounds: &[f64]| is_integral(q) && bounds.iter().all(|b| is_integral(*b));
+        Some(match *self {
+            Dist::Choice(_) | Dist::RandInt { .. } => return None,
+            Dist::Uniform { low, high } => NumInfo::bounded(false, low, high, None, false),
+            Dist::QUniform { low, high, q } => {
+                NumInfo::bounded(false, low, high, Some(q), int_q(q, &[low, high]))
+            }
+            Dist::LogUniform { low, high } => NumInfo::bounded(true, low, high, None, false),
+            Dist::QLogUniform { low, high, q } => {
+                NumInfo::bounded(true, low, high, Some(q), int_q(q, &[low, high]))
+            }
+            Dist::Normal { mu, sigma } => NumInfo::unbounded(false, mu, sigma, None, false),
+            Dist::QNormal { mu, sigma, q } => {
+                NumInfo::unbounded(false, mu, sigma, Some(q), is_integral(q))
+            }
+            Dist::LogNormal { mu, sigma } => NumInfo::unbounded(true, mu, sigma, None, false),
+            Dist::QLogNormal { mu, sigma, q } => {
+                NumInfo::unbounded(true, mu, sigma, Some(q), is_integral(q))
+            }
+        })
+    }
+}
+
+/// Numeric description of a distribution in its *transformed* space (log space for log types).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NumInfo {
+    pub log: bool,
+    /// Bounds in transformed space (None = unbounded).
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    pub prior_mu: f64,
+    pub prior_sigma: f64,
+    pub q: Option<f64>,
+    /// q-type result is emitted as a JSON integer.
+    pub integral: bool,
+    /// Clip range in the original space applied after quantisation.
+    pub clip: Option<(f64, f64)>,
+}
+
+impl NumInfo {
+    /// `low`/`high` in the original space.
+    fn bounded(log: bool, low: f64, high: f64, q: Option<f64>, integral: bool) -> Self {
+        let (tl, th) = if log {
+            (low.ln(), high.ln())
+        } else {
+            (low, high)
+        };
+        NumInfo {
+            log,
+            low: Some(tl),
+            high: Some(th),
+            prior_mu: 0.5 * (tl + th),
+            prior_sigma: th - tl,
+            q,
+            integral,
+            clip: Some((low, high)),
+        }
+    }
+    fn unbounded(log: bool, mu: f64, sigma: f64, q: Option<f64>, integral: bool) -> Self {
+        NumInfo {
+            log,
+            low: None,
+            high: None,
+            prior_mu: mu,
+            prior_sigma: sigma,
+            q,
+            integral,
+            clip: None,
+        }
+    }
+
+    /// Original-space value from a transformed-space draw, NNI rounding and clipping applied
+    /// (bounded types are also clamped without q, so exp(ln high) can't exceed high by an ulp).
+    pub fn finalize(&self, t: f64) -> f64 {
+        let mut v = if self.log { t.exp() } else { t };
+        if let Some(q) = self.q {
+            v = quantize(v, q);
+        }
+        if let Some((lo, hi)) = self.clip {
+            v = v.clamp(lo, hi);
+        }
+        v
+    }
+
+    /// Transformed-space value of an original-space value.
+    pub fn transform(&self, v: f64) -> f64 {
+        if self.log {
+            v.max(f64::MIN_POSITIVE).ln()
+        } else {
+            v
+        }
+    }
+
+    pub fn to_json(&self, v: f64) -> Value {
+        if self.integral {
+            Value::from(v.round() as i64)
+        } else {
+            Value::from(v)
+        }
+    }
+}
+
+/// NNI rounding: numpy round (half to even) of v/q, times q.
+pub fn quantize(v: f64, q: f64) -> f64 {
+    (v / q).round_ties_even() * q
+}
+
+pub(crate) fn is_integral(x: f64) -> bool {
+    x.is_finite() && x.fract() == 0.0 && x.abs() < 9.0e15
+}
+
+/// One named parameter. `id` is its pre-order index in the whole space (nested included).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub name: String,
+    pub id: usize,
+    pub dist: Dist,
+}
+
+/// A parsed, validated NNI search space.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchSpace {
+    /// Where the space came from (file name), used in error messages.
+    pub source_name: String,
+    pub params: Vec<Param>,
+    /// Number of parameter nodes, nested included.
+    pub n_nodes: usize,
+}
+
+/// What a trainer knows about one of its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamSpec {
+    pub name: String,
+    pub kind: ParamKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamKind {
+    Float { min: f64, max: f64 },
+    Int { min: i64, max: i64 },
+    Choice(Vec<String>),
+}
+
+/// A parameter's value extracted from a `Params`: an option index or a number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum NodeVal {
+    Index(usize),
+    Num(f64),
+}
+
+struct Parser<'a> {
+    file: &'a str,
+    next_id: usize,
+}
+
+impl Parser<'_> {
+    fn err(&self, key: &str, reason: impl Into<String>) -> SpaceError {
+        SpaceError::Invalid {
+            file: self.file.to_string(),
+            key: key.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    fn parse_params(
+        &mut self,
+        obj: &Map<String, Value>,
+        prefix: &str,
+    ) -> Result<Vec<Param>, SpaceError> {
+        let mut out = Vec::new();
+        for (name, spec) in obj {
+            let key = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}/{name}")
+            };
+            let id = self.next_id;
+            self.next_id += 1;
+            let dist = self.parse_dist(spec, &key)?;
+            out.push(Param {
+                name: name.clone(),
+                id,
+                dist,
+            });
+        }
+        Ok(out)
+    }
+
+    fn parse_dist(&mut self, spec: &Value, key: &str) -> Result<Dist, SpaceError> {
+        let obj = spec.as_object().ok_or_else(|| {
+            self.err(
+                key,
+                format!("expected an object {{\"_type\": ..., \"_value\": ...}}, got {spec}"),
+            )
+        })?;
+        for k in obj.keys() {
+            if k != "_type" && k != "_value" {
+                return Err(self.err(
+                    key,
+                    format!("unexpected field \"{k}\" (only _type and _value)"),
+                ));
+            }
+        }
+        let ty = match obj.get("_type") {
+            Some(Value::String(s)) => s.as_str(),
+            Some(other) => {
+                return Err(self.err(key, format!("_type must be a string, got {other}")))
+            }
+            None => return Err(self.err(key, "missing _type")),
+        };
+        let value = obj
+            .get("_value")
+            .ok_or_else(|| self.err(key, format!("{ty}: missing _value")))?;
+        if ty == "choice" {
+            return self.parse_choice(value, key);
+        }
+        const NUMERIC: [(&str, usize); 9] = [
+            ("randint", 2),
+            ("uniform", 2),
+            ("quniform", 3),
+            ("loguniform", 2),
+            ("qloguniform", 3),
+            ("normal", 2),
+            ("qnormal", 3),
+            ("lognormal", 2),
+            ("qlognormal", 3),
+        ];
+        let Some(&(_, arity)) = NUMERIC.iter().find(|(n, _)| *n == ty) else {
+            return Err(self.err(
+                key,
+                format!(
+                    "unknown _type \"{ty}\" (valid: choice, randint, uniform, quniform, loguniform, \
+                     qloguniform, normal, qnormal, lognormal, qlognormal)"
+                ),
+            ));
+        };
+        let arr = value
+            .as_array()
+            .ok_or_else(|| self.err(key, format!("{ty}: _value must be an array, got {value}")))?;
+        let what = match ty {
+            "randint" => "[lower, upper]",
+            "uniform" | "loguniform" => "[low, high]",
+            "quniform" | "qloguniform" => "[low, high, q]",
+            "normal" | "lognormal" => "[mu, sigma]",
+            _ => "[mu, sigma, q]",
+        };
+        if arr.len() != arity {
+            return Err(self.err(
+                key,
+                format!(
+                    "{ty}: _value must be {what} ({arity} numbers), got {} element(s)",
+                    arr.len()
+                ),
+            ));
+        }
+        let mut v = Vec::with_capacity(arity);
+        for x in arr {
+            match x.as_f64() {
+                Some(f) if f.is_finite() => v.push(f),
+                _ => {
+                    return Err(self.err(
+                        key,
+                        format!("{ty}: _value must be {what} of numbers, got {x}"),
+                    ))
+                }
+            }
+        }
+        let check_q = |q: f64| -> Result<(), SpaceError> {
+            if q <= 0.0 {
+                Err(self.err(key, format!("{ty} needs q > 0, got {q}")))
+            } else {
+                Ok(())
+            }
+        };
+        let check_range = |low: f64, high: f64| -> Result<(), SpaceError> {
+            if low >= high {
+                Err(self.err(
+                    key,
+                    format!("{ty} needs low < high, got low {low} >= high {high}"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        let check_log = |low: f64| -> Result<(), SpaceError> {
+            if low <= 0.0 {
+                Err(self.err(key, format!("{ty} needs low > 0, got {low}")))
+            } else {
+                Ok(())
+            }
+        };
+        let check_sigma = |s: f64| -> Result<(), SpaceError> {
+            if s <= 0.0 {
+                Err(self.err(key, format!("{ty} needs sigma > 0, got {s}")))
+            } else {
+                Ok(())
+            }
+        };
+        Ok(match ty {
+            "randint" => {
+                if !is_integral(v[0]) || !is_integral(v[1]) {
+                    return Err(self.err(
+                        key,
+                        format!(
+                            "randint bounds must be integers, got [{}, {}]",
+                            arr[0], arr[1]
+                        ),
+                    ));
+                }
+                let (lower, upper) = (v[0] as i64, v[1] as i64);
+                if upper.checked_sub(lower).is_none() {
+                    return Err(self.err(key, "randint range too large"));
+                }
+                if lower >= upper {
+                    return Err(self.err(
+                        key,
+                        format!("randint needs lower < upper (upper is exclusive), got [{lower}, {upper}]"),
+                    ));
+                }
+                Dist::RandInt { lower, upper }
+            }
+            "uniform" => {
+                check_range(v[0], v[1])?;
+                Dist::Uniform {
+                    low: v[0],
+                    high: v[1],
+                }
+            }
+            "quniform" => {
+                check_q(v[2])?;
+                check_range(v[0], v[1])?;
+                Dist::QUniform {
+                    low: v[0],
+                    high: v[1],
+                    q: v[2],
+                }
+            }
+            "loguniform" => {
+                check_log(v[0])?;
+                check_range(v[0], v[1])?;
+                Dist::LogUniform {
+                    low: v[0],
+                    high: v[1],
+                }
+            }
+            "qloguniform" => {
+                check_log(v[0])?;
+                check_q(v[2])?;
+                check_range(v[0], v[1])?;
+                Dist::QLogUniform {
+                    low: v[0],
+                    high: v[1],
+                    q: v[2],
+                }
+            }
+            "normal" => {
+                check_sigma(v[1])?;
+                Dist::Normal {
+                    mu: v[0],
+                    sigma: v[1],
+                }
+            }
+            "qnormal" => {
+                check_sigma(v[1])?;
+                check_q(v[2])?;
+                Dist::QNormal {
+                    mu: v[0],
+                    sigma: v[1],
+                    q: v[2],
+                }
+            }
+            "lognormal" => {
+                check_sigma(v[1])?;
+                Dist::LogNormal {
+                    mu: v[0],
+                    sigma: v[1],
+                }
+            }
+            _ => {
+                check_sigma(v[1])?;
+                check_q(v[2])?;
+                Dist::QLogNormal {
+                    mu: v[0],
+                    sigma: v[1],
+                    q: v[2],
+                }
+            }
+        })
+    }
+
+    fn parse_choice(&mut self, value: &Value, key: &str) -> Result<Dist, SpaceError> {
+        let arr = value.as_array().ok_or_else(|| {
+            self.err(
+                key,
+                format!("choice: _value must be an array of options, got {value}"),
+            )
+        })?;
+        if arr.is_empty() {
+            return Err(self.err(key, "choice needs at least one option, got an empty list"));
+        }
+        let mut options = Vec::with_capacity(arr.len());
+        for (i, opt) in arr.iter().enumerate() {
+            match opt {
+                Value::Object(o) => {
+                    let name = match o.get("_name") {
+                        Some(Value::String(s)) => s.clone(),
+                        Some(Value::Number(n)) => n.to_string(),
+                        Some(other) => {
+                            return Err(self.err(
+                                key,
+                                format!("nested choice option {i}: _name must be a string, got {other}"),
+                            ))
+                        }
+                        None => {
+                            return Err(self.err(
+                                key,
+                                format!("nested choice option {i} has no _name (an object option must be {{\"_name\": ..., sub-parameters}})"),
+                            ))
+                        }
+                    };
+                    let mut subs = o.clone();
+                    subs.remove("_name");
+                    let prefix = format!("{key}/{name}");
+                    let params = self.parse_params(&subs, &prefix)?;
+                    options.push(ChoiceOption::Nested { name, params });
+                }
+                v => options.push(ChoiceOption::Value(v.clone())),
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for o in &options {
+            if let ChoiceOption::Nested { name, .. } = o {
+                if !seen.insert(name.clone()) {
+                    return Err(self.err(key, format!("nested choice: duplicate _name \"{name}\"")));
+                }
+            }
+        }
+        Ok(Dist::Choice(options))
+    }
+}
+
+impl SearchSpace {
+    /// Parse NNI search-space JSON text; `source_name` (e.g. the file name) prefixes errors.
+    pub fn from_json_str(text: &str, source_name: &str) -> Result<SearchSpace, SpaceError> {
+        let v: Value = serde_json::from_str(text).map_err(|e| SpaceError::Json {
+            file: source_name.to_string(),
+            reason: e.to_string(),
+        })?;
+        Self::from_value(&v, source_name)
+    }
+
+    /// Parse an already-decoded JSON value.
+    pub fn from_value(v: &Value, source_name: &str) -> Result<SearchSpace, SpaceError> {
+        let obj = v.as_object().ok_or_else(|| SpaceError::Shape {
+            file: source_name.to_string(),
+            reason:
+                "a search space must be a JSON object {\"key\": {\"_type\": ..., \"_value\": ...}}"
+                    .into(),
+        })?;
+        if obj.is_empty() {
+            return Err(SpaceError::Shape {
+                file: source_name.to_string(),
+                reason: "the search space is empty".into(),
+            });
+        }
+        let mut p = Parser {
+            file: source_name,
+            next_id: 0,
+        };
+        let params = p.parse_params(obj, "")?;
+        Ok(SearchSpace {
+            source_name: source_name.to_string(),
+            params,
+            n_nodes: p.next_id,
+        })
+    }
+
+    /// Read and parse a file; errors name the file.
+    pub fn load(path: impl AsRef<Path>) -> Result<SearchSpace, SpaceError> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| SpaceError::Io {
+            file: name.clone(),
+            reason: e.to_string(),
+        })?;
+        Self::from_json_str(&text, &name)
+    }
+
+    /// Draw one parameter set.
+    pub fn sample(&self, rng: &mut impl Rng) -> Params {
+        sample_params(&self.params, rng)
+    }
+
+    /// All parameter nodes in pre-order (index = id).
+    pub fn nodes(&self) -> Vec<&Param> {
+        fn walk<'a>(ps: &'a [Param], out: &mut Vec<&'a Param>) {
+            for p in ps {
+                out.push(p);
+                if let Dist::Choice(opts) = &p.dist {
+                    for o in opts {
+                        if let ChoiceOption::Nested { params, .. } = o {
+                            walk(params, out);
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(self.n_nodes);
+        walk(&self.params, &mut out);
+        out
+    }
+
+    /// Per node id, the value in `params` (None where the node was inactive or missing).
+    pub(crate) fn extract(&self, params: &Params) -> Vec<Option<NodeVal>> {
+        let mut out = vec![None; self.n_nodes];
+        extract_into(&self.params, params, &mut out);
+        out
+    }
+
+    /// Check the space against the parameters a trainer accepts.
+    pub fn check_params(&self, known: &[ParamSpec]) -> Result<(), SpaceError> {
+        check_list(&self.params, known, &self.source_name, "")
+    }
+}
+
+fn sample_params(ps: &[Param], rng: &mut impl Rng) -> Params {
+    let mut out = Params::new();
+    for p in ps {
+        out.insert(p.name.clone(), sample_dist(&p.dist, rng));
+    }
+    out
+}
+
+/// Draw a value from one distribution (nested choices recurse).
+pub(crate) fn sample_dist(d: &Dist, rng: &mut impl Rng) -> Value {
+    match d {
+        Dist::Choice(opts) => {
+            let i = rng.random_range(0..opts.len());
+            option_value(&opts[i], rng)
+        }
+        Dist::RandInt { lower, upper } => Value::from(rng.random_range(*lower..*upper)),
+        _ => {
+            let n = d.numeric().expect("numeric dist");
+            let t = match (n.low, n.high) {
+                (Some(lo), Some(hi)) => lo + (hi - lo) * rng.random::<f64>(),
+                _ => {
+                    let z: f64 = rng.sample(StandardNormal);
+                    n.prior_mu + n.prior_sigma * z
+                }
+            };
+            n.to_json(n.finalize(t))
+        }
+    }
+}
+
+/// The sampled value for a chosen option (nested options sample their sub-parameters).
+pub(crate) fn option_value(o: &ChoiceOption, rng: &mut impl Rng) -> Value {
+    match o {
+        ChoiceOption::Value(v) => v.clone(),
+        ChoiceOption::Nested { name, params } => {
+            let mut m = Params::new();
+            m.insert("_name".into(), Value::String(name.clone()));
+            m.extend(sample_params(params, rng));
+            Value::Object(m)
+        }
+    }
+}
+
+/// Index of the option `v` selects, if any.
+pub(crate) fn option_index(opts: &[ChoiceOption], v: &Value) -> Option<usize> {
+    opts.iter().position(|o| match (o, v) {
+        (ChoiceOption::Value(a), b) => json_num_eq(a, b),
+        (ChoiceOption::Nested { name, .. }, Value::Object(m)) => {
+            m.get("_name").map(|n| match n {
+                Value::String(s) => s == name,
+                _ => false,
+            }) == Some(true)
+        }
+        _ => false,
+    })
+}
+
+fn json_num_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
+fn extract_into(ps: &[Param], params: &Params, out: &mut [Option<NodeVal>]) {
+    for p in ps {
+        let Some(v) = params.get(&p.name) else {
+            continue;
+        };
+        match &p.dist {
+            Dist::Choice(opts) => {
+                if let Some(i) = option_index(opts, v) {
+                    out[p.id] = Some(NodeVal::Index(i));
+                    if let (ChoiceOption::Nested { params: subs, .. }, Value::Object(m)) =
+                        (&opts[i], v)
+                    {
+                        extract_into(subs, m, out);
+                    }
+                }
+            }
+            Dist::RandInt { lower, upper } => {
+                if let Some(x) = v.as_f64() {
+                    let i = x.round() as i64;
+                    if (*lower..*upper).contains(&i) {
+                        out[p.id] = Some(NodeVal::Index((i - lower) as usize));
+                    }
+                }
+            }
+            _ => {
+                if let Some(x) = v.as_f64() {
+                    out[p.id] = Some(NodeVal::Num(x));
+                }
+            }
+        }
+    }
+}
+
+fn check_list(
+    ps: &[Param],
+    known: &[ParamSpec],
+    file: &str,
+    prefix: &str,
+) -> Result<(), SpaceError> {
+    for p in ps {
+        let key = if prefix.is_empty() {
+            p.name.clone()
+        } else {
+            format!("{prefix}/{}", p.name)
+        };
+        let mismatch = |reason: String| SpaceError::Mismatch {
+            file: file.to_string(),
+            key: key.clone(),
+            reason,
+        };
+        let Some(spec) = known.iter().find(|k| k.name == p.name) else {
+            let names: Vec<&str> = known.iter().map(|k| k.name.as_str()).collect();
+            return Err(mismatch(format!(
+                "unknown parameter \"{}\" (the trainer knows: {})",
+                p.name,
+                names.join(", ")
+            )));
+        };
+        check_one(&p.dist, &spec.kind, &mismatch)?;
+        if let Dist::Choice(opts) = &p.dist {
+            for o in opts {
+                if let ChoiceOption::Nested { name, params } = o {
+                    check_list(params, known, file, &format!("{key}/{name}"))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn fmt_range_f(min: f64, max: f64) -> String {
+    format!("[{min}, {max}]")
+}
+
+fn check_one(
+    d: &Dist,
+    kind: &ParamKind,
+    mismatch: &dyn Fn(String) -> SpaceError,
+) -> Result<(), SpaceError> {
+    let ty = d.type_name();
+    match kind {
+        ParamKind::Choice(allowed) => {
+            let Dist::Choice(opts) = d else {
+                return Err(mismatch(format!(
+                    "{ty} gives numbers but the parameter is a choice among [{}]",
+                    allowed.join(", ")
+                )));
+            };
+            for o in opts {
+                let label = match o {
+                    ChoiceOption::Value(Value::String(s)) => s.clone(),
+                    ChoiceOption::Nested { name, .. } => name.clone(),
+                    ChoiceOption::Value(v) => {
+                        return Err(mismatch(format!(
+                        "choice value {v} is not a string; the parameter is a choice among [{}]",
+                        allowed.join(", ")
+                    )))
+                    }
+                };
+                if !allowed.contains(&label) {
+                    return Err(mismatch(format!(
+                        "choice value \"{label}\" is not allowed (allowed: {})",
+                        allowed.join(", ")
+                    )));
+                }
+            }
+            Ok(())
+        }
+        ParamKind::Float { .. } | ParamKind::Int { .. } if matches!(d, Dist::Choice(_)) => {
+            let (is_int, lo, hi) = match kind {
+                ParamKind::Float { min, max } => (false, *min, *max),
+                ParamKind::Int { min, max } => (true, *min as f64, *max as f64),
+                _ => unreachable!(),
+            };
+            let Dist::Choice(opts) = d else {
+                unreachable!()
+            };
+            let what = if is_int { "an integer" } else { "a number" };
+            for o in opts {
+                let v = match o {
+                    ChoiceOption::Value(v) => v,
+                    ChoiceOption::Nested { name, .. } => {
+                        return Err(mismatch(format!(
+                            "nested choice option \"{name}\" but the parameter is {what}"
+                        )))
+                    }
+                };
+                let x = match v.as_f64() {
+                    Some(x) if !is_int || is_integral(x) => x,
+                    _ => return Err(mismatch(format!("choice value {v} is not {what}"))),
+                };
+                if x < lo || x > hi {
+                    return Err(mismatch(format!(
+                        "choice value {v} is outside the allowed range {}",
+                        fmt_range_f(lo, hi)
+                    )));
+                }
+            }
+            Ok(())
+        }
+        ParamKind::Float { min, max } => {
+            let (lo, hi) = support(d);
+            if lo < *min || hi > *max {
+                return Err(mismatch(format!(
+                    "{ty} range {} is outside the allowed range {}",
+                    fmt_range_f(lo, hi),
+                    fmt_range_f(*min, *max)
+                )));
+            }
+            Ok(())
+        }
+        ParamKind::Int { min, max } => {
+            let integral = match d {
+                Dist::RandInt { .. } => true,
+                _ => d.numeric().map(|n| n.integral).unwrap_or(false),
+            };
+            if !integral {
+                return Err(mismatch(format!(
+                    "{ty} gives non-integer values but the parameter is an integer \
+                     (use randint, choice of integers, or a q-type with integer q and bounds)"
+                )));
+            }
+            let (lo, hi) = support(d);
+            if lo < *min as f64 || hi > *max as f64 {
+                return Err(mismatch(format!(
+                    "{ty} range {} is outside the allowed range [{min}, {max}]",
+                    fmt_range_f(lo, hi)
+                )));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The smallest interval holding every value `d` can produce (randint: upper - 1).
+fn support(d: &Dist) -> (f64, f64) {
+    match *d {
+        Dist::RandInt { lower, upper } => (lower as f64, (upper - 1) as f64),
+        Dist::Uniform { low, high }
+        | Dist::QUniform { low, high, .. }
+        | Dist::LogUniform { low, high }
+        | Dist::QLogUniform { low, high, .. } => (low, high),
+        Dist::Normal { .. } | Dist::QNormal { .. } => (f64::NEG_INFINITY, f64::INFINITY),
+        Dist::LogNormal { .. } => (0.0, f64::INFINITY),
+        Dist::QLogNormal { .. } => (0.0, f64::INFINITY),
+        Dist::Choice(_) => (f64::NEG_INFINITY, f64::INFINITY),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    fn space(text: &str) -> SearchSpace {
+        SearchSpace::from_json_str(text, "search_space.json").unwrap()
+    }
+    fn err(text: &str) -> String {
+        SearchSpace::from_json_str(text, "search_space.json")
+            .unwrap_err()
+            .to_string()
+    }
+    fn draws(text: &str, n: usize) -> Vec<Value> {
+        let s = space(text);
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        (0..n).map(|_| s.sample(&mut rng)["x"].clone()).collect()
+    }
+
+    #[test]
+    fn keeps_key_order() {
+        let s = space(
+            r#"{"z": {"_type":"uniform","_value":[0,1]}, "a": {"_type":"uniform","_value":[0,1]}, "m": {"_type":"randint","_value":[0,3]}}"#,
+        );
+        let names: Vec<_> = s.params.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["z", "a", "m"]);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let keys: Vec<_> = s.sample(&mut rng).keys().cloned().collect();
+        assert_eq!(keys, ["z", "a", "m"]);
+    }
+
+    #[test]
+    fn choice_samples_all_options_and_keeps_types() {
+        let v = draws(
+            r#"{"x": {"_type":"choice","_value":[0, 8, "adam", 1.5]}}"#,
+            400,
+        );
+        for want in [
+            Value::from(0),
+            Value::from(8),
+            Value::from("adam"),
+            Value::from(1.5),
+        ] {
+            assert!(v.contains(&want), "{want} never drawn");
+        }
+        assert!(v.iter().all(|x| x.is_i64() || x.is_string() || x.is_f64()));
+        assert!(v
+            .iter()
+            .filter(|x| x.as_i64() == Some(8) || x.as_f64() == Some(8.0))
+            .all(|x| x.is_i64()));
+    }
+
+    #[test]
+    fn randint_upper_exclusive_integers() {
+        let v = draws(r#"{"x": {"_type":"randint","_value":[2, 5]}}"#, 500);
+        let ints: Vec<i64> = v.iter().map(|x| x.as_i64().expect("integer")).collect();
+        assert!(ints.iter().all(|i| (2..5).contains(i)));
+        for want in 2..5 {
+            assert!(ints.contains(&want));
+        }
+    }
+
+    #[test]
+    fn uniform_and_loguniform_bounds() {
+        let v = draws(r#"{"x": {"_type":"uniform","_value":[-1.5, 2.5]}}"#, 1000);
+        let xs: Vec<f64> = v.iter().map(|x| x.as_f64().unwrap()).collect();
+        assert!(xs.iter().all(|x| (-1.5..=2.5).contains(x)));
+        assert!(xs.iter().any(|x| *x < -1.0) && xs.iter().any(|x| *x > 2.0));
+        let v = draws(
+            r#"{"x": {"_type":"loguniform","_value":[1e-4, 0.1]}}"#,
+            1000,
+        );
+        let xs: Vec<f64> = v.iter().map(|x| x.as_f64().unwrap()).collect();
+        assert!(xs.iter().all(|x| (1e-4..=0.1).contains(x)));
+        // log-uniform: about a third of the mass per decade
+        let below_1e3 = xs.iter().filter(|x| **x < 1e-3).count();
+        assert!((250..420).contains(&below_1e3), "{below_1e3}");
+    }
+
+    #[test]
+    fn quniform_rounds_to_multiples_and_clips() {
+        let v = draws(r#"{"x": {"_type":"quniform","_value":[1, 10, 4]}}"#, 1000);
+        let xs: Vec<i64> = v
+            .iter()
+            .map(|x| x.as_i64().expect("integral q-type is an integer"))
+            .collect();
+        // u/4 in [0.25, 2.5]; round (half to even) -> {0, 1, 2}; *4 clipped to [1, 10] -> {1, 4, 8}
+        for x in &xs {
+            assert!([1, 4, 8].contains(x), "{x}");
+        }
+        for want in [1, 4, 8] {
+            assert!(xs.contains(&want));
+        }
+        let v = draws(r#"{"x": {"_type":"quniform","_value":[0, 1, 0.25]}}"#, 500);
+        for x in v {
+            let f = x.as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&f));
+            assert!(((f / 0.25) - (f / 0.25).round()).abs() < 1e-9, "{f}");
+        }
+    }
+
+    #[test]
+    fn qloguniform_multiples_within_bounds() {
+        let v = draws(
+            r#"{"x": {"_type":"qloguniform","_value":[1, 1000, 10]}}"#,
+            500,
+        );
+        for x in v {
+            let i = x.as_i64().unwrap();
+            assert!((1..=1000).contains(&i));
+            assert!(i % 10 == 0 || i == 1, "{i}");
+        }
+    }
+
+    #[test]
+    fn normal_family() {
+        let v = draws(r#"{"x": {"_type":"normal","_value":[10, 2]}}"#, 2000);
+        let xs: Vec<f64> = v.iter().map(|x| x.as_f64().unwrap()).collect();
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        assert!((mean - 10.0).abs() < 0.2, "{mean}");
+        let v = draws(r#"{"x": {"_type":"qnormal","_value":[0, 3, 0.5]}}"#, 500);
+        for x in v {
+            let f = x.as_f64().unwrap();
+            assert_eq!(f, (f / 0.5).round() * 0.5);
+        }
+        let v = draws(r#"{"x": {"_type":"lognormal","_value":[0, 1]}}"#, 1000);
+        let xs: Vec<f64> = v.iter().map(|x| x.as_f64().unwrap()).collect();
+        assert!(xs.iter().all(|x| *x > 0.0));
+        let below_one = xs.iter().filter(|x| **x < 1.0).count();
+        assert!((430..570).contains(&below_one), "{below_one}");
+        let v = draws(r#"{"x": {"_type":"qlognormal","_value":[2, 1, 3]}}"#, 500);
+        for x in v {
+            let i = x.as_i64().unwrap();
+            assert!(i >= 0 && i % 3 == 0, "{i}");
+        }
+    }
+
+    #[test]
+    fn quantize_is_round_half_even() {
+        assert_eq!(quantize(2.5, 1.0), 2.0);
+        assert_eq!(quantize(3.5, 1.0), 4.0);
+        assert_eq!(quantize(6.0, 4.0), 8.0);
+        assert_eq!(quantize(10.0, 4.0), 8.0);
+    }
+
+    #[test]
+    fn nested_choice_structure() {
+        let s = space(
+            r#"{"optimizer": {"_type": "choice", "_value": [
+                {"_name": "sgd", "momentum": {"_type": "uniform", "_value": [0.5, 0.99]}},
+                {"_name": "adam"}
+            ]}, "lr": {"_type": "loguniform", "_value": [1e-4, 1e-1]}}"#,
+        );
+        assert_eq!(s.n_nodes, 3);
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let (mut sgd, mut adam) = (0, 0);
+        for _ in 0..200 {
+            let p = s.sample(&mut rng);
+            let o = p["optimizer"]
+                .as_object()
+                .expect("nested sample is an object");
+            match o["_name"].as_str().unwrap() {
+                "sgd" => {
+                    sgd += 1;
+                    let m = o["momentum"].as_f64().unwrap();
+                    assert!((0.5..=0.99).contains(&m));
+                    assert_eq!(o.len(), 2);
+                }
+                "adam" => {
+                    adam += 1;
+                    assert_eq!(o.len(), 1);
+                }
+                other => panic!("{other}"),
+            }
+            let ex = s.extract(&p);
+            assert!(ex[0].is_some() && ex[2].is_some());
+            assert_eq!(ex[1].is_some(), o["_name"] == "sgd");
+        }
+        assert!(sgd > 50 && adam > 50);
+    }
+
+    #[test]
+    fn same_seed_same_samples() {
+        let s = space(
+            r#"{"a": {"_type":"uniform","_value":[0,1]}, "b": {"_type":"choice","_value":[1,2,3]}}"#,
+        );
+        let run = |seed| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            (0..10).map(|_| s.sample(&mut rng)).collect::<Vec<_>>()
+        };
+        assert_eq!(run(5), run(5));
+        assert_ne!(run(5), run(6));
+    }
+
+    fn assert_err(text: &str, parts: &[&str]) {
+        let e = err(text);
+        assert!(e.starts_with("search_space.json"), "{e}");
+        for p in parts {
+            assert!(e.contains(p), "`{e}` lacks `{p}`");
+        }
+    }
+
+    #[test]
+    fn validation_errors_name_key_and_reason() {
+        assert_err(
+            r#"{"grad_clip": {"_type":"loguniform","_value":[0.0, 5.0]}}"#,
+            &["key \"grad_clip\"", "loguniform needs low > 0, got 0"],
+        );
+        assert_err(
+            r#"{"g": {"_type":"qloguniform","_value":[-1, 5, 1]}}"#,
+            &["\"g\"", "qloguniform needs low > 0"],
+        );
+        assert_err(
+            r#"{"u": {"_type":"uniform","_value":[2, 1]}}"#,
+            &["\"u\"", "low < high"],
+        );
+        assert_err(
+            r#"{"u": {"_type":"uniform","_value":[1, 1]}}"#,
+            &["\"u\"", "low < high"],
+        );
+        assert_err(
+            r#"{"q": {"_type":"quniform","_value":[0, 1, 0]}}"#,
+            &["\"q\"", "q > 0"],
+        );
+        assert_err(
+            r#"{"n": {"_type":"normal","_value":[0, 0]}}"#,
+            &["\"n\"", "sigma > 0"],
+        );
+        assert_err(
+            r#"{"n": {"_type":"qlognormal","_value":[0, -1, 1]}}"#,
+            &["\"n\"", "sigma > 0"],
+        );
+        assert_err(
+            r#"{"c": {"_type":"choice","_value":[]}}"#,
+            &["\"c\"", "empty"],
+        );
+        assert_err(
+            r#"{"t": {"_type":"gaussian","_value":[0, 1]}}"#,
+            &["\"t\"", "unknown _type \"gaussian\""],
+        );
+        assert_err(
+            r#"{"a": {"_type":"uniform","_value":[0]}}"#,
+            &["\"a\"", "[low, high]", "got 1 element"],
+        );
+        assert_err(
+            r#"{"a": {"_type":"uniform","_value":[0, "1"]}}"#,
+            &["\"a\"", "numbers"],
+        );
+        assert_err(
+            r#"{"a": {"_type":"uniform","_value":5}}"#,
+            &["\"a\"", "must be an array"],
+        );
+        assert_err(
+            r#"{"r": {"_type":"randint","_value":[0.5, 4]}}"#,
+            &["\"r\"", "randint bounds must be integers"],
+        );
+        assert_err(
+            r#"{"r": {"_type":"randint","_value":[4, 4]}}"#,
+            &["\"r\"", "lower < upper"],
+        );
+        assert_err(
+            r#"{"opt": {"_type":"choice","_value":[{"momentum": {"_type":"uniform","_value":[0,1]}}]}}"#,
+            &["\"opt\"", "no _name"],
+        );
+        assert_err(
+            r#"{"opt": {"_type":"choice","_value":[{"_name":"sgd","m": {"_type":"uniform","_value":[1,0]}}]}}"#,
+            &["\"opt/sgd/m\"", "low < high"],
+        );
+        assert_err(
+            r#"{"x": {"_type":"uniform"}}"#,
+            &["\"x\"", "missing _value"],
+        );
+        assert_err(r#"{"x": [1,2]}"#, &["\"x\"", "expected an object"]);
+        assert_err(
+            r#"{"x": {"_type":"uniform","_value":[0,1],"extra":1}}"#,
+            &["\"x\"", "unexpected field"],
+        );
+        assert!(err("[1]").contains("must be a JSON object"));
+        assert!(err("{").contains("invalid JSON"));
+    }
+
+    #[test]
+    fn load_names_the_file() {
+        let e = SearchSpace::load("/nonexistent/dir/space.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("/nonexistent/dir/space.json") && e.contains("cannot read"),
+            "{e}"
+        );
+        let dir = std::env::temp_dir().join(format!("hpo-core-space-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("search_space.json");
+        std::fs::write(
+            &f,
+            r#"{"grad_clip": {"_type":"loguniform","_value":[0, 5]}}"#,
+        )
+        .unwrap();
+        let e = SearchSpace::load(&f).unwrap_err().to_string();
+        assert!(
+            e.contains("search_space.json: key \"grad_clip\": loguniform needs low > 0, got 0"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    fn known() -> Vec<ParamSpec> {
+        vec![
+            ParamSpec {
+                name: "lr".into(),
+                kind: ParamKind::Float { min: 0.0, max: 1.0 },
+            },
+            ParamSpec {
+                name: "batch_size".into(),
+                kind: ParamKind::Int { min: 1, max: 1024 },
+            },
+            ParamSpec {
+                name: "optimizer".into(),
+                kind: ParamKind::Choice(vec!["sgd".into(), "adam".into()]),
+            },
+            ParamSpec {
+                name: "momentum".into(),
+                kind: ParamKind::Float { min: 0.0, max: 1.0 },
+            },
+        ]
+    }
+
+    fn check(text: &str) -> Result<(), String> {
+        space(text)
+            .check_params(&known())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn check_params_accepts_good_space() {
+        check(
+            r#"{"lr": {"_type":"loguniform","_value":[1e-4, 0.1]},
+                "batch_size": {"_type":"choice","_value":[64, 128, 256]},
+                "optimizer": {"_type":"choice","_value":[{"_name":"sgd","momentum":{"_type":"uniform","_value":[0.5,0.99]}},{"_name":"adam"}]}}"#,
+        )
+        .unwrap();
+        check(r#"{"batch_size": {"_type":"quniform","_value":[16, 512, 16]}}"#).unwrap();
+        check(r#"{"batch_size": {"_type":"randint","_value":[1, 1025]}}"#).unwrap();
+    }
+
+    #[test]
+    fn check_params_errors() {
+        let e = check(r#"{"epochz": {"_type":"choice","_value":[1]}}"#).unwrap_err();
+        assert!(
+            e.contains("\"epochz\"")
+                && e.contains("unknown parameter")
+                && e.contains("lr, batch_size, optimizer, momentum"),
+            "{e}"
+        );
+        let e =
+            check(r#"{"batch_size": {"_type":"choice","_value":["big", "small"]}}"#).unwrap_err();
+        assert!(
+            e.contains("\"batch_size\"") && e.contains("not an integer"),
+            "{e}"
+        );
+        let e = check(r#"{"batch_size": {"_type":"uniform","_value":[1, 10]}}"#).unwrap_err();
+        assert!(e.contains("non-integer"), "{e}");
+        let e = check(r#"{"optimizer": {"_type":"uniform","_value":[0, 1]}}"#).unwrap_err();
+        assert!(
+            e.contains("\"optimizer\"") && e.contains("choice among [sgd, adam]"),
+            "{e}"
+        );
+        let e =
+            check(r#"{"optimizer": {"_type":"choice","_value":["sgd", "rmsprop"]}}"#).unwrap_err();
+        assert!(e.contains("\"rmsprop\" is not allowed"), "{e}");
+        let e = check(r#"{"lr": {"_type":"uniform","_value":[0, 2]}}"#).unwrap_err();
+        assert!(
+            e.contains("\"lr\"") && e.contains("outside the allowed range [0, 1]"),
+            "{e}"
+        );
+        let e = check(r#"{"lr": {"_type":"normal","_value":[0.5, 0.1]}}"#).unwrap_err();
+        assert!(e.contains("outside the allowed range"), "{e}");
+        let e = check(r#"{"batch_size": {"_type":"randint","_value":[1, 1026]}}"#).unwrap_err();
+        assert!(e.contains("[1, 1025]") && e.contains("[1, 1024]"), "{e}");
+        let e = check(r#"{"lr": {"_type":"choice","_value":[0.1, 3]}}"#).unwrap_err();
+        assert!(e.contains("choice value 3 is outside"), "{e}");
+        // nested sub-parameters are checked by their own names
+        let e = check(
+            r#"{"optimizer": {"_type":"choice","_value":[{"_name":"sgd","momentum":{"_type":"uniform","_value":[0.5,1.5]}}]}}"#,
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("\"optimizer/sgd/momentum\"") && e.contains("outside"),
+            "{e}"
+        );
+        let e = check(
+            r#"{"optimizer": {"_type":"choice","_value":[{"_name":"sgd","nesterov":{"_type":"choice","_value":[true]}}]}}"#,
+        )
+        .unwrap_err();
+        assert!(e.contains("unknown parameter \"nesterov\""), "{e}");
+    }
+}

@@ -137,3 +137,30 @@ pub(crate) fn standardize(train: &Tensor, test: &Tensor) -> (Tensor, Tensor, Str
         format!("x/16 then (x - {mean:.6}) / {std:.6} (training-set mean and std)"),
     )
 }
+
+impl Dataset {
+    /// Holds out a stratified, seeded `fraction` of the training set as a validation set:
+    /// the returned dataset trains on the rest and "tests" on the held-out part, so that
+    /// selection (HPO) never looks at the real test set.
+    pub fn validation_split(&self, fraction: f64, seed: u64) -> anyhow::Result<Dataset> {
+        let labels = Vec::<i64>::try_from(&self.train_y.to_device(tch::Device::Cpu))?;
+        let (train_idx, val_idx, split) = stratified_split(&labels, fraction, seed);
+        let device = self.train_x.device();
+        let index = |idx: &[usize]| {
+            Tensor::from_slice(&idx.iter().map(|&i| i as i64).collect::<Vec<_>>()).to_device(device)
+        };
+        let (ti, vi) = (index(&train_idx), index(&val_idx));
+        let mut info = self.info.clone();
+        info.name = format!("{} (validation split of the training set)", self.info.name);
+        info.n_train = train_idx.len();
+        info.n_test = val_idx.len();
+        info.split = Some(split);
+        Ok(Dataset {
+            info,
+            train_x: self.train_x.index_select(0, &ti),
+            train_y: self.train_y.index_select(0, &ti),
+            test_x: self.train_x.index_select(0, &vi),
+            test_y: self.train_y.index_select(0, &vi),
+        })
+    }
+}

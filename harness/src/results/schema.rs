@@ -59,6 +59,9 @@ pub struct ArmResult {
     pub metric: String,
     pub runs: Vec<RunOutcome>,
     pub summary: Option<ArmSummary>,
+    /// The search behind the tuned arm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hpo: Option<HpoRecord>,
 }
 
 /// Statistics of the arm's reported accuracy over its seeds.
@@ -137,4 +140,49 @@ impl ArmResult {
             },
         });
     }
+}
+
+/// What the tuned (HPO) arm searched, every trial, and the fidelity check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HpoRecord {
+    pub search_space_path: String,
+    /// The search space file's content.
+    pub search_space: serde_json::Value,
+    pub tuner: String,
+    pub tuner_options: serde_json::Value,
+    pub tuner_seed: u64,
+    pub assessor: String,
+    pub assessor_options: serde_json::Value,
+    pub optimize_mode: String,
+    /// "val_acc" or "test_acc".
+    pub metric: String,
+    pub trial_epochs: usize,
+    pub max_trials: usize,
+    pub concurrency: usize,
+    pub trials: Vec<crate::hpo::Trial>,
+    pub best_trial: Option<usize>,
+    pub chosen_params: Option<crate::hpo::Params>,
+    pub search_cost: crate::hpo::Cost,
+    pub stop_reason: crate::hpo::StopReason,
+    /// Full-budget retraining of the top configurations (`retrain_top_k`).
+    pub fidelity: Option<FidelityCheck>,
+    /// Seconds spent retraining at the full budget (chosen configuration and top-k).
+    pub retrain_seconds: f64,
+}
+
+/// Does the search-budget ranking survive at the full budget?
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FidelityCheck {
+    pub seed: u64,
+    pub entries: Vec<FidelityEntry>,
+    /// Spearman rank correlation between search-time metric and full-budget test accuracy.
+    pub spearman: Option<f64>,
+    pub warning: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FidelityEntry {
+    pub trial_id: usize,
+    pub search_metric: f64,
+    pub full_budget_test_acc: Option<f64>,
 }

@@ -1,5 +1,8 @@
 //! Parsing and validating suite files. Every error names the file, the line and the key.
 use crate::data::DatasetSpec;
+use crate::hpo::{
+    build_assessor, build_tuner, Direction, SearchSpace, ASSESSOR_NAMES, TUNER_NAMES,
+};
 use crate::train::Recipe;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -72,6 +75,8 @@ pub struct Arms {
     pub original: Option<ArmSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manual: Option<ArmSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tuned: Option<TunedArmSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,10 +87,81 @@ pub struct ArmSpec {
     pub recipe: Recipe,
 }
 
+/// The HPO arm: a base recipe (its epochs are the full budget), a search space in NNI's
+/// format, and how to search it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TunedArmSpec {
+    #[serde(default)]
+    pub description: String,
+    pub recipe: Recipe,
+    pub hpo: HpoSpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HpoSpec {
+    /// NNI search-space JSON, relative to the suite file.
+    pub search_space: String,
+    /// random, grid, tpe, anneal or evolution.
+    pub tuner: String,
+    #[serde(default = "empty_table")]
+    pub tuner_options: serde_json::Value,
+    /// Required: "maximize" or "minimize". There is no default (NNI's TPE silently minimised).
+    pub optimize_mode: String,
+    /// What a trial reports: "val_acc" (a validation split of the training set; the test set is
+    /// never used for selection) or "test_acc" (what the lab did).
+    #[serde(default = "default_metric")]
+    pub metric: String,
+    /// Fraction of each class of the training set held out for "val_acc".
+    #[serde(default = "default_validation_fraction")]
+    pub validation_fraction: f64,
+    /// Epochs per trial during the search (the search budget).
+    pub trial_epochs: usize,
+    pub max_trials: usize,
+    #[serde(default)]
+    pub max_duration_s: Option<f64>,
+    #[serde(default = "one")]
+    pub concurrency: usize,
+    /// none, medianstop, asha or hyperband.
+    #[serde(default = "default_assessor")]
+    pub assessor: String,
+    #[serde(default = "empty_table")]
+    pub assessor_options: serde_json::Value,
+    /// Seed of the tuner's proposals.
+    #[serde(default)]
+    pub tuner_seed: u64,
+    /// Training seed of every search trial.
+    #[serde(default)]
+    pub trial_seed: u64,
+    /// Also retrain the k best configurations at the full budget (first suite seed) and report
+    /// the rank correlation between search-time and full-budget accuracy; 0 or 1 = off.
+    #[serde(default)]
+    pub retrain_top_k: usize,
+}
+
+fn empty_table() -> serde_json::Value {
+    serde_json::Value::Object(Default::default())
+}
+fn default_metric() -> String {
+    "val_acc".to_string()
+}
+fn default_validation_fraction() -> f64 {
+    0.2
+}
+fn one() -> usize {
+    1
+}
+fn default_assessor() -> String {
+    "none".to_string()
+}
+
 /// A suite as loaded from disk: its definition, where it came from, and its digest.
 #[derive(Debug, Clone)]
 pub struct LoadedSuite {
     pub file: SuiteFile,
+    /// The tuned arm's search space, loaded and validated with the suite.
+    pub search_space: Option<SearchSpace>,
     pub path: PathBuf,
     pub sha256: String,
     /// Changes made on the command line (e.g. "epochs=2"), stated in results and reports.
@@ -126,10 +202,15 @@ impl LoadedSuite {
             message: e.to_string().trim_end().to_string(),
         })?;
         validate(&file, text, &shown)?;
+        let search_space = match &file.arms.tuned {
+            Some(tuned) => Some(load_search_space(tuned, path, text, &shown)?),
+            None => None,
+        };
         use sha2::Digest;
         let digest = sha2::Sha256::digest(text.as_bytes());
         Ok(LoadedSuite {
             file,
+            search_space,
             path: path.to_path_buf(),
             sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
             overrides: Vec::new(),
@@ -137,15 +218,33 @@ impl LoadedSuite {
     }
 
     /// The arms that are defined, in the report's order.
-    pub fn arms(&self) -> Vec<(ArmKind, &ArmSpec)> {
+    pub fn arms(&self) -> Vec<ArmKind> {
         let a = &self.file.arms;
         [
-            (ArmKind::Original, &a.original),
-            (ArmKind::Manual, &a.manual),
+            (ArmKind::Original, a.original.is_some()),
+            (ArmKind::Manual, a.manual.is_some()),
+            (ArmKind::Tuned, a.tuned.is_some()),
         ]
         .into_iter()
-        .filter_map(|(k, s)| s.as_ref().map(|s| (k, s)))
+        .filter_map(|(k, present)| present.then_some(k))
         .collect()
+    }
+
+    /// The plain training arms (original, manual) that are defined.
+    pub fn training_arm(&self, kind: ArmKind) -> Option<&ArmSpec> {
+        match kind {
+            ArmKind::Original => self.file.arms.original.as_ref(),
+            ArmKind::Manual => self.file.arms.manual.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Epochs one seed of an arm trains for at its full budget (for progress bars).
+    pub fn full_budget_epochs(&self, kind: ArmKind) -> usize {
+        match kind {
+            ArmKind::Tuned => self.file.arms.tuned.as_ref().map_or(0, |t| t.recipe.epochs),
+            _ => self.training_arm(kind).map_or(0, |s| s.recipe.epochs),
+        }
     }
 
     /// Replaces every arm's epoch count (a shorter run on a slow machine); recorded.
@@ -155,6 +254,10 @@ impl LoadedSuite {
             .flatten()
         {
             spec.recipe.epochs = epochs;
+        }
+        if let Some(tuned) = &mut self.file.arms.tuned {
+            tuned.recipe.epochs = epochs;
+            tuned.hpo.trial_epochs = tuned.hpo.trial_epochs.min(epochs);
         }
         self.overrides.push(format!("epochs={epochs} (all arms)"));
     }
@@ -224,8 +327,9 @@ fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> 
         ));
     }
     let arms = [
-        ("original", &file.arms.original),
-        ("manual", &file.arms.manual),
+        ("original", file.arms.original.as_ref().map(|a| &a.recipe)),
+        ("manual", file.arms.manual.as_ref().map(|a| &a.recipe)),
+        ("tuned", file.arms.tuned.as_ref().map(|a| &a.recipe)),
     ];
     if arms.iter().all(|(_, a)| a.is_none()) {
         return Err(invalid(
@@ -234,14 +338,130 @@ fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> 
             "the suite defines no arm".into(),
         ));
     }
-    for (name, spec) in arms {
-        if let Some(spec) = spec {
-            spec.recipe.validate().map_err(|e| {
+    for (name, recipe) in arms {
+        if let Some(recipe) = recipe {
+            recipe.validate().map_err(|e| {
                 invalid(&format!("arms.{name}.recipe"), &e.field, e.message.clone())
             })?;
         }
     }
+    if let Some(tuned) = &file.arms.tuned {
+        validate_hpo(&tuned.hpo)
+            .map_err(|(key, message)| invalid("arms.tuned.hpo", key, message))?;
+    }
     Ok(())
+}
+
+fn validate_hpo(h: &HpoSpec) -> Result<(), (&'static str, String)> {
+    let direction = Direction::parse(&h.optimize_mode).ok_or((
+        "optimize_mode",
+        format!(
+            "must be \"maximize\" or \"minimize\", got \"{}\"",
+            h.optimize_mode
+        ),
+    ))?;
+    if !["val_acc", "test_acc"].contains(&h.metric.as_str()) {
+        return Err((
+            "metric",
+            format!("must be \"val_acc\" or \"test_acc\", got \"{}\"", h.metric),
+        ));
+    }
+    if direction == Direction::Minimize {
+        return Err((
+            "optimize_mode",
+            format!(
+                "\"minimize\" with the accuracy metric \"{}\" would select the worst configuration; use \"maximize\"",
+                h.metric
+            ),
+        ));
+    }
+    if !TUNER_NAMES.contains(&h.tuner.as_str()) {
+        return Err((
+            "tuner",
+            format!(
+                "unknown tuner \"{}\": expected one of {}",
+                h.tuner,
+                TUNER_NAMES.join(", ")
+            ),
+        ));
+    }
+    if !ASSESSOR_NAMES.contains(&h.assessor.as_str()) {
+        return Err((
+            "assessor",
+            format!(
+                "unknown assessor \"{}\": expected one of {}",
+                h.assessor,
+                ASSESSOR_NAMES.join(", ")
+            ),
+        ));
+    }
+    if h.trial_epochs == 0 {
+        return Err(("trial_epochs", "must be >= 1".into()));
+    }
+    if h.max_trials == 0 {
+        return Err(("max_trials", "must be >= 1".into()));
+    }
+    if h.concurrency == 0 {
+        return Err(("concurrency", "must be >= 1".into()));
+    }
+    if !(h.validation_fraction > 0.0 && h.validation_fraction < 1.0) {
+        return Err((
+            "validation_fraction",
+            format!("must be in (0, 1), got {}", h.validation_fraction),
+        ));
+    }
+    if let Some(d) = h.max_duration_s {
+        if !(d > 0.0) {
+            return Err(("max_duration_s", format!("must be > 0, got {d}")));
+        }
+    }
+    Ok(())
+}
+
+/// Loads the tuned arm's search space (relative to the suite file) and checks it against the
+/// recipe fields a trial can set, and the tuner and assessor options against the space.
+fn load_search_space(
+    tuned: &TunedArmSpec,
+    suite_path: &Path,
+    text: &str,
+    shown: &str,
+) -> Result<SearchSpace, SuiteError> {
+    let dir = suite_path.parent().unwrap_or(Path::new("."));
+    let space_path = dir.join(&tuned.hpo.search_space);
+    let line = locate(text, "arms.tuned.hpo", "search_space");
+    let space_error = |message: String| SuiteError::Invalid {
+        path: shown.to_string(),
+        line,
+        key: "arms.tuned.hpo.search_space".into(),
+        message,
+    };
+    let space = SearchSpace::load(&space_path).map_err(|e| space_error(e.to_string()))?;
+    space
+        .check_params(&crate::suite::tuned::recipe_param_specs())
+        .map_err(|e| space_error(e.to_string()))?;
+    let direction = Direction::parse(&tuned.hpo.optimize_mode).unwrap_or(Direction::Maximize);
+    let option_error = |key: &str, e: crate::hpo::BuildError| SuiteError::Invalid {
+        path: shown.to_string(),
+        line: locate(text, "arms.tuned.hpo", key),
+        key: format!("arms.tuned.hpo.{key}"),
+        message: e.to_string(),
+    };
+    build_tuner(
+        &tuned.hpo.tuner,
+        &space,
+        direction,
+        0,
+        &tuned.hpo.tuner_options,
+    )
+    .map_err(|e| option_error("tuner_options", e))?;
+    build_assessor(
+        &tuned.hpo.assessor,
+        direction,
+        tuned.hpo.trial_epochs,
+        &tuned.hpo.assessor_options,
+    )
+    .map_err(|e| option_error("assessor_options", e))?;
+    Ok(space)
 }
 
 /// The 1-based line of `key` inside `[table]` (or of the table header, or 1), for messages.

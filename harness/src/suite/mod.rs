@@ -3,5 +3,8 @@
 
 mod file;
 pub mod runner;
+pub mod tuned;
 
-pub use file::{ArmKind, ArmSpec, LoadedSuite, SuiteError, SuiteFile, SuiteMeta};
+pub use file::{
+    ArmKind, ArmSpec, HpoSpec, LoadedSuite, SuiteError, SuiteFile, SuiteMeta, TunedArmSpec,
+};

@@ -1,5 +1,5 @@
 //! Runs a suite: every arm, every seed, one result file updated after each finished run.
-use super::{ArmKind, ArmSpec, LoadedSuite};
+use super::{tuned, ArmKind, ArmSpec, LoadedSuite};
 use crate::data::{self, Dataset};
 use crate::env::{self, EnvRecord};
 use crate::progress::Progress;
@@ -68,7 +68,13 @@ pub fn run_suite(
     let arms = suite.arms();
     let total: usize = arms
         .iter()
-        .map(|(_, s)| s.recipe.epochs * meta.seeds.len())
+        .map(|&k| {
+            let search = match (k, &suite.file.arms.tuned) {
+                (ArmKind::Tuned, Some(t)) => t.hpo.max_trials * t.hpo.trial_epochs,
+                _ => 0,
+            };
+            suite.full_budget_epochs(k) * meta.seeds.len() + search
+        })
         .sum();
     let progress = Progress::new(total as u64, options.quiet);
     let train_options = TrainOptions {
@@ -76,7 +82,43 @@ pub fn run_suite(
         ..Default::default()
     };
     let mut interrupted = false;
-    'arms: for (kind, spec) in arms {
+    'arms: for kind in arms {
+        if kind == ArmKind::Tuned {
+            let (Some(spec), Some(space)) = (&suite.file.arms.tuned, &suite.search_space) else {
+                continue;
+            };
+            let space_path = suite
+                .path
+                .parent()
+                .unwrap_or(std::path::Path::new("."))
+                .join(&spec.hpo.search_space);
+            let ctx = tuned::TunedContext {
+                spec,
+                space,
+                space_path: space_path.display().to_string(),
+                dataset: &dataset,
+                seeds: &meta.seeds,
+                options: &train_options,
+                progress: &progress,
+                stop,
+            };
+            let mut arm = tuned_arm_result(spec);
+            let outcome = tuned::run_tuned_arm(&ctx, &mut arm, &mut |arm| {
+                save_arm(&mut result, arm, started, &writer)
+            });
+            save_arm(&mut result, &arm, started, &writer)?;
+            match outcome {
+                Ok(()) => continue,
+                Err(e) if e.is::<Interrupted>() => {
+                    interrupted = true;
+                    break 'arms;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let Some(spec) = suite.training_arm(kind) else {
+            continue;
+        };
         result.arms.push(new_arm_result(kind, spec));
         for &seed in &meta.seeds {
             if stop.load(Ordering::SeqCst) {
@@ -129,6 +171,48 @@ pub fn run_suite(
     })
 }
 
+/// Marks a run stopped by Ctrl-C / SIGTERM.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted")]
+pub struct Interrupted;
+
+/// Replaces (or adds) the arm in the result and rewrites the file.
+fn save_arm(
+    result: &mut ResultFile,
+    arm: &ArmResult,
+    started: Instant,
+    writer: &ResultWriter,
+) -> anyhow::Result<()> {
+    match result.arms.iter_mut().find(|a| a.name == arm.name) {
+        Some(existing) => *existing = arm.clone(),
+        None => result.arms.push(arm.clone()),
+    }
+    result.wall_seconds = started.elapsed().as_secs_f64();
+    writer.update(result)?;
+    Ok(())
+}
+
+fn tuned_arm_result(spec: &super::TunedArmSpec) -> ArmResult {
+    ArmResult {
+        name: ArmKind::Tuned.name().to_string(),
+        description: spec.description.clone(),
+        definition: serde_json::to_value(spec).expect("an arm serialises"),
+        hyperparameters: Vec::new(),
+        metric: metric_name(spec.recipe.report),
+        runs: Vec::new(),
+        summary: None,
+        hpo: None,
+    }
+}
+
+fn metric_name(report: ReportedAccuracy) -> String {
+    match report {
+        ReportedAccuracy::Last => "final_test_acc",
+        ReportedAccuracy::Best => "best_test_acc",
+    }
+    .to_string()
+}
+
 fn train_one(
     recipe: &train::Recipe,
     dataset: &Dataset,
@@ -153,13 +237,10 @@ fn new_arm_result(kind: ArmKind, spec: &ArmSpec) -> ArmResult {
         description: spec.description.clone(),
         definition: serde_json::to_value(spec).expect("an arm serialises"),
         hyperparameters: spec.recipe.summary_pairs(),
-        metric: match spec.recipe.report {
-            ReportedAccuracy::Last => "final_test_acc",
-            ReportedAccuracy::Best => "best_test_acc",
-        }
-        .to_string(),
+        metric: metric_name(spec.recipe.report),
         runs: Vec::new(),
         summary: None,
+        hpo: None,
     }
 }
 

@@ -63,6 +63,11 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Search spaces in NNI's JSON format.
+    Space {
+        #[command(subcommand)]
+        command: SpaceCommand,
+    },
     /// Render a markdown report (with SVG plots next to it) from one or more result files,
     /// e.g. files copied off several machines: one environment column per machine.
     Report {
@@ -75,6 +80,20 @@ enum Command {
         /// Language of headings and row names.
         #[arg(long, value_enum, default_value = "en")]
         lang: Lang,
+    },
+}
+
+#[derive(Subcommand)]
+enum SpaceCommand {
+    /// Validate a search space (and that a trial can set every parameter) and print N samples
+    /// as JSON lines; the same seed prints the same samples.
+    Sample {
+        /// NNI search_space.json
+        file: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        n: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
     },
 }
 
@@ -162,6 +181,21 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             if let Some(out) = report {
                 let path = write_report(std::slice::from_ref(&summary.result), &out, Lang::En)?;
                 say(&format!("report: {}", path.display()));
+            }
+            Ok(())
+        }
+        Command::Space {
+            command: SpaceCommand::Sample { file, n, seed },
+        } => {
+            use rand::SeedableRng;
+            let space =
+                crate::hpo::SearchSpace::load(&file).map_err(|e| UsageError(e.to_string()))?;
+            space
+                .check_params(&crate::suite::tuned::recipe_param_specs())
+                .map_err(|e| UsageError(e.to_string()))?;
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            for _ in 0..n {
+                say(&serde_json::Value::Object(space.sample(&mut rng)).to_string());
             }
             Ok(())
         }

@@ -3,6 +3,7 @@
 //! The report knows nothing of tch or suites: every number in it comes from [`ResultFile`]s,
 //! so a report can be rebuilt from files copied off several machines.
 
+pub mod hpo;
 pub mod i18n;
 pub mod plots;
 pub mod table;
@@ -58,6 +59,20 @@ pub fn render(
                 .unwrap_or_default();
             md.push_str(&format!("![{kind} — {label}]({name})\n\n"));
             written.push(plot);
+        }
+    }
+
+    for (file, label) in files.iter().zip(&labels) {
+        for arm in &file.arms {
+            if let Some(record) = &arm.hpo {
+                md.push_str(&match lang {
+                    Lang::En => format!("## Automatic HPO — {label}\n\n"),
+                    Lang::Zh => format!("## NNI自动调参 — {label}\n\n"),
+                });
+                let (section, plots) = hpo::section(record, label, lang, out_dir, stem)?;
+                md.push_str(&section);
+                written.extend(plots);
+            }
         }
     }
 

@@ -84,3 +84,187 @@ pub fn line_chart(
 fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow::anyhow!("plot: {e:?}")
 }
+
+/// Points per trial (x = trial id) with a best-so-far line.
+pub fn trial_scatter(
+    path: &Path,
+    title: &str,
+    y_label: &str,
+    points: &[(f64, f64)],
+    best_so_far: &[(f64, f64)],
+) -> anyhow::Result<()> {
+    let x_max = points.iter().map(|p| p.0).fold(1.0, f64::max) + 1.0;
+    let (y_min, y_max) = bounds(points.iter().map(|p| p.1));
+    let root = SVGBackend::new(path, (760, 440)).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_err)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(-0.5f64..x_max, y_min..y_max)
+        .map_err(plot_err)?;
+    chart
+        .configure_mesh()
+        .x_desc("trial")
+        .y_desc(y_label)
+        .draw()
+        .map_err(plot_err)?;
+    chart
+        .draw_series(
+            points
+                .iter()
+                .map(|&p| Circle::new(p, 4, PALETTE[0].filled())),
+        )
+        .map_err(plot_err)?
+        .label("trial")
+        .legend(|(x, y)| Circle::new((x + 9, y), 4, PALETTE[0].filled()));
+    chart
+        .draw_series(LineSeries::new(
+            best_so_far.iter().copied(),
+            PALETTE[3].stroke_width(2),
+        ))
+        .map_err(plot_err)?
+        .label("best so far")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], PALETTE[3].stroke_width(2)));
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::LowerRight)
+        .draw()
+        .map_err(plot_err)?;
+    root.present().map_err(plot_err)?;
+    Ok(())
+}
+
+/// Horizontal-free simple bar chart: one bar per labelled value (x = index).
+pub fn bar_chart(
+    path: &Path,
+    title: &str,
+    y_label: &str,
+    bars: &[(String, f64)],
+) -> anyhow::Result<()> {
+    let y_max = bars.iter().map(|b| b.1).fold(0.0, f64::max).max(1e-9) * 1.1;
+    let n = bars.len().max(1) as f64;
+    let root = SVGBackend::new(path, (760, 440)).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_err)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(-0.5f64..(n - 0.5), 0f64..y_max)
+        .map_err(plot_err)?;
+    let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+    chart
+        .configure_mesh()
+        .x_desc("trial")
+        .y_desc(y_label)
+        .x_labels(bars.len().min(30))
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                labels.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .draw()
+        .map_err(plot_err)?;
+    chart
+        .draw_series(bars.iter().enumerate().map(|(i, b)| {
+            let x = i as f64;
+            Rectangle::new([(x - 0.35, 0.0), (x + 0.35, b.1)], PALETTE[0].filled())
+        }))
+        .map_err(plot_err)?;
+    root.present().map_err(plot_err)?;
+    Ok(())
+}
+
+/// Parallel coordinates: one vertical axis per parameter (values scaled to [0, 1] per axis,
+/// categorical values by their index), one polyline per trial, coloured from worst (grey) to
+/// best (red) by the metric, which is the last axis.
+pub fn parallel_coordinates(
+    path: &Path,
+    title: &str,
+    axes: &[String],
+    lines: &[(Vec<f64>, f64)],
+) -> anyhow::Result<()> {
+    let n_axes = axes.len().max(2);
+    let root = SVGBackend::new(path, (900, 460)).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_err)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(16)
+        .x_label_area_size(40)
+        .y_label_area_size(40)
+        .build_cartesian_2d(-0.2f64..(n_axes as f64 - 0.8), -0.05f64..1.05)
+        .map_err(plot_err)?;
+    let axis_names: Vec<String> = axes.to_vec();
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_labels(n_axes)
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                axis_names.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_desc("scaled value")
+        .draw()
+        .map_err(plot_err)?;
+    for i in 0..axes.len() {
+        chart
+            .draw_series(LineSeries::new(
+                [(i as f64, 0.0), (i as f64, 1.0)],
+                BLACK.mix(0.4),
+            ))
+            .map_err(plot_err)?;
+    }
+    let (m_min, m_max) = lines
+        .iter()
+        .map(|l| l.1)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), m| {
+            (a.min(m), b.max(m))
+        });
+    for (values, metric) in lines {
+        let t = if m_max > m_min {
+            (metric - m_min) / (m_max - m_min)
+        } else {
+            1.0
+        };
+        let colour = RGBColor(
+            (150.0 + 100.0 * t) as u8,
+            (150.0 * (1.0 - t)) as u8,
+            (150.0 * (1.0 - t)) as u8,
+        );
+        let pts: Vec<(f64, f64)> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as f64, *v))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(
+                pts,
+                colour.stroke_width(1 + (t * 2.0) as u32),
+            ))
+            .map_err(plot_err)?;
+    }
+    root.present().map_err(plot_err)?;
+    Ok(())
+}
+
+fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-3);
+    (lo - pad, hi + pad)
+}

@@ -411,7 +411,7 @@ fn validate_hpo(h: &HpoSpec) -> Result<(), (&'static str, String)> {
         ));
     }
     if let Some(d) = h.max_duration_s {
-        if !(d > 0.0) {
+        if d.is_nan() || d <= 0.0 {
             return Err(("max_duration_s", format!("must be > 0, got {d}")));
         }
     }
@@ -521,7 +521,7 @@ batch_size = 32
     fn a_good_suite_loads() {
         let s = LoadedSuite::parse(GOOD, Path::new("t.toml")).unwrap();
         assert_eq!(s.arms().len(), 1);
-        assert_eq!(s.arms()[0].0, ArmKind::Manual);
+        assert_eq!(s.arms()[0], ArmKind::Manual);
         assert_eq!(s.sha256.len(), 64);
     }
 

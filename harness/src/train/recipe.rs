@@ -253,8 +253,10 @@ impl Recipe {
     }
 }
 
-/// Shortest faithful decimal form: 0.1 → "0.1", 5e-4 → "0.0005", 1e-6 → "1e-6".
+/// Short decimal form with at most 4 significant digits: 0.1 → "0.1", 5e-4 → "5e-4",
+/// 0.4261627700690564 → "0.4262".
 pub fn fmt_num(v: f64) -> String {
+    let v: f64 = format!("{v:.3e}").parse().unwrap_or(v);
     if v != 0.0 && v.abs() < 1e-3 {
         format!("{v:e}")
     } else {
@@ -318,5 +320,7 @@ mod tests {
         assert_eq!(fmt_num(5e-4), "5e-4");
         assert_eq!(fmt_num(0.0), "0");
         assert_eq!(fmt_num(128.0), "128");
+        assert_eq!(fmt_num(0.4261627700690564), "0.4262");
+        assert_eq!(fmt_num(1.5458544115301362e-5), "1.546e-5");
     }
 }

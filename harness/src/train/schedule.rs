@@ -1,25 +1,43 @@
 //! Learning-rate schedules, as pure functions of the step or epoch.
-use super::ScheduleKind;
+use super::{Recipe, ScheduleKind};
 
-/// Learning rate for a step. `epoch` is 0-based; `step` is the global mini-batch index
-/// (0-based) since the start of training.
-pub fn learning_rate(
-    kind: ScheduleKind,
-    base: f64,
-    ending_lr: f64,
-    epochs: usize,
-    step_size: usize,
-    gamma: f64,
-    epoch: usize,
-    step: usize,
-) -> f64 {
-    match kind {
-        ScheduleKind::None => base,
-        ScheduleKind::Step => base * gamma.powi((epoch / step_size.max(1)) as i32),
-        ScheduleKind::Cosine => cosine(base, ending_lr, epoch as f64, epochs as f64),
-        // The lab's original: CosineAnnealingLR(T_max = epochs) stepped after every mini-batch,
-        // so the "epoch" counter of the cosine is the step counter (lab8-reference §2).
-        ScheduleKind::CosinePerStep => cosine(base, ending_lr, step as f64, epochs as f64),
+/// A recipe's learning-rate schedule.
+#[derive(Debug, Clone, Copy)]
+pub struct LrSchedule {
+    pub kind: ScheduleKind,
+    pub base: f64,
+    pub ending_lr: f64,
+    pub epochs: usize,
+    pub step_size: usize,
+    pub gamma: f64,
+}
+
+impl From<&Recipe> for LrSchedule {
+    fn from(r: &Recipe) -> Self {
+        LrSchedule {
+            kind: r.schedule,
+            base: r.initial_lr,
+            ending_lr: r.ending_lr,
+            epochs: r.epochs,
+            step_size: r.step_size,
+            gamma: r.gamma,
+        }
+    }
+}
+
+impl LrSchedule {
+    /// Learning rate for a step. `epoch` is 0-based; `step` is the global mini-batch index
+    /// (0-based) since the start of training.
+    pub fn at(&self, epoch: usize, step: usize) -> f64 {
+        let (base, eta_min) = (self.base, self.ending_lr);
+        match self.kind {
+            ScheduleKind::None => base,
+            ScheduleKind::Step => base * self.gamma.powi((epoch / self.step_size.max(1)) as i32),
+            ScheduleKind::Cosine => cosine(base, eta_min, epoch as f64, self.epochs as f64),
+            // The lab's original: CosineAnnealingLR(T_max = epochs) stepped after every
+            // mini-batch, so the cosine's "epoch" counter is the step counter (lab8-reference §2).
+            ScheduleKind::CosinePerStep => cosine(base, eta_min, step as f64, self.epochs as f64),
+        }
     }
 }
 
@@ -33,7 +51,15 @@ mod tests {
     use super::*;
 
     fn lr(kind: ScheduleKind, epoch: usize, step: usize) -> f64 {
-        learning_rate(kind, 0.1, 0.0, 300, 30, 0.1, epoch, step)
+        let schedule = LrSchedule {
+            kind,
+            base: 0.1,
+            ending_lr: 0.0,
+            epochs: 300,
+            step_size: 30,
+            gamma: 0.1,
+        };
+        schedule.at(epoch, step)
     }
 
     #[test]

@@ -62,18 +62,8 @@ pub fn train(
     let n_train = data.train_x.size()[0];
     let batch = recipe.batch_size as i64;
     let steps_per_epoch = (n_train + batch - 1) / batch;
-    let lr_at = |epoch: usize, step: usize| {
-        schedule::learning_rate(
-            recipe.schedule,
-            recipe.initial_lr,
-            recipe.ending_lr,
-            recipe.epochs,
-            recipe.step_size,
-            recipe.gamma,
-            epoch,
-            step,
-        )
-    };
+    let schedule = schedule::LrSchedule::from(recipe);
+    let lr_at = |epoch: usize, step: usize| schedule.at(epoch, step);
 
     let mut records: Vec<EpochRecord> = Vec::with_capacity(recipe.epochs);
     let mut diverged_at_epoch = None;

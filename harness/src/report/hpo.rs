@@ -1,0 +1,399 @@
+//! The tuned arm's section: the search, the top trials as in NNI's WebUI, the fidelity check,
+//! and SVG plots (metric per trial, intermediate curves, durations, parallel coordinates).
+use super::i18n::Lang;
+use super::plots::{self, Series};
+use super::table::markdown;
+use crate::hpo::{Trial, TrialStatus};
+use crate::results::HpoRecord;
+use std::path::{Path, PathBuf};
+
+/// Rows of the trial table (the NNI WebUI's overview shows the top 10).
+const TOP_TRIALS: usize = 10;
+
+pub fn section(
+    record: &HpoRecord,
+    label: &str,
+    lang: Lang,
+    out_dir: &Path,
+    stem: &str,
+) -> anyhow::Result<(String, Vec<PathBuf>)> {
+    let zh = lang == Lang::Zh;
+    let mut md = String::new();
+    let count = |s: TrialStatus| record.trials.iter().filter(|t| t.status == s).count();
+    let cost = &record.search_cost;
+    md.push_str(&if zh {
+        format!(
+            "调参器 `{}`（种子 {}），早停 `{}`，指标 `{}`（{}），每个 trial {} 轮。共 {} 个 trial：成功 {}，早停 {}，失败 {}。\
+             搜索开销：{} 个 trial，{} 个 trial-轮，{:.1} 秒；全预算重训 {:.1} 秒。\n\n",
+            record.tuner, record.tuner_seed, record.assessor, record.metric, record.optimize_mode,
+            record.trial_epochs, record.trials.len(), count(TrialStatus::Succeeded),
+            count(TrialStatus::EarlyStopped), count(TrialStatus::Failed), cost.trials,
+            cost.trial_epochs, cost.seconds, record.retrain_seconds
+        )
+    } else {
+        format!(
+            "Tuner `{}` (seed {}), assessor `{}`, metric `{}` ({}), {} epochs per trial. {} trials: \
+             {} succeeded, {} early-stopped, {} failed. Search cost: {} trials, {} trial-epochs, \
+             {:.1} s; full-budget retraining {:.1} s.\n\n",
+            record.tuner, record.tuner_seed, record.assessor, record.metric, record.optimize_mode,
+            record.trial_epochs, record.trials.len(), count(TrialStatus::Succeeded),
+            count(TrialStatus::EarlyStopped), count(TrialStatus::Failed), cost.trials,
+            cost.trial_epochs, cost.seconds, record.retrain_seconds
+        )
+    });
+    if let Some(best) = record
+        .best_trial
+        .and_then(|id| record.trials.iter().find(|t| t.id == id))
+    {
+        let metric = best.final_metric.map_or("—".into(), |m| format!("{m:.4}"));
+        md.push_str(&if zh {
+            format!(
+                "选中 trial {}：搜索时 {} = {metric}（{} 轮的搜索预算下的数字，**不是**模型的准确率；模型准确率是上表中全预算重训的结果）。\n\n",
+                best.id, record.metric, record.trial_epochs
+            )
+        } else {
+            format!(
+                "Chosen: trial {} with search-time {} = {metric} (a {}-epoch search-budget number, \
+                 **not** the model's accuracy: the accuracy table shows the full-budget retraining).\n\n",
+                best.id, record.metric, record.trial_epochs
+            )
+        });
+    }
+
+    md.push_str(&trial_table(
+        &record.trials,
+        record.optimize_mode == "minimize",
+        zh,
+    ));
+    md.push_str("\n\n");
+
+    if let Some(f) = &record.fidelity {
+        let header: Vec<String> = if zh {
+            vec![
+                "trial".into(),
+                format!("搜索时 {}", record.metric),
+                "全预算测试准确率".into(),
+            ]
+        } else {
+            vec![
+                "trial".into(),
+                format!("search-time {}", record.metric),
+                "full-budget test acc".into(),
+            ]
+        };
+        let rows: Vec<Vec<String>> = f
+            .entries
+            .iter()
+            .map(|e| {
+                vec![
+                    e.trial_id.to_string(),
+                    format!("{:.4}", e.search_metric),
+                    e.full_budget_test_acc
+                        .map_or("diverged".into(), |a| format!("{a:.4}")),
+                ]
+            })
+            .collect();
+        md.push_str(&if zh {
+            format!(
+                "保真度检查（前 {} 个配置以全预算、种子 {} 重训）：\n\n",
+                f.entries.len(),
+                f.seed
+            )
+        } else {
+            format!(
+                "Fidelity check (top {} configurations retrained at the full budget, seed {}):\n\n",
+                f.entries.len(),
+                f.seed
+            )
+        });
+        md.push_str(&markdown(&header, &rows));
+        md.push_str(&format!(
+            "\n\nSpearman ρ = {}\n\n",
+            f.spearman.map_or("n/a".into(), |r| format!("{r:.2}"))
+        ));
+        if let Some(w) = &f.warning {
+            md.push_str(&format!("> **Warning:** {w}\n\n"));
+        }
+    }
+
+    let plots = trial_plots(record, label, out_dir, stem)?;
+    for (title, path) in &plots {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        md.push_str(&format!("![{title} — {label}]({name})\n\n"));
+    }
+    Ok((md, plots.into_iter().map(|p| p.1).collect()))
+}
+
+fn status_name(s: TrialStatus) -> &'static str {
+    match s {
+        TrialStatus::Waiting => "WAITING",
+        TrialStatus::Running => "RUNNING",
+        TrialStatus::Succeeded => "SUCCEEDED",
+        TrialStatus::Failed => "FAILED",
+        TrialStatus::EarlyStopped => "EARLY_STOPPED",
+    }
+}
+
+/// The top trials by metric (failed ones last), like NNI's trial table.
+fn trial_table(trials: &[Trial], minimize: bool, zh: bool) -> String {
+    let mut ranked: Vec<&Trial> = trials.iter().collect();
+    ranked.sort_by(|a, b| {
+        let key = |t: &Trial| match t.final_metric {
+            Some(m) if minimize => m,
+            Some(m) => -m,
+            None => f64::INFINITY,
+        };
+        key(a).total_cmp(&key(b)).then(a.id.cmp(&b.id))
+    });
+    let header: Vec<String> = if zh {
+        ["序号", "trial id", "状态", "时长 (s)", "指标", "参数"]
+    } else {
+        [
+            "no.",
+            "trial id",
+            "status",
+            "duration (s)",
+            "metric",
+            "parameters",
+        ]
+    }
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let rows: Vec<Vec<String>> = ranked
+        .iter()
+        .take(TOP_TRIALS)
+        .enumerate()
+        .map(|(i, t)| {
+            let status = match (t.status, t.stopped_at_epoch, &t.error) {
+                (TrialStatus::EarlyStopped, Some(e), _) => format!("EARLY_STOPPED @ {e}"),
+                (TrialStatus::Failed, _, Some(err)) => format!("FAILED: {err}"),
+                (s, _, _) => status_name(s).to_string(),
+            };
+            vec![
+                (i + 1).to_string(),
+                t.id.to_string(),
+                status,
+                format!("{:.1}", t.duration_s),
+                t.final_metric.map_or("—".into(), |m| format!("{m:.4}")),
+                serde_json::Value::Object(t.params.clone()).to_string(),
+            ]
+        })
+        .collect();
+    markdown(&header, &rows)
+}
+
+fn trial_plots(
+    record: &HpoRecord,
+    label: &str,
+    out_dir: &Path,
+    stem: &str,
+) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let slug: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let file = |kind: &str| out_dir.join(format!("{stem}-{slug}-hpo-{kind}.svg"));
+    let maximize = record.optimize_mode != "minimize";
+    let mut out = Vec::new();
+
+    // Metric per trial with the best-so-far line (NNI's default-metric view).
+    let points: Vec<(f64, f64)> = record
+        .trials
+        .iter()
+        .filter_map(|t| t.final_metric.map(|m| (t.id as f64, m)))
+        .collect();
+    let mut best: Option<f64> = None;
+    let best_line: Vec<(f64, f64)> = points
+        .iter()
+        .map(|&(x, m)| {
+            let b = match best {
+                Some(b) if (maximize && b >= m) || (!maximize && b <= m) => b,
+                _ => m,
+            };
+            best = Some(b);
+            (x, b)
+        })
+        .collect();
+    let path = file("metric");
+    plots::trial_scatter(
+        &path,
+        "Metric per trial",
+        &record.metric,
+        &points,
+        &best_line,
+    )?;
+    out.push(("Metric per trial with best so far".to_string(), path));
+
+    // Intermediate results per trial.
+    let series: Vec<Series> = record
+        .trials
+        .iter()
+        .map(|t| Series {
+            name: format!("trial {}", t.id),
+            points: t
+                .intermediate
+                .iter()
+                .enumerate()
+                .map(|(i, m)| ((i + 1) as f64, *m))
+                .collect(),
+            secondary: t.status != TrialStatus::Succeeded,
+            colour: t.id,
+        })
+        .collect();
+    let path = file("intermediate");
+    plots::line_chart(
+        &path,
+        "Intermediate results per trial (thin: stopped or failed)",
+        "epoch",
+        &record.metric,
+        &series,
+    )?;
+    out.push(("Intermediate results per trial".to_string(), path));
+
+    // Durations.
+    let bars: Vec<(String, f64)> = record
+        .trials
+        .iter()
+        .map(|t| (t.id.to_string(), t.duration_s))
+        .collect();
+    let path = file("durations");
+    plots::bar_chart(&path, "Trial duration", "seconds", &bars)?;
+    out.push(("Trial durations".to_string(), path));
+
+    // Parallel coordinates of the parameters against the metric.
+    let (axes, lines) = parallel_data(&record.trials);
+    if !axes.is_empty() {
+        let path = file("parallel");
+        plots::parallel_coordinates(
+            &path,
+            "Hyper-parameters vs metric (red = best)",
+            &axes,
+            &lines,
+        )?;
+        out.push(("Hyper-parameters vs metric".to_string(), path));
+    }
+    Ok(out)
+}
+
+/// Each parameter scaled to [0, 1] over the trials (numbers linearly — log scale when all
+/// positive and spanning more than a decade — categories by first appearance), plus the metric.
+fn parallel_data(trials: &[Trial]) -> (Vec<String>, Vec<(Vec<f64>, f64)>) {
+    let done: Vec<&Trial> = trials.iter().filter(|t| t.final_metric.is_some()).collect();
+    let mut names: Vec<String> = Vec::new();
+    for t in &done {
+        for (k, v) in flatten(&t.params) {
+            let _ = v;
+            if !names.contains(&k) {
+                names.push(k);
+            }
+        }
+    }
+    let mut columns: Vec<Vec<Option<f64>>> = Vec::new();
+    for name in &names {
+        let raw: Vec<Option<serde_json::Value>> = done
+            .iter()
+            .map(|t| {
+                flatten(&t.params)
+                    .into_iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v)
+            })
+            .collect();
+        let numeric = raw.iter().flatten().all(serde_json::Value::is_number);
+        let col: Vec<Option<f64>> = if numeric {
+            let vals: Vec<Option<f64>> = raw
+                .iter()
+                .map(|v| v.as_ref().and_then(|v| v.as_f64()))
+                .collect();
+            let present: Vec<f64> = vals.iter().flatten().copied().collect();
+            let (lo, hi) = present
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                    (a.min(*v), b.max(*v))
+                });
+            let log = lo > 0.0 && hi / lo > 10.0;
+            let f = |v: f64| if log { v.ln() } else { v };
+            let (flo, fhi) = (f(lo), f(hi));
+            vals.iter()
+                .map(|v| {
+                    v.map(|v| {
+                        if fhi > flo {
+                            (f(v) - flo) / (fhi - flo)
+                        } else {
+                            0.5
+                        }
+                    })
+                })
+                .collect()
+        } else {
+            let mut cats: Vec<String> = Vec::new();
+            let keys: Vec<Option<String>> = raw
+                .iter()
+                .map(|v| v.as_ref().map(|v| v.to_string()))
+                .collect();
+            for k in keys.iter().flatten() {
+                if !cats.contains(k) {
+                    cats.push(k.clone());
+                }
+            }
+            let n = cats.len().max(2) - 1;
+            keys.iter()
+                .map(|k| {
+                    k.as_ref()
+                        .and_then(|k| cats.iter().position(|c| c == k))
+                        .map(|i| i as f64 / n as f64)
+                })
+                .collect()
+        };
+        columns.push(col);
+    }
+    let metrics: Vec<f64> = done.iter().map(|t| t.final_metric.unwrap_or(0.0)).collect();
+    let (mlo, mhi) = metrics
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(*v), b.max(*v))
+        });
+    let lines = (0..done.len())
+        .map(|i| {
+            let mut values: Vec<f64> = columns.iter().map(|c| c[i].unwrap_or(0.5)).collect();
+            values.push(if mhi > mlo {
+                (metrics[i] - mlo) / (mhi - mlo)
+            } else {
+                0.5
+            });
+            (values, metrics[i])
+        })
+        .collect();
+    let mut axes = names;
+    if !axes.is_empty() {
+        axes.push("metric".into());
+    }
+    (axes, lines)
+}
+
+/// Parameters with nested choices flattened: `optimizer` → its `_name`, sub-parameters by name.
+fn flatten(params: &crate::hpo::Params) -> Vec<(String, serde_json::Value)> {
+    let mut out = Vec::new();
+    for (k, v) in params {
+        match v.as_object() {
+            Some(o) if o.contains_key("_name") => {
+                for (sk, sv) in o {
+                    let name = if sk == "_name" { k.clone() } else { sk.clone() };
+                    out.push((name, sv.clone()));
+                }
+            }
+            _ => out.push((k.clone(), v.clone())),
+        }
+    }
+    out
+}

@@ -1,0 +1,195 @@
+//! End-to-end through the `harness` binary on the generated synthetic dataset: a suite run
+//! writes a result file, repeats exactly with the same seeds, survives a diverging arm, and
+//! bad input exits with code 2 and a message naming the file.
+use std::path::Path;
+use std::process::Command;
+
+const SUITE: &str = r#"
+[suite]
+name = "tiny"
+version = 1
+seeds = [1, 2]
+
+[dataset]
+name = "synthetic"
+samples_per_class = 30
+
+[arms.original]
+description = "diverges: absurd learning rate"
+[arms.original.recipe]
+model = "mlp"
+width = 16
+optimizer = "sgd"
+initial_lr = 1e6
+momentum = 0.9
+epochs = 3
+batch_size = 16
+
+[arms.manual]
+[arms.manual.recipe]
+model = "mlp"
+width = 32
+optimizer = "adam"
+initial_lr = 0.01
+epochs = 4
+batch_size = 16
+"#;
+
+fn harness(args: &[&str], dir: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("harness runs")
+}
+
+fn run_suite(dir: &Path) -> serde_json::Value {
+    let out = harness(&["run", "tiny.toml", "--quiet", "--device", "cpu"], dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let path = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("result: "))
+        .expect("prints the result path");
+    serde_json::from_str(&std::fs::read_to_string(dir.join(path)).unwrap()).unwrap()
+}
+
+fn test_accs(result: &serde_json::Value, arm: &str) -> Vec<Vec<f64>> {
+    let arm = result["arms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == arm)
+        .unwrap();
+    arm["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["epochs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["test_acc"].as_f64().unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_suite_runs_repeats_exactly_and_records_divergence() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tiny.toml"), SUITE).unwrap();
+    let first = run_suite(dir.path());
+    assert_eq!(first["status"], "complete");
+    assert_eq!(first["schema_version"], 1);
+    assert_eq!(first["suite"]["seeds"], serde_json::json!([1, 2]));
+
+    // The diverging arm is recorded, and the suite went on to the next arm.
+    let original = &first["arms"][0];
+    assert_eq!(original["name"], "original");
+    for run in original["runs"].as_array().unwrap() {
+        assert!(run["diverged_at_epoch"].as_u64().is_some(), "{run}");
+        assert!(run["final_test_acc"].is_null());
+    }
+    assert_eq!(original["summary"]["diverged"], 2);
+    let manual = &first["arms"][1];
+    assert_eq!(manual["runs"].as_array().unwrap().len(), 2);
+    assert!(
+        manual["summary"]["mean"].as_f64().unwrap() > 0.5,
+        "{manual}"
+    );
+
+    // Same seeds, same machine: identical per-epoch test accuracies.
+    let second = run_suite(dir.path());
+    assert_eq!(test_accs(&first, "manual"), test_accs(&second, "manual"));
+    // Two files, never overwritten.
+    let files = std::fs::read_dir(dir.path().join("results"))
+        .unwrap()
+        .count();
+    assert_eq!(files, 2);
+
+    // A report renders from the result files.
+    let results: Vec<String> = std::fs::read_dir(dir.path().join("results"))
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
+    let mut args = vec!["report", "-o", "out/report.md", "--lang", "zh"];
+    args.extend(results.iter().map(String::as_str));
+    let out = harness(&args, dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
+    assert!(md.contains("原始代码") && md.contains("发散"), "{md}");
+}
+
+#[test]
+fn a_malformed_suite_exits_2_naming_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("tiny.toml"),
+        SUITE.replace(
+            "epochs = 3\nbatch_size = 16\n\n[arms.manual]",
+            "epochs = 0\nbatch_size = 16\n\n[arms.manual]",
+        ),
+    )
+    .unwrap();
+    let out = harness(&["run", "tiny.toml"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("tiny.toml:19: arms.original.recipe.epochs: must be in [1, 1000000], got 0"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("results").exists(),
+        "nothing is written for a bad suite"
+    );
+
+    let out = harness(&["run", "missing.toml"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("missing.toml: cannot read the suite file")
+    );
+}
+
+#[test]
+fn env_json_reports_cpus_libtorch_and_no_gpu_with_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = harness(&["env", "--json", "--label", "ci"], dir.path());
+    assert!(out.status.success());
+    let env: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(env["label"], "ci");
+    let nproc = Command::new("nproc").output().unwrap();
+    let nproc: u64 = String::from_utf8_lossy(&nproc.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(env["logical_cores"]["value"].as_u64(), Some(nproc));
+    assert!(env["torch"]["libtorch_version"]["value"]
+        .as_str()
+        .unwrap()
+        .starts_with("2.11.0"));
+    if env["gpus"]["count"]["value"] == 0 {
+        assert!(env["gpus"]["none_reason"].as_str().unwrap().len() > 10);
+    }
+}
+
+#[test]
+fn requesting_a_missing_cuda_device_is_a_clear_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tiny.toml"), SUITE).unwrap();
+    if tch::Cuda::device_count() > 0 {
+        return;
+    }
+    let out = harness(&["run", "tiny.toml", "--device", "cuda:0"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--device cuda:0: CUDA is not available"));
+}

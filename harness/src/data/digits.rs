@@ -107,7 +107,7 @@ mod tests {
     fn split_is_recorded_and_normalised() {
         let ds = load(0.2, 0).unwrap();
         assert_eq!(ds.info.n_train + ds.info.n_test, 1797);
-        assert_eq!(ds.info.n_test, 360);
+        assert_eq!(ds.info.n_test, 359);
         assert_eq!(ds.train_x.size(), vec![ds.info.n_train as i64, 1, 8, 8]);
         let mean = ds.train_x.mean(tch::Kind::Float).double_value(&[]);
         assert!(mean.abs() < 1e-4, "{mean}");

@@ -529,7 +529,7 @@ batch_size = 32
     fn unknown_key_names_file_line_and_key() {
         let e = err(&GOOD.replace("initial_lr = 0.1", "initial_lr = 0.1\nlearning_rate = 3"));
         assert!(
-            e.starts_with("suites/t.toml: TOML parse error at line 18"),
+            e.starts_with("suites/t.toml: TOML parse error at line 16"),
             "{e}"
         );
         assert!(e.contains("unknown field `learning_rate`"), "{e}");
@@ -548,7 +548,7 @@ batch_size = 32
             .replace("[arms.manual]", "[arms.fancy]")
             .replace("[arms.manual.recipe]", "[arms.fancy.recipe]"));
         assert!(e.contains("unknown field `fancy`"), "{e}");
-        assert!(e.contains("original, manual"), "{e}");
+        assert!(e.contains("`original`, `manual`"), "{e}");
     }
 
     #[test]

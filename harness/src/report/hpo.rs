@@ -71,14 +71,14 @@ pub fn section(
         let header: Vec<String> = if zh {
             vec![
                 "trial".into(),
-                format!("搜索时 {}", record.metric),
-                "全预算测试准确率".into(),
+                format!("搜索预算 {}", record.metric),
+                format!("全预算 {}", record.metric),
             ]
         } else {
             vec![
                 "trial".into(),
-                format!("search-time {}", record.metric),
-                "full-budget test acc".into(),
+                format!("search-budget {}", record.metric),
+                format!("full-budget {}", record.metric),
             ]
         };
         let rows: Vec<Vec<String>> = f
@@ -88,20 +88,21 @@ pub fn section(
                 vec![
                     e.trial_id.to_string(),
                     format!("{:.4}", e.search_metric),
-                    e.full_budget_test_acc
+                    e.full_budget_metric
                         .map_or("diverged".into(), |a| format!("{a:.4}")),
                 ]
             })
             .collect();
         md.push_str(&if zh {
             format!(
-                "保真度检查（前 {} 个配置以全预算、种子 {} 重训）：\n\n",
+                "保真度检查：搜索中最好的 {} 个配置在同一搜索数据上以全预算（种子 {}）重训，取其中最好者：\n\n",
                 f.entries.len(),
                 f.seed
             )
         } else {
             format!(
-                "Fidelity check (top {} configurations retrained at the full budget, seed {}):\n\n",
+                "Fidelity check: the search's top {} configurations trained at the full budget on the \
+                 same search data (seed {}); the best of them is the chosen configuration:\n\n",
                 f.entries.len(),
                 f.seed
             )

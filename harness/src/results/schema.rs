@@ -160,7 +160,11 @@ pub struct HpoRecord {
     pub max_trials: usize,
     pub concurrency: usize,
     pub trials: Vec<crate::hpo::Trial>,
+    /// The best trial at the search budget.
     pub best_trial: Option<usize>,
+    /// The configuration the arm reports: the search's best, or with `retrain_top_k > 1` the
+    /// best of the top k at the full budget (on the same search data).
+    pub chosen_trial: Option<usize>,
     pub chosen_params: Option<crate::hpo::Params>,
     pub search_cost: crate::hpo::Cost,
     pub stop_reason: crate::hpo::StopReason,
@@ -170,12 +174,13 @@ pub struct HpoRecord {
     pub retrain_seconds: f64,
 }
 
-/// Does the search-budget ranking survive at the full budget?
+/// Does the search-budget ranking survive at the full budget? The top configurations are
+/// trained at the full budget on the search data (trial seed) and compared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FidelityCheck {
     pub seed: u64,
     pub entries: Vec<FidelityEntry>,
-    /// Spearman rank correlation between search-time metric and full-budget test accuracy.
+    /// Spearman rank correlation between the search-budget and the full-budget metric.
     pub spearman: Option<f64>,
     pub warning: Option<String>,
 }
@@ -184,5 +189,6 @@ pub struct FidelityCheck {
 pub struct FidelityEntry {
     pub trial_id: usize,
     pub search_metric: f64,
-    pub full_budget_test_acc: Option<f64>,
+    /// The search metric (e.g. validation accuracy) after the full budget; None if diverged.
+    pub full_budget_metric: Option<f64>,
 }

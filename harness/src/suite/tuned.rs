@@ -185,14 +185,15 @@ pub fn run_tuned_arm(
         max_trials: hpo.max_trials,
         concurrency: hpo.concurrency,
         best_trial: outcome.best_trial,
-        chosen_params: best.as_ref().map(|t| t.params.clone()),
+        chosen_trial: None,
+        chosen_params: None,
         search_cost: outcome.cost.clone(),
         stop_reason: outcome.stop_reason,
         trials: outcome.trials.clone(),
         fidelity: None,
         retrain_seconds: 0.0,
     };
-    let Some(best) = best else {
+    let Some(search_best) = best else {
         arm.hpo = Some(record);
         on_update(arm)?;
         anyhow::bail!(
@@ -200,46 +201,13 @@ pub fn run_tuned_arm(
             outcome.trials.len()
         );
     };
-    let chosen = apply_params(&ctx.spec.recipe, &best.params)?;
-    arm.definition = serde_json::json!({
-        "description": ctx.spec.description,
-        "base_recipe": ctx.spec.recipe,
-        "hpo": ctx.spec.hpo,
-        "chosen_recipe": chosen,
-    });
-    arm.hyperparameters = chosen.summary_pairs();
-    arm.hyperparameters.push((
-        "chosen by".into(),
-        format!(
-            "{} + {} over {} trials × {} epochs on {} (trial {})",
-            hpo.tuner,
-            hpo.assessor,
-            outcome.trials.len(),
-            hpo.trial_epochs,
-            hpo.metric,
-            best.id
-        ),
-    ));
-    arm.hpo = Some(record.clone());
-    on_update(arm)?;
 
-    // Full-budget retraining of the chosen configuration over the suite's seeds.
+    // Final rung (retrain_top_k > 1): the top k configurations of the search are trained at the
+    // full budget on the search data (still the validation split: the test set stays out of
+    // selection), the best of them is chosen, and the rank correlation between search-budget and
+    // full-budget metric says how far the short trials can be trusted.
     let retrain_start = Instant::now();
-    for &seed in ctx.seeds {
-        let run = train_full(&chosen, ctx, seed)?;
-        progress.line(format!(
-            "tuned    seed {seed:<4} full-budget test acc {}",
-            run.final_test_acc
-                .map_or("diverged".into(), |a| format!("{a:.4}"))
-        ));
-        arm.runs.push(run);
-        arm.summarize();
-        record.retrain_seconds = retrain_start.elapsed().as_secs_f64();
-        arm.hpo = Some(record.clone());
-        on_update(arm)?;
-    }
-
-    // Fidelity check: do the search-budget ranks hold at the full budget?
+    let mut chosen_id = search_best.id;
     if hpo.retrain_top_k > 1 {
         let mut ranked: Vec<_> = outcome
             .trials
@@ -253,51 +221,128 @@ pub fn run_tuned_arm(
             );
             x.total_cmp(&y).then(a.id.cmp(&b.id))
         });
-        let seed = ctx.seeds[0];
+        let search_data = shared_data
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .shallow_clone();
         let mut entries = Vec::new();
         for trial in ranked.into_iter().take(hpo.retrain_top_k) {
-            let acc = if trial.id == best.id {
-                arm.runs.first().and_then(|r| r.final_test_acc)
-            } else {
-                let recipe = apply_params(&ctx.spec.recipe, &trial.params)?;
-                train_full(&recipe, ctx, seed)?.final_test_acc
-            };
+            let recipe = apply_params(&ctx.spec.recipe, &trial.params)?;
+            let run = train_full(&recipe, ctx, &search_data, hpo.trial_seed)?;
+            progress.line(format!(
+                "tuned    trial {:<3} full-budget {} {}",
+                trial.id,
+                hpo.metric,
+                run.final_test_acc
+                    .map_or("diverged".into(), |a| format!("{a:.4}"))
+            ));
             entries.push(FidelityEntry {
                 trial_id: trial.id,
                 search_metric: trial.final_metric.unwrap_or(0.0),
-                full_budget_test_acc: acc,
+                full_budget_metric: run.final_test_acc,
             });
         }
-        let pairs: Vec<(f64, f64)> = entries
+        // Ties keep the better search rank (entries are in search order).
+        if let Some(best_full) = entries
             .iter()
-            .filter_map(|e| e.full_budget_test_acc.map(|a| (e.search_metric, a)))
-            .collect();
-        let (xs, ys): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
+            .filter(|e| e.full_budget_metric.is_some())
+            .min_by(|a, b| {
+                direction
+                    .loss(a.full_budget_metric)
+                    .total_cmp(&direction.loss(b.full_budget_metric))
+            })
+        {
+            chosen_id = best_full.trial_id;
+        }
+        let (xs, ys): (Vec<f64>, Vec<f64>) = entries
+            .iter()
+            .filter_map(|e| e.full_budget_metric.map(|m| (e.search_metric, m)))
+            .unzip();
         let rho = spearman(&xs, &ys);
         let warning = match rho {
             Some(r) if r < LOW_FIDELITY_CORRELATION => Some(format!(
-                "low rank correlation ({r:.2}) between the {}-epoch search metric and full-budget \
-                 accuracy: the search budget ranks configurations poorly; raise trial_epochs",
+                "low rank correlation ({r:.2}) between the {}-epoch search metric and the \
+                 full-budget metric: short trials rank these configurations poorly; raise \
+                 trial_epochs or retrain_top_k",
                 hpo.trial_epochs
             )),
             None => Some("rank correlation undefined (ties or too few configurations)".into()),
             _ => None,
         };
         record.fidelity = Some(FidelityCheck {
-            seed,
+            seed: hpo.trial_seed,
             entries,
             spearman: rho,
             warning,
         });
+    }
+    let chosen_trial = outcome
+        .trials
+        .iter()
+        .find(|t| t.id == chosen_id)
+        .expect("the chosen trial is one of the trials");
+    record.chosen_trial = Some(chosen_id);
+    record.chosen_params = Some(chosen_trial.params.clone());
+    let chosen = apply_params(&ctx.spec.recipe, &chosen_trial.params)?;
+    arm.definition = serde_json::json!({
+        "description": ctx.spec.description,
+        "base_recipe": ctx.spec.recipe,
+        "hpo": ctx.spec.hpo,
+        "chosen_recipe": chosen,
+    });
+    arm.hyperparameters = chosen.summary_pairs();
+    let how = if hpo.retrain_top_k > 1 {
+        format!(
+            "{} + {} over {} trials × {} epochs, best of the top {} at the full budget on {} (trial {})",
+            hpo.tuner,
+            hpo.assessor,
+            outcome.trials.len(),
+            hpo.trial_epochs,
+            hpo.retrain_top_k,
+            hpo.metric,
+            chosen_id
+        )
+    } else {
+        format!(
+            "{} + {} over {} trials × {} epochs on {} (trial {})",
+            hpo.tuner,
+            hpo.assessor,
+            outcome.trials.len(),
+            hpo.trial_epochs,
+            hpo.metric,
+            chosen_id
+        )
+    };
+    arm.hyperparameters.push(("chosen by".into(), how));
+    record.retrain_seconds = retrain_start.elapsed().as_secs_f64();
+    arm.hpo = Some(record.clone());
+    on_update(arm)?;
+
+    // The arm's result: the chosen configuration at the full budget over the suite's seeds,
+    // trained on the whole training set and measured on the test set.
+    for &seed in ctx.seeds {
+        let run = train_full(&chosen, ctx, ctx.dataset, seed)?;
+        progress.line(format!(
+            "tuned    seed {seed:<4} full-budget test acc {}",
+            run.final_test_acc
+                .map_or("diverged".into(), |a| format!("{a:.4}"))
+        ));
+        arm.runs.push(run);
+        arm.summarize();
         record.retrain_seconds = retrain_start.elapsed().as_secs_f64();
-        arm.hpo = Some(record);
+        arm.hpo = Some(record.clone());
         on_update(arm)?;
     }
     Ok(())
 }
 
-fn train_full(recipe: &Recipe, ctx: &TunedContext, seed: u64) -> anyhow::Result<RunOutcome> {
-    let outcome = train::train(recipe, ctx.dataset, seed, ctx.options, &mut |_| {
+fn train_full(
+    recipe: &Recipe,
+    ctx: &TunedContext,
+    data: &Dataset,
+    seed: u64,
+) -> anyhow::Result<RunOutcome> {
+    let outcome = train::train(recipe, data, seed, ctx.options, &mut |_| {
         ctx.progress.epoch_done();
         if ctx.stop.load(Ordering::SeqCst) {
             Control::Stop

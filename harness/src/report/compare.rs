@@ -597,6 +597,34 @@ mod tests {
     }
 
     #[test]
+    fn a_report_of_several_files_ends_with_the_comparison() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = file("a", &[0.95, 0.96, 0.955]);
+        let mut b = file("b", &[0.95, 0.96, 0.955]);
+        b.environment.torch.inter_op_threads = Fact::known(7, "test");
+        let both = [a.clone(), b];
+        let md = crate::report::render(&both, crate::report::i18n::Lang::En, dir.path(), "r")
+            .unwrap()
+            .markdown;
+        assert!(md.contains("## Comparison: quick (v1)"), "{md}");
+        assert!(md.contains("| inter-op threads |"), "{md}");
+        let single =
+            crate::report::render(&both[..1], crate::report::i18n::Lang::En, dir.path(), "s")
+                .unwrap()
+                .markdown;
+        assert!(!single.contains("Comparison"), "{single}");
+        let mut other = a.clone();
+        other.suite.version = 3;
+        let md = crate::report::render(&[a, other], crate::report::i18n::Lang::En, dir.path(), "t")
+            .unwrap()
+            .markdown;
+        assert!(
+            md.contains("Not compared: cannot compare different suites"),
+            "{md}"
+        );
+    }
+
+    #[test]
     fn one_file_is_too_few() {
         assert_eq!(
             compare(&[file("a", &[0.9])], 0.95).unwrap_err(),

@@ -139,3 +139,35 @@ fn compare_names_differing_fields_and_refuses_other_suites() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("`quick` v7"));
 }
+
+#[test]
+fn inconclusive_exits_0_and_1_with_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two seeds a side with a wide spread: no significant drop, but a large one not ruled out.
+    let base = write(dir.path(), "base.json", &file("box", &[0.90, 0.99]));
+    let cand = write(dir.path(), "new.json", &file("box", &[0.89, 0.98]));
+    let o = harness(&["check", "--baseline", s(&base), s(&cand)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("overall: INCONCLUSIVE"));
+    let o = harness(&["check", "--strict", "--baseline", s(&base), s(&cand)]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    // Different thread counts: exact reproduction is not applicable, which --require-exact fails.
+    let mut other = file("box", &[0.90, 0.99]);
+    other.environment.torch.intra_op_threads = harness::env::Fact::known(5, "test");
+    let other = write(dir.path(), "other.json", &other);
+    let o = harness(&["check", "--baseline", s(&base), s(&base)]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("reproduced exactly"),
+        "{}",
+        text(&o)
+    );
+    let o = harness(&[
+        "check",
+        "--require-exact",
+        "--baseline",
+        s(&base),
+        s(&other),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("not applicable: different environment"));
+}

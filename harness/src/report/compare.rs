@@ -92,9 +92,12 @@ impl MachineArm {
         }
     }
 
-    /// "0.9722 ± 0.0041 (n=3)", with the diverged runs when there are any.
+    /// "0.9722 ± 0.0041 (n=3)" ("0.9610 (n=1)" for one run), with the diverged runs when there
+    /// are any.
     pub fn accuracy_cell(&self) -> String {
         let mut cell = match (self.mean, self.std) {
+            // One run has no spread to show.
+            (Some(m), _) if self.n == 1 => format!("{m:.4} (n=1)"),
             (Some(m), Some(s)) => format!("{m:.4} ± {s:.4} (n={})", self.n),
             _ => "— (n=0)".to_string(),
         };

@@ -81,6 +81,39 @@ enum Command {
         #[arg(long, value_enum, default_value = "en")]
         lang: Lang,
     },
+    /// Compare result files of the same suite from several machines: the environment fields
+    /// that differ, then per arm each machine's accuracy, the difference to the first file
+    /// (the baseline) with a 95% confidence interval, and speed ratios.
+    Compare {
+        /// Result files (JSON); the first is the baseline.
+        #[arg(required = true, num_args = 2..)]
+        results: Vec<PathBuf>,
+        /// Print JSON instead of markdown.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Regression gate for CI: per arm, pass / fail / inconclusive of NEW against the baseline
+    /// (see docs/regression-gate.md). Exit 0 pass or inconclusive, 1 regression (or
+    /// inconclusive with --strict), 2 usage or input error.
+    Check {
+        /// The baseline result file.
+        #[arg(long)]
+        baseline: PathBuf,
+        /// The candidate result file.
+        candidate: PathBuf,
+        /// Significance level of the one-sided tests, in (0, 0.5).
+        #[arg(long, default_value_t = 0.05)]
+        alpha: f64,
+        /// Treat inconclusive as failure (exit 1).
+        #[arg(long)]
+        strict: bool,
+        /// Fail (exit 1) unless the per-epoch curves reproduce exactly.
+        #[arg(long)]
+        require_exact: bool,
+        /// Print one JSON object instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -214,6 +247,50 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             let path = write_report(&files, &out, lang)?;
             say(&format!("report: {}", path.display()));
             Ok(())
+        }
+        Command::Compare { results, json } => {
+            let files: Vec<ResultFile> = results
+                .iter()
+                .map(|p| results::read_result(p))
+                .collect::<Result<_, _>>()?;
+            let c =
+                report::compare::compare(&files, 0.95).map_err(|e| UsageError(e.to_string()))?;
+            if json {
+                say(&serde_json::to_string_pretty(&c)?);
+            } else {
+                say(&report::compare::render_markdown(&c, 1));
+            }
+            Ok(())
+        }
+        Command::Check {
+            baseline,
+            candidate,
+            alpha,
+            strict,
+            require_exact,
+            json,
+        } => {
+            use report::check;
+            let base = results::read_result(&baseline)?;
+            let cand = results::read_result(&candidate)?;
+            let options = check::CheckOptions {
+                alpha,
+                strict,
+                require_exact,
+            };
+            let r = check::check(&base, &cand, options).map_err(|e| UsageError(e.to_string()))?;
+            say(&if json {
+                check::render_json(&r)
+            } else {
+                check::render_text(&r)
+            });
+            match r.exit_code {
+                0 => Ok(()),
+                code => Err(Failure {
+                    code,
+                    error: anyhow::anyhow!("{}", check::overall_line(&r)),
+                }),
+            }
         }
     }
 }

@@ -3,6 +3,11 @@
 //! The report knows nothing of tch or suites: every number in it comes from [`ResultFile`]s,
 //! so a report can be rebuilt from files copied off several machines.
 
+pub mod check;
+pub mod compare;
+pub mod determinism;
+#[doc(hidden)]
+pub mod fixture;
 pub mod hpo;
 pub mod i18n;
 pub mod plots;
@@ -87,6 +92,16 @@ pub fn render(
     for note in notes(files, &labels, lang) {
         md.push_str(&format!("- {note}\n"));
     }
+
+    // Several machines: the cross-machine comparison (issue 6). Mismatched suites are already
+    // warned about in the notes, so a refusal here is one line, not an error.
+    if files.len() > 1 {
+        md.push('\n');
+        match compare::compare(files, 0.95) {
+            Ok(c) => md.push_str(&compare::render_markdown(&c, 2)),
+            Err(e) => md.push_str(&format!("## Comparison\n\nNot compared: {e}.\n")),
+        }
+    }
     Ok(Report {
         markdown: md,
         plots: written,
@@ -94,7 +109,7 @@ pub fn render(
 }
 
 /// Column names: each file's machine label, made unique if two files share one.
-fn machine_labels(files: &[ResultFile]) -> Vec<String> {
+pub(crate) fn machine_labels(files: &[ResultFile]) -> Vec<String> {
     let mut labels: Vec<String> = Vec::new();
     for f in files {
         let base = f.environment.label.clone();

@@ -1,0 +1,488 @@
+//! `harness check --baseline BASE NEW`: the regression gate for CI.
+//!
+//! Per arm of the baseline, [`crate::stats::gate::decide`] turns the seeds of both files into
+//! Pass / Fail / Inconclusive, with the suite's `tolerance`, the given `alpha` and the test-set
+//! size of the baseline's dataset. On top of the gate:
+//!
+//! * a candidate arm with diverged runs where the baseline had none fails, with that reason;
+//! * a baseline arm the candidate did not run fails;
+//! * the arms combine with [`crate::stats::gate::overall`].
+//!
+//! Exit codes ([`CheckReport::exit_code`]): 0 pass (and inconclusive, unless `strict`), 1
+//! regression (and inconclusive with `strict`, and no exact reproduction with `require_exact`).
+//! Input errors (unreadable files, different suites) are the caller's exit code 2.
+//!
+//! The exact-reproduction check ([`super::determinism::exact_check`]) is informational unless
+//! `require_exact` is set.
+use super::compare::{changed_keys, ensure_same_suite, CompareError, MachineArm};
+use super::determinism::{exact_check, result_eligible, ExactCheck};
+use crate::results::ResultFile;
+use crate::stats::gate::{decide, overall, GateDecision, GateInput, Verdict};
+use serde::Serialize;
+
+/// Settings of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CheckOptions {
+    /// Significance level, in (0, 0.5).
+    pub alpha: f64,
+    /// Inconclusive counts as failure (exit 1).
+    pub strict: bool,
+    /// No exact reproduction counts as failure (exit 1).
+    pub require_exact: bool,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            alpha: 0.05,
+            strict: false,
+            require_exact: false,
+        }
+    }
+}
+
+/// The gate's outcome for one arm.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArmCheck {
+    pub arm: String,
+    pub baseline: MachineArm,
+    /// `None` when the candidate did not run the arm.
+    pub candidate: Option<MachineArm>,
+    /// The statistical decision on the accuracies.
+    pub decision: GateDecision,
+    /// The arm's verdict: the decision's, or Fail for a reason in `reasons`.
+    pub verdict: Verdict,
+    /// Why the verdict differs from the statistical decision (divergence, missing arm).
+    pub reasons: Vec<String>,
+    /// Set with a single seed on either side: only large drops can be detected.
+    pub single_seed_note: Option<String>,
+}
+
+/// Deterministic eligibility of one side.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Eligibility {
+    pub eligible: bool,
+    pub reasons: Vec<String>,
+}
+
+/// The whole check, ready to render and to turn into an exit code.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckReport {
+    pub suite: String,
+    pub version: u32,
+    pub baseline_label: String,
+    pub candidate_label: String,
+    pub options: CheckOptions,
+    pub tolerance: f64,
+    pub test_set_size: usize,
+    pub arms: Vec<ArmCheck>,
+    /// Arms only the candidate ran (not gated).
+    pub new_arms: Vec<String>,
+    pub verdict: Verdict,
+    pub warnings: Vec<String>,
+    pub baseline_deterministic: Eligibility,
+    pub candidate_deterministic: Eligibility,
+    pub exact: ExactCheck,
+    pub exit_code: i32,
+}
+
+/// Why a check cannot be made: an input error (exit code 2).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CheckError {
+    #[error("{0}")]
+    Suite(#[from] CompareError),
+    #[error("--alpha {0} must be in (0, 0.5)")]
+    Alpha(f64),
+}
+
+/// Runs the gate on every arm of `base` against `cand`.
+pub fn check(
+    base: &ResultFile,
+    cand: &ResultFile,
+    options: CheckOptions,
+) -> Result<CheckReport, CheckError> {
+    if !(options.alpha > 0.0 && options.alpha < 0.5) {
+        return Err(CheckError::Alpha(options.alpha));
+    }
+    let pair = [base.clone(), cand.clone()];
+    let labels = super::machine_labels(&pair);
+    ensure_same_suite(&pair, &labels)?;
+    let (bl, cl) = (&labels[0], &labels[1]);
+    let tolerance = base.suite.tolerance;
+    let test_set_size = base.dataset.n_test;
+    let mut warnings = Vec::new();
+    if cand.suite.tolerance != tolerance {
+        warnings.push(format!(
+            "the candidate's suite tolerance {} differs from the baseline's {tolerance}; the baseline's is used",
+            cand.suite.tolerance
+        ));
+    }
+    if cand.dataset.n_test != test_set_size || cand.dataset.name != base.dataset.name {
+        warnings.push(format!(
+            "test sets differ: baseline {} images of {}, candidate {} images of {}",
+            test_set_size, base.dataset.name, cand.dataset.n_test, cand.dataset.name
+        ));
+    }
+    if cand.suite.sha256 != base.suite.sha256 {
+        warnings.push("the suite files differ (sha256), though name and version agree".into());
+    }
+
+    let mut arms = Vec::new();
+    for b in &base.arms {
+        let base_side = MachineArm::of(b);
+        let base_accs = b.accuracies();
+        let c = cand.arms.iter().find(|a| a.name == b.name);
+        let cand_accs = c.map(|a| a.accuracies()).unwrap_or_default();
+        let decision = decide(&GateInput {
+            baseline: &base_accs,
+            candidate: &cand_accs,
+            tolerance,
+            alpha: options.alpha,
+            test_set_size,
+        });
+        let mut reasons = Vec::new();
+        let cand_side = c.map(MachineArm::of);
+        match (&cand_side, c) {
+            (Some(cs), Some(ca)) => {
+                if cs.diverged > 0 && base_side.diverged == 0 {
+                    reasons.push(format!(
+                        "{} of {} candidate runs diverged (training loss NaN/infinite) where no baseline run did",
+                        cs.diverged,
+                        ca.runs.len()
+                    ));
+                }
+                let keys = changed_keys(&b.definition, &ca.definition);
+                if !keys.is_empty() {
+                    warnings.push(format!(
+                        "arm {}: the candidate's definition differs at {}",
+                        b.name,
+                        keys.join(", ")
+                    ));
+                }
+            }
+            _ => reasons.push(format!("the candidate did not run arm {}", b.name)),
+        }
+        let single_seed_note = (!base_accs.is_empty()
+            && !cand_accs.is_empty()
+            && (base_accs.len() < 2 || cand_accs.len() < 2))
+            .then(|| {
+                if test_set_size > 0 {
+                    format!(
+                        "only {} vs {} seeds: seed-to-seed variance cannot be estimated, so only large drops can be detected — more than {:.4} (binomial bound on {test_set_size} test images); run more seeds for a real gate",
+                        base_accs.len(),
+                        cand_accs.len(),
+                        decision.min_detectable_drop
+                    )
+                } else {
+                    "only one seed on a side and no test-set size: no drop can be detected".into()
+                }
+            });
+        let verdict = if reasons.is_empty() {
+            decision.verdict
+        } else {
+            Verdict::Fail
+        };
+        arms.push(ArmCheck {
+            arm: b.name.clone(),
+            baseline: base_side,
+            candidate: cand_side,
+            decision,
+            verdict,
+            reasons,
+            single_seed_note,
+        });
+    }
+    let new_arms: Vec<String> = cand
+        .arms
+        .iter()
+        .filter(|c| !base.arms.iter().any(|b| b.name == c.name))
+        .map(|c| c.name.clone())
+        .collect();
+    let verdict = if arms.is_empty() {
+        warnings.push("the baseline has no arms: nothing was gated".into());
+        Verdict::Inconclusive
+    } else {
+        overall(arms.iter().map(|a| a.verdict))
+    };
+    let exact = exact_check(base, cand);
+    let eligibility = |f: &ResultFile| {
+        let (eligible, reasons) = result_eligible(f);
+        Eligibility { eligible, reasons }
+    };
+    let failed = verdict == Verdict::Fail
+        || (options.strict && verdict == Verdict::Inconclusive)
+        || (options.require_exact && !exact.is_reproduced());
+    Ok(CheckReport {
+        suite: base.suite.name.clone(),
+        version: base.suite.version,
+        baseline_label: bl.clone(),
+        candidate_label: cl.clone(),
+        options,
+        tolerance,
+        test_set_size,
+        arms,
+        new_arms,
+        verdict,
+        warnings,
+        baseline_deterministic: eligibility(base),
+        candidate_deterministic: eligibility(cand),
+        exact,
+        exit_code: i32::from(failed),
+    })
+}
+
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "PASS",
+        Verdict::Fail => "FAIL",
+        Verdict::Inconclusive => "INCONCLUSIVE",
+    }
+}
+
+fn fmt_p(p: Option<f64>) -> String {
+    match p {
+        None => "—".into(),
+        Some(p) if p < 1e-4 => format!("{p:.1e}"),
+        Some(p) => format!("{p:.4}"),
+    }
+}
+
+/// The check for people: one small table per arm, the explanation, then the overall line.
+pub fn render_text(r: &CheckReport) -> String {
+    use super::table::markdown;
+    let conf = 100.0 * (1.0 - 2.0 * r.options.alpha);
+    let mut out = format!(
+        "harness check: suite `{}` v{} — baseline {} vs candidate {}\n\
+         tolerance {:.4}, alpha {}, test set {} images\n",
+        r.suite,
+        r.version,
+        r.baseline_label,
+        r.candidate_label,
+        r.tolerance,
+        r.options.alpha,
+        r.test_set_size
+    );
+    for w in &r.warnings {
+        out.push_str(&format!("warning: {w}\n"));
+    }
+    let header: Vec<String> = [
+        "baseline",
+        "candidate",
+        "diff",
+        &format!("{conf:.0}% CI"),
+        "method",
+        "p",
+        "verdict",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for a in &r.arms {
+        let d = &a.decision;
+        let row = vec![
+            a.baseline.accuracy_cell(),
+            a.candidate
+                .as_ref()
+                .map_or("not run".into(), MachineArm::accuracy_cell),
+            format!("{:+.4}", d.diff),
+            format!("[{:+.4}, {:+.4}]", d.ci_low, d.ci_high),
+            d.method.clone(),
+            fmt_p(d.p_value),
+            verdict_word(a.verdict).to_lowercase(),
+        ];
+        out.push_str(&format!("\narm {}\n", a.arm));
+        out.push_str(&markdown(&header, &[row]));
+        out.push('\n');
+        for reason in &a.reasons {
+            out.push_str(&format!("FAIL: {reason}\n"));
+        }
+        out.push_str(&d.explanation);
+        out.push('\n');
+        if let Some(note) = &a.single_seed_note {
+            out.push_str(&format!("note: {note}\n"));
+        }
+    }
+    if !r.new_arms.is_empty() {
+        out.push_str(&format!(
+            "\narms only in the candidate (not gated): {}\n",
+            r.new_arms.join(", ")
+        ));
+    }
+    out.push('\n');
+    for (side, e) in [
+        ("baseline", &r.baseline_deterministic),
+        ("candidate", &r.candidate_deterministic),
+    ] {
+        if e.eligible {
+            out.push_str(&format!("{side}: deterministic-eligible\n"));
+        } else {
+            out.push_str(&format!(
+                "{side}: not deterministic-eligible ({})\n",
+                e.reasons.join("; ")
+            ));
+        }
+    }
+    out.push_str(&r.exact.line());
+    if !r.options.require_exact {
+        out.push_str(" [informational]");
+    }
+    out.push('\n');
+    out.push_str(&overall_line(r));
+    out.push('\n');
+    out
+}
+
+/// The last line: the overall verdict and the exit code it gives.
+pub fn overall_line(r: &CheckReport) -> String {
+    let exact_fail = r.options.require_exact && !r.exact.is_reproduced();
+    match r.verdict {
+        Verdict::Pass if exact_fail => format!(
+            "overall: PASS, but --require-exact and no exact reproduction (exit {})",
+            r.exit_code
+        ),
+        Verdict::Pass => format!("overall: PASS (exit {})", r.exit_code),
+        Verdict::Fail => format!("overall: FAIL — regression (exit {})", r.exit_code),
+        Verdict::Inconclusive if r.options.strict => format!(
+            "overall: INCONCLUSIVE — no regression shown, but the data cannot rule one out; --strict makes this a failure (exit {})",
+            r.exit_code
+        ),
+        Verdict::Inconclusive => format!(
+            "overall: INCONCLUSIVE — no regression shown, but the data cannot rule one out; run more seeds (exit {}; --strict would fail)",
+            r.exit_code
+        ),
+    }
+}
+
+/// The check as one JSON object (pretty-printed).
+pub fn render_json(r: &CheckReport) -> String {
+    serde_json::to_string_pretty(r).expect("a check report serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture;
+
+    fn file(label: &str, accs: &[f64]) -> ResultFile {
+        let accs: Vec<(u64, f64)> = accs
+            .iter()
+            .enumerate()
+            .map(|(i, &a)| (i as u64 + 1, a))
+            .collect();
+        fixture::result(label, vec![fixture::arm("original", &accs, 4)])
+    }
+
+    #[test]
+    fn identical_files_pass_and_reproduce_exactly() {
+        let a = file("a", &[0.95, 0.96, 0.955]);
+        let r = check(&a, &a, CheckOptions::default()).unwrap();
+        assert_eq!(r.verdict, Verdict::Pass, "{}", render_text(&r));
+        assert_eq!(r.exit_code, 0);
+        assert_eq!(r.exact, ExactCheck::Reproduced { runs_compared: 3 });
+        let text = render_text(&r);
+        assert!(text.contains("reproduced exactly"), "{text}");
+        assert!(text.contains("overall: PASS (exit 0)"), "{text}");
+        assert!(text.contains("welch-t"), "{text}");
+    }
+
+    #[test]
+    fn a_planted_regression_fails() {
+        let a = file("a", &[0.95, 0.96, 0.955]);
+        let b = file("a", &[0.90, 0.91, 0.905]);
+        let r = check(&a, &b, CheckOptions::default()).unwrap();
+        assert_eq!(r.verdict, Verdict::Fail);
+        assert_eq!(r.exit_code, 1);
+        match &r.exact {
+            ExactCheck::Differs {
+                arm, seed, epoch, ..
+            } => assert_eq!((arm.as_str(), *seed, *epoch), ("original", 1, 1)),
+            other => panic!("{other:?}"),
+        }
+        assert!(render_text(&r).contains("differs at arm original seed 1 epoch 1"));
+    }
+
+    #[test]
+    fn a_diverged_candidate_run_fails_with_the_reason() {
+        let a = file("a", &[0.95, 0.96, 0.955]);
+        let mut b = a.clone();
+        let run = &mut b.arms[0].runs[2];
+        run.diverged_at_epoch = Some(2);
+        run.final_test_acc = None;
+        run.best_test_acc = None;
+        let r = check(&a, &b, CheckOptions::default()).unwrap();
+        assert_eq!(r.arms[0].verdict, Verdict::Fail);
+        assert!(r.arms[0].reasons[0].contains("diverged"), "{:?}", r.arms[0]);
+        assert_eq!(r.exit_code, 1);
+    }
+
+    #[test]
+    fn one_seed_a_side_says_only_large_drops_are_detected() {
+        let a = file("a", &[0.95]);
+        let r = check(&a, &a, CheckOptions::default()).unwrap();
+        assert_eq!(r.arms[0].decision.method, "binomial");
+        let note = r.arms[0].single_seed_note.as_deref().unwrap();
+        assert!(note.contains("only large drops can be detected"), "{note}");
+        assert!(note.contains("binomial bound on 360 test images"), "{note}");
+    }
+
+    #[test]
+    fn inconclusive_exits_zero_unless_strict() {
+        // Two seeds each with a large spread: no significant drop, but a big one not ruled out.
+        let a = file("a", &[0.90, 0.99]);
+        let b = file("a", &[0.89, 0.98]);
+        let r = check(&a, &b, CheckOptions::default()).unwrap();
+        assert_eq!(r.verdict, Verdict::Inconclusive, "{}", render_text(&r));
+        assert_eq!(r.exit_code, 0);
+        assert!(overall_line(&r).contains("INCONCLUSIVE"));
+        let strict = CheckOptions {
+            strict: true,
+            ..CheckOptions::default()
+        };
+        assert_eq!(check(&a, &b, strict).unwrap().exit_code, 1);
+    }
+
+    #[test]
+    fn require_exact_fails_without_exact_reproduction() {
+        let a = file("a", &[0.95, 0.96, 0.955]);
+        let mut b = a.clone();
+        b.environment.torch.intra_op_threads = crate::env::Fact::known(99, "test");
+        let opts = CheckOptions {
+            require_exact: true,
+            ..CheckOptions::default()
+        };
+        let r = check(&a, &b, opts).unwrap();
+        assert_eq!(r.verdict, Verdict::Pass);
+        assert!(
+            matches!(&r.exact, ExactCheck::NotApplicable { why } if why.contains("intra-op threads")),
+            "{:?}",
+            r.exact
+        );
+        assert_eq!(r.exit_code, 1);
+        assert_eq!(check(&a, &b, CheckOptions::default()).unwrap().exit_code, 0);
+    }
+
+    #[test]
+    fn bad_alpha_and_other_suites_are_input_errors() {
+        let a = file("a", &[0.95]);
+        let opts = CheckOptions {
+            alpha: 0.7,
+            ..CheckOptions::default()
+        };
+        assert_eq!(check(&a, &a, opts).unwrap_err(), CheckError::Alpha(0.7));
+        let mut b = a.clone();
+        b.suite.version = 2;
+        let e = check(&a, &b, CheckOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("v2"), "{e}");
+    }
+
+    #[test]
+    fn json_has_the_verdict_and_exit_code() {
+        let a = file("a", &[0.95, 0.96, 0.955]);
+        let r = check(&a, &a, CheckOptions::default()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&render_json(&r)).unwrap();
+        assert_eq!(v["verdict"], "pass");
+        assert_eq!(v["exit_code"], 0);
+        assert_eq!(v["arms"][0]["decision"]["method"], "welch-t");
+        assert_eq!(v["exact"]["status"], "reproduced");
+    }
+}

@@ -1,0 +1,637 @@
+//! `harness compare`: the same suite on several machines, side by side.
+//!
+//! The first file is the baseline. The comparison lists the recorded environment fields that
+//! differ between the files, then per arm each machine's accuracy (mean ± sample std, n), the
+//! difference to the baseline with a two-sided confidence interval and whether it is
+//! significant ([`crate::stats::compare::compare_means`]: Welch's t interval with ≥ 2 seeds a
+//! side, the binomial test-set interval with a single seed), and the speed as ratios to the
+//! baseline.
+//!
+//! Files of different suites (name or version) are refused; files of the same suite whose arm
+//! definitions differ are compared with a warning naming the changed keys.
+//!
+//! Only `runs`, `accuracies()`, `definition` and the environment record are read, so arms with
+//! extra sections (HPO, NAS) compare like any other.
+use crate::env::EnvRecord;
+use crate::results::{ArmResult, ResultFile};
+use crate::stats::compare::{compare_means, DiffEstimate};
+use crate::stats::describe::{mean, std_dev};
+use serde::Serialize;
+use serde_json::Value;
+
+/// Why files cannot be compared.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CompareError {
+    #[error("nothing to compare: give at least two result files")]
+    TooFew,
+    #[error(
+        "cannot compare different suites: {first_label} ran suite `{first_name}` v{first_version}, \
+         {other_label} ran suite `{other_name}` v{other_version}"
+    )]
+    SuiteMismatch {
+        first_label: String,
+        first_name: String,
+        first_version: u32,
+        other_label: String,
+        other_name: String,
+        other_version: u32,
+    },
+}
+
+/// One recorded environment field whose value differs between the files.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EnvDiff {
+    pub field: String,
+    /// One value per file, in file order.
+    pub values: Vec<String>,
+}
+
+/// One arm on one machine.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MachineArm {
+    /// Runs with an accuracy (diverged runs excluded).
+    pub n: usize,
+    pub mean: Option<f64>,
+    pub std: Option<f64>,
+    pub diverged: usize,
+    /// Mean seconds per epoch over every epoch of every run.
+    pub epoch_seconds: Option<f64>,
+    /// Mean training images per second over the runs.
+    pub images_per_s: Option<f64>,
+}
+
+impl MachineArm {
+    pub fn of(arm: &ArmResult) -> MachineArm {
+        let accs = arm.accuracies();
+        let epochs: Vec<f64> = arm
+            .runs
+            .iter()
+            .flat_map(|r| r.epochs.iter().map(|e| e.seconds))
+            .collect();
+        let speeds: Vec<f64> = arm
+            .runs
+            .iter()
+            .map(|r| r.train_images_per_s)
+            .filter(|s| *s > 0.0)
+            .collect();
+        MachineArm {
+            n: accs.len(),
+            mean: mean(&accs),
+            std: if accs.len() > 1 {
+                std_dev(&accs)
+            } else {
+                accs.first().map(|_| 0.0)
+            },
+            diverged: arm
+                .runs
+                .iter()
+                .filter(|r| r.diverged_at_epoch.is_some())
+                .count(),
+            epoch_seconds: mean(&epochs),
+            images_per_s: mean(&speeds),
+        }
+    }
+
+    /// "0.9722 ± 0.0041 (n=3)" ("0.9610 (n=1)" for one run), with the diverged runs when there
+    /// are any.
+    pub fn accuracy_cell(&self) -> String {
+        let mut cell = match (self.mean, self.std) {
+            // One run has no spread to show.
+            (Some(m), _) if self.n == 1 => format!("{m:.4} (n=1)"),
+            (Some(m), Some(s)) => format!("{m:.4} ± {s:.4} (n={})", self.n),
+            _ => "— (n=0)".to_string(),
+        };
+        if self.diverged > 0 {
+            cell.push_str(&format!(", {} diverged", self.diverged));
+        }
+        cell
+    }
+}
+
+/// One arm on one non-baseline machine, relative to the baseline machine.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VsBaseline {
+    /// `mean(this) − mean(baseline)` with its interval.
+    pub estimate: DiffEstimate,
+    /// Seconds per epoch, this / baseline (> 1: slower).
+    pub epoch_time_ratio: Option<f64>,
+    /// Training images per second, this / baseline (> 1: faster).
+    pub images_per_s_ratio: Option<f64>,
+}
+
+/// One arm across every machine.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArmComparison {
+    pub name: String,
+    /// One entry per file; `None` where the file did not run the arm.
+    pub machines: Vec<Option<MachineArm>>,
+    /// One entry per file; `None` for the baseline and where either side lacks the arm.
+    pub vs_baseline: Vec<Option<VsBaseline>>,
+    /// Per file (the baseline's entry is always empty): definition keys that differ from the
+    /// baseline's definition of this arm, as dotted paths.
+    pub changed_keys: Vec<Vec<String>>,
+}
+
+/// The whole comparison, ready to render.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    pub suite: String,
+    pub version: u32,
+    /// Machine labels, one per file, made unique; the first is the baseline.
+    pub labels: Vec<String>,
+    /// Two-sided confidence level of the intervals, e.g. 0.95.
+    pub level: f64,
+    pub env_diffs: Vec<EnvDiff>,
+    pub arms: Vec<ArmComparison>,
+    pub warnings: Vec<String>,
+}
+
+/// Refuses files of different suites (name or version), naming both.
+pub fn ensure_same_suite(files: &[ResultFile], labels: &[String]) -> Result<(), CompareError> {
+    let Some(first) = files.first() else {
+        return Err(CompareError::TooFew);
+    };
+    for (f, label) in files.iter().zip(labels).skip(1) {
+        if f.suite.name != first.suite.name || f.suite.version != first.suite.version {
+            return Err(CompareError::SuiteMismatch {
+                first_label: labels[0].clone(),
+                first_name: first.suite.name.clone(),
+                first_version: first.suite.version,
+                other_label: label.clone(),
+                other_name: f.suite.name.clone(),
+                other_version: f.suite.version,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The dotted paths (`recipe.initial_lr`, `seeds[2]`) at which two JSON values differ: keys
+/// present on one side only, and leaves with different values. Equal values give an empty list;
+/// different values at the top level (not both objects) give `["(whole definition)"]`.
+pub fn changed_keys(a: &Value, b: &Value) -> Vec<String> {
+    fn join(prefix: &str, key: &str) -> String {
+        if prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{prefix}.{key}")
+        }
+    }
+    fn walk(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                for (k, va) in x {
+                    match y.get(k) {
+                        Some(vb) => walk(va, vb, &join(path, k), out),
+                        None => out.push(join(path, k)),
+                    }
+                }
+                for k in y.keys().filter(|k| !x.contains_key(*k)) {
+                    out.push(join(path, k));
+                }
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                    walk(va, vb, &format!("{path}[{i}]"), out);
+                }
+            }
+            _ if a != b => out.push(if path.is_empty() {
+                "(whole definition)".to_string()
+            } else {
+                path.to_string()
+            }),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(a, b, "", &mut out);
+    out
+}
+
+/// Reads one environment field as text.
+type Getter = fn(&EnvRecord) -> String;
+
+/// The environment fields the comparison looks at, in display order.
+const ENV_FIELDS: &[(&str, Getter)] = &[
+    ("CPU model", |e| e.cpu_model.display()),
+    ("physical cores", |e| e.physical_cores.display()),
+    ("logical CPUs", |e| e.logical_cores.display()),
+    ("memory", |e| {
+        e.memory_bytes
+            .value
+            .map_or("n/a".into(), crate::env::format_bytes)
+    }),
+    ("OS", |e| e.os_name.display()),
+    ("OS version", |e| e.os_version.display()),
+    ("kernel", |e| e.kernel.display()),
+    ("GPU", |e| e.gpus.summary()),
+    ("GPU driver", |e| e.gpus.driver_version.display()),
+    ("CUDA driver", |e| e.gpus.cuda_driver_version.display()),
+    ("CUDA (libtorch built with)", |e| {
+        e.torch.cuda_built.display()
+    }),
+    ("CUDA usable", |e| e.torch.cuda_available.display()),
+    ("cuDNN version", |e| e.torch.cudnn_version.display()),
+    ("libtorch version", |e| e.torch.libtorch_version.display()),
+    ("tch version", |e| e.torch.tch_version.clone()),
+    ("intra-op threads", |e| e.torch.intra_op_threads.display()),
+    ("inter-op threads", |e| e.torch.inter_op_threads.display()),
+    ("MKL", |e| e.torch.mkl.display()),
+    ("oneDNN", |e| e.torch.onednn.display()),
+    ("deterministic algorithms", |e| {
+        e.determinism.deterministic_algorithms.display()
+    }),
+    ("cuDNN deterministic", |e| {
+        e.determinism.deterministic_cudnn.display()
+    }),
+    ("cuDNN benchmark", |e| {
+        e.determinism.cudnn_benchmark.display()
+    }),
+    ("compute device", |e| {
+        e.compute_device.clone().unwrap_or_else(|| "n/a".into())
+    }),
+    ("harness version", |e| e.harness_version.clone()),
+    ("harness git commit", |e| e.git_commit.display()),
+];
+
+/// The recorded environment fields whose values are not all equal.
+pub fn env_differences(envs: &[&EnvRecord]) -> Vec<EnvDiff> {
+    ENV_FIELDS
+        .iter()
+        .filter_map(|(field, get)| {
+            let values: Vec<String> = envs.iter().map(|e| get(e)).collect();
+            values.iter().any(|v| *v != values[0]).then(|| EnvDiff {
+                field: field.to_string(),
+                values,
+            })
+        })
+        .collect()
+}
+
+fn ratio(x: Option<f64>, base: Option<f64>) -> Option<f64> {
+    match (x, base) {
+        (Some(x), Some(b)) if b > 0.0 && x.is_finite() => Some(x / b),
+        _ => None,
+    }
+}
+
+/// Compares `files` (the first is the baseline) at two-sided confidence `level` (e.g. 0.95).
+pub fn compare(files: &[ResultFile], level: f64) -> Result<Comparison, CompareError> {
+    if files.len() < 2 {
+        return Err(CompareError::TooFew);
+    }
+    let labels = super::machine_labels(files);
+    ensure_same_suite(files, &labels)?;
+    let base = &files[0];
+    let mut warnings = Vec::new();
+    for (f, label) in files.iter().zip(&labels).skip(1) {
+        if f.suite.sha256 != base.suite.sha256 {
+            warnings.push(format!(
+                "{label}'s suite file differs from {}'s (sha256), though name and version agree",
+                labels[0]
+            ));
+        }
+        if f.suite.overrides != base.suite.overrides {
+            warnings.push(format!(
+                "command-line overrides differ: {} used [{}], {label} used [{}]",
+                labels[0],
+                base.suite.overrides.join(", "),
+                f.suite.overrides.join(", ")
+            ));
+        }
+        if f.dataset.n_test != base.dataset.n_test || f.dataset.name != base.dataset.name {
+            warnings.push(format!(
+                "test sets differ: {} tested on {} images of {}, {label} on {} images of {}",
+                labels[0], base.dataset.n_test, base.dataset.name, f.dataset.n_test, f.dataset.name
+            ));
+        }
+    }
+
+    // Arms in the baseline's order, then any arm only later files ran.
+    let mut names: Vec<String> = Vec::new();
+    for f in files {
+        for a in &f.arms {
+            if !names.contains(&a.name) {
+                names.push(a.name.clone());
+            }
+        }
+    }
+    let n_test = (base.dataset.n_test > 0).then_some(base.dataset.n_test);
+    let mut arms = Vec::new();
+    for name in names {
+        let found: Vec<Option<&ArmResult>> = files
+            .iter()
+            .map(|f| f.arms.iter().find(|a| a.name == name))
+            .collect();
+        let machines: Vec<Option<MachineArm>> =
+            found.iter().map(|a| a.map(MachineArm::of)).collect();
+        let mut vs_baseline = vec![None];
+        let mut changed = vec![Vec::new()];
+        for (i, other) in found.iter().enumerate().skip(1) {
+            let (Some(b), Some(o)) = (found[0], other) else {
+                vs_baseline.push(None);
+                changed.push(Vec::new());
+                continue;
+            };
+            let keys = changed_keys(&b.definition, &o.definition);
+            if !keys.is_empty() {
+                warnings.push(format!(
+                    "arm {name}: {}'s definition differs from {}'s at {}: the numbers are not the same experiment",
+                    labels[i],
+                    labels[0],
+                    keys.join(", ")
+                ));
+            }
+            changed.push(keys);
+            let (mb, mo) = (
+                machines[0].as_ref().expect("baseline arm present"),
+                machines[i].as_ref().expect("arm present"),
+            );
+            vs_baseline.push(Some(VsBaseline {
+                estimate: compare_means(&b.accuracies(), &o.accuracies(), level, n_test),
+                epoch_time_ratio: ratio(mo.epoch_seconds, mb.epoch_seconds),
+                images_per_s_ratio: ratio(mo.images_per_s, mb.images_per_s),
+            }));
+        }
+        arms.push(ArmComparison {
+            name,
+            machines,
+            vs_baseline,
+            changed_keys: changed,
+        });
+    }
+    Ok(Comparison {
+        suite: base.suite.name.clone(),
+        version: base.suite.version,
+        labels,
+        level,
+        env_diffs: env_differences(&files.iter().map(|f| &f.environment).collect::<Vec<_>>()),
+        arms,
+        warnings,
+    })
+}
+
+fn fmt_p(p: f64) -> String {
+    if p < 1e-4 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.4}")
+    }
+}
+
+/// The comparison as markdown, under a heading of `level` `#`s (2 for the report section).
+pub fn render_markdown(c: &Comparison, heading: usize) -> String {
+    use super::table::markdown;
+    let h = "#".repeat(heading.max(1));
+    let sub = "#".repeat(heading.max(1) + 1);
+    let conf = format!("{:.0}%", 100.0 * c.level);
+    let mut md = format!(
+        "{h} Comparison: {} (v{})\n\nBaseline: **{}**. Differences are machine − baseline, with a two-sided {conf} confidence interval \
+         (Welch's t with ≥ 2 seeds a side; binomial test-set noise with a single seed); speed ratios are machine / baseline.\n\n",
+        c.suite, c.version, c.labels[0]
+    );
+    for w in &c.warnings {
+        md.push_str(&format!("> **Warning:** {w}\n\n"));
+    }
+
+    md.push_str(&format!("{sub} Environment differences\n\n"));
+    if c.env_diffs.is_empty() {
+        md.push_str("No differences in the recorded environment fields (CPU, GPU, driver, CUDA, cuDNN, libtorch, threads, determinism settings, harness commit).\n\n");
+    } else {
+        let mut header = vec!["field".to_string()];
+        header.extend(c.labels.iter().cloned());
+        let rows: Vec<Vec<String>> = c
+            .env_diffs
+            .iter()
+            .map(|d| {
+                let mut r = vec![d.field.clone()];
+                r.extend(d.values.iter().cloned());
+                r
+            })
+            .collect();
+        md.push_str(&markdown(&header, &rows));
+        md.push_str("\n\n");
+    }
+
+    md.push_str(&format!("{sub} Accuracy and speed per arm\n\n"));
+    let header: Vec<String> = [
+        "arm",
+        "machine",
+        "accuracy",
+        "diff",
+        &format!("{conf} CI"),
+        "p (method)",
+        "significant",
+        "s/epoch",
+        "train img/s",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut rows = Vec::new();
+    for arm in &c.arms {
+        for (i, label) in c.labels.iter().enumerate() {
+            let Some(m) = &arm.machines[i] else {
+                rows.push(vec![
+                    arm.name.clone(),
+                    label.clone(),
+                    "not run".into(),
+                    "—".into(),
+                    "—".into(),
+                    "—".into(),
+                    "—".into(),
+                    "—".into(),
+                    "—".into(),
+                ]);
+                continue;
+            };
+            let secs = m.epoch_seconds.map_or("—".into(), |s| format!("{s:.3}"));
+            let imgs = m.images_per_s.map_or("—".into(), |s| format!("{s:.0}"));
+            let mut row = vec![arm.name.clone(), label.clone(), m.accuracy_cell()];
+            match &arm.vs_baseline[i] {
+                None if i == 0 => {
+                    row.extend(["(baseline)".into(), "".into(), "".into(), "".into()]);
+                    row.push(secs);
+                    row.push(imgs);
+                }
+                None => {
+                    row.extend(["—".into(), "—".into(), "—".into(), "—".into()]);
+                    row.push(secs);
+                    row.push(imgs);
+                }
+                Some(v) => {
+                    let e = &v.estimate;
+                    row.push(e.diff.map_or("—".into(), |d| format!("{d:+.4}")));
+                    row.push(match (e.ci_low, e.ci_high) {
+                        (Some(lo), Some(hi)) => format!("[{lo:+.4}, {hi:+.4}]"),
+                        _ => "n/a".into(),
+                    });
+                    row.push(match e.p_value {
+                        Some(p) => format!("{} ({})", fmt_p(p), e.method),
+                        None => format!("n/a ({})", e.method),
+                    });
+                    row.push(if e.significant { "yes" } else { "no" }.into());
+                    row.push(match v.epoch_time_ratio {
+                        Some(r) => format!("{secs} (×{r:.2})"),
+                        None => secs,
+                    });
+                    row.push(match v.images_per_s_ratio {
+                        Some(r) => format!("{imgs} (×{r:.2})"),
+                        None => imgs,
+                    });
+                }
+            }
+            rows.push(row);
+        }
+    }
+    md.push_str(&markdown(&header, &rows));
+    md.push('\n');
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::Fact;
+    use crate::report::fixture;
+
+    fn file(label: &str, accs: &[f64]) -> ResultFile {
+        let accs: Vec<(u64, f64)> = accs
+            .iter()
+            .enumerate()
+            .map(|(i, &a)| (i as u64 + 1, a))
+            .collect();
+        fixture::result(
+            label,
+            vec![
+                fixture::arm("original", &accs, 3),
+                fixture::arm("manual", &accs, 3),
+            ],
+        )
+    }
+
+    #[test]
+    fn a_file_compared_with_itself_shows_no_difference() {
+        let a = file("a", &[0.95, 0.96, 0.955]);
+        let c = compare(&[a.clone(), a], 0.95).unwrap();
+        assert!(c.env_diffs.is_empty(), "{:?}", c.env_diffs);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.labels, vec!["a".to_string(), "a (2)".to_string()]);
+        for arm in &c.arms {
+            let v = arm.vs_baseline[1].as_ref().unwrap();
+            assert_eq!(v.estimate.diff, Some(0.0));
+            assert!(!v.estimate.significant);
+            assert_eq!(v.epoch_time_ratio, Some(1.0));
+        }
+        let md = render_markdown(&c, 2);
+        assert!(
+            md.contains("No differences in the recorded environment"),
+            "{md}"
+        );
+        let row = md
+            .lines()
+            .find(|l| l.starts_with("| original") && l.contains("a (2)"))
+            .unwrap_or_else(|| panic!("{md}"));
+        assert!(row.contains("| no "), "{row}");
+    }
+
+    #[test]
+    fn a_different_thread_count_is_named() {
+        let a = file("a", &[0.95, 0.96, 0.955]);
+        let mut b = file("b", &[0.95, 0.96, 0.955]);
+        b.environment.torch.intra_op_threads = Fact::known(64, "test");
+        let c = compare(&[a, b], 0.95).unwrap();
+        let fields: Vec<&str> = c.env_diffs.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(fields, vec!["intra-op threads"]);
+        assert_eq!(c.env_diffs[0].values[1], "64");
+        assert!(render_markdown(&c, 2).contains("| intra-op threads |"));
+    }
+
+    #[test]
+    fn a_clear_accuracy_drop_is_significant() {
+        let a = file("a", &[0.95, 0.96, 0.955]);
+        let b = file("b", &[0.85, 0.86, 0.855]);
+        let c = compare(&[a, b], 0.95).unwrap();
+        let v = c.arms[0].vs_baseline[1].as_ref().unwrap();
+        assert!(v.estimate.significant);
+        assert!((v.estimate.diff.unwrap() + 0.1).abs() < 1e-9);
+    }
+
+    #[test]
+    fn different_suites_are_refused_naming_both() {
+        let a = file("a", &[0.95]);
+        let mut b = file("b", &[0.95]);
+        b.suite.name = "full".into();
+        let e = compare(&[a.clone(), b], 0.95).unwrap_err().to_string();
+        assert!(e.contains("`quick` v1") && e.contains("`full` v1"), "{e}");
+        let mut c = file("c", &[0.95]);
+        c.suite.version = 2;
+        let e = compare(&[a, c], 0.95).unwrap_err().to_string();
+        assert!(e.contains("`quick` v1") && e.contains("`quick` v2"), "{e}");
+        assert!(e.contains("a ran") && e.contains("c ran"), "{e}");
+    }
+
+    #[test]
+    fn a_changed_arm_definition_warns_with_the_key() {
+        let a = file("a", &[0.95, 0.96]);
+        let mut b = file("b", &[0.95, 0.96]);
+        b.arms[1].definition["recipe"]["initial_lr"] = serde_json::json!(0.05);
+        let c = compare(&[a, b], 0.95).unwrap();
+        assert_eq!(c.arms[1].changed_keys[1], vec!["recipe.initial_lr"]);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(c.warnings[0].contains("arm manual"), "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].contains("recipe.initial_lr"),
+            "{:?}",
+            c.warnings
+        );
+    }
+
+    #[test]
+    fn changed_keys_lists_dotted_paths() {
+        let a = serde_json::json!({"x": 1, "r": {"lr": 0.1, "m": [1, 2]}, "gone": true});
+        let b = serde_json::json!({"x": 1, "r": {"lr": 0.2, "m": [1, 3]}, "new": 1});
+        assert_eq!(changed_keys(&a, &b), vec!["r.lr", "r.m[1]", "gone", "new"]);
+        assert!(changed_keys(&a, &a).is_empty());
+        assert_eq!(
+            changed_keys(&serde_json::json!(1), &serde_json::json!(2)),
+            vec!["(whole definition)"]
+        );
+    }
+
+    #[test]
+    fn a_report_of_several_files_ends_with_the_comparison() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = file("a", &[0.95, 0.96, 0.955]);
+        let mut b = file("b", &[0.95, 0.96, 0.955]);
+        b.environment.torch.inter_op_threads = Fact::known(7, "test");
+        let both = [a.clone(), b];
+        let md = crate::report::render(&both, crate::report::i18n::Lang::En, dir.path(), "r")
+            .unwrap()
+            .markdown;
+        assert!(md.contains("## Comparison: quick (v1)"), "{md}");
+        assert!(md.contains("| inter-op threads |"), "{md}");
+        let single =
+            crate::report::render(&both[..1], crate::report::i18n::Lang::En, dir.path(), "s")
+                .unwrap()
+                .markdown;
+        assert!(!single.contains("Comparison"), "{single}");
+        let mut other = a.clone();
+        other.suite.version = 3;
+        let md = crate::report::render(&[a, other], crate::report::i18n::Lang::En, dir.path(), "t")
+            .unwrap()
+            .markdown;
+        assert!(
+            md.contains("Not compared: cannot compare different suites"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn one_file_is_too_few() {
+        assert_eq!(
+            compare(&[file("a", &[0.9])], 0.95).unwrap_err(),
+            CompareError::TooFew
+        );
+    }
+}

@@ -1,0 +1,117 @@
+//! Synthetic result files for tests and benchmarks: built from the structs directly, no
+//! training. Not part of the stable API.
+use crate::data::DatasetInfo;
+use crate::env::{EnvRecord, Fact};
+use crate::results::{ArmResult, ResultFile, RunStatus, SuiteRecord, SCHEMA_VERSION};
+use crate::train::{EpochRecord, RunOutcome};
+
+/// A deterministic-eligible environment record for a CPU run, labelled `label`.
+pub fn env(label: &str) -> EnvRecord {
+    let mut e = EnvRecord::capture(Some(label));
+    e.determinism.deterministic_algorithms = Fact::known(true, "fixture");
+    e.determinism.cudnn_benchmark = Fact::known(false, "fixture");
+    e.compute_device = Some("cpu".to_string());
+    e
+}
+
+/// One run whose test accuracy rises linearly to `final_acc` over `epochs` epochs.
+pub fn run(seed: u64, final_acc: f64, epochs: usize) -> RunOutcome {
+    let records: Vec<EpochRecord> = (1..=epochs)
+        .map(|e| {
+            let test_acc = final_acc * e as f64 / epochs as f64;
+            EpochRecord {
+                epoch: e,
+                train_loss: 2.0 / e as f64,
+                train_acc: (test_acc + 0.01).min(1.0),
+                test_loss: 2.2 / e as f64,
+                test_acc,
+                lr: 0.1,
+                seconds: 0.5,
+            }
+        })
+        .collect();
+    RunOutcome {
+        seed,
+        final_test_acc: records.last().map(|r| r.test_acc),
+        best_test_acc: records.last().map(|r| r.test_acc),
+        best_epoch: records.last().map(|r| r.epoch),
+        epochs: records,
+        diverged_at_epoch: None,
+        stopped_at_epoch: None,
+        parameters: 1000,
+        wall_seconds: 0.5 * epochs as f64,
+        train_images_per_s: 2000.0,
+    }
+}
+
+/// An arm with one run per `(seed, final accuracy)`.
+pub fn arm(name: &str, accs: &[(u64, f64)], epochs: usize) -> ArmResult {
+    let mut a = ArmResult {
+        name: name.to_string(),
+        description: format!("{name} arm"),
+        definition: serde_json::json!({
+            "name": name,
+            "recipe": {"model": "mlp", "optimizer": "sgd", "initial_lr": 0.1, "epochs": epochs}
+        }),
+        hyperparameters: vec![("lr".into(), "0.1".into())],
+        metric: "final_test_acc".into(),
+        runs: accs.iter().map(|&(s, acc)| run(s, acc, epochs)).collect(),
+        summary: None,
+        hpo: None,
+    };
+    a.summarize();
+    a
+}
+
+/// A complete result file of suite `quick` v1 with the given arms; seeds are taken from the
+/// first arm.
+pub fn result(label: &str, arms: Vec<ArmResult>) -> ResultFile {
+    let seeds: Vec<u64> = arms
+        .first()
+        .map(|a| a.runs.iter().map(|r| r.seed).collect())
+        .unwrap_or_default();
+    ResultFile {
+        schema_version: SCHEMA_VERSION,
+        status: RunStatus::Complete,
+        created_at: "2026-01-01T00:00:00Z".into(),
+        finished_at: Some("2026-01-01T00:01:00Z".into()),
+        environment: env(label),
+        suite: SuiteRecord {
+            name: "quick".into(),
+            version: 1,
+            path: "suites/quick.toml".into(),
+            sha256: "0".repeat(64),
+            seeds,
+            tolerance: 0.01,
+            overrides: Vec::new(),
+            definition: serde_json::json!({"name": "quick", "version": 1}),
+        },
+        dataset: DatasetInfo {
+            name: "digits".into(),
+            source: "fixture".into(),
+            licence: "fixture".into(),
+            classes: 10,
+            image_shape: [1, 8, 8],
+            n_train: 1437,
+            n_test: 360,
+            split: None,
+            normalization: "fixture".into(),
+        },
+        arms,
+        wall_seconds: 60.0,
+    }
+}
+
+/// `arms` arms × `seeds` seeds × `epochs` epochs, accuracies around 0.95.
+pub fn sized(label: &str, arms: usize, seeds: usize, epochs: usize) -> ResultFile {
+    let names = ["original", "manual", "tuned", "nas"];
+    let arms = (0..arms)
+        .map(|i| {
+            let accs: Vec<(u64, f64)> = (0..seeds)
+                .map(|s| (s as u64 + 1, 0.94 + 0.003 * s as f64 + 0.001 * i as f64))
+                .collect();
+            arm(names[i % names.len()], &accs, epochs)
+        })
+        .collect();
+    result(label, arms)
+}

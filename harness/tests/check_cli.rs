@@ -1,0 +1,173 @@
+//! `harness check` and `harness compare` through the binary: exit codes and output, on result
+//! files built in the test (no training).
+use harness::report::fixture;
+use harness::results::ResultFile;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn file(label: &str, accs: &[f64]) -> ResultFile {
+    let accs: Vec<(u64, f64)> = accs
+        .iter()
+        .enumerate()
+        .map(|(i, &a)| (i as u64 + 1, a))
+        .collect();
+    fixture::result(
+        label,
+        vec![
+            fixture::arm("original", &accs, 3),
+            fixture::arm("manual", &accs, 3),
+        ],
+    )
+}
+
+fn write(dir: &Path, name: &str, f: &ResultFile) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_vec_pretty(f).unwrap()).unwrap();
+    p
+}
+
+fn harness(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn check_passes_an_unchanged_rerun_with_exit_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = write(dir.path(), "base.json", &file("box", &[0.95, 0.96, 0.955]));
+    let cand = write(dir.path(), "new.json", &file("box", &[0.951, 0.959, 0.955]));
+    let o = harness(&["check", "--baseline", s(&base), s(&cand)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("overall: PASS (exit 0)"), "{out}");
+    assert!(
+        out.contains("arm original") && out.contains("arm manual"),
+        "{out}"
+    );
+    assert!(out.contains("welch-t"), "{out}");
+}
+
+#[test]
+fn check_fails_a_planted_regression_with_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = write(dir.path(), "base.json", &file("box", &[0.95, 0.96, 0.955]));
+    let mut worse = file("box", &[0.95, 0.96, 0.955]);
+    worse.arms[1] = fixture::arm("manual", &[(1, 0.90), (2, 0.91), (3, 0.905)], 3);
+    let cand = write(dir.path(), "new.json", &worse);
+    let o = harness(&["check", "--baseline", s(&base), s(&cand)]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("overall: FAIL"), "{out}");
+
+    let o = harness(&["check", "--json", "--baseline", s(&base), s(&cand)]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verdict"], "fail");
+    assert_eq!(v["arms"][0]["verdict"], "pass");
+    assert_eq!(v["arms"][1]["verdict"], "fail");
+}
+
+#[test]
+fn check_input_and_usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(dir.path(), "base.json", &file("box", &[0.95, 0.96]));
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, b"{\"schema_version\": 1, \"status\": ").unwrap();
+    let missing = dir.path().join("missing.json");
+    let mut other = file("box", &[0.95, 0.96]);
+    other.suite.name = "full".into();
+    let other = write(dir.path(), "other.json", &other);
+
+    for args in [
+        vec!["check", "--baseline", s(&good), s(&bad)],
+        vec!["check", "--baseline", s(&missing), s(&good)],
+        vec!["check", "--baseline", s(&good), s(&other)],
+        vec!["check", "--alpha", "0.9", "--baseline", s(&good), s(&good)],
+        vec!["check", s(&good)],
+    ] {
+        let o = harness(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+    }
+    let o = harness(&["check", "--baseline", s(&good), s(&other)]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("`quick` v1") && err.contains("`full` v1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn compare_names_differing_fields_and_refuses_other_suites() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.json", &file("a", &[0.95, 0.96, 0.955]));
+    let mut b = file("b", &[0.95, 0.96, 0.955]);
+    b.environment.torch.intra_op_threads = harness::env::Fact::known(3, "test");
+    let b = write(dir.path(), "b.json", &b);
+    let o = harness(&["compare", s(&a), s(&b)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("| intra-op threads |"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("| original") && l.contains("| b ")),
+        "{out}"
+    );
+
+    let o = harness(&["compare", "--json", s(&a), s(&a)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["env_diffs"], serde_json::json!([]));
+
+    let mut c = file("c", &[0.95, 0.96]);
+    c.suite.version = 7;
+    let c = write(dir.path(), "c.json", &c);
+    let o = harness(&["compare", s(&a), s(&c)]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("`quick` v7"));
+}
+
+#[test]
+fn inconclusive_exits_0_and_1_with_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two seeds a side with a wide spread: no significant drop, but a large one not ruled out.
+    let base = write(dir.path(), "base.json", &file("box", &[0.90, 0.99]));
+    let cand = write(dir.path(), "new.json", &file("box", &[0.89, 0.98]));
+    let o = harness(&["check", "--baseline", s(&base), s(&cand)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("overall: INCONCLUSIVE"));
+    let o = harness(&["check", "--strict", "--baseline", s(&base), s(&cand)]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    // Different thread counts: exact reproduction is not applicable, which --require-exact fails.
+    let mut other = file("box", &[0.90, 0.99]);
+    other.environment.torch.intra_op_threads = harness::env::Fact::known(5, "test");
+    let other = write(dir.path(), "other.json", &other);
+    let o = harness(&["check", "--baseline", s(&base), s(&base)]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("reproduced exactly"),
+        "{}",
+        text(&o)
+    );
+    let o = harness(&[
+        "check",
+        "--require-exact",
+        "--baseline",
+        s(&base),
+        s(&other),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("not applicable: different environment"));
+}

@@ -56,6 +56,9 @@ enum Command {
         /// Override the suite's seeds, e.g. --seeds 11,12,13; recorded.
         #[arg(long, value_delimiter = ',')]
         seeds: Option<Vec<u64>>,
+        /// libtorch intra-op threads (overrides the suite's `threads`); recorded.
+        #[arg(long)]
+        threads: Option<i32>,
         /// Device: auto, cpu, cuda, cuda:N or mps.
         #[arg(long, default_value = "auto")]
         device: String,
@@ -188,6 +191,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             report,
             epochs,
             seeds,
+            threads,
             device,
             quiet,
         } => {
@@ -200,6 +204,12 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             }
             if let Some(s) = seeds {
                 loaded.override_seeds(s);
+            }
+            if let Some(t) = threads {
+                if !(1..=1024).contains(&t) {
+                    return Err(UsageError("--threads must be in [1, 1024]".into()).into());
+                }
+                loaded.override_threads(t);
             }
             let device = parse_device(&device)?;
             let stop = install_stop_flag();

@@ -61,6 +61,11 @@ pub struct SuiteMeta {
     /// Largest accuracy drop (fraction, e.g. 0.02 = 2 points) `harness check` tolerates.
     #[serde(default = "default_tolerance")]
     pub tolerance: f64,
+    /// libtorch intra-op threads for every run (default: libtorch's choice, usually the core
+    /// count). Fixing it makes runs repeat exactly across machines with different core counts,
+    /// and small models run faster on one thread than on two busy-waiting ones.
+    #[serde(default)]
+    pub threads: Option<i32>,
 }
 
 fn default_tolerance() -> f64 {
@@ -262,6 +267,12 @@ impl LoadedSuite {
         self.overrides.push(format!("epochs={epochs} (all arms)"));
     }
 
+    /// Replaces the intra-op thread count; recorded.
+    pub fn override_threads(&mut self, threads: i32) {
+        self.overrides.push(format!("threads={threads}"));
+        self.file.suite.threads = Some(threads);
+    }
+
     /// Replaces the seed list; recorded.
     pub fn override_seeds(&mut self, seeds: Vec<u64>) {
         self.overrides.push(format!(
@@ -297,6 +308,15 @@ fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> 
             "seeds",
             format!("seed {dup} is listed twice"),
         ));
+    }
+    if let Some(t) = meta.threads {
+        if !(1..=1024).contains(&t) {
+            return Err(invalid(
+                "suite",
+                "threads",
+                format!("must be in [1, 1024], got {t}"),
+            ));
+        }
     }
     if !(meta.tolerance >= 0.0 && meta.tolerance < 1.0) {
         return Err(invalid(

@@ -33,6 +33,9 @@ pub fn run_suite(
 ) -> anyhow::Result<RunSummary> {
     let started = Instant::now();
     env::torch::enable_determinism();
+    if let Some(threads) = suite.file.suite.threads {
+        tch::set_num_threads(threads);
+    }
     let mut environment = EnvRecord::capture(options.label.as_deref());
     environment.compute_device = Some(format!("{:?}", options.device).to_lowercase());
     let dataset = data::load(&suite.file.dataset)?.to_device(options.device);

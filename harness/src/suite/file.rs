@@ -262,6 +262,13 @@ impl LoadedSuite {
         self.overrides.push(format!("epochs={epochs} (all arms)"));
     }
 
+    /// Reads the dataset's files from `dir` instead of the suite's `dataset.dir` (cifar10);
+    /// recorded.
+    pub fn override_data_dir(&mut self, dir: &str) {
+        self.file.dataset.dir = Some(dir.to_string());
+        self.overrides.push(format!("data_dir={dir}"));
+    }
+
     /// Replaces the seed list; recorded.
     pub fn override_seeds(&mut self, seeds: Vec<u64>) {
         self.overrides.push(format!(
@@ -411,7 +418,7 @@ fn validate_hpo(h: &HpoSpec) -> Result<(), (&'static str, String)> {
         ));
     }
     if let Some(d) = h.max_duration_s {
-        if !(d > 0.0) {
+        if d.is_nan() || d <= 0.0 {
             return Err(("max_duration_s", format!("must be > 0, got {d}")));
         }
     }
@@ -521,7 +528,7 @@ batch_size = 32
     fn a_good_suite_loads() {
         let s = LoadedSuite::parse(GOOD, Path::new("t.toml")).unwrap();
         assert_eq!(s.arms().len(), 1);
-        assert_eq!(s.arms()[0].0, ArmKind::Manual);
+        assert_eq!(s.arms()[0], ArmKind::Manual);
         assert_eq!(s.sha256.len(), 64);
     }
 

@@ -3,6 +3,7 @@ use super::ScheduleKind;
 
 /// Learning rate for a step. `epoch` is 0-based; `step` is the global mini-batch index
 /// (0-based) since the start of training.
+#[allow(clippy::too_many_arguments)]
 pub fn learning_rate(
     kind: ScheduleKind,
     base: f64,

@@ -279,3 +279,70 @@ impl Dataset {
         })
     }
 }
+
+#[cfg(test)]
+mod cifar_tests {
+    use super::*;
+
+    fn recipe(extra: serde_json::Value) -> Recipe {
+        let mut v = serde_json::json!({
+            "model": "cnn", "optimizer": "sgd", "initial_lr": 0.1, "epochs": 1, "batch_size": 8
+        });
+        v.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn cifar10_loads_u8_with_limits_and_transforms_per_recipe() {
+        let tmp = tempfile::tempdir().unwrap();
+        cifar10::write_synthetic(tmp.path(), 4, 6, 1).unwrap();
+        let spec = DatasetSpec {
+            name: "cifar10".into(),
+            test_fraction: 0.2,
+            split_seed: 0,
+            samples_per_class: None,
+            dir: Some(tmp.path().display().to_string()),
+            train_limit: Some(10),
+            test_limit: Some(5),
+        };
+        let ds = load(&spec).unwrap();
+        assert_eq!(ds.train_x.size(), vec![10, 3, 32, 32]);
+        assert_eq!(ds.train_x.kind(), tch::Kind::Uint8);
+        assert_eq!((ds.info.n_train, ds.info.n_test), (10, 5));
+        assert!(ds.info.source.contains("SYNTHETIC"), "{}", ds.info.source);
+        let t = ds
+            .batch_transform(&recipe(
+                serde_json::json!({"augment": "crop_flip", "cutout": 8}),
+            ))
+            .unwrap()
+            .unwrap();
+        assert_eq!((t.crop_padding, t.flip_p, t.cutout), (4, 0.5, 8));
+        let t = ds
+            .batch_transform(&recipe(serde_json::json!({})))
+            .unwrap()
+            .unwrap();
+        assert_eq!((t.crop_padding, t.flip_p, t.cutout), (0, 0.0, 0));
+        assert_eq!(ds.validation_split(0.2, 0).unwrap().u8_images, ds.u8_images);
+        let missing = DatasetSpec {
+            dir: Some(tmp.path().join("nope").display().to_string()),
+            ..spec
+        };
+        let e = load(&missing).err().unwrap().to_string();
+        assert!(e.contains("harness data cifar10"), "{e}");
+    }
+
+    #[test]
+    fn float_datasets_refuse_augmentation() {
+        let ds = synthetic::load(5, 0.2, 0);
+        assert!(ds
+            .batch_transform(&recipe(serde_json::json!({})))
+            .unwrap()
+            .is_none());
+        let e = ds
+            .batch_transform(&recipe(serde_json::json!({"cutout": 16})))
+            .unwrap_err();
+        assert!(e.to_string().contains("cutout"), "{e}");
+    }
+}

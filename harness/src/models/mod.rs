@@ -201,3 +201,44 @@ fn group_thousands(n: i64) -> String {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recipe(model: &str, head: Option<i64>) -> Recipe {
+        let mut r: Recipe = serde_json::from_value(serde_json::json!({
+            "model": model, "optimizer": "sgd", "initial_lr": 0.1, "epochs": 1, "batch_size": 8
+        }))
+        .unwrap();
+        r.head_classes = head;
+        r
+    }
+
+    #[test]
+    fn names_heads_and_shapes() {
+        let names = model_names();
+        assert_eq!(names.len(), 12);
+        assert_eq!(&names[..3], ["mlp", "cnn", "resnet18"]);
+        assert_eq!(recipe("resnet18", None).style, zoo::Style::Cifar);
+        let vs = nn::VarStore::new(tch::Device::Cpu);
+        // A head narrower than the dataset's classes is refused.
+        let e = build(&recipe("cnn", Some(5)), &vs.root(), [1, 8, 8], 10)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("head_classes"), "{e}");
+        // Zoo models need 3-channel 32×32 images.
+        let e = build(&recipe("squeezenet1_1", None), &vs.root(), [1, 8, 8], 10)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("3-channel"), "{e}");
+        // A wider head works: 1000 logits for 10 classes.
+        let vs = nn::VarStore::new(tch::Device::Cpu);
+        let m = build(&recipe("mlp", Some(1000)), &vs.root(), [1, 8, 8], 10).unwrap();
+        let y = m.forward_t(
+            &tch::Tensor::zeros([2, 1, 8, 8], tch::kind::FLOAT_CPU),
+            false,
+        );
+        assert_eq!(y.size(), vec![2, 1000]);
+    }
+}

@@ -292,6 +292,13 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             let style = style
                 .parse()
                 .map_err(|e: crate::models::zoo::ZooError| UsageError(format!("--style: {e}")))?;
+            if !crate::models::is_zoo(&model) {
+                return Err(UsageError(format!(
+                    "--model {model}: bench runs the zoo models: {}",
+                    crate::models::zoo::MODEL_NAMES.join(", ")
+                ))
+                .into());
+            }
             let cfg = crate::bench::BenchConfig {
                 model,
                 style,

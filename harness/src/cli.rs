@@ -65,6 +65,10 @@ enum Command {
         /// No progress output.
         #[arg(long)]
         quiet: bool,
+        /// Read the dataset's files (cifar10) from this folder instead of the suite's
+        /// `dataset.dir`; recorded.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
     },
     /// Search spaces in NNI's JSON format.
     Space {
@@ -114,6 +118,60 @@ enum Command {
         #[arg(long)]
         require_exact: bool,
         /// Print one JSON object instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    // --- CIFAR-10 and the model zoo (issue 5) ---
+    /// Download a dataset: `harness data cifar10` fetches the official binary archive, checks
+    /// its MD5 and extracts it (nothing happens when valid files are already there).
+    Data {
+        /// The dataset (only cifar10 needs downloading).
+        #[arg(value_parser = ["cifar10"])]
+        dataset: String,
+        /// Target folder.
+        #[arg(long, default_value = crate::data::DEFAULT_CIFAR10_DIR)]
+        dir: PathBuf,
+    },
+    /// List every model with its trainable parameter count in each style.
+    Models {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Classifier width for the zoo models (1000 = torchvision's head, as the lab uses).
+        #[arg(long, default_value_t = 1000)]
+        classes: i64,
+    },
+    /// Training throughput of a zoo model on random 3×32×32 data (SGD steps; warm-up steps
+    /// excluded from the timing).
+    Bench {
+        /// Model name (`harness models` lists them).
+        #[arg(long, default_value = "resnet18")]
+        model: String,
+        /// imagenet or cifar.
+        #[arg(long, default_value = "imagenet")]
+        style: String,
+        /// Images per step.
+        #[arg(long, default_value_t = 128)]
+        batch: i64,
+        /// Device: auto, cpu, cuda, cuda:N or mps.
+        #[arg(long, default_value = "auto")]
+        device: String,
+        /// Timed steps.
+        #[arg(long, default_value_t = 10)]
+        steps: usize,
+        /// Untimed warm-up steps.
+        #[arg(long, default_value_t = 2)]
+        warmup: usize,
+        /// Classifier width (1000 = the lab's head).
+        #[arg(long, default_value_t = 1000)]
+        classes: i64,
+        /// Intra-op CPU threads (default: libtorch's choice).
+        #[arg(long)]
+        threads: Option<i32>,
+        /// Channels-last (NHWC) inputs and weights.
+        #[arg(long)]
+        channels_last: bool,
+        /// Print JSON instead of a line of text.
         #[arg(long)]
         json: bool,
     },
@@ -194,8 +252,12 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             threads,
             device,
             quiet,
+            data_dir,
         } => {
             let mut loaded = LoadedSuite::load(&suite)?;
+            if let Some(dir) = data_dir {
+                loaded.override_data_dir(&dir.display().to_string());
+            }
             if let Some(e) = epochs {
                 if e == 0 {
                     return Err(UsageError("--epochs must be at least 1".into()).into());
@@ -301,6 +363,98 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                     error: anyhow::anyhow!("{}", check::overall_line(&r)),
                 }),
             }
+        }
+        // --- CIFAR-10 and the model zoo (issue 5) ---
+        Command::Data { dataset: _, dir } => {
+            use crate::data::cifar10::{self, DownloadOutcome};
+            if cifar10::check_files(&dir).is_err() {
+                say(&format!(
+                    "downloading {} (about 170 MB) into {}",
+                    cifar10::URL,
+                    dir.display()
+                ));
+            }
+            match cifar10::download(&dir)? {
+                DownloadOutcome::AlreadyPresent(p) => {
+                    say(&format!("cifar10: already present in {}", p.display()))
+                }
+                DownloadOutcome::Downloaded(p) => say(&format!(
+                    "cifar10: downloaded, md5 verified ({}), extracted into {}",
+                    cifar10::ARCHIVE_MD5,
+                    p.display()
+                )),
+            }
+            Ok(())
+        }
+        Command::Models { json, classes } => {
+            if classes < 1 {
+                return Err(UsageError("--classes must be at least 1".into()).into());
+            }
+            let rows = crate::models::catalogue(classes)?;
+            if json {
+                say(&serde_json::to_string_pretty(&rows)?);
+            } else {
+                say(&crate::models::catalogue_table(&rows, classes));
+            }
+            Ok(())
+        }
+        Command::Bench {
+            model,
+            style,
+            batch,
+            device,
+            steps,
+            warmup,
+            classes,
+            threads,
+            channels_last,
+            json,
+        } => {
+            let style = style
+                .parse()
+                .map_err(|e: crate::models::zoo::ZooError| UsageError(format!("--style: {e}")))?;
+            if !crate::models::is_zoo(&model) {
+                return Err(UsageError(format!(
+                    "--model {model}: bench runs the zoo models: {}",
+                    crate::models::zoo::MODEL_NAMES.join(", ")
+                ))
+                .into());
+            }
+            let cfg = crate::bench::BenchConfig {
+                model,
+                style,
+                num_classes: classes,
+                batch,
+                steps,
+                warmup,
+                device: parse_device(&device)?,
+                channels_last,
+                threads,
+                ..Default::default()
+            };
+            let r = crate::bench::bench_training(&cfg)?;
+            if json {
+                say(&serde_json::to_string_pretty(&r)?);
+            } else {
+                say(&format!(
+                    "{} ({} style, {} parameters) on {}, batch {}, {} threads: {:.1} training images/s \
+                     (step {:.3} s ± {:.3} s, min {:.3} s, max {:.3} s over {} steps after {} warm-up)",
+                    r.model,
+                    r.style,
+                    r.param_count,
+                    r.device,
+                    r.batch,
+                    r.threads,
+                    r.images_per_sec,
+                    r.step_mean_s,
+                    r.step_std_s,
+                    r.step_min_s,
+                    r.step_max_s,
+                    r.steps,
+                    r.warmup
+                ));
+            }
+            Ok(())
         }
     }
 }

@@ -3,6 +3,7 @@
 //! Flow: suite file → runner → arms (original, manual, tuned, nas) → trainer (tch) →
 //! result file (JSON, with the environment record) → report / compare / check.
 
+pub mod bench;
 pub mod cli;
 pub mod data;
 pub mod env;

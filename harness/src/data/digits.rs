@@ -84,6 +84,7 @@ pub fn load(test_fraction: f64, split_seed: u64) -> Result<Dataset, DataError> {
         train_y,
         test_x,
         test_y,
+        u8_images: None,
     })
 }
 

@@ -1,14 +1,20 @@
 //! Datasets: the embedded UCI digits (the default), a deterministic synthetic set for tests,
 //! and (in `cifar10`) CIFAR-10 from its official binary files.
 //!
-//! Every dataset arrives as float tensors `[N, C, H, W]`, already normalised, plus int64 labels,
-//! with a [`DatasetInfo`] that the result file keeps (source, licence, split, normalisation).
+//! The digits and synthetic sets arrive as float tensors `[N, C, H, W]`, already normalised;
+//! CIFAR-10 arrives as u8 images (`u8_images` is set) that the trainer normalises, and for
+//! training augments, one batch at a time on the device. Labels are int64. A [`DatasetInfo`]
+//! goes into the result file (source, licence, split, normalisation).
 
+pub mod augment;
+pub mod cifar10;
 pub mod digits;
 mod split;
 pub mod synthetic;
 
+use crate::train::{AugmentKind, Recipe};
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 use tch::Tensor;
 
 pub use split::{stratified_split, Split};
@@ -63,11 +69,52 @@ pub struct Dataset {
     pub train_y: Tensor,
     pub test_x: Tensor,
     pub test_y: Tensor,
+    /// Set when `train_x`/`test_x` hold u8 images that must be normalised per batch.
+    pub u8_images: Option<U8Images>,
 }
+
+/// How u8 images become network inputs: `x/255`, then `(x - mean[c]) / std[c]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct U8Images {
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
+}
+
+/// Default folder of the CIFAR-10 files (relative to the working directory).
+pub const DEFAULT_CIFAR10_DIR: &str = "data/cifar10";
 
 impl Dataset {
     pub fn classes(&self) -> i64 {
         self.info.classes
+    }
+
+    /// The per-batch transform a recipe needs on this dataset: `None` for float datasets
+    /// (digits, synthetic), which take no augmentation; for u8 images, normalisation plus the
+    /// recipe's crop/flip and cutout on training batches.
+    pub fn batch_transform(&self, recipe: &Recipe) -> Result<Option<augment::Augment>, DataError> {
+        match &self.u8_images {
+            None => {
+                if recipe.augment != AugmentKind::None || recipe.cutout > 0 {
+                    return Err(DataError::Invalid {
+                        name: self.info.name.clone(),
+                        message: "augment and cutout need a dataset of u8 images (cifar10); \
+                                  set augment = \"none\" and cutout = 0"
+                            .to_string(),
+                    });
+                }
+                Ok(None)
+            }
+            Some(u8) => {
+                let crop_flip = recipe.augment == AugmentKind::CropFlip;
+                Ok(Some(augment::Augment {
+                    mean: u8.mean.clone(),
+                    std: u8.std.clone(),
+                    crop_padding: if crop_flip { 4 } else { 0 },
+                    flip_p: if crop_flip { 0.5 } else { 0.0 },
+                    cutout: recipe.cutout,
+                }))
+            }
+        }
     }
 
     /// A second handle to the same tensors (no copy), e.g. for a trial thread.
@@ -78,6 +125,7 @@ impl Dataset {
             train_y: self.train_y.shallow_clone(),
             test_x: self.test_x.shallow_clone(),
             test_y: self.test_y.shallow_clone(),
+            u8_images: self.u8_images.clone(),
         }
     }
 
@@ -89,6 +137,7 @@ impl Dataset {
             train_y: self.train_y.to_device(device),
             test_x: self.test_x.to_device(device),
             test_y: self.test_y.to_device(device),
+            u8_images: self.u8_images.clone(),
         }
     }
 }
@@ -122,8 +171,73 @@ pub fn load(spec: &DatasetSpec) -> anyhow::Result<Dataset> {
             spec.test_fraction,
             spec.split_seed,
         )),
+        "cifar10" => load_cifar10(spec),
         other => Err(DataError::Unknown(other.to_string()).into()),
     }
+}
+
+/// CIFAR-10 from `spec.dir` (default [`DEFAULT_CIFAR10_DIR`]), the first `train_limit` /
+/// `test_limit` images, kept as u8 on the CPU.
+fn load_cifar10(spec: &DatasetSpec) -> anyhow::Result<Dataset> {
+    let dir = PathBuf::from(spec.dir.as_deref().unwrap_or(DEFAULT_CIFAR10_DIR));
+    let c = cifar10::load(&dir, spec.train_limit, spec.test_limit)?;
+    let base = cifar10::resolve_dir(&dir)?;
+    let synthetic = base.join(cifar10::SYNTHETIC_MARKER).is_file();
+    let (n_train, n_test) = (c.train_labels.size()[0], c.test_labels.size()[0]);
+    if n_train == 0 || n_test == 0 {
+        return Err(DataError::Invalid {
+            name: "cifar10".into(),
+            message: "train_limit and test_limit must be at least 1".into(),
+        }
+        .into());
+    }
+    let limits = match (spec.train_limit, spec.test_limit) {
+        (None, None) => String::new(),
+        _ => format!("; first {n_train} training and {n_test} test images only"),
+    };
+    let (source, licence) = if synthetic {
+        (
+            format!(
+                "SYNTHETIC CIFAR-10-format files (harness cifar10::write_synthetic) in {}{limits}",
+                base.display()
+            ),
+            "generated by the harness".to_string(),
+        )
+    } else {
+        (
+            format!(
+                "CIFAR-10 binary version (Krizhevsky 2009), {} in {}{limits}",
+                cifar10::URL,
+                base.display()
+            ),
+            "no licence stated by the authors; cite Krizhevsky, Learning Multiple Layers of \
+             Features from Tiny Images, 2009"
+                .to_string(),
+        )
+    };
+    let mean = augment::CIFAR10_MEAN.to_vec();
+    let std = augment::CIFAR10_STD.to_vec();
+    let normalization = format!(
+        "per batch on the device: x/255 then (x - mean) / std per channel, mean {mean:?}, std {std:?} (the lab's constants)"
+    );
+    Ok(Dataset {
+        info: DatasetInfo {
+            name: "cifar10".to_string(),
+            source,
+            licence,
+            classes: 10,
+            image_shape: [3, 32, 32],
+            n_train: n_train as usize,
+            n_test: n_test as usize,
+            split: None,
+            normalization,
+        },
+        train_x: c.train_images,
+        train_y: c.train_labels,
+        test_x: c.test_images,
+        test_y: c.test_labels,
+        u8_images: Some(U8Images { mean, std }),
+    })
 }
 
 /// Standardises train and test with the training set's mean and std (one scalar each: the
@@ -161,6 +275,74 @@ impl Dataset {
             train_y: self.train_y.index_select(0, &ti),
             test_x: self.train_x.index_select(0, &vi),
             test_y: self.train_y.index_select(0, &vi),
+            u8_images: self.u8_images.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod cifar_tests {
+    use super::*;
+
+    fn recipe(extra: serde_json::Value) -> Recipe {
+        let mut v = serde_json::json!({
+            "model": "cnn", "optimizer": "sgd", "initial_lr": 0.1, "epochs": 1, "batch_size": 8
+        });
+        v.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn cifar10_loads_u8_with_limits_and_transforms_per_recipe() {
+        let tmp = tempfile::tempdir().unwrap();
+        cifar10::write_synthetic(tmp.path(), 4, 6, 1).unwrap();
+        let spec = DatasetSpec {
+            name: "cifar10".into(),
+            test_fraction: 0.2,
+            split_seed: 0,
+            samples_per_class: None,
+            dir: Some(tmp.path().display().to_string()),
+            train_limit: Some(10),
+            test_limit: Some(5),
+        };
+        let ds = load(&spec).unwrap();
+        assert_eq!(ds.train_x.size(), vec![10, 3, 32, 32]);
+        assert_eq!(ds.train_x.kind(), tch::Kind::Uint8);
+        assert_eq!((ds.info.n_train, ds.info.n_test), (10, 5));
+        assert!(ds.info.source.contains("SYNTHETIC"), "{}", ds.info.source);
+        let t = ds
+            .batch_transform(&recipe(
+                serde_json::json!({"augment": "crop_flip", "cutout": 8}),
+            ))
+            .unwrap()
+            .unwrap();
+        assert_eq!((t.crop_padding, t.flip_p, t.cutout), (4, 0.5, 8));
+        let t = ds
+            .batch_transform(&recipe(serde_json::json!({})))
+            .unwrap()
+            .unwrap();
+        assert_eq!((t.crop_padding, t.flip_p, t.cutout), (0, 0.0, 0));
+        assert_eq!(ds.validation_split(0.2, 0).unwrap().u8_images, ds.u8_images);
+        let missing = DatasetSpec {
+            dir: Some(tmp.path().join("nope").display().to_string()),
+            ..spec
+        };
+        let e = load(&missing).err().unwrap().to_string();
+        assert!(e.contains("harness data cifar10"), "{e}");
+    }
+
+    #[test]
+    fn float_datasets_refuse_augmentation() {
+        let ds = synthetic::load(5, 0.2, 0);
+        assert!(ds
+            .batch_transform(&recipe(serde_json::json!({})))
+            .unwrap()
+            .is_none());
+        let e = ds
+            .batch_transform(&recipe(serde_json::json!({"cutout": 16})))
+            .unwrap_err();
+        assert!(e.to_string().contains("cutout"), "{e}");
     }
 }

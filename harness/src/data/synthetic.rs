@@ -54,5 +54,6 @@ pub fn load(samples_per_class: usize, test_fraction: f64, seed: u64) -> Dataset 
         train_y,
         test_x,
         test_y,
+        u8_images: None,
     }
 }

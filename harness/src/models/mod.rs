@@ -1,9 +1,15 @@
 //! Models the trainer can build by name.
 //!
 //! `mlp` and `cnn` are the small models for the 8×8 digits; their sizes come from the recipe
-//! (`width`, `dropout`).
+//! (`width`, `dropout`). The ten torchvision models of the lab ([`zoo`]) take 3-channel images
+//! and come in two styles (`recipe.style`: "imagenet" = torchvision unchanged, "cifar" = 3×3
+//! stride-1 stem without the stem max-pool).
+//!
+//! The classifier head has `recipe.head_classes` outputs when set (the lab keeps torchvision's
+//! 1000-way head on CIFAR-10), else the dataset's class count.
 
 mod small;
+pub mod zoo;
 
 use crate::train::Recipe;
 use tch::nn;
@@ -13,7 +19,16 @@ pub type Model = Box<dyn nn::ModuleT>;
 
 /// Every model name the harness can build.
 pub fn model_names() -> Vec<&'static str> {
-    small::NAMES.to_vec()
+    small::NAMES
+        .iter()
+        .chain(zoo::MODEL_NAMES.iter())
+        .copied()
+        .collect()
+}
+
+/// Whether `name` is one of the ten torchvision models.
+pub fn is_zoo(name: &str) -> bool {
+    zoo::MODEL_NAMES.contains(&name)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -24,14 +39,39 @@ pub enum ModelError {
     Invalid { name: String, message: String },
 }
 
-/// Builds the recipe's model under `p` for inputs of `image_shape` ([C, H, W]) and
-/// `classes` outputs.
+/// Builds the recipe's model under `p` for inputs of `image_shape` ([C, H, W]) and a dataset
+/// of `classes` classes (the head has `recipe.head_classes` outputs when set; fewer than
+/// `classes` is an error).
 pub fn build(
     recipe: &Recipe,
     p: &nn::Path,
     image_shape: [i64; 3],
     classes: i64,
 ) -> Result<Model, ModelError> {
+    let invalid = |message: String| ModelError::Invalid {
+        name: recipe.model.clone(),
+        message,
+    };
+    let classes = match recipe.head_classes {
+        Some(h) if h < classes => {
+            return Err(invalid(format!(
+                "head_classes = {h} is smaller than the dataset's {classes} classes"
+            )))
+        }
+        Some(h) => h,
+        None => classes,
+    };
+    if is_zoo(&recipe.model) {
+        if image_shape[0] != 3 || image_shape[1] < 32 || image_shape[2] < 32 {
+            return Err(invalid(format!(
+                "needs 3-channel images of at least 32×32 (e.g. cifar10), the dataset has {}×{}×{}",
+                image_shape[0], image_shape[1], image_shape[2]
+            )));
+        }
+        let m: Model = zoo::build(&recipe.model, p, recipe.style, classes)
+            .map_err(|e| invalid(e.to_string()))?;
+        return Ok(m);
+    }
     match recipe.model.as_str() {
         "mlp" => Ok(Box::new(small::mlp(
             p,
@@ -59,4 +99,146 @@ pub fn parameter_count(vs: &nn::VarStore) -> i64 {
         .iter()
         .map(|t| t.numel() as i64)
         .sum()
+}
+
+/// One row of `harness models`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ModelRow {
+    pub model: String,
+    /// "small" (mlp, cnn: sized by the recipe) or "torchvision" (the zoo).
+    pub family: String,
+    /// Trainable parameters by style ("imagenet", "cifar"); for mlp/cnn a single entry
+    /// "digits" (1×8×8 inputs, width 32, 10 classes).
+    pub parameters: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Every model with its parameter count(s); zoo heads have `classes` outputs.
+pub fn catalogue(classes: i64) -> anyhow::Result<Vec<ModelRow>> {
+    let mut rows = Vec::new();
+    for name in small::NAMES {
+        let vs = nn::VarStore::new(tch::Device::Cpu);
+        let p = vs.root();
+        let _m: Model = match name {
+            "mlp" => Box::new(small::mlp(&p, [1, 8, 8], 32, 0.0, 10)),
+            _ => Box::new(small::cnn(&p, [1, 8, 8], 32, 0.0, 10)),
+        };
+        let mut parameters = serde_json::Map::new();
+        parameters.insert("digits".into(), parameter_count(&vs).into());
+        rows.push(ModelRow {
+            model: name.to_string(),
+            family: "small".into(),
+            parameters,
+        });
+    }
+    for name in zoo::MODEL_NAMES {
+        let mut parameters = serde_json::Map::new();
+        for style in [zoo::Style::ImageNet, zoo::Style::Cifar] {
+            let n = zoo::param_count(name, style, classes)?;
+            parameters.insert(style.to_string(), n.into());
+        }
+        rows.push(ModelRow {
+            model: name.to_string(),
+            family: "torchvision".into(),
+            parameters,
+        });
+    }
+    Ok(rows)
+}
+
+/// The table `harness models` prints.
+pub fn catalogue_table(rows: &[ModelRow], classes: i64) -> String {
+    let mut b = tabled::builder::Builder::default();
+    b.push_record([
+        "model".to_string(),
+        format!("imagenet style ({classes}-way head)"),
+        format!("cifar style ({classes}-way head)"),
+        "note".to_string(),
+    ]);
+    let get = |r: &ModelRow, k: &str| {
+        r.parameters
+            .get(k)
+            .and_then(|v| v.as_i64())
+            .map(group_thousands)
+            .unwrap_or_else(|| "-".into())
+    };
+    for r in rows {
+        if r.family == "small" {
+            b.push_record([
+                r.model.clone(),
+                "-".into(),
+                "-".into(),
+                format!(
+                    "{} on 8×8 digits at width 32, 10 classes (sized by the recipe)",
+                    get(r, "digits")
+                ),
+            ]);
+        } else {
+            b.push_record([
+                r.model.clone(),
+                get(r, "imagenet"),
+                get(r, "cifar"),
+                String::new(),
+            ]);
+        }
+    }
+    let mut table = b.build();
+    table.with(tabled::settings::Style::rounded());
+    table.to_string()
+}
+
+fn group_thousands(n: i64) -> String {
+    let digits = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recipe(model: &str, head: Option<i64>) -> Recipe {
+        let mut r: Recipe = serde_json::from_value(serde_json::json!({
+            "model": model, "optimizer": "sgd", "initial_lr": 0.1, "epochs": 1, "batch_size": 8
+        }))
+        .unwrap();
+        r.head_classes = head;
+        r
+    }
+
+    #[test]
+    fn names_heads_and_shapes() {
+        let names = model_names();
+        assert_eq!(names.len(), 12);
+        assert_eq!(&names[..3], ["mlp", "cnn", "resnet18"]);
+        assert_eq!(recipe("resnet18", None).style, zoo::Style::Cifar);
+        let vs = nn::VarStore::new(tch::Device::Cpu);
+        // A head narrower than the dataset's classes is refused.
+        let e = build(&recipe("cnn", Some(5)), &vs.root(), [1, 8, 8], 10)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("head_classes"), "{e}");
+        // Zoo models need 3-channel 32×32 images.
+        let e = build(&recipe("squeezenet1_1", None), &vs.root(), [1, 8, 8], 10)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("3-channel"), "{e}");
+        // A wider head works: 1000 logits for 10 classes.
+        let vs = nn::VarStore::new(tch::Device::Cpu);
+        let m = build(&recipe("mlp", Some(1000)), &vs.root(), [1, 8, 8], 10).unwrap();
+        let y = m.forward_t(
+            &tch::Tensor::zeros([2, 1, 8, 8], tch::kind::FLOAT_CPU),
+            false,
+        );
+        assert_eq!(y.size(), vec![2, 1000]);
+    }
 }

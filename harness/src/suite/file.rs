@@ -273,6 +273,13 @@ impl LoadedSuite {
         self.file.suite.threads = Some(threads);
     }
 
+    /// Reads the dataset's files from `dir` instead of the suite's `dataset.dir` (cifar10);
+    /// recorded.
+    pub fn override_data_dir(&mut self, dir: &str) {
+        self.file.dataset.dir = Some(dir.to_string());
+        self.overrides.push(format!("data_dir={dir}"));
+    }
+
     /// Replaces the seed list; recorded.
     pub fn override_seeds(&mut self, seeds: Vec<u64>) {
         self.overrides.push(format!(
@@ -360,9 +367,36 @@ fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> 
     }
     for (name, recipe) in arms {
         if let Some(recipe) = recipe {
-            recipe.validate().map_err(|e| {
-                invalid(&format!("arms.{name}.recipe"), &e.field, e.message.clone())
-            })?;
+            let table = format!("arms.{name}.recipe");
+            recipe
+                .validate()
+                .map_err(|e| invalid(&table, &e.field, e.message.clone()))?;
+            // Per-batch augmentation exists only for u8-image datasets (cifar10).
+            if d.name != "cifar10" {
+                if recipe.augment != crate::train::AugmentKind::None {
+                    return Err(invalid(
+                        &table,
+                        "augment",
+                        format!("needs dataset cifar10, the suite uses {}", d.name),
+                    ));
+                }
+                if recipe.cutout > 0 {
+                    return Err(invalid(
+                        &table,
+                        "cutout",
+                        format!("needs dataset cifar10, the suite uses {}", d.name),
+                    ));
+                }
+            }
+            if let (true, Some(h)) = (d.name == "cifar10", recipe.head_classes) {
+                if h < 10 {
+                    return Err(invalid(
+                        &table,
+                        "head_classes",
+                        format!("must be at least cifar10's 10 classes, got {h}"),
+                    ));
+                }
+            }
         }
     }
     if let Some(tuned) = &file.arms.tuned {
@@ -560,6 +594,12 @@ batch_size = 32
         let e = err(&GOOD.replace("epochs = 2", "epochs = \"two\""));
         assert!(e.contains("line 16"), "{e}");
         assert!(e.contains("invalid type"), "{e}");
+    }
+
+    #[test]
+    fn augmentation_needs_cifar10() {
+        let e = err(&GOOD.replace("epochs = 2", "epochs = 2\ncutout = 8"));
+        assert!(e.contains("cutout: needs dataset cifar10"), "{e}");
     }
 
     #[test]

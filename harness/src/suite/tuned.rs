@@ -45,6 +45,7 @@ pub fn recipe_param_specs() -> Vec<ParamSpec> {
         int("batch_size", 1, 1_000_000),
         int("epochs", 1, 1_000_000),
         int("step_size", 1, 1_000_000),
+        int("cutout", 0, 32),
         choice("optimizer", &OptimizerKind::NAMES),
         choice("schedule", &ScheduleKind::NAMES),
         choice("model", &crate::models::model_names()),

@@ -11,5 +11,5 @@ mod trainer;
 
 pub use metrics::{EpochRecord, RunOutcome};
 pub use optim::OptimizerKind;
-pub use recipe::{Recipe, RecipeError, ReportedAccuracy, ScheduleKind};
+pub use recipe::{AugmentKind, Recipe, RecipeError, ReportedAccuracy, ScheduleKind, Style};
 pub use trainer::{train, Control, TrainOptions};

@@ -2,6 +2,7 @@
 //! `hpo/main.py` arguments (initial_lr, weight_decay, ending_lr, ...), so an NNI search space
 //! written for the lab names the same fields.
 use super::OptimizerKind;
+pub use crate::models::zoo::Style;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -33,6 +34,21 @@ pub enum ReportedAccuracy {
     Best,
 }
 
+/// Per-batch training augmentation (datasets stored as u8 images, i.e. CIFAR-10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AugmentKind {
+    /// No augmentation.
+    #[default]
+    None,
+    /// The lab's: random 32×32 crop of the image zero-padded by 4, then horizontal flip p = 0.5.
+    CropFlip,
+}
+
+impl AugmentKind {
+    pub const NAMES: [&'static str; 2] = ["none", "crop_flip"];
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Recipe {
@@ -43,6 +59,23 @@ pub struct Recipe {
     pub width: i64,
     #[serde(default)]
     pub dropout: f64,
+    /// Zoo models only: "cifar" (default: 3×3 stride-1 stem, no stem max-pool, the usual
+    /// CIFAR adaptation) or "imagenet" (torchvision's architecture unchanged, as the lab's
+    /// `hpo/main.py` trains it). Ignored by mlp and cnn.
+    #[serde(default = "default_style")]
+    pub style: Style,
+    /// Width of the classifier head; `None` = the dataset's class count. The lab keeps
+    /// torchvision's 1000-way head on CIFAR-10 (labels 0–9 index into 1000 logits); must be
+    /// at least the dataset's class count.
+    #[serde(default)]
+    pub head_classes: Option<i64>,
+    /// Per-batch augmentation of the training images (u8-image datasets only).
+    #[serde(default)]
+    pub augment: AugmentKind,
+    /// Cutout square side in pixels, applied after normalisation to every training image
+    /// (the lab's `--cutout`); 0 = off. u8-image datasets only.
+    #[serde(default)]
+    pub cutout: i64,
     pub optimizer: OptimizerKind,
     pub initial_lr: f64,
     #[serde(default)]
@@ -72,6 +105,9 @@ pub struct Recipe {
 
 fn default_width() -> i64 {
     32
+}
+fn default_style() -> Style {
+    Style::Cifar
 }
 fn default_step_size() -> usize {
     30
@@ -167,6 +203,17 @@ impl Recipe {
                 format!("must be in [1, 65536], got {}", self.width),
             );
         }
+        if let Some(h) = self.head_classes {
+            if !(1..=1_000_000).contains(&h) {
+                return bad("head_classes", format!("must be in [1, 1000000], got {h}"));
+            }
+        }
+        if !(0..=1024).contains(&self.cutout) {
+            return bad(
+                "cutout",
+                format!("must be in [0, 1024] pixels (0 = off), got {}", self.cutout),
+            );
+        }
         if !crate::models::model_names().contains(&self.model.as_str()) {
             return bad(
                 "model",
@@ -207,12 +254,29 @@ impl Recipe {
 
     /// "name=value" pairs for the report's hyper-parameter column, in a stable order.
     pub fn summary_pairs(&self) -> Vec<(String, String)> {
-        let mut pairs = vec![
-            ("model".to_string(), self.model.clone()),
-            ("width".to_string(), self.width.to_string()),
-        ];
+        let mut pairs = vec![("model".to_string(), self.model.clone())];
+        // Zoo models have fixed widths; `width` only sizes mlp and cnn.
+        if !crate::models::is_zoo(&self.model) {
+            pairs.push(("width".to_string(), self.width.to_string()));
+        }
         if self.dropout > 0.0 {
             pairs.push(("dropout".into(), fmt_num(self.dropout)));
+        }
+        if crate::models::is_zoo(&self.model) {
+            pairs.push(("style".into(), self.style.to_string()));
+        }
+        if let Some(h) = self.head_classes {
+            pairs.push(("head_classes".into(), h.to_string()));
+        }
+        if self.augment != AugmentKind::None {
+            let augment = serde_json::to_value(self.augment).unwrap_or_default();
+            pairs.push((
+                "augment".into(),
+                augment.as_str().unwrap_or("?").to_string(),
+            ));
+        }
+        if self.cutout > 0 {
+            pairs.push(("cutout".into(), self.cutout.to_string()));
         }
         let optimizer = serde_json::to_value(self.optimizer).unwrap_or_default();
         pairs.push((

@@ -1,5 +1,6 @@
 //! The training loop.
 use super::{schedule, EpochRecord, Recipe, RunOutcome};
+use crate::data::augment::Augment;
 use crate::data::Dataset;
 use crate::models;
 use std::time::Instant;
@@ -48,6 +49,8 @@ pub fn train(
     if device.is_cuda() {
         tch::Cuda::manual_seed_all(seed);
     }
+    // u8-image datasets (cifar10): normalise, and for training augment, each batch on the device.
+    let transform = data.batch_transform(recipe)?;
     let vs = nn::VarStore::new(device);
     let model = models::build(recipe, &vs.root(), data.info.image_shape, data.classes())?;
     let parameters = models::parameter_count(&vs);
@@ -84,6 +87,10 @@ pub fn train(
             let len = batch.min(n_train - start);
             let idx = perm.narrow(0, start, len);
             let x = data.train_x.index_select(0, &idx);
+            let x = match &transform {
+                Some(t) => t.train_batch(&x),
+                None => x,
+            };
             let y = data.train_y.index_select(0, &idx);
             let logits = model.forward_t(&x, true);
             let loss = logits.cross_entropy_for_logits(&y);
@@ -107,8 +114,13 @@ pub fn train(
             diverged_at_epoch = Some(epoch + 1);
             break;
         }
-        let (test_loss, test_acc) =
-            evaluate(&*model, &data.test_x, &data.test_y, options.eval_batch);
+        let (test_loss, test_acc) = evaluate(
+            &*model,
+            &data.test_x,
+            &data.test_y,
+            options.eval_batch,
+            transform.as_ref(),
+        );
         if !test_loss.is_finite() {
             diverged_at_epoch = Some(epoch + 1);
             break;
@@ -158,7 +170,14 @@ pub fn train(
 }
 
 /// Mean cross-entropy and accuracy over a whole set, in evaluation mode without gradients.
-pub fn evaluate(model: &dyn nn::ModuleT, x: &Tensor, y: &Tensor, batch: i64) -> (f64, f64) {
+/// With a `transform` (u8 images), each batch gets its test transform (normalisation only).
+pub fn evaluate(
+    model: &dyn nn::ModuleT,
+    x: &Tensor,
+    y: &Tensor,
+    batch: i64,
+    transform: Option<&Augment>,
+) -> (f64, f64) {
     tch::no_grad(|| {
         let n = x.size()[0];
         let mut loss_sum = 0.0;
@@ -167,6 +186,10 @@ pub fn evaluate(model: &dyn nn::ModuleT, x: &Tensor, y: &Tensor, batch: i64) -> 
         while start < n {
             let len = batch.min(n - start);
             let xb = x.narrow(0, start, len);
+            let xb = match transform {
+                Some(t) => t.test_batch(&xb),
+                None => xb,
+            };
             let yb = y.narrow(0, start, len);
             let logits = model.forward_t(&xb, false);
             loss_sum += logits

@@ -31,3 +31,7 @@ report +FILES: setup
 env: setup
     cargo build --release --quiet
     ./target/release/harness env
+
+# Criterion benchmarks (release build): a training step of the default models, report rendering.
+bench: setup
+    cargo bench -p harness -- --warm-up-time 1 --measurement-time 3

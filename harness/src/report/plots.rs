@@ -204,7 +204,7 @@ pub fn parallel_coordinates(
     let axis_names: Vec<String> = axes.to_vec();
     chart
         .configure_mesh()
-        .disable_y_mesh()
+        .disable_mesh()
         .x_labels(n_axes)
         .x_label_formatter(&|x| {
             let i = x.round();

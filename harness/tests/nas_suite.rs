@@ -144,7 +144,7 @@ fn lab8_suite_parses_with_the_lab_settings() {
         (20, 36, 600, 96, 16)
     );
     assert!(r.auxiliary && (r.aux_weight - 0.4).abs() < 1e-12 && (r.drop_path - 0.2).abs() < 1e-12);
-    let quick = Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites/quick.toml");
+    let quick = Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites/quick-nas.toml");
     let quick = LoadedSuite::load(&quick).unwrap();
     assert!(quick.arms().contains(&harness::suite::ArmKind::Nas));
 }

@@ -412,6 +412,7 @@ mod tests {
     /// The unrolled hypergradient vs a central finite difference of
     /// α ↦ L_val(w − ξ(μ·buf + ∇w L_train(w, α) + wd·w), α) on a tiny f64 supernet.
     #[test]
+    #[ignore = "slow: minutes on a loaded 2-core CI box (double backward on the supernet); run with `cargo test -- --ignored`"]
     fn second_order_hypergradient_matches_finite_differences() {
         tch::manual_seed(5);
         let (_vs, net) = tiny_double_net();
@@ -471,6 +472,7 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "slow: second-order search twice, over a minute on a loaded 2-core box; first order is covered by tests/nas_suite.rs; run with `cargo test -- --ignored`"]
     fn tiny_search_two_epochs() {
         let opts = (Kind::Float, Device::Cpu);
         tch::manual_seed(0);

@@ -175,6 +175,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    // --- nas: DARTS architecture files -------------------------------------------------
+    /// DARTS architecture files (NNI's exported JSON).
+    Arch {
+        #[command(subcommand)]
+        command: ArchCommand,
+    },
+    // --- end nas -------------------------------------------------------------------------
 }
 
 #[derive(Subcommand)]
@@ -188,6 +195,28 @@ enum SpaceCommand {
         n: usize,
         #[arg(long, default_value_t = 0)]
         seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ArchCommand {
+    /// Validate an NNI architecture file (op indices or op names), print both cells and the
+    /// parameter count of the network it defines (auxiliary head excluded).
+    Show {
+        /// The architecture file, e.g. results/quick-nas/epoch_3.json.
+        file: PathBuf,
+        /// Number of cells.
+        #[arg(long, default_value_t = 20)]
+        layers: usize,
+        /// Channels C of the first cells.
+        #[arg(long, default_value_t = 36)]
+        channels: i64,
+        /// Number of classes.
+        #[arg(long, default_value_t = 10)]
+        classes: i64,
+        /// Channels of the input images.
+        #[arg(long, default_value_t = 3)]
+        input_channels: i64,
     },
 }
 
@@ -456,6 +485,37 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
+        // --- nas ---
+        Command::Arch {
+            command:
+                ArchCommand::Show {
+                    file,
+                    layers,
+                    channels,
+                    classes,
+                    input_channels,
+                },
+        } => {
+            if layers == 0 || channels < 1 || classes < 1 || input_channels < 1 {
+                return Err(UsageError(
+                    "--layers, --channels, --classes and --input-channels must be at least 1"
+                        .into(),
+                )
+                .into());
+            }
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| UsageError(format!("{}: {e}", file.display())))?;
+            let size = crate::nas::show::ShowSize {
+                layers,
+                channels,
+                classes,
+                input_channels,
+            };
+            let out = crate::nas::show::show(&text, &file.display().to_string(), size)
+                .map_err(|e| UsageError(e.to_string()))?;
+            say(out.trim_end());
+            Ok(())
+        } // --- end nas ---
     }
 }
 

@@ -56,6 +56,7 @@ fn arm(name: &str, hyper: &[(&str, &str)], runs: Vec<RunOutcome>) -> ArmResult {
         runs,
         summary: None,
         hpo: None,
+        nas: None,
     };
     a.summarize();
     a

@@ -58,6 +58,7 @@ pub fn arm(name: &str, accs: &[(u64, f64)], epochs: usize) -> ArmResult {
         runs: accs.iter().map(|&(s, acc)| run(s, acc, epochs)).collect(),
         summary: None,
         hpo: None,
+        nas: None,
     };
     a.summarize();
     a

@@ -10,6 +10,7 @@ pub mod determinism;
 pub mod fixture;
 pub mod hpo;
 pub mod i18n;
+pub mod nas;
 pub mod plots;
 pub mod table;
 
@@ -77,6 +78,13 @@ pub fn render(
                 let (section, plots) = hpo::section(record, label, lang, out_dir, stem)?;
                 md.push_str(&section);
                 written.extend(plots);
+            }
+            if let Some(record) = &arm.nas {
+                md.push_str(&match lang {
+                    Lang::En => format!("## Architecture search (DARTS) — {label}\n\n"),
+                    Lang::Zh => format!("## 网络架构搜索（DARTS）— {label}\n\n"),
+                });
+                md.push_str(&nas::section(arm, record, lang));
             }
         }
     }

@@ -62,6 +62,9 @@ pub struct ArmResult {
     /// The search behind the tuned arm.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hpo: Option<HpoRecord>,
+    /// The architecture search behind the nas arm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nas: Option<NasRecord>,
 }
 
 /// Statistics of the arm's reported accuracy over its seeds.
@@ -191,4 +194,54 @@ pub struct FidelityEntry {
     pub search_metric: f64,
     /// The search metric (e.g. validation accuracy) after the full budget; None if diverged.
     pub full_budget_metric: Option<f64>,
+}
+
+/// What the nas arm searched (or which file it was given), the architecture it retrained, and
+/// the random-search baseline.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NasRecord {
+    /// Search settings; None when the arm retrained a given architecture file.
+    pub search: Option<crate::suite::nas::NasSearchSpec>,
+    /// Per search epoch: softmax weights, logits, and the search-time supernet's accuracy on
+    /// the architecture half of the training set (`arch_acc`) — not the model's accuracy.
+    pub search_epochs: Vec<crate::nas::search::SearchEpoch>,
+    pub search_seconds: f64,
+    /// 1-based epoch whose search loss was NaN/inf.
+    pub search_diverged_at_epoch: Option<usize>,
+    /// `epoch_{e}.json` written after every search epoch (0-based e, as NNI).
+    pub epoch_files: Vec<String>,
+    /// The file whose architecture was retrained (the last search epoch's, or the given one).
+    pub architecture_file: String,
+    /// That architecture in NNI's JSON format.
+    pub architecture: serde_json::Value,
+    /// Trainable parameters of the retrained network, auxiliary head excluded.
+    pub parameters: i64,
+    /// Random-search baseline: every sampled architecture with its validation accuracy
+    /// (a split of the training set; never the test set).
+    pub random_samples: Vec<RandomSample>,
+    /// Index of the best sample.
+    pub random_best: Option<usize>,
+    pub random_architecture: Option<serde_json::Value>,
+    /// The best random architecture retrained with the same budget and seeds.
+    pub random_runs: Vec<RunOutcome>,
+    /// Mean / sample std of the random baseline's reported accuracy (same metric as the arm).
+    pub random_mean: Option<f64>,
+    pub random_std: Option<f64>,
+    pub retrain_seconds: f64,
+    /// Seconds of the random baseline (sampling, scoring and retraining).
+    pub random_seconds: f64,
+}
+
+impl PartialEq for NasRecord {
+    fn eq(&self, other: &Self) -> bool {
+        serde_json::to_value(self).ok() == serde_json::to_value(other).ok()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RandomSample {
+    pub architecture: serde_json::Value,
+    /// Validation accuracy after the sample's short training; None if it diverged.
+    pub val_acc: Option<f64>,
+    pub seconds: f64,
 }

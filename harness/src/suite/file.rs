@@ -82,6 +82,8 @@ pub struct Arms {
     pub manual: Option<ArmSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tuned: Option<TunedArmSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nas: Option<super::nas::NasArmSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -207,6 +209,19 @@ impl LoadedSuite {
             message: e.to_string().trim_end().to_string(),
         })?;
         validate(&file, text, &shown)?;
+        if let Some(rel) = file.arms.nas.as_ref().and_then(|n| n.architecture.as_ref()) {
+            let arch = path.parent().unwrap_or(Path::new(".")).join(rel);
+            let invalid = |message: String| SuiteError::Invalid {
+                path: shown.clone(),
+                line: locate(text, "arms.nas", "architecture"),
+                key: "arms.nas.architecture".into(),
+                message,
+            };
+            let content = std::fs::read_to_string(&arch)
+                .map_err(|e| invalid(format!("{}: {e}", arch.display())))?;
+            crate::nas::archfile::import(&content, &arch.display().to_string())
+                .map_err(|e| invalid(e.to_string()))?;
+        }
         let search_space = match &file.arms.tuned {
             Some(tuned) => Some(load_search_space(tuned, path, text, &shown)?),
             None => None,
@@ -229,6 +244,7 @@ impl LoadedSuite {
             (ArmKind::Original, a.original.is_some()),
             (ArmKind::Manual, a.manual.is_some()),
             (ArmKind::Tuned, a.tuned.is_some()),
+            (ArmKind::Nas, a.nas.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, present)| present.then_some(k))
@@ -248,6 +264,7 @@ impl LoadedSuite {
     pub fn full_budget_epochs(&self, kind: ArmKind) -> usize {
         match kind {
             ArmKind::Tuned => self.file.arms.tuned.as_ref().map_or(0, |t| t.recipe.epochs),
+            ArmKind::Nas => self.file.arms.nas.as_ref().map_or(0, |n| n.retrain.epochs),
             _ => self.training_arm(kind).map_or(0, |s| s.recipe.epochs),
         }
     }
@@ -263,6 +280,13 @@ impl LoadedSuite {
         if let Some(tuned) = &mut self.file.arms.tuned {
             tuned.recipe.epochs = epochs;
             tuned.hpo.trial_epochs = tuned.hpo.trial_epochs.min(epochs);
+        }
+        if let Some(nas) = &mut self.file.arms.nas {
+            nas.search.epochs = epochs;
+            nas.retrain.epochs = epochs;
+            if let Some(b) = &mut nas.random_baseline {
+                b.epochs = b.epochs.min(epochs);
+            }
         }
         self.overrides.push(format!("epochs={epochs} (all arms)"));
     }
@@ -358,7 +382,7 @@ fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> 
         ("manual", file.arms.manual.as_ref().map(|a| &a.recipe)),
         ("tuned", file.arms.tuned.as_ref().map(|a| &a.recipe)),
     ];
-    if arms.iter().all(|(_, a)| a.is_none()) {
+    if arms.iter().all(|(_, a)| a.is_none()) && file.arms.nas.is_none() {
         return Err(invalid(
             "arms",
             "original",
@@ -402,6 +426,15 @@ fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> 
     if let Some(tuned) = &file.arms.tuned {
         validate_hpo(&tuned.hpo)
             .map_err(|(key, message)| invalid("arms.tuned.hpo", key, message))?;
+    }
+    if let Some(nas) = &file.arms.nas {
+        nas.validate().map_err(|(key, message)| {
+            let (table, key) = match key.rsplit_once('.') {
+                Some((t, k)) => (format!("arms.nas.{t}"), k.to_string()),
+                None => ("arms.nas".to_string(), key),
+            };
+            invalid(&table, &key, message)
+        })?;
     }
     Ok(())
 }

@@ -76,6 +76,9 @@ pub fn run_suite(
                 (ArmKind::Tuned, Some(t)) => t.hpo.max_trials * t.hpo.trial_epochs,
                 _ => 0,
             };
+            if let (ArmKind::Nas, Some(n)) = (k, &suite.file.arms.nas) {
+                return super::nas::total_epochs(n, meta.seeds.len());
+            }
             suite.full_budget_epochs(k) * meta.seeds.len() + search
         })
         .sum();
@@ -107,6 +110,38 @@ pub fn run_suite(
             };
             let mut arm = tuned_arm_result(spec);
             let outcome = tuned::run_tuned_arm(&ctx, &mut arm, &mut |arm| {
+                save_arm(&mut result, arm, started, &writer)
+            });
+            save_arm(&mut result, &arm, started, &writer)?;
+            match outcome {
+                Ok(()) => continue,
+                Err(e) if e.is::<Interrupted>() => {
+                    interrupted = true;
+                    break 'arms;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if kind == ArmKind::Nas {
+            let Some(spec) = &suite.file.arms.nas else {
+                continue;
+            };
+            let ctx = super::nas::NasContext {
+                spec,
+                dataset: &dataset,
+                seeds: &meta.seeds,
+                out_dir: super::nas::epoch_dir(writer.path()),
+                suite_dir: suite
+                    .path
+                    .parent()
+                    .unwrap_or(std::path::Path::new("."))
+                    .to_path_buf(),
+                progress: &progress,
+                stop,
+                quiet: options.quiet,
+            };
+            let mut arm = nas_arm_result(spec);
+            let outcome = super::nas::run_nas_arm(&ctx, &mut arm, &mut |arm| {
                 save_arm(&mut result, arm, started, &writer)
             });
             save_arm(&mut result, &arm, started, &writer)?;
@@ -205,6 +240,21 @@ fn tuned_arm_result(spec: &super::TunedArmSpec) -> ArmResult {
         runs: Vec::new(),
         summary: None,
         hpo: None,
+        nas: None,
+    }
+}
+
+fn nas_arm_result(spec: &super::nas::NasArmSpec) -> ArmResult {
+    ArmResult {
+        name: ArmKind::Nas.name().to_string(),
+        description: spec.description.clone(),
+        definition: serde_json::to_value(spec).expect("an arm serialises"),
+        hyperparameters: spec.summary_pairs(None),
+        metric: metric_name(spec.report),
+        runs: Vec::new(),
+        summary: None,
+        hpo: None,
+        nas: None,
     }
 }
 
@@ -244,6 +294,7 @@ fn new_arm_result(kind: ArmKind, spec: &ArmSpec) -> ArmResult {
         runs: Vec::new(),
         summary: None,
         hpo: None,
+        nas: None,
     }
 }
 

@@ -1,0 +1,637 @@
+//! The `nas` arm: DARTS search on the training set (split 50/50 inside the search), an NNI
+//! architecture file after every search epoch, retraining of the last epoch's architecture
+//! (or a given file) over the suite's seeds, and a random-search baseline retrained with the
+//! same budget and seeds.
+
+use super::runner::Interrupted;
+use crate::data::Dataset;
+use crate::nas::archfile::{self, OpFormat};
+use crate::nas::derive::{try_derive_genotype, Strength};
+use crate::nas::genotype::Genotype;
+use crate::nas::retrain::{retrain, RetrainConfig, RetrainOutcome};
+use crate::nas::search::{search, SearchConfig, SearchEpoch};
+use crate::progress::Progress;
+use crate::results::{ArmResult, NasRecord, RandomSample};
+use crate::train::{ReportedAccuracy, RunOutcome};
+use anyhow::{Context, Result};
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+use tch::{Kind, Tensor};
+
+/// `[arms.nas]`. Defaults of the search and retrain tables: the Lab 8 reference
+/// (lab8-reference §4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NasArmSpec {
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub search: NasSearchSpec,
+    #[serde(default)]
+    pub retrain: NasRetrainSpec,
+    /// An NNI architecture file (relative to the suite file) to retrain instead of searching.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub random_baseline: Option<RandomBaselineSpec>,
+    /// How the epoch files write ops: "index" (the lab model) or "name" (NNI's example).
+    #[serde(default = "default_export_format")]
+    pub export_format: String,
+    /// Which retrain accuracy the arm reports: "last" (default) or "best" (what the DARTS
+    /// retrain script prints: the best test accuracy over the epochs).
+    #[serde(default)]
+    pub report: ReportedAccuracy,
+}
+
+fn default_export_format() -> String {
+    "index".into()
+}
+
+/// `[arms.nas.search]`: the search-time supernet and the search loop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NasSearchSpec {
+    pub layers: usize,
+    pub channels: i64,
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// Second-order (unrolled) architecture gradient instead of first order.
+    pub unrolled: bool,
+    /// With `unrolled`: exact Hessian-vector product (double backward; default) instead of
+    /// DARTS' finite difference, which failed its gradient check (docs/nas.md).
+    pub exact_hessian: bool,
+    pub seed: u64,
+    pub w_lr: f64,
+    pub w_lr_min: f64,
+    pub w_momentum: f64,
+    pub w_weight_decay: f64,
+    pub grad_clip: f64,
+    pub alpha_lr: f64,
+    pub alpha_weight_decay: f64,
+}
+
+impl Default for NasSearchSpec {
+    fn default() -> Self {
+        let c = SearchConfig::default();
+        NasSearchSpec {
+            layers: c.layers,
+            channels: c.channels,
+            epochs: c.epochs,
+            batch_size: c.batch_size,
+            unrolled: c.unrolled,
+            exact_hessian: c.exact_hessian,
+            seed: c.seed,
+            w_lr: c.w_lr,
+            w_lr_min: c.w_lr_min,
+            w_momentum: c.w_momentum,
+            w_weight_decay: c.w_weight_decay,
+            grad_clip: c.grad_clip,
+            alpha_lr: c.alpha_lr,
+            alpha_weight_decay: c.alpha_weight_decay,
+        }
+    }
+}
+
+impl NasSearchSpec {
+    pub fn config(&self, num_classes: i64) -> SearchConfig {
+        SearchConfig {
+            layers: self.layers,
+            channels: self.channels,
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            num_classes,
+            seed: self.seed,
+            unrolled: self.unrolled,
+            exact_hessian: self.exact_hessian,
+            w_lr: self.w_lr,
+            w_lr_min: self.w_lr_min,
+            w_momentum: self.w_momentum,
+            w_weight_decay: self.w_weight_decay,
+            grad_clip: self.grad_clip,
+            alpha_lr: self.alpha_lr,
+            alpha_weight_decay: self.alpha_weight_decay,
+            ..SearchConfig::default()
+        }
+    }
+}
+
+/// `[arms.nas.retrain]`: training the discrete network from scratch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NasRetrainSpec {
+    pub layers: usize,
+    pub channels: i64,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub lr_min: f64,
+    pub momentum: f64,
+    pub weight_decay: f64,
+    pub grad_clip: f64,
+    /// Final drop-path probability (linear ramp over the epochs).
+    pub drop_path: f64,
+    pub auxiliary: bool,
+    pub aux_weight: f64,
+    /// Cutout square side in pixels; 0 = off.
+    pub cutout: i64,
+}
+
+impl Default for NasRetrainSpec {
+    fn default() -> Self {
+        let c = RetrainConfig::default();
+        NasRetrainSpec {
+            layers: c.layers,
+            channels: c.channels,
+            epochs: c.epochs,
+            batch_size: c.batch_size,
+            lr: c.lr,
+            lr_min: c.lr_min,
+            momentum: c.momentum,
+            weight_decay: c.weight_decay,
+            grad_clip: c.grad_clip,
+            drop_path: c.drop_path_prob,
+            auxiliary: c.auxiliary,
+            aux_weight: c.aux_weight,
+            cutout: 16,
+        }
+    }
+}
+
+impl NasRetrainSpec {
+    pub fn config(&self, num_classes: i64, seed: u64, epochs: usize) -> RetrainConfig {
+        RetrainConfig {
+            layers: self.layers,
+            channels: self.channels,
+            epochs,
+            batch_size: self.batch_size,
+            num_classes,
+            seed,
+            lr: self.lr,
+            lr_min: self.lr_min,
+            momentum: self.momentum,
+            weight_decay: self.weight_decay,
+            grad_clip: self.grad_clip,
+            drop_path_prob: self.drop_path,
+            auxiliary: self.auxiliary,
+            aux_weight: self.aux_weight,
+            ..RetrainConfig::default()
+        }
+    }
+}
+
+/// `[arms.nas.random_baseline]`: N uniformly sampled architectures, each trained `epochs`
+/// on a validation split of the training set; the best is retrained like the DARTS one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RandomBaselineSpec {
+    pub samples: usize,
+    pub epochs: usize,
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default = "default_validation_fraction")]
+    pub validation_fraction: f64,
+}
+
+fn default_validation_fraction() -> f64 {
+    0.2
+}
+
+impl NasArmSpec {
+    pub fn op_format(&self) -> OpFormat {
+        if self.export_format == "name" {
+            OpFormat::Name
+        } else {
+            OpFormat::Index
+        }
+    }
+
+    /// Problems as (key relative to `arms.nas`, message).
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let err = |k: &str, m: &str| Err((k.to_string(), m.to_string()));
+        if !["index", "name"].contains(&self.export_format.as_str()) {
+            return Err((
+                "export_format".into(),
+                format!(
+                    "must be \"index\" or \"name\", got \"{}\"",
+                    self.export_format
+                ),
+            ));
+        }
+        let s = &self.search;
+        if self.architecture.is_none() {
+            if s.layers < 3 {
+                return err("search.layers", "must be >= 3 (two reduction cells)");
+            }
+            if s.channels < 1 {
+                return err("search.channels", "must be >= 1");
+            }
+            if s.epochs == 0 {
+                return err("search.epochs", "must be >= 1");
+            }
+            if s.batch_size == 0 {
+                return err("search.batch_size", "must be >= 1");
+            }
+            if !(s.w_lr > 0.0 && s.w_lr.is_finite()) {
+                return err("search.w_lr", "must be > 0");
+            }
+            if !(s.alpha_lr > 0.0 && s.alpha_lr.is_finite()) {
+                return err("search.alpha_lr", "must be > 0");
+            }
+        }
+        let r = &self.retrain;
+        if r.layers < 3 {
+            return err("retrain.layers", "must be >= 3 (two reduction cells)");
+        }
+        if r.channels < 1 {
+            return err("retrain.channels", "must be >= 1");
+        }
+        if r.epochs == 0 {
+            return err("retrain.epochs", "must be >= 1");
+        }
+        if r.batch_size == 0 {
+            return err("retrain.batch_size", "must be >= 1");
+        }
+        if !(r.lr > 0.0 && r.lr.is_finite()) {
+            return err("retrain.lr", "must be > 0");
+        }
+        if !(0.0..1.0).contains(&r.drop_path) {
+            return err("retrain.drop_path", "must be in [0, 1)");
+        }
+        if r.aux_weight < 0.0 {
+            return err("retrain.aux_weight", "must be >= 0");
+        }
+        if r.cutout < 0 {
+            return err("retrain.cutout", "must be >= 0 (0 = off)");
+        }
+        if let Some(b) = &self.random_baseline {
+            if b.samples == 0 {
+                return err("random_baseline.samples", "must be >= 1");
+            }
+            if b.epochs == 0 {
+                return err("random_baseline.epochs", "must be >= 1");
+            }
+            if !(b.validation_fraction > 0.0 && b.validation_fraction < 1.0) {
+                return err("random_baseline.validation_fraction", "must be in (0, 1)");
+            }
+        }
+        Ok(())
+    }
+
+    /// (name, value) pairs for the report's hyper-parameter column.
+    pub fn summary_pairs(&self, architecture_file: Option<&str>) -> Vec<(String, String)> {
+        let s = &self.search;
+        let r = &self.retrain;
+        let mut pairs = Vec::new();
+        if self.architecture.is_none() {
+            pairs.push((
+                "search".into(),
+                format!(
+                    "DARTS {} order, {} cells C={}, {} epochs, batch {}",
+                    if s.unrolled { "second" } else { "first" },
+                    s.layers,
+                    s.channels,
+                    s.epochs,
+                    s.batch_size
+                ),
+            ));
+        }
+        pairs.push((
+            "retrain".into(),
+            format!(
+                "{} cells C={}, {} epochs, batch {}, SGD lr {} cosine",
+                r.layers, r.channels, r.epochs, r.batch_size, r.lr
+            ),
+        ));
+        if r.auxiliary {
+            pairs.push(("aux_weight".into(), r.aux_weight.to_string()));
+        }
+        pairs.push(("drop_path".into(), r.drop_path.to_string()));
+        if r.cutout > 0 {
+            pairs.push(("cutout".into(), r.cutout.to_string()));
+        }
+        pairs.push(("grad_clip".into(), r.grad_clip.to_string()));
+        if let Some(f) = architecture_file {
+            pairs.push(("architecture".into(), f.to_string()));
+        }
+        pairs
+    }
+}
+
+/// Everything the arm needs from the runner.
+pub struct NasContext<'a> {
+    pub spec: &'a NasArmSpec,
+    pub dataset: &'a Dataset,
+    pub seeds: &'a [u64],
+    /// Folder for `epoch_{e}.json` (created on demand).
+    pub out_dir: PathBuf,
+    /// Folder of the suite file (for a relative `architecture`).
+    pub suite_dir: PathBuf,
+    pub progress: &'a Progress,
+    pub stop: &'a AtomicBool,
+    pub quiet: bool,
+}
+
+/// Cutout (DeVries & Taylor): one `size`×`size` square per image, centred uniformly (it may
+/// overlap the border), set to 0 (the mean of the normalised data).
+pub fn cutout(x: &Tensor, size: i64) -> Tensor {
+    let s = x.size();
+    let (n, h, w) = (s[0], s[2], s[3]);
+    let opts = (Kind::Int64, x.device());
+    let cy = Tensor::randint(h, [n, 1, 1], opts);
+    let cx = Tensor::randint(w, [n, 1, 1], opts);
+    let ys = Tensor::arange(h, opts).view([1, h, 1]);
+    let xs = Tensor::arange(w, opts).view([1, 1, w]);
+    let inside_y = ys
+        .ge_tensor(&(&cy - size / 2))
+        .logical_and(&ys.lt_tensor(&(&cy - size / 2 + size)));
+    let inside_x = xs
+        .ge_tensor(&(&cx - size / 2))
+        .logical_and(&xs.lt_tensor(&(&cx - size / 2 + size)));
+    let mask = inside_y.logical_and(&inside_x).unsqueeze(1);
+    x.masked_fill(&mask, 0.0)
+}
+
+/// The training set in a seeded random order (the search uses its first half for the
+/// weights and the second for the architecture, so the halves must mix the classes).
+fn shuffled_train(d: &Dataset, seed: u64) -> (Tensor, Tensor) {
+    let n = d.train_x.size()[0];
+    let mut idx: Vec<i64> = (0..n).collect();
+    crate::nas::train::SplitMix64(seed ^ 0x5A17_F1E5).shuffle(&mut idx);
+    let idx = Tensor::from_slice(&idx).to_device(d.train_x.device());
+    (
+        d.train_x.index_select(0, &idx),
+        d.train_y.index_select(0, &idx),
+    )
+}
+
+fn check_stop(stop: &AtomicBool) -> Result<()> {
+    if stop.load(Ordering::SeqCst) {
+        Err(Interrupted.into())
+    } else {
+        Ok(())
+    }
+}
+
+/// Trains `genotype` with the retrain settings on `data` for `epochs`.
+fn train_genotype(
+    ctx: &NasContext,
+    genotype: &Genotype,
+    data: &Dataset,
+    seed: u64,
+    epochs: usize,
+) -> Result<RetrainOutcome> {
+    let config = ctx.spec.retrain.config(ctx.dataset.classes(), seed, epochs);
+    let size = ctx.spec.retrain.cutout;
+    let aug = move |x: &Tensor| cutout(x, size);
+    let augment: Option<&dyn Fn(&Tensor) -> Tensor> = if size > 0 { Some(&aug) } else { None };
+    retrain(
+        genotype,
+        &config,
+        &data.train_x,
+        &data.train_y,
+        &data.test_x,
+        &data.test_y,
+        augment,
+        |_| {
+            ctx.progress.epoch_done();
+            check_stop(ctx.stop)
+        },
+    )
+}
+
+/// The crate's run record of a retrain.
+pub fn run_outcome(seed: u64, out: &RetrainOutcome, n_train: usize) -> RunOutcome {
+    let train_seconds: f64 = out.epochs.iter().map(|e| e.seconds).sum();
+    RunOutcome {
+        seed,
+        epochs: out.epochs.clone(),
+        final_test_acc: out.diverged.is_none().then_some(out.last_test_acc),
+        best_test_acc: out.diverged.is_none().then_some(out.best_test_acc),
+        best_epoch: out.best_epoch,
+        diverged_at_epoch: out.diverged,
+        stopped_at_epoch: None,
+        parameters: out.param_count,
+        wall_seconds: out.seconds,
+        // Epoch seconds include the evaluation pass.
+        train_images_per_s: if train_seconds > 0.0 {
+            (n_train * out.epochs.len()) as f64 / train_seconds
+        } else {
+            0.0
+        },
+    }
+}
+
+fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len();
+    if n == 0 {
+        return (0.0, 0.0);
+    }
+    let m = v.iter().sum::<f64>() / n as f64;
+    let s = if n > 1 {
+        (v.iter().map(|a| (a - m).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+    } else {
+        0.0
+    };
+    (m, s)
+}
+
+/// Total epochs the arm trains (for the progress bar).
+pub fn total_epochs(spec: &NasArmSpec, seeds: usize) -> usize {
+    let search = if spec.architecture.is_none() {
+        spec.search.epochs
+    } else {
+        0
+    };
+    let baseline = spec
+        .random_baseline
+        .as_ref()
+        .map_or(0, |b| b.samples * b.epochs + spec.retrain.epochs * seeds);
+    search + spec.retrain.epochs * seeds + baseline
+}
+
+/// Runs the arm into `arm` (`save` after every finished step).
+pub fn run_nas_arm(
+    ctx: &NasContext,
+    arm: &mut ArmResult,
+    save: &mut dyn FnMut(&ArmResult) -> Result<()>,
+) -> Result<()> {
+    let spec = ctx.spec;
+    let d = ctx.dataset;
+    let classes = d.classes();
+    let n_train = d.train_x.size()[0] as usize;
+    let fmt = spec.op_format();
+    let mut record = NasRecord {
+        search: (spec.architecture.is_none()).then(|| spec.search.clone()),
+        search_epochs: Vec::new(),
+        search_seconds: 0.0,
+        search_diverged_at_epoch: None,
+        epoch_files: Vec::new(),
+        architecture_file: String::new(),
+        architecture: serde_json::Value::Null,
+        parameters: 0,
+        random_samples: Vec::new(),
+        random_best: None,
+        random_architecture: None,
+        random_runs: Vec::new(),
+        random_mean: None,
+        random_std: None,
+        retrain_seconds: 0.0,
+        random_seconds: 0.0,
+    };
+    // 1. The architecture: a given file, or the last epoch of a search.
+    let (genotype, file) = match &spec.architecture {
+        Some(rel) => {
+            let path = ctx.suite_dir.join(rel);
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("{}: cannot read the architecture", path.display()))?;
+            let (g, _) = archfile::import(&text, &path.display().to_string())?;
+            (g, path.display().to_string())
+        }
+        None => {
+            std::fs::create_dir_all(&ctx.out_dir)
+                .with_context(|| format!("{}: cannot create", ctx.out_dir.display()))?;
+            ctx.progress.set_message("nas search".into());
+            let (tx, ty) = shuffled_train(d, spec.search.seed);
+            let config = spec.search.config(classes);
+            let mut last: Option<(Genotype, String)> = None;
+            let mut epochs: Vec<SearchEpoch> = Vec::new();
+            let mut files = Vec::new();
+            let out = search(&config, &tx, &ty, None, |e: &SearchEpoch| {
+                ctx.progress.epoch_done();
+                let g = try_derive_genotype(&e.normal_alpha, &e.reduce_alpha, Strength::RealOps)?;
+                let path = ctx.out_dir.join(format!("epoch_{}.json", e.epoch));
+                crate::fsutil::write_atomic(&path, archfile::export(&g, fmt).as_bytes())
+                    .with_context(|| format!("{}: cannot write", path.display()))?;
+                files.push(path.display().to_string());
+                epochs.push(e.clone());
+                last = Some((g, path.display().to_string()));
+                check_stop(ctx.stop)
+            })?;
+            record.search_epochs = epochs;
+            record.epoch_files = files;
+            record.search_seconds = out.seconds;
+            record.search_diverged_at_epoch = out.diverged.map(|e| e + 1);
+            last.context("the search ran no epoch")?
+        }
+    };
+    record.architecture_file = file.clone();
+    record.architecture = serde_json::from_str(&archfile::export(&genotype, fmt))?;
+    record.parameters = crate::nas::show::param_count(
+        &genotype,
+        d.info.image_shape[0],
+        spec.retrain.channels,
+        spec.retrain.layers,
+        classes,
+    );
+    arm.hyperparameters = spec.summary_pairs(Some(&file));
+    arm.nas = Some(record.clone());
+    save(arm)?;
+    // 2. Retrain over the suite's seeds.
+    let t0 = Instant::now();
+    for &seed in ctx.seeds {
+        check_stop(ctx.stop)?;
+        ctx.progress.set_message(format!("nas retrain seed {seed}"));
+        let out = train_genotype(ctx, &genotype, d, seed, spec.retrain.epochs)?;
+        let run = run_outcome(seed, &out, n_train);
+        if !ctx.quiet {
+            ctx.progress.line(format!(
+                "nas      seed {seed:<4} {} test acc {:.4} (best {:.4}) in {:.1} s",
+                match spec.report {
+                    ReportedAccuracy::Last => "final",
+                    ReportedAccuracy::Best => "best",
+                },
+                run.reported_acc(spec.report).unwrap_or(0.0),
+                run.best_test_acc.unwrap_or(0.0),
+                run.wall_seconds
+            ));
+        }
+        arm.runs.push(run);
+        arm.summarize();
+        record.retrain_seconds = t0.elapsed().as_secs_f64();
+        arm.nas = Some(record.clone());
+        save(arm)?;
+    }
+    // 3. Random-search baseline.
+    if let Some(b) = &spec.random_baseline {
+        let t1 = Instant::now();
+        let val = d.validation_split(b.validation_fraction, b.seed)?;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(b.seed);
+        let mut best: Option<(usize, f64, Genotype)> = None;
+        for i in 0..b.samples {
+            check_stop(ctx.stop)?;
+            ctx.progress.set_message(format!("nas random sample {i}"));
+            let g = Genotype::random(&mut rng);
+            let out = train_genotype(ctx, &g, &val, b.seed, b.epochs)?;
+            let score = out.diverged.is_none().then_some(out.last_test_acc);
+            record.random_samples.push(RandomSample {
+                architecture: serde_json::from_str(&archfile::export(&g, fmt))?,
+                val_acc: score,
+                seconds: out.seconds,
+            });
+            if let Some(s) = score {
+                if best.as_ref().is_none_or(|(_, bs, _)| s > *bs) {
+                    best = Some((i, s, g));
+                }
+            }
+        }
+        if let Some((i, _, g)) = best {
+            record.random_best = Some(i);
+            record.random_architecture = Some(serde_json::from_str(&archfile::export(&g, fmt))?);
+            for &seed in ctx.seeds {
+                check_stop(ctx.stop)?;
+                ctx.progress
+                    .set_message(format!("nas random best seed {seed}"));
+                let out = train_genotype(ctx, &g, d, seed, spec.retrain.epochs)?;
+                record.random_runs.push(run_outcome(seed, &out, n_train));
+                record.random_seconds = t1.elapsed().as_secs_f64();
+                arm.nas = Some(record.clone());
+                save(arm)?;
+            }
+            let accs: Vec<f64> = record
+                .random_runs
+                .iter()
+                .filter_map(|r| r.reported_acc(spec.report))
+                .collect();
+            if !accs.is_empty() {
+                let (m, s) = mean_std(&accs);
+                record.random_mean = Some(m);
+                record.random_std = Some(s);
+            }
+        }
+        record.random_seconds = t1.elapsed().as_secs_f64();
+        arm.nas = Some(record.clone());
+        save(arm)?;
+    }
+    Ok(())
+}
+
+/// The folder of a result file's epoch files: `<dir>/<stem>-nas`.
+pub fn epoch_dir(result_path: &Path) -> PathBuf {
+    let stem = result_path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "result".into());
+    result_path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(format!("{stem}-nas"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cutout_zeroes_a_square_per_image() {
+        tch::manual_seed(1);
+        let x = Tensor::ones([3, 1, 8, 8], (Kind::Float, tch::Device::Cpu));
+        let y = cutout(&x, 4);
+        for i in 0..3 {
+            let zeros = 64.0 - f64::try_from(y.get(i).sum(Kind::Double)).unwrap();
+            assert!((1.0..=16.0).contains(&zeros), "{zeros}");
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! `harness arch show` through the binary: the DARTS_V2 file at L=20 C=36 has 3.35M parameters
+//! (auxiliary head excluded) and a bad file exits 2 naming the key.
+use harness::nas::archfile::{export, OpFormat};
+use harness::nas::genotype::Genotype;
+use std::process::Command;
+
+fn harness(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(args)
+        .output()
+        .expect("harness runs")
+}
+
+#[test]
+fn arch_show_darts_v2_both_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    for (fmt, name) in [
+        (OpFormat::Index, "v2-index.json"),
+        (OpFormat::Name, "v2-name.json"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, export(&Genotype::darts_v2(), fmt)).unwrap();
+        let out = harness(&[
+            "arch",
+            "show",
+            path.to_str().unwrap(),
+            "--layers",
+            "20",
+            "--channels",
+            "36",
+        ]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let params: f64 = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("parameters: "))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .expect("prints the parameter count");
+        assert!((params - 3.3e6).abs() <= 0.1e6, "{params}");
+        assert!(stdout.contains("normal cell") && stdout.contains("reduce cell"));
+        assert!(stdout.contains("sepconv3x3(s0)"), "{stdout}");
+    }
+}
+
+#[test]
+fn arch_show_bad_file_exits_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.json");
+    let text = export(&Genotype::darts_v2(), OpFormat::Index).replacen(
+        "\"normal_n2_p0\": 3",
+        "\"normal_n2_p0\": 99",
+        1,
+    );
+    assert!(text.contains("99"), "fixture edit applied");
+    std::fs::write(&path, text).unwrap();
+    let out = harness(&["arch", "show", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("normal_n2_p0"), "{stderr}");
+    assert!(stderr.contains("bad.json"), "{stderr}");
+}

@@ -193,16 +193,7 @@ fn trial_plots(
     out_dir: &Path,
     stem: &str,
 ) -> anyhow::Result<Vec<(String, PathBuf)>> {
-    let slug: String = label
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
+    let slug = super::file_slug(label);
     let file = |kind: &str| out_dir.join(format!("{stem}-{slug}-hpo-{kind}.svg"));
     let maximize = record.optimize_mode != "minimize";
     let mut out = Vec::new();

@@ -116,6 +116,20 @@ pub fn render(
     })
 }
 
+/// A machine label as it appears in plot file names: lower-case ASCII letters, digits, '-'.
+pub(crate) fn file_slug(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
 /// Column names: each file's machine label, made unique if two files share one.
 pub(crate) fn machine_labels(files: &[ResultFile]) -> Vec<String> {
     let mut labels: Vec<String> = Vec::new();
@@ -377,16 +391,7 @@ fn curve_plots(
     out_dir: &Path,
     stem: &str,
 ) -> anyhow::Result<Vec<(String, PathBuf)>> {
-    let slug: String = label
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
+    let slug = file_slug(label);
     let (test_title, gap_title, epoch, acc) = match lang {
         Lang::En => (
             "Test accuracy per epoch (mean over seeds)",

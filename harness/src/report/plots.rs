@@ -70,15 +70,24 @@ pub fn line_chart(
             .label(s.name.clone())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
     }
+    draw_legend(&mut chart)?;
+    root.present().map_err(plot_err)?;
+    Ok(())
+}
+
+use plotters::coord::types::RangedCoordf64;
+
+type Chart<'a> = ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The legend box of the labelled series, in the lower right corner.
+fn draw_legend(chart: &mut Chart) -> anyhow::Result<()> {
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .position(SeriesLabelPosition::LowerRight)
         .draw()
-        .map_err(plot_err)?;
-    root.present().map_err(plot_err)?;
-    Ok(())
+        .map_err(plot_err)
 }
 
 fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
@@ -127,13 +136,7 @@ pub fn trial_scatter(
         .map_err(plot_err)?
         .label("best so far")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], PALETTE[3].stroke_width(2)));
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()
-        .map_err(plot_err)?;
+    draw_legend(&mut chart)?;
     root.present().map_err(plot_err)?;
     Ok(())
 }

@@ -27,10 +27,12 @@ fn train_step(c: &mut Criterion) {
             let vs = nn::VarStore::new(tch::Device::Cpu);
             let net = models::build(&r, &vs.root(), data.info.image_shape, data.classes())
                 .expect("the model builds");
-            let mut opt = r
-                .optimizer
-                .build(&vs, r.initial_lr, r.momentum, r.nesterov, r.weight_decay)
-                .expect("the optimizer builds");
+            let mut opt = r.optimizer.build(
+                vs.trainable_variables(),
+                r.momentum,
+                r.nesterov,
+                r.weight_decay,
+            );
             let x = data.train_x.narrow(0, 0, batch as i64);
             let y = data.train_y.narrow(0, 0, batch as i64);
             group.throughput(Throughput::Elements(batch as u64));
@@ -40,7 +42,7 @@ fn train_step(c: &mut Criterion) {
                     let loss = logits.cross_entropy_for_logits(&y);
                     opt.zero_grad();
                     loss.backward();
-                    opt.step();
+                    opt.step(r.initial_lr);
                     black_box(loss)
                 })
             });

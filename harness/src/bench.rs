@@ -1,9 +1,10 @@
 //! Training-throughput benchmark: SGD (momentum 0.9) steps of a zoo model on random data.
 
 use crate::models::zoo::{self, Style};
-use anyhow::{ensure, Context, Result};
+use crate::train::OptimizerKind;
+use anyhow::{ensure, Result};
 use std::time::Instant;
-use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+use tch::{nn, Device, Kind, Tensor};
 
 /// What to benchmark.
 #[derive(Debug, Clone)]
@@ -116,19 +117,17 @@ pub fn bench_training(cfg: &BenchConfig) -> Result<BenchResult> {
             }
         });
     }
-    let mut opt = nn::Sgd {
-        momentum: 0.9,
-        ..Default::default()
-    }
-    .build(&vs, 0.01)
-    .context("building SGD")?;
+    // The trainer's own optimizer (SGD, momentum 0.9, lr 0.01), so the bench times its step.
+    let mut opt = OptimizerKind::Sgd.build(vs.trainable_variables(), 0.9, false, 0.0);
     let mut times = Vec::with_capacity(cfg.steps);
     let mut final_loss = f64::NAN;
     for i in 0..cfg.warmup + cfg.steps {
         synchronize(cfg.device);
         let t0 = Instant::now();
         let loss = model.forward_t(&x, true).cross_entropy_for_logits(&y);
-        opt.backward_step(&loss);
+        opt.zero_grad();
+        loss.backward();
+        opt.step(0.01);
         synchronize(cfg.device);
         let dt = t0.elapsed().as_secs_f64();
         if i >= cfg.warmup {

@@ -69,6 +69,16 @@ enum Command {
         /// `dataset.dir`; recorded.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Continue an interrupted or killed run of this suite: its result file (default: the
+        /// newest unfinished one of this suite in --results-dir). Finished runs and trials are
+        /// kept as they are; the run in progress continues from its last epoch checkpoint.
+        /// Give the same --epochs/--seeds/--threads/--data-dir as the first time.
+        #[arg(long, value_name = "RESULT", num_args = 0..=1)]
+        resume: Option<Option<PathBuf>>,
+        /// Write the checkpoint of the run in progress every N epochs (it is removed when
+        /// the run finishes).
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        checkpoint_every: usize,
     },
     /// Search spaces in NNI's JSON format.
     Space {
@@ -229,9 +239,15 @@ pub struct Failure {
 impl<E: Into<anyhow::Error>> From<E> for Failure {
     fn from(e: E) -> Self {
         let error = e.into();
-        let input_error = error.is::<crate::suite::SuiteError>()
-            || error.is::<results::ResultError>()
-            || error.is::<UsageError>();
+        // Bad input anywhere in the chain (a missing dataset may come wrapped in context).
+        let input_error = error.chain().any(|cause| {
+            cause.is::<crate::suite::SuiteError>()
+                || cause.is::<results::ResultError>()
+                || cause.is::<crate::data::DataError>()
+                || cause.is::<crate::data::cifar10::DataError>()
+                || cause.is::<crate::suite::journal::Locked>()
+                || cause.is::<UsageError>()
+        });
         Failure {
             code: if input_error { 2 } else { 1 },
             error,
@@ -282,6 +298,8 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             device,
             quiet,
             data_dir,
+            resume,
+            checkpoint_every,
         } => {
             let mut loaded = LoadedSuite::load(&suite)?;
             if let Some(dir) = data_dir {
@@ -302,6 +320,20 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 }
                 loaded.override_threads(t);
             }
+            if checkpoint_every == 0 {
+                return Err(UsageError("--checkpoint-every must be at least 1".into()).into());
+            }
+            let resume = match resume {
+                None => None,
+                Some(None) => Some(
+                    runner::latest_unfinished(&results_dir, &loaded)
+                        .map_err(|e| UsageError(e.to_string()))?,
+                ),
+                Some(Some(p)) => Some(p),
+            };
+            if let Some(path) = &resume {
+                runner::check_resumable(&loaded, path).map_err(|e| UsageError(format!("{e:#}")))?;
+            }
             let device = parse_device(&device)?;
             let stop = install_stop_flag();
             let options = RunOptions {
@@ -309,6 +341,8 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 results_dir,
                 device,
                 quiet,
+                resume,
+                checkpoint_every,
             };
             let summary = runner::run_suite(&loaded, &options, &stop)?;
             say(&format!("result: {}", summary.path.display()));

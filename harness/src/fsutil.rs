@@ -23,10 +23,22 @@ fn temp_path(target: &Path) -> PathBuf {
     target.with_file_name(unique)
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Tests set an errno here to make the next writes on this thread fail half-way, as on a
+    /// full disk (ENOSPC).
+    pub static FAIL_WRITES_WITH: std::cell::Cell<Option<i32>> = const { std::cell::Cell::new(None) };
+}
+
 fn write_temp(target: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
     let tmp = temp_path(target);
     let result = (|| {
         let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        #[cfg(test)]
+        if let Some(errno) = FAIL_WRITES_WITH.with(|f| f.get()) {
+            f.write_all(&bytes[..bytes.len() / 2])?;
+            return Err(io::Error::from_raw_os_error(errno));
+        }
         f.write_all(bytes)?;
         f.sync_all()
     })();
@@ -59,6 +71,43 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     }
     sync_dir(path);
     Ok(())
+}
+
+/// Replaces (or creates) `path` atomically with a file that `write` produces at the temporary
+/// path it is given (for writers that only take a path, such as libtorch's serialisation).
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&Path) -> io::Result<()>,
+) -> io::Result<()> {
+    let tmp = temp_path(path);
+    let result = write(&tmp).and_then(|()| File::open(&tmp)?.sync_all());
+    if let Err(e) = result.and_then(|()| fs::rename(&tmp, path)) {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    sync_dir(path);
+    Ok(())
+}
+
+/// Removes this folder's `.tmp-*` files left by processes that are no longer running (a
+/// `kill -9` between writing a temporary file and renaming it). Returns how many.
+pub fn remove_stale_temps(dir: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(".tmp-") else {
+            continue;
+        };
+        let pid: Option<u32> = rest.split('-').next().and_then(|p| p.parse().ok());
+        let alive = pid.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+        if !alive && fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Creates `path` atomically, failing with `AlreadyExists` rather than replacing a file.

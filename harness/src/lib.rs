@@ -4,6 +4,7 @@
 //! result file (JSON, with the environment record) → report / compare / check.
 
 pub mod bench;
+pub mod checkpoint;
 pub mod cli;
 pub mod data;
 pub mod env;

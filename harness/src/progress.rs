@@ -4,13 +4,14 @@ use std::io::IsTerminal;
 
 pub struct Progress {
     bar: Option<ProgressBar>,
+    quiet: bool,
 }
 
 impl Progress {
     /// `total_epochs` sizes the bar; `quiet` prints nothing at all.
     pub fn new(total_epochs: u64, quiet: bool) -> Progress {
         if quiet || !std::io::stderr().is_terminal() {
-            return Progress { bar: None };
+            return Progress { bar: None, quiet };
         }
         let bar = ProgressBar::new(total_epochs);
         bar.set_style(
@@ -18,7 +19,10 @@ impl Progress {
                 .expect("valid template")
                 .progress_chars("=> "),
         );
-        Progress { bar: Some(bar) }
+        Progress {
+            bar: Some(bar),
+            quiet,
+        }
     }
 
     pub fn is_bar(&self) -> bool {
@@ -37,11 +41,13 @@ impl Progress {
         }
     }
 
-    /// A line that stays: above the bar on a terminal, on stderr otherwise.
+    /// A line that stays: above the bar on a terminal, on stderr otherwise (nothing when
+    /// quiet).
     pub fn line(&self, msg: String) {
         match &self.bar {
             Some(bar) => bar.println(msg),
-            None => eprintln!("{msg}"),
+            None if !self.quiet => eprintln!("{msg}"),
+            None => {}
         }
     }
 

@@ -5,6 +5,7 @@ use harness::suite::runner::{run_suite, RunOptions};
 use harness::suite::LoadedSuite;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 const TINY: &str = r#"
 [suite]
@@ -48,8 +49,10 @@ fn tiny_nas_arm_runs_end_to_end() {
         results_dir: dir.path().to_path_buf(),
         device: tch::Device::Cpu,
         quiet: true,
+        resume: None,
+        checkpoint_every: 1,
     };
-    let summary = run_suite(&suite, &options, &AtomicBool::new(false)).unwrap();
+    let summary = run_suite(&suite, &options, &Arc::new(AtomicBool::new(false))).unwrap();
     let arm = &summary.result.arms[0];
     assert_eq!(arm.name, "nas");
     assert_eq!(arm.runs.len(), 1);

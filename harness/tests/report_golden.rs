@@ -120,6 +120,7 @@ fn result(env_name: &str, shift: f64) -> ResultFile {
             ),
         ],
         wall_seconds: 180.0,
+        resumed_at: Vec::new(),
     }
 }
 

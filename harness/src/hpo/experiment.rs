@@ -249,6 +249,25 @@ pub fn run_experiment<F>(
     tuner: &mut dyn Tuner,
     assessor: &mut dyn Assessor,
     trial_fn: F,
+    on_trial_end: impl FnMut(&Trial),
+) -> ExperimentOutcome
+where
+    F: Fn(&TrialContext) -> anyhow::Result<TrialOutput> + Sync,
+{
+    run_experiment_resumable(config, tuner, assessor, |_, _| None, trial_fn, on_trial_end)
+}
+
+/// [`run_experiment`] continuing an earlier, interrupted experiment: `finished(id, params)`
+/// returns the trial the earlier run finished with that id (when its parameters are the ones
+/// proposed now). Such a trial is not run again: it is fed to the assessor (its curve) and the
+/// tuner exactly as a live one, and kept as it was, so with `concurrency == 1` the resumed
+/// experiment proposes, stops and ends exactly like an uninterrupted one.
+pub fn run_experiment_resumable<F>(
+    config: &ExperimentConfig,
+    tuner: &mut dyn Tuner,
+    assessor: &mut dyn Assessor,
+    finished: impl Fn(usize, &Params) -> Option<Trial>,
+    trial_fn: F,
     mut on_trial_end: impl FnMut(&Trial),
 ) -> ExperimentOutcome
 where
@@ -284,7 +303,21 @@ where
                 }
             }
         }
-        let done: Vec<Trial> = if batch.len() <= 1 {
+        // Trials the earlier run finished: replayed into the assessor in id order.
+        let mut done: Vec<Trial> = Vec::new();
+        batch.retain(|(id, p)| match finished(*id, p) {
+            Some(t) => {
+                let mut a = assessor.lock().unwrap_or_else(|e| e.into_inner());
+                for k in 1..=t.intermediate.len() {
+                    a.assess(t.id, &t.intermediate[..k]);
+                }
+                a.trial_end(t.id, &t.intermediate, t.status == TrialStatus::Succeeded);
+                done.push(t);
+                false
+            }
+            None => true,
+        });
+        let ran: Vec<Trial> = if batch.len() <= 1 {
             batch
                 .into_iter()
                 .map(|(id, p)| run_one(id, p, &trial_fn, &assessor))
@@ -302,6 +335,8 @@ where
                     .collect()
             })
         };
+        done.extend(ran);
+        done.sort_by_key(|t| t.id);
         for t in done {
             let metric = match t.status {
                 TrialStatus::Succeeded | TrialStatus::EarlyStopped => t.final_metric,
@@ -425,6 +460,42 @@ mod tests {
         fn name(&self) -> &'static str {
             "test"
         }
+    }
+
+    #[test]
+    fn a_trial_whose_allocation_fails_in_libtorch_is_failed_and_the_search_goes_on() {
+        // libtorch's allocator refusing memory (the CPU twin of a CUDA out-of-memory) raises a
+        // C++ exception that tch turns into a panic; the trial is recorded as FAILED with the
+        // allocator's message and the next trials run.
+        let s = space();
+        let mut tuner = build_tuner("random", &s, Direction::Maximize, 1, &Value::Null).unwrap();
+        let out = run_experiment(
+            &cfg(3, 1),
+            tuner.as_mut(),
+            &mut NoAssessor,
+            |ctx: &TrialContext| {
+                if ctx.id == 1 {
+                    let huge = tch::Tensor::zeros([1i64 << 42], tch::kind::FLOAT_CPU);
+                    ctx.report(huge.numel() as f64);
+                }
+                train(ctx)
+            },
+            |_| {},
+        );
+        let statuses: Vec<TrialStatus> = out.trials.iter().map(|t| t.status).collect();
+        assert_eq!(
+            statuses,
+            [
+                TrialStatus::Succeeded,
+                TrialStatus::Failed,
+                TrialStatus::Succeeded
+            ]
+        );
+        let error = out.trials[1].error.as_deref().unwrap();
+        assert!(
+            error.contains("trial panicked") && error.contains("memory"),
+            "{error}"
+        );
     }
 
     #[test]

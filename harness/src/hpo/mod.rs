@@ -14,8 +14,8 @@ pub mod tuner;
 
 pub use assessor::{build_assessor, Assessor, Decision, ASSESSOR_NAMES};
 pub use experiment::{
-    now_rfc3339, run_experiment, Cost, ExperimentConfig, ExperimentOutcome, StopReason, Trial,
-    TrialContext, TrialOutput, TrialStatus,
+    now_rfc3339, run_experiment, run_experiment_resumable, Cost, ExperimentConfig,
+    ExperimentOutcome, StopReason, Trial, TrialContext, TrialOutput, TrialStatus,
 };
 pub use rank::spearman;
 pub use space::{ParamKind, ParamSpec, Params, SearchSpace, SpaceError};

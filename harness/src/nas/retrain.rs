@@ -1,6 +1,7 @@
 //! Retraining a discrete DARTS network (NNI `examples/nas/darts/retrain.py`, quark0/darts
 //! `cnn/train.py`).
 
+use crate::checkpoint::{self, epoch_seed, indexed, seed_all, EpochCheckpoint};
 use crate::nas::genotype::Genotype;
 use crate::nas::network::DartsNetwork;
 use crate::nas::ops::{correct, cross_entropy};
@@ -104,6 +105,7 @@ pub fn evaluate(net: &DartsNetwork, x: &Tensor, y: &Tensor, batch: usize) -> Res
 /// applied to every training batch. Epochs are 1-based (the crate's [`EpochRecord`]); `lr` is the rate used during the
 /// epoch. A NaN/inf loss stops training after that epoch (its record, with the non-finite
 /// values, is still passed to `on_epoch` and kept) and is reported in `diverged`.
+/// With a `checkpoint`, a retrain resumes from it like [`crate::nas::search::search`].
 #[allow(clippy::too_many_arguments)]
 pub fn retrain(
     genotype: &Genotype,
@@ -113,6 +115,7 @@ pub fn retrain(
     test_x: &Tensor,
     test_y: &Tensor,
     augment: Option<&dyn Fn(&Tensor) -> Tensor>,
+    checkpoint: Option<&EpochCheckpoint>,
     mut on_epoch: impl FnMut(&EpochRecord) -> Result<()>,
 ) -> Result<RetrainOutcome> {
     let start = Instant::now();
@@ -145,11 +148,35 @@ pub fn retrain(
     let mut sgd = Sgd::new(net.params(), config.momentum, config.weight_decay);
     let idx: Vec<i64> = (0..size[0]).collect();
     let mut rng = SplitMix64(config.seed ^ 0x7E7A_1A5E_D00D_0002);
-    let mut records = Vec::with_capacity(config.epochs);
+    let mut records: Vec<EpochRecord> = Vec::with_capacity(config.epochs);
     let mut diverged = None;
     let (mut best, mut best_epoch, mut last) = (0.0f64, None, 0.0f64);
-    for epoch in 0..config.epochs {
+    let state = |sgd: &Sgd| {
+        let mut t = checkpoint::named_variables(&vs);
+        t.extend(indexed("sgd", &sgd.bufs));
+        t
+    };
+    let mut seconds_before = 0.0;
+    if let Some(ck) = checkpoint {
+        if let Some(saved) = checkpoint::load(&ck.path, &ck.fingerprint)? {
+            let meta: RetrainCheckpoint = saved.meta()?;
+            saved.restore(&state(&sgd))?;
+            rng = SplitMix64(meta.rng);
+            seconds_before = meta.seconds;
+            for rec in meta.records {
+                on_epoch(&rec)?;
+                last = rec.test_acc;
+                if best_epoch.is_none() || rec.test_acc > best {
+                    best = rec.test_acc;
+                    best_epoch = Some(rec.epoch);
+                }
+                records.push(rec);
+            }
+        }
+    }
+    for epoch in records.len()..config.epochs {
         let t0 = Instant::now();
+        seed_all(epoch_seed(config.seed, epoch), device);
         let lr = cosine_lr(config.lr, config.lr_min, epoch, config.epochs);
         let drop = config.drop_path_prob * epoch as f64 / config.epochs as f64;
         let mut loss_sum = Tensor::zeros([], (Kind::Double, device));
@@ -186,8 +213,17 @@ pub fn retrain(
             lr,
             seconds: t0.elapsed().as_secs_f64(),
         };
+        let finite = train_loss.is_finite() && test_loss.is_finite();
+        records.push(rec.clone());
+        if let Some(ck) = checkpoint.filter(|ck| finite && ck.due(epoch + 1, config.epochs)) {
+            let meta = RetrainCheckpoint {
+                records: records.clone(),
+                rng: rng.0,
+                seconds: seconds_before + start.elapsed().as_secs_f64(),
+            };
+            checkpoint::save(&ck.path, &ck.fingerprint, &state(&sgd), &meta)?;
+        }
         on_epoch(&rec)?;
-        records.push(rec);
         last = test_acc;
         if best_epoch.is_none() || test_acc > best {
             best = test_acc;
@@ -205,8 +241,16 @@ pub fn retrain(
         last_test_acc: last,
         param_count,
         diverged,
-        seconds: start.elapsed().as_secs_f64(),
+        seconds: seconds_before + start.elapsed().as_secs_f64(),
     })
+}
+
+/// What a retrain checkpoint holds besides the tensors.
+#[derive(Serialize, Deserialize)]
+struct RetrainCheckpoint {
+    records: Vec<EpochRecord>,
+    rng: u64,
+    seconds: f64,
 }
 
 #[cfg(test)]
@@ -246,11 +290,21 @@ mod tests {
         let (x, y) = sign_pattern_set(512);
         let (tx, ty) = sign_pattern_set(256);
         let mut seen = 0;
-        let out = retrain(&darts_v2(), &tiny_config(), &x, &y, &tx, &ty, None, |r| {
-            seen += 1;
-            assert!(r.lr > 0.0);
-            Ok(())
-        })
+        let out = retrain(
+            &darts_v2(),
+            &tiny_config(),
+            &x,
+            &y,
+            &tx,
+            &ty,
+            None,
+            None,
+            |r| {
+                seen += 1;
+                assert!(r.lr > 0.0);
+                Ok(())
+            },
+        )
         .unwrap();
         eprintln!(
             "tiny retrain: best {:.3} last {:.3} params {} records {:?}",
@@ -276,7 +330,7 @@ mod tests {
             epochs: 10,
             ..tiny_config()
         };
-        let out = retrain(&darts_v2(), &cfg, &x, &y, &x, &y, None, |_| Ok(())).unwrap();
+        let out = retrain(&darts_v2(), &cfg, &x, &y, &x, &y, None, None, |_| Ok(())).unwrap();
         eprintln!("diverged at {:?}", out.diverged);
         let d = out.diverged.expect("lr 1e6 diverges");
         assert_eq!(out.epochs.len(), d);

@@ -100,6 +100,7 @@ pub fn result(label: &str, arms: Vec<ArmResult>) -> ResultFile {
         },
         arms,
         wall_seconds: 60.0,
+        resumed_at: Vec::new(),
     }
 }
 

@@ -27,7 +27,11 @@ pub struct ResultFile {
     pub suite: SuiteRecord,
     pub dataset: DatasetInfo,
     pub arms: Vec<ArmResult>,
+    /// Seconds of running, summed over the sessions of a resumed run.
     pub wall_seconds: f64,
+    /// When `harness run --resume` continued this run (RFC 3339 UTC), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resumed_at: Vec<String>,
 }
 
 /// The suite exactly as run.

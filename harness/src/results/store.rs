@@ -82,6 +82,13 @@ impl ResultWriter {
         Ok(ResultWriter { path })
     }
 
+    /// Takes over an existing result file (`--resume`); the caller holds the run's lock.
+    pub fn open(path: &Path) -> ResultWriter {
+        ResultWriter {
+            path: path.to_path_buf(),
+        }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -98,4 +105,40 @@ fn to_bytes(result: &ResultFile) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(result).expect("a result file serialises");
     bytes.push(b'\n');
     bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fsutil::FAIL_WRITES_WITH;
+    use crate::report::fixture;
+
+    /// A full disk while the result is rewritten: the error names the file and the cause, the
+    /// previous version stays intact and readable, and no temporary file is left behind.
+    #[test]
+    fn a_full_disk_keeps_the_previous_file_intact() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut result = fixture::result("a", vec![fixture::arm("manual", &[(1, 0.9)], 2)]);
+        let writer = ResultWriter::create(dir.path(), "quick-a", &result).unwrap();
+        let before = std::fs::read(writer.path()).unwrap();
+        result.arms.push(fixture::arm("original", &[(1, 0.8)], 2));
+        FAIL_WRITES_WITH.with(|f| f.set(Some(libc::ENOSPC)));
+        let err = writer.update(&result).unwrap_err().to_string();
+        FAIL_WRITES_WITH.with(|f| f.set(None));
+        assert!(
+            err.contains("quick-a.json: cannot write the result file")
+                && err.contains("No space left on device"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(writer.path()).unwrap(), before);
+        assert_eq!(read_result(writer.path()).unwrap().arms.len(), 1);
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec!["quick-a.json".to_string()]);
+        // Space again: the next update goes through.
+        writer.update(&result).unwrap();
+        assert_eq!(read_result(writer.path()).unwrap().arms.len(), 2);
+    }
 }

@@ -2,6 +2,7 @@
 //! seeds, and the runner that executes them.
 
 mod file;
+pub mod journal;
 pub mod nas;
 pub mod runner;
 pub mod tuned;

@@ -3,13 +3,15 @@
 //! (or a given file) over the suite's seeds, and a random-search baseline retrained with the
 //! same budget and seeds.
 
+use super::journal::Journal;
 use super::runner::Interrupted;
+use crate::checkpoint::EpochCheckpoint;
 use crate::data::Dataset;
 use crate::nas::archfile::{self, OpFormat};
 use crate::nas::derive::{try_derive_genotype, Strength};
 use crate::nas::genotype::Genotype;
 use crate::nas::retrain::{retrain, RetrainConfig, RetrainOutcome};
-use crate::nas::search::{search, SearchConfig, SearchEpoch};
+use crate::nas::search::{search, SearchConfig, SearchEpoch, SearchOutcome};
 use crate::progress::Progress;
 use crate::results::{ArmResult, NasRecord, RandomSample};
 use crate::train::{ReportedAccuracy, RunOutcome};
@@ -60,9 +62,11 @@ pub struct NasSearchSpec {
     pub batch_size: usize,
     /// Second-order (unrolled) architecture gradient instead of first order.
     pub unrolled: bool,
-    /// With `unrolled`: exact Hessian-vector product (double backward; default) instead of
-    /// DARTS' finite difference, which failed its gradient check (docs/nas.md).
+    /// With `unrolled`: exact Hessian-vector product (double backward) instead of DARTS'
+    /// finite difference.
     pub exact_hessian: bool,
+    /// With `unrolled`: DARTS' finite-difference radius ε·‖v‖ (0.01).
+    pub hessian_radius: f64,
     pub seed: u64,
     pub w_lr: f64,
     pub w_lr_min: f64,
@@ -83,6 +87,7 @@ impl Default for NasSearchSpec {
             batch_size: c.batch_size,
             unrolled: c.unrolled,
             exact_hessian: c.exact_hessian,
+            hessian_radius: c.hessian_radius,
             seed: c.seed,
             w_lr: c.w_lr,
             w_lr_min: c.w_lr_min,
@@ -106,6 +111,7 @@ impl NasSearchSpec {
             seed: self.seed,
             unrolled: self.unrolled,
             exact_hessian: self.exact_hessian,
+            hessian_radius: self.hessian_radius,
             w_lr: self.w_lr,
             w_lr_min: self.w_lr_min,
             w_momentum: self.w_momentum,
@@ -240,6 +246,9 @@ impl NasArmSpec {
             if !(s.alpha_lr > 0.0 && s.alpha_lr.is_finite()) {
                 return err("search.alpha_lr", "must be > 0");
             }
+            if !(s.hessian_radius > 0.0 && s.hessian_radius.is_finite()) {
+                return err("search.hessian_radius", "must be > 0 (DARTS: 0.01)");
+            }
         }
         let r = &self.retrain;
         if r.layers < 3 {
@@ -332,6 +341,19 @@ pub struct NasContext<'a> {
     pub progress: &'a Progress,
     pub stop: &'a AtomicBool,
     pub quiet: bool,
+    /// Where finished searches and retrains are journaled for `--resume`.
+    pub journal: Option<&'a Journal>,
+}
+
+impl NasContext<'_> {
+    /// The epoch checkpoint of unit `key` (None without a journal).
+    fn checkpoint(&self, key: &str, parts: &[&str]) -> Option<EpochCheckpoint> {
+        self.journal.map(|j| EpochCheckpoint {
+            path: j.checkpoint(key),
+            every: j.checkpoint_every(),
+            fingerprint: crate::checkpoint::fingerprint(parts),
+        })
+    }
 }
 
 /// Cutout (DeVries & Taylor): one `size`×`size` square per image, centred uniformly (it may
@@ -375,19 +397,38 @@ fn check_stop(stop: &AtomicBool) -> Result<()> {
     }
 }
 
-/// Trains `genotype` with the retrain settings on `data` for `epochs`.
+/// Trains `genotype` with the retrain settings on `data` for `epochs`, as journal unit `key`
+/// (a finished unit comes back from the journal; one in progress resumes its checkpoint).
 fn train_genotype(
     ctx: &NasContext,
+    key: &str,
     genotype: &Genotype,
     data: &Dataset,
     seed: u64,
     epochs: usize,
 ) -> Result<RetrainOutcome> {
+    let done = match ctx.journal {
+        Some(j) => j.get::<RetrainOutcome>(key)?,
+        None => None,
+    };
+    if let Some(out) = done {
+        out.epochs.iter().for_each(|_| ctx.progress.epoch_done());
+        return Ok(out);
+    }
     let config = ctx.spec.retrain.config(ctx.dataset.classes(), seed, epochs);
     let size = ctx.spec.retrain.cutout;
     let aug = move |x: &Tensor| cutout(x, size);
     let augment: Option<&dyn Fn(&Tensor) -> Tensor> = if size > 0 { Some(&aug) } else { None };
-    retrain(
+    let checkpoint = ctx.checkpoint(
+        key,
+        &[
+            &archfile::export(genotype, OpFormat::Index),
+            &serde_json::to_string(&config)?,
+            &serde_json::to_string(&data.info)?,
+            &size.to_string(),
+        ],
+    );
+    let out = retrain(
         genotype,
         &config,
         &data.train_x,
@@ -395,11 +436,16 @@ fn train_genotype(
         &data.test_x,
         &data.test_y,
         augment,
+        checkpoint.as_ref(),
         |_| {
             ctx.progress.epoch_done();
             check_stop(ctx.stop)
         },
-    )
+    )?;
+    if let Some(j) = ctx.journal {
+        j.put(key, &out)?;
+    }
+    Ok(out)
 }
 
 /// The crate's run record of a retrain.
@@ -499,7 +545,7 @@ pub fn run_nas_arm(
             let mut last: Option<(Genotype, String)> = None;
             let mut epochs: Vec<SearchEpoch> = Vec::new();
             let mut files = Vec::new();
-            let out = search(&config, &tx, &ty, None, |e: &SearchEpoch| {
+            let mut on_epoch = |e: &SearchEpoch| -> Result<()> {
                 ctx.progress.epoch_done();
                 let g = try_derive_genotype(&e.normal_alpha, &e.reduce_alpha, Strength::RealOps)?;
                 let path = ctx.out_dir.join(format!("epoch_{}.json", e.epoch));
@@ -509,7 +555,30 @@ pub fn run_nas_arm(
                 epochs.push(e.clone());
                 last = Some((g, path.display().to_string()));
                 check_stop(ctx.stop)
-            })?;
+            };
+            let key = "nas.search";
+            let out = match ctx
+                .journal
+                .map(|j| j.get::<SearchOutcome>(key))
+                .transpose()?
+            {
+                Some(Some(done)) => {
+                    done.epochs.iter().try_for_each(&mut on_epoch)?;
+                    done
+                }
+                _ => {
+                    let parts = [
+                        serde_json::to_string(&config)?,
+                        serde_json::to_string(&d.info)?,
+                    ];
+                    let checkpoint = ctx.checkpoint(key, &[&parts[0], &parts[1]]);
+                    let out = search(&config, &tx, &ty, None, checkpoint.as_ref(), on_epoch)?;
+                    if let Some(j) = ctx.journal {
+                        j.put(key, &out)?;
+                    }
+                    out
+                }
+            };
             record.search_epochs = epochs;
             record.epoch_files = files;
             record.search_seconds = out.seconds;
@@ -534,7 +603,8 @@ pub fn run_nas_arm(
     for &seed in ctx.seeds {
         check_stop(ctx.stop)?;
         ctx.progress.set_message(format!("nas retrain seed {seed}"));
-        let out = train_genotype(ctx, &genotype, d, seed, spec.retrain.epochs)?;
+        let key = format!("nas.retrain.seed-{seed}");
+        let out = train_genotype(ctx, &key, &genotype, d, seed, spec.retrain.epochs)?;
         let run = run_outcome(seed, &out, n_train);
         if !ctx.quiet {
             ctx.progress.line(format!(
@@ -564,7 +634,8 @@ pub fn run_nas_arm(
             check_stop(ctx.stop)?;
             ctx.progress.set_message(format!("nas random sample {i}"));
             let g = Genotype::random(&mut rng);
-            let out = train_genotype(ctx, &g, &val, b.seed, b.epochs)?;
+            let key = format!("nas.random.sample-{i}");
+            let out = train_genotype(ctx, &key, &g, &val, b.seed, b.epochs)?;
             let score = out.diverged.is_none().then_some(out.last_test_acc);
             record.random_samples.push(RandomSample {
                 architecture: serde_json::from_str(&archfile::export(&g, fmt))?,
@@ -584,7 +655,8 @@ pub fn run_nas_arm(
                 check_stop(ctx.stop)?;
                 ctx.progress
                     .set_message(format!("nas random best seed {seed}"));
-                let out = train_genotype(ctx, &g, d, seed, spec.retrain.epochs)?;
+                let key = format!("nas.random.seed-{seed}");
+                let out = train_genotype(ctx, &key, &g, d, seed, spec.retrain.epochs)?;
                 record.random_runs.push(run_outcome(seed, &out, n_train));
                 record.random_seconds = t1.elapsed().as_secs_f64();
                 arm.nas = Some(record.clone());

@@ -1,13 +1,17 @@
 //! Runs a suite: every arm, every seed, one result file updated after each finished run.
+use super::journal::Journal;
 use super::{tuned, ArmKind, ArmSpec, LoadedSuite};
 use crate::data::{self, Dataset};
 use crate::env::{self, EnvRecord};
 use crate::progress::Progress;
-use crate::results::{ArmResult, ResultFile, ResultWriter, RunStatus, SuiteRecord, SCHEMA_VERSION};
+use crate::results::{
+    read_result, ArmResult, ResultFile, ResultWriter, RunStatus, SuiteRecord, SCHEMA_VERSION,
+};
 use crate::timeutil;
 use crate::train::{self, Control, ReportedAccuracy, TrainOptions};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 pub struct RunOptions {
@@ -15,6 +19,10 @@ pub struct RunOptions {
     pub results_dir: PathBuf,
     pub device: tch::Device,
     pub quiet: bool,
+    /// Continue this interrupted result file instead of starting a new one.
+    pub resume: Option<PathBuf>,
+    /// Epochs between checkpoints of the run in progress (≥ 1).
+    pub checkpoint_every: usize,
 }
 
 /// How a suite run ended.
@@ -29,45 +37,35 @@ pub struct RunSummary {
 pub fn run_suite(
     suite: &LoadedSuite,
     options: &RunOptions,
-    stop: &AtomicBool,
+    stop_flag: &Arc<AtomicBool>,
 ) -> anyhow::Result<RunSummary> {
+    let stop: &AtomicBool = stop_flag;
     let started = Instant::now();
     env::torch::enable_determinism();
     if let Some(threads) = suite.file.suite.threads {
         tch::set_num_threads(threads);
     }
-    let mut environment = EnvRecord::capture(options.label.as_deref());
-    environment.compute_device = Some(format!("{:?}", options.device).to_lowercase());
     let dataset = data::load(&suite.file.dataset)?.to_device(options.device);
-    let meta = &suite.file.suite;
-    let mut result = ResultFile {
-        schema_version: SCHEMA_VERSION,
-        status: RunStatus::Running,
-        created_at: timeutil::now_rfc3339(),
-        finished_at: None,
-        environment,
-        suite: SuiteRecord {
-            name: meta.name.clone(),
-            version: meta.version,
-            path: suite.path.display().to_string(),
-            sha256: suite.sha256.clone(),
-            seeds: meta.seeds.clone(),
-            tolerance: meta.tolerance,
-            overrides: suite.overrides.clone(),
-            definition: serde_json::to_value(&suite.file)?,
-        },
-        dataset: dataset.info.clone(),
-        arms: Vec::new(),
-        wall_seconds: 0.0,
+    let (mut result, writer, wall_before) = match &options.resume {
+        Some(path) => resume_result(suite, path)?,
+        None => {
+            let result = new_result(suite, options, &dataset)?;
+            let stem = format!(
+                "{}-{}-{}",
+                slug(&suite.file.suite.name),
+                slug(&result.environment.label),
+                timeutil::now_compact()
+            );
+            let writer = ResultWriter::create(&options.results_dir, &stem, &result)?;
+            (result, writer, 0.0)
+        }
     };
-    let stem = format!(
-        "{}-{}-{}",
-        slug(&meta.name),
-        slug(&result.environment.label),
-        timeutil::now_compact()
-    );
-    let writer = ResultWriter::create(&options.results_dir, &stem, &result)?;
-
+    let journal = Journal::open(writer.path(), options.checkpoint_every)?;
+    if options.resume.is_some() && !options.quiet {
+        eprintln!("resuming {}", writer.path().display());
+    }
+    let elapsed = || wall_before + started.elapsed().as_secs_f64();
+    let meta = &suite.file.suite;
     let arms = suite.arms();
     let total: usize = arms
         .iter()
@@ -85,6 +83,8 @@ pub fn run_suite(
     let progress = Progress::new(total as u64, options.quiet);
     let train_options = TrainOptions {
         device: options.device,
+        checkpoint_every: options.checkpoint_every,
+        interrupt: Some(Arc::clone(stop_flag)),
         ..Default::default()
     };
     let mut interrupted = false;
@@ -107,12 +107,13 @@ pub fn run_suite(
                 options: &train_options,
                 progress: &progress,
                 stop,
+                journal: Some(&journal),
             };
             let mut arm = tuned_arm_result(spec);
             let outcome = tuned::run_tuned_arm(&ctx, &mut arm, &mut |arm| {
-                save_arm(&mut result, arm, started, &writer)
+                save_arm(&mut result, arm, elapsed(), &writer)
             });
-            save_arm(&mut result, &arm, started, &writer)?;
+            save_arm(&mut result, &arm, elapsed(), &writer)?;
             match outcome {
                 Ok(()) => continue,
                 Err(e) if e.is::<Interrupted>() => {
@@ -139,12 +140,13 @@ pub fn run_suite(
                 progress: &progress,
                 stop,
                 quiet: options.quiet,
+                journal: Some(&journal),
             };
             let mut arm = nas_arm_result(spec);
             let outcome = super::nas::run_nas_arm(&ctx, &mut arm, &mut |arm| {
-                save_arm(&mut result, arm, started, &writer)
+                save_arm(&mut result, arm, elapsed(), &writer)
             });
-            save_arm(&mut result, &arm, started, &writer)?;
+            save_arm(&mut result, &arm, elapsed(), &writer)?;
             match outcome {
                 Ok(()) => continue,
                 Err(e) if e.is::<Interrupted>() => {
@@ -157,36 +159,37 @@ pub fn run_suite(
         let Some(spec) = suite.training_arm(kind) else {
             continue;
         };
-        result.arms.push(new_arm_result(kind, spec));
+        let mut arm = new_arm_result(kind, spec);
         for &seed in &meta.seeds {
             if stop.load(Ordering::SeqCst) {
                 interrupted = true;
                 break 'arms;
             }
             progress.set_message(format!("{} seed {seed}", kind.name()));
-            let outcome = train_one(
-                &spec.recipe,
-                &dataset,
-                seed,
-                &train_options,
-                &progress,
+            let unit = TrainUnit {
+                journal: Some(&journal),
+                key: format!("{}.seed-{seed}", kind.name()),
+                options: &train_options,
                 stop,
-            )?;
-            let was_stopped = outcome.stopped_at_epoch.is_some();
-            if was_stopped {
-                // An interrupted run is not a result: it would look like a short recipe.
-                interrupted = true;
-                break 'arms;
-            }
+            };
+            let outcome =
+                match unit.train(&spec.recipe, &dataset, seed, &mut |_| progress.epoch_done()) {
+                    Ok(outcome) => outcome,
+                    // An interrupted run is not a result: it would look like a short recipe.
+                    Err(e) if e.is::<Interrupted>() => {
+                        interrupted = true;
+                        break 'arms;
+                    }
+                    Err(e) => return Err(e),
+                };
             if !options.quiet {
                 progress.line(run_line(kind, &outcome, spec.recipe.report));
             }
-            let arm = result.arms.last_mut().expect("pushed above");
             arm.runs.push(outcome);
             arm.summarize();
-            result.wall_seconds = started.elapsed().as_secs_f64();
-            writer.update(&result)?;
+            save_arm(&mut result, &arm, elapsed(), &writer)?;
         }
+        save_arm(&mut result, &arm, elapsed(), &writer)?;
     }
     progress.finish();
     result.status = if interrupted {
@@ -195,14 +198,18 @@ pub fn run_suite(
         RunStatus::Complete
     };
     result.finished_at = Some(timeutil::now_rfc3339());
-    result.wall_seconds = started.elapsed().as_secs_f64();
+    result.wall_seconds = elapsed();
     writer.update(&result)?;
     if interrupted {
         anyhow::bail!(
-            "interrupted: {} keeps every run that finished (status \"interrupted\")",
+            "interrupted: {} keeps every run that finished (status \"interrupted\"); \
+             `harness run {} --resume {}` continues it",
+            writer.path().display(),
+            suite.path.display(),
             writer.path().display()
         );
     }
+    journal.finish();
     Ok(RunSummary {
         path: writer.path().to_path_buf(),
         result,
@@ -218,16 +225,177 @@ pub struct Interrupted;
 fn save_arm(
     result: &mut ResultFile,
     arm: &ArmResult,
-    started: Instant,
+    wall_seconds: f64,
     writer: &ResultWriter,
 ) -> anyhow::Result<()> {
     match result.arms.iter_mut().find(|a| a.name == arm.name) {
         Some(existing) => *existing = arm.clone(),
         None => result.arms.push(arm.clone()),
     }
-    result.wall_seconds = started.elapsed().as_secs_f64();
+    result.wall_seconds = wall_seconds;
     writer.update(result)?;
     Ok(())
+}
+
+/// A fresh result file for `suite` (status running, no arms yet).
+fn new_result(
+    suite: &LoadedSuite,
+    options: &RunOptions,
+    dataset: &Dataset,
+) -> anyhow::Result<ResultFile> {
+    let mut environment = EnvRecord::capture(options.label.as_deref());
+    environment.compute_device = Some(format!("{:?}", options.device).to_lowercase());
+    let meta = &suite.file.suite;
+    Ok(ResultFile {
+        schema_version: SCHEMA_VERSION,
+        status: RunStatus::Running,
+        created_at: timeutil::now_rfc3339(),
+        finished_at: None,
+        environment,
+        suite: SuiteRecord {
+            name: meta.name.clone(),
+            version: meta.version,
+            path: suite.path.display().to_string(),
+            sha256: suite.sha256.clone(),
+            seeds: meta.seeds.clone(),
+            tolerance: meta.tolerance,
+            overrides: suite.overrides.clone(),
+            definition: serde_json::to_value(&suite.file)?,
+        },
+        dataset: dataset.info.clone(),
+        arms: Vec::new(),
+        wall_seconds: 0.0,
+        resumed_at: Vec::new(),
+    })
+}
+
+/// Whether `path` is an unfinished run of this suite (same file, same options) that
+/// `--resume` can continue; the error says why not.
+pub fn check_resumable(suite: &LoadedSuite, path: &Path) -> anyhow::Result<()> {
+    resume_result(suite, path).map(|_| ())
+}
+
+/// Reopens an unfinished result file of this suite for `--resume`. The arms are rebuilt by
+/// replaying the journal, so only the header (environment, creation time) is kept.
+fn resume_result(
+    suite: &LoadedSuite,
+    path: &Path,
+) -> anyhow::Result<(ResultFile, ResultWriter, f64)> {
+    let mut old = read_result(path)?;
+    let shown = path.display();
+    if old.status == RunStatus::Complete {
+        anyhow::bail!("{shown}: this run is already complete; there is nothing to resume");
+    }
+    if old.suite.sha256 != suite.sha256 {
+        anyhow::bail!(
+            "{shown}: was run from a different version of the suite (sha256 {} there, {} in \
+             {}); resume with the suite file it was started with",
+            short(&old.suite.sha256),
+            short(&suite.sha256),
+            suite.path.display()
+        );
+    }
+    if old.suite.overrides != suite.overrides {
+        anyhow::bail!(
+            "{shown}: was run with the options [{}], this command gives [{}]; resume with the \
+             same --epochs/--seeds/--threads/--data-dir options",
+            old.suite.overrides.join(", "),
+            suite.overrides.join(", ")
+        );
+    }
+    if !super::journal::journal_dir(path).is_dir() {
+        anyhow::bail!(
+            "{shown}: no resume folder ({}) beside it, so there is nothing to continue from",
+            super::journal::journal_dir(path).display()
+        );
+    }
+    let wall_before = old.wall_seconds;
+    old.status = RunStatus::Running;
+    old.finished_at = None;
+    old.arms.clear();
+    old.resumed_at.push(timeutil::now_rfc3339());
+    let writer = ResultWriter::open(path);
+    Ok((old, writer, wall_before))
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(12)]
+}
+
+/// The newest unfinished result of `suite` in `dir` (what `--resume` without a file picks).
+pub fn latest_unfinished(dir: &Path, suite: &LoadedSuite) -> anyhow::Result<PathBuf> {
+    let mut best: Option<(String, PathBuf)> = None;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("{}: cannot list the results folder: {e}", dir.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let Ok(r) = read_result(&path) else { continue };
+        if r.status != RunStatus::Complete
+            && r.suite.name == suite.file.suite.name
+            && super::journal::journal_dir(&path).is_dir()
+            && best.as_ref().is_none_or(|(t, _)| r.created_at > *t)
+        {
+            best = Some((r.created_at, path));
+        }
+    }
+    best.map(|(_, p)| p).ok_or_else(|| {
+        anyhow::anyhow!(
+            "{}: no unfinished result of suite \"{}\" to resume; name the file: --resume FILE",
+            dir.display(),
+            suite.file.suite.name
+        )
+    })
+}
+
+/// One unit of training in the suite, through the journal: a unit the journal has finished
+/// comes back from it (its epochs replayed to `on_epoch`); otherwise it trains, resuming its
+/// checkpoint if one exists, and is journaled when done. Ctrl-C gives [`Interrupted`].
+pub(super) struct TrainUnit<'a> {
+    pub journal: Option<&'a Journal>,
+    pub key: String,
+    pub options: &'a TrainOptions,
+    pub stop: &'a AtomicBool,
+}
+
+impl TrainUnit<'_> {
+    pub fn train(
+        &self,
+        recipe: &train::Recipe,
+        data: &Dataset,
+        seed: u64,
+        on_epoch: &mut dyn FnMut(&train::EpochRecord),
+    ) -> anyhow::Result<train::RunOutcome> {
+        if let Some(journal) = self.journal {
+            if let Some(run) = journal.get::<train::RunOutcome>(&self.key)? {
+                run.epochs.iter().for_each(&mut *on_epoch);
+                return Ok(run);
+            }
+        }
+        let mut options = self
+            .options
+            .with_checkpoint(self.journal.map(|j| j.checkpoint(&self.key)));
+        if let Some(journal) = self.journal {
+            options.checkpoint_every = journal.checkpoint_every();
+        }
+        let run = train::train(recipe, data, seed, &options, &mut |record| {
+            on_epoch(record);
+            if self.stop.load(Ordering::SeqCst) {
+                Control::Stop
+            } else {
+                Control::Continue
+            }
+        })?;
+        if run.stopped_at_epoch.is_some() {
+            return Err(Interrupted.into());
+        }
+        if let Some(journal) = self.journal {
+            journal.put(&self.key, &run)?;
+        }
+        Ok(run)
+    }
 }
 
 fn tuned_arm_result(spec: &super::TunedArmSpec) -> ArmResult {
@@ -264,24 +432,6 @@ fn metric_name(report: ReportedAccuracy) -> String {
         ReportedAccuracy::Best => "best_test_acc",
     }
     .to_string()
-}
-
-fn train_one(
-    recipe: &train::Recipe,
-    dataset: &Dataset,
-    seed: u64,
-    options: &TrainOptions,
-    progress: &Progress,
-    stop: &AtomicBool,
-) -> anyhow::Result<train::RunOutcome> {
-    train::train(recipe, dataset, seed, options, &mut |_| {
-        progress.epoch_done();
-        if stop.load(Ordering::SeqCst) {
-            Control::Stop
-        } else {
-            Control::Continue
-        }
-    })
 }
 
 fn new_arm_result(kind: ArmKind, spec: &ArmSpec) -> ArmResult {

@@ -2,12 +2,15 @@
 //! the chosen configuration at the full budget over the suite's seeds. The arm's accuracy is
 //! the retrained one, never the search-time number (the lab's lesson: short trials can pick a
 //! configuration that looks good early and generalises badly).
-use super::runner::Interrupted;
+use super::journal::Journal;
+use super::runner::{Interrupted, TrainUnit};
 use super::TunedArmSpec;
 use crate::data::Dataset;
+use crate::hpo::Trial;
 use crate::hpo::{
-    build_assessor, build_tuner, run_experiment, spearman, Decision, Direction, ExperimentConfig,
-    ParamKind, ParamSpec, Params, SearchSpace, TrialContext, TrialOutput, TrialStatus,
+    build_assessor, build_tuner, run_experiment_resumable, spearman, Decision, Direction,
+    ExperimentConfig, ParamKind, ParamSpec, Params, SearchSpace, TrialContext, TrialOutput,
+    TrialStatus,
 };
 use crate::progress::Progress;
 use crate::results::{ArmResult, FidelityCheck, FidelityEntry, HpoRecord};
@@ -81,6 +84,12 @@ pub struct TunedContext<'a> {
     pub options: &'a TrainOptions,
     pub progress: &'a Progress,
     pub stop: &'a AtomicBool,
+    /// Where finished trials and runs are journaled for `--resume` (None: not resumable).
+    pub journal: Option<&'a Journal>,
+}
+
+fn trial_key(id: usize) -> String {
+    format!("tuned.trial-{id}")
 }
 
 /// Runs the search and the full-budget retraining; `arm` is filled in as it goes and
@@ -120,6 +129,7 @@ pub fn run_tuned_arm(
         concurrency: hpo.concurrency,
         direction,
     };
+    let (journal, train_options) = (ctx.journal, ctx.options);
     let trial_fn = |trial: &TrialContext| -> anyhow::Result<TrialOutput> {
         if ctx.stop.load(Ordering::SeqCst) {
             anyhow::bail!("interrupted before the trial started");
@@ -130,7 +140,12 @@ pub fn run_tuned_arm(
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .shallow_clone();
-        let outcome = train::train(&recipe, &data, hpo.trial_seed, ctx.options, &mut |record| {
+        let mut options =
+            train_options.with_checkpoint(journal.map(|j| j.checkpoint(&trial_key(trial.id))));
+        if let Some(j) = journal {
+            options.checkpoint_every = j.checkpoint_every();
+        }
+        let outcome = train::train(&recipe, &data, hpo.trial_seed, &options, &mut |record| {
             ctx.progress.epoch_done();
             let decision = trial.report(record.test_acc);
             if decision == Decision::Stop || ctx.stop.load(Ordering::SeqCst) {
@@ -139,6 +154,10 @@ pub fn run_tuned_arm(
                 Control::Continue
             }
         })?;
+        if ctx.stop.load(Ordering::SeqCst) && !trial.is_stopped() {
+            // Ctrl-C, not the assessor: not a result (the checkpoint stays for --resume).
+            return Err(Interrupted.into());
+        }
         if let Some(epoch) = outcome.diverged_at_epoch {
             anyhow::bail!("diverged at epoch {epoch} (loss became NaN or infinite)");
         }
@@ -151,21 +170,41 @@ pub fn run_tuned_arm(
         })
     };
     let progress = ctx.progress;
-    let outcome = run_experiment(&config, tuner.as_mut(), assessor.as_mut(), trial_fn, |t| {
-        let metric = t
-            .final_metric
-            .map_or("—".to_string(), |m| format!("{m:.4}"));
-        progress.line(format!(
-            "tuned    trial {:<3} {:<13} {} {:<6} {}",
-            t.id,
-            format!("{:?}", t.status).to_uppercase(),
-            hpo.metric,
-            metric,
-            serde_json::Value::Object(t.params.clone())
-        ));
-    });
+    let finished = |id: usize, params: &Params| -> Option<Trial> {
+        let trial: Trial = ctx.journal?.get(&trial_key(id)).ok()??;
+        (trial.params == *params).then_some(trial)
+    };
+    let mut journal_error = None;
+    let outcome = run_experiment_resumable(
+        &config,
+        tuner.as_mut(),
+        assessor.as_mut(),
+        finished,
+        trial_fn,
+        |t| {
+            if let (Some(j), false) = (ctx.journal, ctx.stop.load(Ordering::SeqCst)) {
+                if let Err(e) = j.put(&trial_key(t.id), t) {
+                    journal_error.get_or_insert(e);
+                }
+            }
+            let metric = t
+                .final_metric
+                .map_or("—".to_string(), |m| format!("{m:.4}"));
+            progress.line(format!(
+                "tuned    trial {:<3} {:<13} {} {:<6} {}",
+                t.id,
+                format!("{:?}", t.status).to_uppercase(),
+                hpo.metric,
+                metric,
+                serde_json::Value::Object(t.params.clone())
+            ));
+        },
+    );
     if ctx.stop.load(Ordering::SeqCst) {
         return Err(Interrupted.into());
+    }
+    if let Some(e) = journal_error {
+        return Err(e);
     }
 
     let best = outcome.best().cloned();
@@ -229,7 +268,8 @@ pub fn run_tuned_arm(
         let mut entries = Vec::new();
         for trial in ranked.into_iter().take(hpo.retrain_top_k) {
             let recipe = apply_params(&ctx.spec.recipe, &trial.params)?;
-            let run = train_full(&recipe, ctx, &search_data, hpo.trial_seed)?;
+            let key = format!("tuned.full-budget.trial-{}", trial.id);
+            let run = train_full(&recipe, ctx, &search_data, hpo.trial_seed, key)?;
             progress.line(format!(
                 "tuned    trial {:<3} full-budget {} {}",
                 trial.id,
@@ -322,7 +362,13 @@ pub fn run_tuned_arm(
     // The arm's result: the chosen configuration at the full budget over the suite's seeds,
     // trained on the whole training set and measured on the test set.
     for &seed in ctx.seeds {
-        let run = train_full(&chosen, ctx, ctx.dataset, seed)?;
+        let run = train_full(
+            &chosen,
+            ctx,
+            ctx.dataset,
+            seed,
+            format!("tuned.seed-{seed}"),
+        )?;
         progress.line(format!(
             "tuned    seed {seed:<4} full-budget test acc {}",
             run.final_test_acc
@@ -342,19 +388,15 @@ fn train_full(
     ctx: &TunedContext,
     data: &Dataset,
     seed: u64,
+    key: String,
 ) -> anyhow::Result<RunOutcome> {
-    let outcome = train::train(recipe, data, seed, ctx.options, &mut |_| {
-        ctx.progress.epoch_done();
-        if ctx.stop.load(Ordering::SeqCst) {
-            Control::Stop
-        } else {
-            Control::Continue
-        }
-    })?;
-    if outcome.stopped_at_epoch.is_some() {
-        return Err(Interrupted.into());
-    }
-    Ok(outcome)
+    let unit = TrainUnit {
+        journal: ctx.journal,
+        key,
+        options: ctx.options,
+        stop: ctx.stop,
+    };
+    unit.train(recipe, data, seed, &mut |_| ctx.progress.epoch_done())
 }
 
 #[cfg(test)]

@@ -1,8 +1,13 @@
 //! The training loop.
 use super::{schedule, EpochRecord, Recipe, RunOutcome};
+use crate::checkpoint::{self, epoch_seed, seed_all};
 use crate::data::augment::Augment;
 use crate::data::Dataset;
 use crate::models;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 use tch::{nn, Device, Kind, Tensor};
 
@@ -19,6 +24,13 @@ pub struct TrainOptions {
     pub device: Device,
     /// Evaluation batch size (memory only; results do not depend on it).
     pub eval_batch: i64,
+    /// This run's epoch checkpoint: written after every `checkpoint_every` epochs, and
+    /// resumed from when it exists at the start (None: no checkpoints).
+    pub checkpoint: Option<PathBuf>,
+    pub checkpoint_every: usize,
+    /// Set by Ctrl-C / SIGTERM: the run stops after the current step, drops the unfinished
+    /// epoch (its checkpoint stays at the last finished one) and returns as stopped.
+    pub interrupt: Option<Arc<AtomicBool>>,
 }
 
 impl Default for TrainOptions {
@@ -26,8 +38,31 @@ impl Default for TrainOptions {
         TrainOptions {
             device: Device::Cpu,
             eval_batch: 1024,
+            checkpoint: None,
+            checkpoint_every: 1,
+            interrupt: None,
         }
     }
+}
+
+impl TrainOptions {
+    /// These options with the checkpoint at `path`.
+    pub fn with_checkpoint(&self, path: Option<PathBuf>) -> TrainOptions {
+        TrainOptions {
+            checkpoint: path,
+            ..self.clone()
+        }
+    }
+}
+
+/// What a checkpoint holds besides the tensors.
+#[derive(Serialize, Deserialize)]
+struct CheckpointMeta {
+    records: Vec<EpochRecord>,
+    global_step: usize,
+    optimizer_steps: i64,
+    train_seconds: f64,
+    wall_seconds: f64,
 }
 
 /// Trains `recipe` on `data` with one seed driving every random source (initialisation,
@@ -35,6 +70,10 @@ impl Default for TrainOptions {
 ///
 /// A run whose training loss becomes NaN or infinite stops at that epoch and is returned with
 /// `diverged_at_epoch` set: divergence is a result, not an error.
+///
+/// Randomness is re-seeded from (`seed`, epoch) at every epoch, so a run resumed from its
+/// checkpoint continues exactly as if it had never stopped; the epochs restored from a
+/// checkpoint are passed to `on_epoch` again (assessors and progress bars see every epoch).
 pub fn train(
     recipe: &Recipe,
     data: &Dataset,
@@ -45,22 +84,24 @@ pub fn train(
     recipe.validate()?;
     let started = Instant::now();
     let device = options.device;
-    tch::manual_seed(seed as i64);
-    if device.is_cuda() {
-        tch::Cuda::manual_seed_all(seed);
-    }
+    seed_all(seed as i64, device);
     // u8-image datasets (cifar10): normalise, and for training augment, each batch on the device.
     let transform = data.batch_transform(recipe)?;
     let vs = nn::VarStore::new(device);
     let model = models::build(recipe, &vs.root(), data.info.image_shape, data.classes())?;
     let parameters = models::parameter_count(&vs);
+    let variables = checkpoint::named_variables(&vs);
+    let trainable = variables
+        .iter()
+        .filter(|(_, t)| t.requires_grad())
+        .map(|(_, t)| t.shallow_clone())
+        .collect();
     let mut opt = recipe.optimizer.build(
-        &vs,
-        recipe.initial_lr,
+        trainable,
         recipe.momentum,
         recipe.nesterov,
         recipe.weight_decay,
-    )?;
+    );
 
     let n_train = data.train_x.size()[0];
     let batch = recipe.batch_size as i64;
@@ -72,17 +113,54 @@ pub fn train(
     let mut diverged_at_epoch = None;
     let mut stopped_at_epoch = None;
     let mut train_seconds = 0.0;
-    let mut images_seen = 0i64;
     let mut global_step = 0usize;
-    for epoch in 0..recipe.epochs {
+    let mut wall_before = 0.0;
+    let fingerprint = checkpoint::fingerprint(&[
+        &serde_json::to_string(recipe)?,
+        &seed.to_string(),
+        &serde_json::to_string(&data.info)?,
+    ]);
+    if let Some(path) = &options.checkpoint {
+        if let Some(ck) = checkpoint::load(path, &fingerprint)? {
+            let meta: CheckpointMeta = ck.meta()?;
+            ck.restore(&variables)?;
+            opt.load_state(&|name| ck.tensor(name), meta.optimizer_steps)?;
+            global_step = meta.global_step;
+            train_seconds = meta.train_seconds;
+            wall_before = meta.wall_seconds;
+            for record in meta.records {
+                let control = on_epoch(&record);
+                let epoch = record.epoch;
+                records.push(record);
+                if control == Control::Stop && epoch < recipe.epochs {
+                    stopped_at_epoch = Some(epoch);
+                    break;
+                }
+            }
+        }
+    }
+    let first_epoch = records.len();
+    for epoch in first_epoch..recipe.epochs {
+        if stopped_at_epoch.is_some() {
+            break;
+        }
         let epoch_start = Instant::now();
+        seed_all(epoch_seed(seed, epoch), device);
         let epoch_lr = lr_at(epoch, global_step);
         // Sums stay on the device: reading a scalar per step would synchronise a GPU.
         let mut loss_sum = Tensor::zeros([], (Kind::Double, device));
         let mut correct = Tensor::zeros([], (Kind::Int64, device));
         let perm = Tensor::randperm(n_train, (Kind::Int64, device));
+        let interrupted = || {
+            options
+                .interrupt
+                .as_ref()
+                .is_some_and(|f| f.load(Ordering::SeqCst))
+        };
         for step in 0..steps_per_epoch {
-            opt.set_lr(lr_at(epoch, global_step));
+            if interrupted() {
+                break;
+            }
             let start = step * batch;
             let len = batch.min(n_train - start);
             let idx = perm.narrow(0, start, len);
@@ -99,14 +177,17 @@ pub fn train(
             if recipe.grad_clip > 0.0 {
                 opt.clip_grad_norm(recipe.grad_clip);
             }
-            opt.step();
+            opt.step(lr_at(epoch, global_step));
             tch::no_grad(|| {
                 loss_sum += loss.to_kind(Kind::Double) * len as f64;
                 correct += logits.argmax(-1, false).eq_tensor(&y).sum(Kind::Int64);
             });
             global_step += 1;
         }
-        images_seen += n_train;
+        if interrupted() {
+            stopped_at_epoch = Some(epoch);
+            break;
+        }
         let train_loss = loss_sum.double_value(&[]) / n_train as f64;
         let train_acc = correct.int64_value(&[]) as f64 / n_train as f64;
         train_seconds += epoch_start.elapsed().as_secs_f64();
@@ -125,7 +206,7 @@ pub fn train(
             diverged_at_epoch = Some(epoch + 1);
             break;
         }
-        let record = EpochRecord {
+        records.push(EpochRecord {
             epoch: epoch + 1,
             train_loss,
             train_acc,
@@ -133,14 +214,34 @@ pub fn train(
             test_acc,
             lr: epoch_lr,
             seconds: epoch_start.elapsed().as_secs_f64(),
-        };
-        let control = on_epoch(&record);
-        records.push(record);
+        });
+        // Saved before the callback sees the epoch: a stop (Ctrl-C, kill) right after it
+        // does not lose it.
+        if let Some(path) = &options.checkpoint {
+            if checkpoint::due(epoch + 1, recipe.epochs, options.checkpoint_every) {
+                let (mut tensors, optimizer_steps) = opt.state();
+                tensors.extend(
+                    variables
+                        .iter()
+                        .map(|(n, t)| (n.clone(), t.shallow_clone())),
+                );
+                let meta = CheckpointMeta {
+                    records: records.clone(),
+                    global_step,
+                    optimizer_steps,
+                    train_seconds,
+                    wall_seconds: wall_before + started.elapsed().as_secs_f64(),
+                };
+                checkpoint::save(path, &fingerprint, &tensors, &meta)?;
+            }
+        }
+        let control = on_epoch(records.last().expect("pushed above"));
         if control == Control::Stop && epoch + 1 < recipe.epochs {
             stopped_at_epoch = Some(epoch + 1);
             break;
         }
     }
+    let images_seen = n_train * (records.len() + usize::from(diverged_at_epoch.is_some())) as i64;
     let (final_test_acc, best) = if diverged_at_epoch.is_some() {
         (None, None)
     } else {
@@ -160,7 +261,7 @@ pub fn train(
         diverged_at_epoch,
         stopped_at_epoch,
         parameters,
-        wall_seconds: started.elapsed().as_secs_f64(),
+        wall_seconds: wall_before + started.elapsed().as_secs_f64(),
         train_images_per_s: if train_seconds > 0.0 {
             images_seen as f64 / train_seconds
         } else {
@@ -206,4 +307,77 @@ pub fn evaluate(
         }
         (loss_sum / n as f64, correct as f64 / n as f64)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::digits;
+
+    fn recipe(optimizer: &str) -> Recipe {
+        serde_json::from_value(serde_json::json!({
+            "model": "cnn", "optimizer": optimizer, "initial_lr": 0.05, "momentum": 0.9,
+            "weight_decay": 5e-4, "epochs": 4, "batch_size": 64, "schedule": "cosine"
+        }))
+        .expect("a valid recipe")
+    }
+
+    fn curve(run: &RunOutcome) -> Vec<(f64, f64, f64)> {
+        run.epochs
+            .iter()
+            .map(|e| (e.train_loss, e.test_acc, e.lr))
+            .collect()
+    }
+
+    /// Stopped after epoch 2 (as by Ctrl-C or a kill) and resumed from the checkpoint, a run
+    /// equals one that never stopped, bit for bit; the restored epochs are replayed.
+    #[test]
+    fn resumed_run_equals_uninterrupted_run() {
+        let _g = crate::data::augment::rng_lock();
+        tch::set_num_threads(1);
+        let data = digits::load(0.3, 0).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for optimizer in ["sgd", "adam"] {
+            let r = recipe(optimizer);
+            let plain = train(&r, &data, 7, &TrainOptions::default(), &mut |_| {
+                Control::Continue
+            })
+            .unwrap();
+            let path = dir.path().join(format!("{optimizer}.ckpt"));
+            let options = TrainOptions::default().with_checkpoint(Some(path.clone()));
+            // SGD: the callback stops the run; Adam: Ctrl-C arrives during epoch 3 and the run
+            // stops within the epoch, which is dropped.
+            let flag = Arc::new(AtomicBool::new(false));
+            let interrupted = TrainOptions {
+                interrupt: Some(Arc::clone(&flag)),
+                ..options.clone()
+            };
+            let first = train(&r, &data, 7, &interrupted, &mut |e| {
+                if e.epoch == 2 && optimizer == "sgd" {
+                    Control::Stop
+                } else {
+                    flag.store(e.epoch == 2, Ordering::SeqCst);
+                    Control::Continue
+                }
+            })
+            .unwrap();
+            assert_eq!(first.stopped_at_epoch, Some(2));
+            assert_eq!(first.epochs.len(), 2);
+            assert!(path.exists(), "checkpoint kept for the resume");
+            let mut seen = Vec::new();
+            let resumed = train(&r, &data, 7, &options, &mut |e| {
+                seen.push(e.epoch);
+                Control::Continue
+            })
+            .unwrap();
+            assert_eq!(seen, vec![1, 2, 3, 4]);
+            assert_eq!(curve(&resumed), curve(&plain), "{optimizer}");
+            assert_eq!(resumed.final_test_acc, plain.final_test_acc);
+            // Another seed must not pick up this run's checkpoint.
+            let e = train(&r, &data, 8, &options, &mut |_| Control::Continue)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("checkpoint of another run"), "{e}");
+        }
+    }
 }

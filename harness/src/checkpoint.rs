@@ -1,0 +1,246 @@
+//! Epoch checkpoints: named tensors and a JSON header in one file, replaced atomically, so a
+//! killed run resumes from its last finished epoch and never finds half a checkpoint.
+use crate::fsutil;
+use anyhow::{bail, Context, Result};
+use serde::{de::DeserializeOwned, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
+use tch::Tensor;
+
+const HEADER: &str = "__checkpoint_header__";
+const FORMAT: &str = "harness-checkpoint-1";
+
+/// Where a training loop keeps its epoch checkpoint, and how often it writes it.
+#[derive(Debug, Clone)]
+pub struct EpochCheckpoint {
+    pub path: std::path::PathBuf,
+    /// Epochs between writes (≥ 1).
+    pub every: usize,
+    /// Identifies the run; see [`fingerprint`].
+    pub fingerprint: String,
+}
+
+impl EpochCheckpoint {
+    /// Whether to write after `done` of `total` epochs (never after the last: the finished run
+    /// is recorded instead).
+    pub fn due(&self, done: usize, total: usize) -> bool {
+        due(done, total, self.every)
+    }
+}
+
+/// Whether a checkpoint is due after `done` of `total` epochs when writing every `every`.
+pub fn due(done: usize, total: usize, every: usize) -> bool {
+    done < total && done.is_multiple_of(every.max(1))
+}
+
+/// Named tensors `prefix.0`, `prefix.1`, … of a list.
+pub fn indexed(prefix: &str, tensors: &[Tensor]) -> Vec<(String, Tensor)> {
+    tensors
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("{prefix}.{i}"), t.shallow_clone()))
+        .collect()
+}
+
+/// A loaded checkpoint.
+pub struct Checkpoint {
+    path: String,
+    tensors: HashMap<String, Tensor>,
+    header: serde_json::Value,
+}
+
+#[derive(Serialize, serde::Deserialize)]
+struct Header<M> {
+    format: String,
+    /// Identifies the run (recipe, seed, data): a checkpoint of another run is refused.
+    fingerprint: String,
+    meta: M,
+}
+
+/// Writes `tensors` (copied to the CPU) and `meta` to `path` atomically.
+pub fn save(
+    path: &Path,
+    fingerprint: &str,
+    tensors: &[(String, Tensor)],
+    meta: &impl Serialize,
+) -> Result<()> {
+    let header = serde_json::to_vec(&Header {
+        format: FORMAT.to_string(),
+        fingerprint: fingerprint.to_string(),
+        meta,
+    })?;
+    let header = Tensor::from_slice(&header);
+    let cpu: Vec<(String, Tensor)> = tensors
+        .iter()
+        .map(|(n, t)| (n.clone(), t.detach().to_device(tch::Device::Cpu)))
+        .collect();
+    let mut named: Vec<(&str, &Tensor)> = cpu.iter().map(|(n, t)| (n.as_str(), t)).collect();
+    named.push((HEADER, &header));
+    fsutil::write_atomic_with(path, |tmp| {
+        Tensor::save_multi(&named, tmp).map_err(std::io::Error::other)
+    })
+    .with_context(|| format!("{}: cannot write the checkpoint", path.display()))
+}
+
+/// Loads the checkpoint at `path` if there is one. A checkpoint of another run (different
+/// fingerprint) or an unreadable one is an error that says to delete it.
+pub fn load(path: &Path, fingerprint: &str) -> Result<Option<Checkpoint>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let shown = path.display().to_string();
+    let advice = "delete it to restart this run from its first epoch";
+    let tensors: HashMap<String, Tensor> = Tensor::load_multi(path)
+        .map_err(|e| anyhow::anyhow!("{shown}: not a readable checkpoint ({e}); {advice}"))?
+        .into_iter()
+        .collect();
+    let header = tensors
+        .get(HEADER)
+        .with_context(|| format!("{shown}: checkpoint without a header; {advice}"))?;
+    let bytes = Vec::<u8>::try_from(header)?;
+    let header: Header<serde_json::Value> = serde_json::from_slice(&bytes)
+        .map_err(|e| anyhow::anyhow!("{shown}: bad checkpoint header ({e}); {advice}"))?;
+    if header.format != FORMAT {
+        bail!(
+            "{shown}: checkpoint format \"{}\" (this harness writes \"{FORMAT}\"); {advice}",
+            header.format
+        );
+    }
+    if header.fingerprint != fingerprint {
+        bail!("{shown}: checkpoint of another run (its settings differ from this run's); {advice}");
+    }
+    Ok(Some(Checkpoint {
+        path: shown,
+        tensors,
+        header: header.meta,
+    }))
+}
+
+impl Checkpoint {
+    pub fn meta<M: DeserializeOwned>(&self) -> Result<M> {
+        serde_json::from_value(self.header.clone())
+            .with_context(|| format!("{}: bad checkpoint header", self.path))
+    }
+
+    /// The tensor saved under `name`.
+    pub fn tensor(&self, name: &str) -> Result<Tensor> {
+        self.tensors
+            .get(name)
+            .map(|t| t.shallow_clone())
+            .with_context(|| format!("{}: the checkpoint has no tensor \"{name}\"", self.path))
+    }
+
+    /// Copies the saved values into `targets` (same names, same shapes).
+    pub fn restore(&self, targets: &[(String, Tensor)]) -> Result<()> {
+        tch::no_grad(|| {
+            for (name, target) in targets {
+                let src = self.tensor(name)?;
+                if src.size() != target.size() {
+                    bail!(
+                        "{}: tensor \"{name}\" has shape {:?}, the model needs {:?}",
+                        self.path,
+                        src.size(),
+                        target.size()
+                    );
+                }
+                target
+                    .shallow_clone()
+                    .copy_(&src.to_kind(target.kind()).to_device(target.device()));
+            }
+            Ok(())
+        })
+    }
+}
+
+/// A fingerprint of everything that determines a run (hex SHA-256 of the parts).
+pub fn fingerprint(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Removes a checkpoint (a run that finished no longer needs it).
+pub fn remove(path: &Path) {
+    let _ = std::fs::remove_file(path);
+}
+
+/// Named variables of a var store in a fixed (sorted) order: model parameters and buffers such
+/// as batch-norm running statistics.
+pub fn named_variables(vs: &tch::nn::VarStore) -> Vec<(String, Tensor)> {
+    let mut v: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+/// A seed for epoch `epoch` of a run seeded `seed`: the random state is set afresh at every
+/// epoch so that a run resumed at an epoch boundary draws the same numbers as one that never
+/// stopped (libtorch's generator state cannot be saved through tch).
+pub fn epoch_seed(seed: u64, epoch: usize) -> i64 {
+    let mut z = seed ^ (epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    ((z ^ (z >> 31)) >> 1) as i64
+}
+
+/// Seeds every generator libtorch uses for `device`.
+pub fn seed_all(seed: i64, device: tch::Device) {
+    tch::manual_seed(seed);
+    if device.is_cuda() {
+        tch::Cuda::manual_seed_all(seed as u64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_load_restore_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.ckpt");
+        let a = Tensor::from_slice(&[1.0f32, 2.0, 3.0]);
+        save(
+            &path,
+            "fp",
+            &[("a".into(), a.shallow_clone())],
+            &(7usize, "x"),
+        )
+        .unwrap();
+        let ck = load(&path, "fp").unwrap().unwrap();
+        let (n, s): (usize, String) = ck.meta().unwrap();
+        assert_eq!((n, s.as_str()), (7, "x"));
+        let b = Tensor::zeros([3], (tch::Kind::Float, tch::Device::Cpu));
+        ck.restore(&[("a".into(), b.shallow_clone())]).unwrap();
+        assert!(a.equal(&b));
+        let wrong = Tensor::zeros([2], (tch::Kind::Float, tch::Device::Cpu));
+        let e = ck.restore(&[("a".into(), wrong)]).unwrap_err().to_string();
+        assert!(e.contains("shape [3]"), "{e}");
+    }
+
+    #[test]
+    fn refuses_another_runs_checkpoint_and_garbage() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.ckpt");
+        save(&path, "fp-a", &[], &()).unwrap();
+        let e = load(&path, "fp-b").err().unwrap().to_string();
+        assert!(e.contains("another run") && e.contains("delete it"), "{e}");
+        std::fs::write(&path, b"not a checkpoint").unwrap();
+        let e = load(&path, "fp-a").err().unwrap().to_string();
+        assert!(e.contains("not a readable checkpoint"), "{e}");
+        assert!(load(&dir.path().join("none.ckpt"), "fp-a")
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn epoch_seeds_differ_and_repeat() {
+        assert_eq!(epoch_seed(1, 0), epoch_seed(1, 0));
+        assert_ne!(epoch_seed(1, 0), epoch_seed(1, 1));
+        assert_ne!(epoch_seed(1, 0), epoch_seed(2, 0));
+        assert!(epoch_seed(u64::MAX, 5) >= 0);
+    }
+}

@@ -1,0 +1,187 @@
+//! Bad input through the `harness` binary: each case exits with code 2 and one message that
+//! names the file (and line or key where there is one) and says what is wrong, and nothing is
+//! written to the results folder.
+use std::path::Path;
+use std::process::Command;
+
+const BASE: &str = r#"[suite]
+name = "bad"
+version = 1
+seeds = [1]
+
+[dataset]
+name = "synthetic"
+samples_per_class = 5
+
+[arms.manual]
+[arms.manual.recipe]
+model = "mlp"
+optimizer = "sgd"
+initial_lr = 0.1
+epochs = 1
+batch_size = 8
+"#;
+
+const TUNED: &str = r#"
+[arms.tuned]
+[arms.tuned.recipe]
+model = "mlp"
+optimizer = "sgd"
+initial_lr = 0.1
+epochs = 1
+batch_size = 8
+[arms.tuned.hpo]
+search_space = "space.json"
+tuner = "tpe"
+optimize_mode = "maximize"
+trial_epochs = 1
+max_trials = 1
+"#;
+
+const NAS: &str = r#"
+[arms.nas]
+architecture = "arch.json"
+[arms.nas.retrain]
+layers = 3
+channels = 2
+epochs = 1
+"#;
+
+/// Runs `harness run s.toml` on `suite` (plus `files`) and returns the error output, after
+/// checking the exit code is 2 and no result file was written.
+fn run_fails(suite: &str, files: &[(&str, &[u8])], extra: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), suite).unwrap();
+    for (name, bytes) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["run", "s.toml", "--quiet"])
+        .args(extra)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        !results_written(&dir.path().join("results")),
+        "no result for bad input"
+    );
+    err
+}
+
+fn results_written(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some())
+}
+
+fn assert_mentions(err: &str, parts: &[&str]) {
+    for p in parts {
+        assert!(err.contains(p), "expected {p:?} in:\n{err}");
+    }
+}
+
+#[test]
+fn unknown_model_optimizer_dataset_and_arm() {
+    let err = run_fails(&BASE.replace("\"mlp\"", "\"resnet19\""), &[], &[]);
+    assert_mentions(
+        &err,
+        &[
+            "s.toml:12: arms.manual.recipe.model",
+            "unknown model \"resnet19\"",
+            "resnet18",
+        ],
+    );
+    let err = run_fails(&BASE.replace("\"sgd\"", "\"adagrad\""), &[], &[]);
+    assert_mentions(
+        &err,
+        &["s.toml", "line 13", "unknown variant `adagrad`", "rmsprop"],
+    );
+    let err = run_fails(&BASE.replace("\"synthetic\"", "\"mnist\""), &[], &[]);
+    assert_mentions(
+        &err,
+        &[
+            "s.toml:7: dataset.name",
+            "unknown dataset \"mnist\"",
+            "cifar10",
+        ],
+    );
+    let err = run_fails(&BASE.replace("arms.manual]", "arms.manul]"), &[], &[]);
+    assert_mentions(&err, &["s.toml", "unknown field `manul`", "original"]);
+}
+
+#[test]
+fn malformed_and_invalid_search_spaces() {
+    let suite = format!("{BASE}{TUNED}");
+    let err = run_fails(
+        &suite,
+        &[(
+            "space.json",
+            br#"{"initial_lr": {"_type": "uniform", "_value": [0.1, 0.2]},}"#,
+        )],
+        &[],
+    );
+    assert_mentions(&err, &["space.json", "line 1"]);
+    let err = run_fails(
+        &suite,
+        &[(
+            "space.json",
+            br#"{"initial_lr": {"_type": "loguniform", "_value": [0, 0.2]}}"#,
+        )],
+        &[],
+    );
+    assert_mentions(&err, &["space.json", "initial_lr", "loguniform"]);
+    let err = run_fails(&suite, &[], &[]);
+    assert_mentions(&err, &["space.json"]);
+}
+
+#[test]
+fn invalid_architecture_file() {
+    let suite = format!("{BASE}{NAS}");
+    let err = run_fails(
+        &suite,
+        &[("arch.json", br#"{"normal_n2_p0": "sepconv9x9"}"#)],
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &[
+            "s.toml:19: arms.nas.architecture",
+            "arch.json: missing key \"normal_n2_p1\"",
+        ],
+    );
+}
+
+#[test]
+fn missing_and_corrupt_cifar10() {
+    let cifar = BASE.replace(
+        "name = \"synthetic\"\nsamples_per_class = 5",
+        "name = \"cifar10\"\ndir = \"cifar\"",
+    );
+    let err = run_fails(&cifar, &[], &[]);
+    assert_mentions(&err, &["cifar", "harness data cifar10"]);
+    let err = run_fails(
+        &cifar,
+        &[
+            ("cifar/data_batch_1.bin", &[0u8; 1000]),
+            ("cifar/test_batch.bin", &[0u8; 3073]),
+        ],
+        &[],
+    );
+    assert_mentions(&err, &["data_batch_1.bin", "1000"]);
+}
+
+#[test]
+fn a_result_file_of_a_newer_schema_is_refused_with_both_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("r.json"), br#"{"schema_version": 99}"#).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["report", "r.json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_mentions(&err, &["r.json", "schema version 99", "≤ 1", "upgrade"]);
+}

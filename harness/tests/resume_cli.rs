@@ -1,0 +1,378 @@
+//! `harness run --resume`: a suite with all four arms, killed with SIGKILL at several moments
+//! (and once stopped with SIGINT) and resumed each time, ends with the same per-epoch numbers
+//! as an uninterrupted run; every file left in the results folder is complete; a second
+//! process cannot write the same result; mistakes in `--resume` are clear usage errors.
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SUITE: &str = r#"
+[suite]
+name = "resumable"
+version = 1
+seeds = [1, 2]
+threads = 1
+
+[dataset]
+name = "synthetic"
+samples_per_class = 24
+
+[arms.original]
+[arms.original.recipe]
+model = "cnn"
+width = 4
+optimizer = "sgd"
+initial_lr = 0.1
+momentum = 0.9
+schedule = "cosine_per_step"
+epochs = 8
+batch_size = 16
+
+[arms.manual]
+[arms.manual.recipe]
+model = "mlp"
+width = 16
+dropout = 0.2
+optimizer = "adam"
+initial_lr = 0.01
+epochs = 8
+batch_size = 16
+
+[arms.tuned]
+[arms.tuned.recipe]
+model = "mlp"
+width = 16
+optimizer = "sgd"
+initial_lr = 0.05
+momentum = 0.9
+epochs = 6
+batch_size = 16
+[arms.tuned.hpo]
+search_space = "space.json"
+tuner = "tpe"
+tuner_options = { n_startup_trials = 2 }
+optimize_mode = "maximize"
+metric = "val_acc"
+trial_epochs = 4
+max_trials = 6
+assessor = "medianstop"
+retrain_top_k = 2
+
+[arms.nas]
+[arms.nas.search]
+layers = 3
+channels = 2
+epochs = 4
+batch_size = 32
+[arms.nas.retrain]
+layers = 3
+channels = 2
+epochs = 4
+batch_size = 32
+cutout = 2
+drop_path = 0.2
+[arms.nas.random_baseline]
+samples = 2
+epochs = 1
+"#;
+
+const SPACE: &str = r#"{
+  "initial_lr": {"_type": "loguniform", "_value": [0.001, 0.3]},
+  "momentum": {"_type": "uniform", "_value": [0.5, 0.95]}
+}"#;
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), SUITE).unwrap();
+    std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
+    dir
+}
+
+fn harness(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_harness"));
+    c.args(args).current_dir(dir);
+    c
+}
+
+fn run_to_end(dir: &Path, args: &[&str]) -> PathBuf {
+    let out = harness(dir, args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    dir.join(
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("result: "))
+            .expect("prints the result path"),
+    )
+}
+
+/// Every number that training produced, in order: per-epoch test accuracies of every run,
+/// the trials' curves and statuses, the search epochs' supernet accuracies.
+fn numbers(path: &Path) -> Vec<String> {
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut out = Vec::new();
+    let runs = |runs: &Value, tag: &str, out: &mut Vec<String>| {
+        for r in runs.as_array().unwrap() {
+            let accs: Vec<String> = r["epochs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["test_acc"].to_string())
+                .collect();
+            out.push(format!("{tag} seed {} {}", r["seed"], accs.join(" ")));
+        }
+    };
+    for arm in v["arms"].as_array().unwrap() {
+        let name = arm["name"].as_str().unwrap();
+        runs(&arm["runs"], name, &mut out);
+        if let Some(hpo) = arm.get("hpo") {
+            for t in hpo["trials"].as_array().unwrap() {
+                out.push(format!(
+                    "trial {} {} {} {}",
+                    t["id"], t["status"], t["params"], t["intermediate"]
+                ));
+            }
+            out.push(format!("fidelity {}", hpo["fidelity"]));
+            out.push(format!("chosen {}", hpo["chosen_params"]));
+        }
+        if let Some(nas) = arm.get("nas") {
+            for e in nas["search_epochs"].as_array().unwrap() {
+                out.push(format!("search {} {}", e["arch_acc"], e["normal_alpha"]));
+            }
+            out.push(format!("architecture {}", nas["architecture"]));
+            for s in nas["random_samples"].as_array().unwrap() {
+                out.push(format!("random {}", s["val_acc"]));
+            }
+            runs(&nas["random_runs"], "random", &mut out);
+        }
+    }
+    out
+}
+
+fn journal_entries(results: &Path) -> usize {
+    let Ok(dirs) = std::fs::read_dir(results) else {
+        return 0;
+    };
+    dirs.flatten()
+        .filter(|d| d.file_name().to_string_lossy().ends_with(".resume"))
+        .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.ends_with(".json") || n.ends_with(".ckpt")
+        })
+        .count()
+}
+
+/// Waits until the journal has more than `n` entries (or the process ended), then `delay`
+/// more, then signals.
+fn signal_after_progress(
+    child: &mut Child,
+    results: &Path,
+    n: usize,
+    delay: Duration,
+    signal: i32,
+) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        if journal_entries(results) > n {
+            std::thread::sleep(delay);
+            // SAFETY: signalling our own child process by pid.
+            unsafe { libc::kill(child.id() as i32, signal) };
+            child.wait().unwrap();
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("no progress within 5 minutes");
+}
+
+/// Every non-hidden file under `dir` is complete: JSON parses, checkpoints load.
+fn assert_all_files_complete(dir: &Path) {
+    for entry in walk(dir) {
+        let name = entry.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with('.') || name == "lock" {
+            continue;
+        }
+        if name.ends_with(".json") {
+            let text = std::fs::read_to_string(&entry).unwrap();
+            serde_json::from_str::<Value>(&text)
+                .unwrap_or_else(|e| panic!("{}: incomplete JSON: {e}", entry.display()));
+        } else if name.ends_with(".ckpt") {
+            tch::Tensor::load_multi(&entry)
+                .unwrap_or_else(|e| panic!("{}: unreadable checkpoint: {e}", entry.display()));
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn killed_and_resumed_runs_equal_an_uninterrupted_run() {
+    let plain_dir = setup();
+    let plain = run_to_end(plain_dir.path(), &["run", "s.toml", "--quiet"]);
+    let expected = numbers(&plain);
+    assert!(expected.len() > 10);
+    assert!(
+        !plain_dir
+            .path()
+            .join("results")
+            .read_dir()
+            .unwrap()
+            .any(|e| e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".resume")),
+        "a completed run leaves no resume folder"
+    );
+
+    let dir = setup();
+    let results = dir.path().join("results");
+    let mut seen = 0;
+    let mut kills = 0;
+    for round in 0..6 {
+        let args: &[&str] = if round == 0 {
+            &["run", "s.toml", "--quiet"]
+        } else {
+            &["run", "s.toml", "--quiet", "--resume"]
+        };
+        let mut child = harness(dir.path(), args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // SIGKILL at various moments after new progress: between epochs, inside one.
+        let delay = Duration::from_millis((round as u64 * 137) % 400);
+        if signal_after_progress(&mut child, &results, seen, delay, libc::SIGKILL) {
+            kills += 1;
+        }
+        assert_all_files_complete(&results);
+        seen = journal_entries(&results);
+    }
+    assert!(kills >= 3, "only {kills} kills landed");
+    // A second process may not write the same result while one runs.
+    let mut first = harness(dir.path(), &["run", "s.toml", "--quiet", "--resume"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    if first.try_wait().unwrap().is_none() {
+        let second = harness(dir.path(), &["run", "s.toml", "--quiet", "--resume"])
+            .output()
+            .unwrap();
+        assert_eq!(second.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&second.stderr);
+        assert!(err.contains("another `harness run`"), "{err}");
+    }
+    // SIGINT: stops after the current step, marks the file interrupted, exits 1.
+    let progressed = journal_entries(&results);
+    let now = Duration::ZERO;
+    if signal_after_progress(&mut first, &results, progressed, now, libc::SIGINT) {
+        let status: Value =
+            serde_json::from_str(&std::fs::read_to_string(result_file(&results)).unwrap()).unwrap();
+        if status["status"] != "complete" {
+            assert_eq!(status["status"], "interrupted");
+        }
+    }
+    let path = match result_status(&results).as_str() {
+        "complete" => result_file(&results),
+        _ => run_to_end(dir.path(), &["run", "s.toml", "--quiet", "--resume"]),
+    };
+    assert_eq!(numbers(&path), expected);
+    let done: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(done["status"], "complete");
+    assert!(!done["resumed_at"].as_array().unwrap().is_empty());
+    assert_all_files_complete(&results);
+    assert_eq!(journal_entries(&results), 0, "the resume folder is removed");
+
+    // Nothing left to resume.
+    let out = harness(dir.path(), &["run", "s.toml", "--resume"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no unfinished result of suite \"resumable\""),
+        "{err}"
+    );
+    let file = path.display().to_string();
+    let out = harness(dir.path(), &["run", "s.toml", "--resume", &file])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already complete"));
+}
+
+fn result_file(results: &Path) -> PathBuf {
+    std::fs::read_dir(results)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .expect("a result file")
+}
+
+fn result_status(results: &Path) -> String {
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(result_file(results)).unwrap()).unwrap();
+    v["status"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn resume_with_other_options_is_refused_by_name() {
+    let dir = setup();
+    let mut child = harness(dir.path(), &["run", "s.toml", "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let results = dir.path().join("results");
+    let now = Duration::ZERO;
+    assert!(signal_after_progress(
+        &mut child,
+        &results,
+        0,
+        now,
+        libc::SIGKILL
+    ));
+    let out = harness(dir.path(), &["run", "s.toml", "--resume", "--epochs", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("was run with the options []") && err.contains("epochs"),
+        "{err}"
+    );
+    std::fs::write(
+        dir.path().join("s.toml"),
+        SUITE.replace("seeds = [1, 2]", "seeds = [1]"),
+    )
+    .unwrap();
+    let out = harness(dir.path(), &["run", "s.toml", "--resume"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("different version of the suite"), "{err}");
+}

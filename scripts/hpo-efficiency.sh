@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # Measures issue #3's efficiency question on the quick suite's search space: over tuner seeds
-# 0-4, does TPE with ASHA (16 trials, up to 15 epochs each) reach the best full-budget
-# validation accuracy that 20 random full-budget trials (15 epochs each) reach, and with what
-# share of their trial-epochs? Needs a release build (`cargo build --release`).
+# 0-4, does TPE with ASHA reach the best full-budget validation accuracy that 20 random
+# full-budget trials (15 epochs each, 300 trial-epochs) reach, and with what share of their
+# trial-epochs? Needs a release build (`cargo build --release`).
+#
 # Usage: scripts/hpo-efficiency.sh [WORKDIR]   (default: a new temporary folder)
+# The TPE side is set by TRIALS (default 16), STARTUP (n_startup_trials, 6), MIN_RESOURCE (2)
+# and ETA (ASHA's reduction factor, 3). The random results are kept in WORKDIR and reused,
+# so several TPE settings can be compared against the same baseline.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 harness="$root/target/release/harness"
 work="${1:-$(mktemp -d)}"
+trials="${TRIALS:-16}" startup="${STARTUP:-6}" min_resource="${MIN_RESOURCE:-2}" eta="${ETA:-3}"
 mkdir -p "$work"
 cp "$root/suites/quick_search_space.json" "$work/"
-python3 - "$root/suites/quick.toml" "$work" <<'PY'
+python3 - "$root/suites/quick.toml" "$work" "$trials" "$startup" "$min_resource" "$eta" <<'PY'
 import sys
-src, work = sys.argv[1], sys.argv[2]
+src, work, trials, startup, min_resource, eta = sys.argv[1:]
 s = open(src).read()
 head = s[:s.index("# In the spirit of the lab")].replace("seeds = [1, 2, 3]", "seeds = [1]")
 tuned = s[s.index("[arms.tuned]"):s.index("# Architecture search")]
@@ -22,25 +27,41 @@ def variant(tuner, options, assessor, trials, seed):
     if assessor == "none":
         t = t.replace('assessor = "asha"', 'assessor = "none"')
         t = t.replace("assessor_options = { min_resource = 2, reduction_factor = 3 }", "")
+    else:
+        t = t.replace("assessor_options = { min_resource = 2, reduction_factor = 3 }",
+                      f"assessor_options = {{ min_resource = {min_resource}, reduction_factor = {eta} }}")
     t = t.replace("trial_epochs = 6", "trial_epochs = 15").replace("max_trials = 16", f"max_trials = {trials}")
     t = t.replace("retrain_top_k = 3", "retrain_top_k = 0").replace("tuner_seed = 0", f"tuner_seed = {seed}")
     return head + t
 for seed in range(5):
     open(f"{work}/random-{seed}.toml", "w").write(variant("random", "{}", "none", 20, seed))
-    open(f"{work}/tpe-{seed}.toml", "w").write(variant("tpe", "{ n_startup_trials = 6 }", "asha", 16, seed))
+    open(f"{work}/tpe-{seed}.toml", "w").write(
+        variant("tpe", f"{{ n_startup_trials = {startup} }}", "asha", int(trials), seed))
 PY
 cd "$work"
-for seed in 0 1 2 3 4; do
-  for kind in random tpe; do
-    result=$("$harness" run "$kind-$seed.toml" --quiet --results-dir "res-$kind-$seed" | sed -n 's/^result: //p')
-    python3 - "$result" "$kind" "$seed" <<'PY'
+echo "TPE + ASHA: $trials trials, n_startup_trials $startup, min_resource $min_resource, eta $eta"
+summary() {
+  python3 - "$1" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 h = next(a for a in d["arms"] if a["name"] == "tuned")["hpo"]
 full = [t["final_metric"] for t in h["trials"] if t["status"] == "SUCCEEDED" and t["final_metric"] is not None]
-print(f"{sys.argv[2]:<6} tuner seed {sys.argv[3]}: best full-budget val_acc {max(full):.4f}, "
-      f"trial-epochs {h['search_cost']['trial_epochs']}, trials {len(h['trials'])}, "
-      f"{h['search_cost']['seconds']:.1f} s")
+print(f"{max(full):.6f} {h['search_cost']['trial_epochs']} {len(h['trials'])} {h['search_cost']['seconds']:.1f}")
 PY
-  done
+}
+matched=0
+for seed in 0 1 2 3 4; do
+  if ! ls "res-random-$seed"/*.json > /dev/null 2>&1; then
+    "$harness" run "random-$seed.toml" --quiet --results-dir "res-random-$seed" > /dev/null
+  fi
+  rm -rf "res-tpe-$seed"
+  "$harness" run "tpe-$seed.toml" --quiet --results-dir "res-tpe-$seed" > /dev/null
+  read -r r_best r_epochs _ _ <<< "$(summary res-random-$seed/*.json)"
+  read -r t_best t_epochs t_trials t_secs <<< "$(summary res-tpe-$seed/*.json)"
+  verdict=$(python3 -c "print('reached' if $t_best >= $r_best - 1e-9 else 'short')")
+  [ "$verdict" = reached ] && matched=$((matched + 1))
+  printf 'seed %s: random best %.4f (%s trial-epochs); TPE+ASHA best %.4f with %s trial-epochs (%s%%), %s trials, %s s: %s\n' \
+    "$seed" "$r_best" "$r_epochs" "$t_best" "$t_epochs" \
+    "$(python3 -c "print(round(100 * $t_epochs / $r_epochs))")" "$t_trials" "$t_secs" "$verdict"
 done
+echo "reached random's best in $matched/5 tuner seeds"

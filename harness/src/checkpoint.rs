@@ -76,10 +76,30 @@ pub fn save(
         .collect();
     let mut named: Vec<(&str, &Tensor)> = cpu.iter().map(|(n, t)| (n.as_str(), t)).collect();
     named.push((HEADER, &header));
-    fsutil::write_atomic_with(path, |tmp| {
-        Tensor::save_multi(&named, tmp).map_err(std::io::Error::other)
-    })
-    .with_context(|| format!("{}: cannot write the checkpoint", path.display()))
+    // Serialised in memory and written by us: libtorch's own file writer aborts the process
+    // when the disk fills (it throws from a destructor), where we want a clear error.
+    let buffer = SharedBuffer::default();
+    Tensor::save_multi_to_stream(&named, buffer.clone())
+        .with_context(|| format!("{}: cannot serialise the checkpoint", path.display()))?;
+    let bytes = std::mem::take(&mut *buffer.0.lock().unwrap_or_else(|e| e.into_inner()));
+    fsutil::write_atomic(path, &bytes)
+        .with_context(|| format!("{}: cannot write the checkpoint", path.display()))
+}
+
+/// A `Write` into memory that libtorch's `'static` stream writer can own.
+#[derive(Clone, Default)]
+struct SharedBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedBuffer {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let mut v = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        v.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Loads the checkpoint at `path` if there is one. A checkpoint of another run (different
@@ -234,6 +254,34 @@ mod tests {
         assert!(load(&dir.path().join("none.ckpt"), "fp-a")
             .unwrap()
             .is_none());
+    }
+
+    /// A full disk while a checkpoint is replaced: a clear error naming the file, and the
+    /// previous checkpoint still loads (libtorch's own file writer would abort the process).
+    #[test]
+    fn a_full_disk_keeps_the_previous_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.ckpt");
+        let one = Tensor::from_slice(&[1.0f32]);
+        save(&path, "fp", &[("w".into(), one.shallow_clone())], &1usize).unwrap();
+        crate::fsutil::FAIL_WRITES_WITH.with(|f| f.set(Some(libc::ENOSPC)));
+        let two = Tensor::from_slice(&[2.0f32]);
+        let err = save(&path, "fp", &[("w".into(), two)], &2usize).unwrap_err();
+        crate::fsutil::FAIL_WRITES_WITH.with(|f| f.set(None));
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("run.ckpt: cannot write the checkpoint")
+                && msg.contains("No space left on device"),
+            "{msg}"
+        );
+        let ck = load(&path, "fp").unwrap().unwrap();
+        assert_eq!(ck.meta::<usize>().unwrap(), 1);
+        assert!(ck.tensor("w").unwrap().equal(&one));
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp left"
+        );
     }
 
     #[test]

@@ -73,22 +73,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// Replaces (or creates) `path` atomically with a file that `write` produces at the temporary
-/// path it is given (for writers that only take a path, such as libtorch's serialisation).
-pub fn write_atomic_with(
-    path: &Path,
-    write: impl FnOnce(&Path) -> io::Result<()>,
-) -> io::Result<()> {
-    let tmp = temp_path(path);
-    let result = write(&tmp).and_then(|()| File::open(&tmp)?.sync_all());
-    if let Err(e) = result.and_then(|()| fs::rename(&tmp, path)) {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
-    }
-    sync_dir(path);
-    Ok(())
-}
-
 /// Removes this folder's `.tmp-*` files left by processes that are no longer running (a
 /// `kill -9` between writing a temporary file and renaming it). Returns how many.
 pub fn remove_stale_temps(dir: &Path) -> usize {

@@ -10,6 +10,16 @@ use tch::Tensor;
 const HEADER: &str = "__checkpoint_header__";
 const FORMAT: &str = "harness-checkpoint-1";
 
+/// A run stopped by Ctrl-C / SIGTERM: not a result (its checkpoint stays for `--resume`).
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted")]
+pub struct Interrupted;
+
+/// Whether Ctrl-C / SIGTERM has asked the run to stop (`flag` None: never).
+pub fn interrupted(flag: Option<&std::sync::atomic::AtomicBool>) -> bool {
+    flag.is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst))
+}
+
 /// Where a training loop keeps its epoch checkpoint, and how often it writes it.
 #[derive(Debug, Clone)]
 pub struct EpochCheckpoint {

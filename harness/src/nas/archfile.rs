@@ -208,7 +208,12 @@ fn describe(v: &Value) -> String {
     };
     let mut text = v.to_string();
     if text.len() > 60 {
-        text.truncate(57);
+        // Cut at a character boundary: a multi-byte character may straddle byte 57.
+        let cut = (0..=57)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        text.truncate(cut);
         text.push_str("...");
     }
     format!("{kind} {text}")
@@ -640,6 +645,29 @@ mod tests {
         assert!(err
             .to_string()
             .starts_with("epoch_49.json: invalid JSON at line 3, column "));
+    }
+
+    #[test]
+    fn long_non_ascii_value_is_shortened_at_a_char_boundary() {
+        // Found by fuzzing (fuzz/fuzz_targets/arch_file.rs): byte 57 of the quoted value falls
+        // inside an 'é', and cutting the message there used to panic.
+        let text = format!("[\"{}\"]", "é".repeat(40));
+        let err = err_of(&text);
+        assert!(matches!(err, ArchFileError::NotAnObject { .. }), "{err:?}");
+        let msg = err.to_string();
+        assert!(msg.starts_with("epoch_49.json: "), "{msg}");
+        assert!(
+            msg.contains(&format!("a list [\"{}...", "é".repeat(27))),
+            "{msg}"
+        );
+
+        let err = err_of(&with_value(
+            "normal_n3_p1",
+            &format!("{{\"{}\": 1}}", "ü".repeat(40)),
+        ));
+        assert!(matches!(err, ArchFileError::WrongType { .. }), "{err:?}");
+        assert_names(&err, "normal_n3_p1");
+        assert!(err.to_string().contains("..."), "{err}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Retraining a discrete DARTS network (NNI `examples/nas/darts/retrain.py`, quark0/darts
 //! `cnn/train.py`).
 
-use crate::checkpoint::{self, epoch_seed, indexed, seed_all, EpochCheckpoint};
+use crate::checkpoint::{self, epoch_seed, indexed, interrupted, seed_all, EpochCheckpoint};
 use crate::nas::genotype::Genotype;
 use crate::nas::network::DartsNetwork;
 use crate::nas::ops::{correct, cross_entropy};
@@ -105,7 +105,8 @@ pub fn evaluate(net: &DartsNetwork, x: &Tensor, y: &Tensor, batch: usize) -> Res
 /// applied to every training batch. Epochs are 1-based (the crate's [`EpochRecord`]); `lr` is the rate used during the
 /// epoch. A NaN/inf loss stops training after that epoch (its record, with the non-finite
 /// values, is still passed to `on_epoch` and kept) and is reported in `diverged`.
-/// With a `checkpoint`, a retrain resumes from it like [`crate::nas::search::search`].
+/// With a `checkpoint`, a retrain resumes from it, and stops on `interrupt`, like
+/// [`crate::nas::search::search`].
 #[allow(clippy::too_many_arguments)]
 pub fn retrain(
     genotype: &Genotype,
@@ -116,6 +117,7 @@ pub fn retrain(
     test_y: &Tensor,
     augment: Option<&dyn Fn(&Tensor) -> Tensor>,
     checkpoint: Option<&EpochCheckpoint>,
+    interrupt: Option<&std::sync::atomic::AtomicBool>,
     mut on_epoch: impl FnMut(&EpochRecord) -> Result<()>,
 ) -> Result<RetrainOutcome> {
     let start = Instant::now();
@@ -183,6 +185,9 @@ pub fn retrain(
         let mut correct_sum = Tensor::zeros([], (Kind::Int64, device));
         let mut seen = 0i64;
         for b in batches(&mut rng, &idx, config.batch_size) {
+            if interrupted(interrupt) {
+                return Err(checkpoint::Interrupted.into());
+            }
             let x = take(train_x, &b);
             let x = match augment {
                 Some(f) => f(&x),
@@ -299,6 +304,7 @@ mod tests {
             &ty,
             None,
             None,
+            None,
             |r| {
                 seen += 1;
                 assert!(r.lr > 0.0);
@@ -330,7 +336,10 @@ mod tests {
             epochs: 10,
             ..tiny_config()
         };
-        let out = retrain(&darts_v2(), &cfg, &x, &y, &x, &y, None, None, |_| Ok(())).unwrap();
+        let out = retrain(&darts_v2(), &cfg, &x, &y, &x, &y, None, None, None, |_| {
+            Ok(())
+        })
+        .unwrap();
         eprintln!("diverged at {:?}", out.diverged);
         let d = out.diverged.expect("lr 1e6 diverges");
         assert_eq!(out.epochs.len(), d);

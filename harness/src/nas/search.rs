@@ -1,7 +1,7 @@
 //! The DARTS search loop (quark0/darts `cnn/train_search.py` + `architect.py`, NNI
 //! `DartsTrainer`): first order by default, second order (`unrolled`) optional.
 
-use crate::checkpoint::{self, epoch_seed, indexed, seed_all, EpochCheckpoint};
+use crate::checkpoint::{self, epoch_seed, indexed, interrupted, seed_all, EpochCheckpoint};
 use crate::nas::ops::{correct, cross_entropy};
 use crate::nas::supernet::SuperNet;
 use crate::nas::train::{
@@ -257,13 +257,15 @@ pub fn unrolled_alpha_grads_exact(
 /// `on_epoch` sees each epoch as it finishes; an error from it aborts the search. With a
 /// `checkpoint`, the state (weights, logits, both optimizers, batch order) is saved after
 /// epochs and a search that finds its checkpoint continues from it (the restored epochs are
-/// passed to `on_epoch` again), with the same result as an uninterrupted search.
+/// passed to `on_epoch` again), with the same result as an uninterrupted search. When
+/// `interrupt` is set (Ctrl-C) the search stops within the epoch with [`checkpoint::Interrupted`].
 pub fn search(
     config: &SearchConfig,
     train_x: &Tensor,
     train_y: &Tensor,
     augment: Option<&dyn Fn(&Tensor) -> Tensor>,
     checkpoint: Option<&EpochCheckpoint>,
+    interrupt: Option<&std::sync::atomic::AtomicBool>,
     mut on_epoch: impl FnMut(&SearchEpoch) -> Result<()>,
 ) -> Result<SearchOutcome> {
     let start = Instant::now();
@@ -340,6 +342,9 @@ pub fn search(
         let mut correct_sum = Tensor::zeros([], (Kind::Int64, device));
         let mut seen = 0i64;
         for (ti, vi) in tb.iter().zip(&vb) {
+            if interrupted(interrupt) {
+                return Err(checkpoint::Interrupted.into());
+            }
             let (tx, ty) = (aug(take(train_x, ti)), take(train_y, ti));
             let (vx, vy) = (aug(take(train_x, vi)), take(train_y, vi));
             // Architecture step on the architecture half.
@@ -538,7 +543,7 @@ mod tests {
             };
             let mut seen = Vec::new();
             let flip = |t: &Tensor| t.flip([3]);
-            let out = search(&cfg, &x, &y, Some(&flip), None, |e| {
+            let out = search(&cfg, &x, &y, Some(&flip), None, None, |e| {
                 seen.push(e.epoch);
                 Ok(())
             })
@@ -555,7 +560,7 @@ mod tests {
                 assert_eq!((e.normal_weights.len(), e.reduce_weights.len()), (14, 14));
             }
             // Deterministic from the seed.
-            let again = search(&cfg, &x, &y, Some(&flip), None, |_| Ok(())).unwrap();
+            let again = search(&cfg, &x, &y, Some(&flip), None, None, |_| Ok(())).unwrap();
             assert_eq!(again.normal_alpha, out.normal_alpha);
             // Logits moved away from their 1e-3 init scale.
             assert_ne!(out.epochs[0].normal_alpha, out.epochs[1].normal_alpha);

@@ -437,6 +437,7 @@ fn train_genotype(
         &data.test_y,
         augment,
         checkpoint.as_ref(),
+        Some(ctx.stop),
         |_| {
             ctx.progress.epoch_done();
             check_stop(ctx.stop)
@@ -572,7 +573,15 @@ pub fn run_nas_arm(
                         serde_json::to_string(&d.info)?,
                     ];
                     let checkpoint = ctx.checkpoint(key, &[&parts[0], &parts[1]]);
-                    let out = search(&config, &tx, &ty, None, checkpoint.as_ref(), on_epoch)?;
+                    let out = search(
+                        &config,
+                        &tx,
+                        &ty,
+                        None,
+                        checkpoint.as_ref(),
+                        Some(ctx.stop),
+                        on_epoch,
+                    )?;
                     if let Some(j) = ctx.journal {
                         j.put(key, &out)?;
                     }

@@ -216,10 +216,7 @@ pub fn run_suite(
     })
 }
 
-/// Marks a run stopped by Ctrl-C / SIGTERM.
-#[derive(Debug, thiserror::Error)]
-#[error("interrupted")]
-pub struct Interrupted;
+pub use crate::checkpoint::Interrupted;
 
 /// Replaces (or adds) the arm in the result and rewrites the file.
 fn save_arm(

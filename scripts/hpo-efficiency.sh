@@ -5,14 +5,14 @@
 # trial-epochs? Needs a release build (`cargo build --release`).
 #
 # Usage: scripts/hpo-efficiency.sh [WORKDIR]   (default: a new temporary folder)
-# The TPE side is set by TRIALS (default 16), STARTUP (n_startup_trials, 6), MIN_RESOURCE (2)
+# The TPE side is set by TRIALS (default 20), STARTUP (n_startup_trials, 6), MIN_RESOURCE (1)
 # and ETA (ASHA's reduction factor, 3). The random results are kept in WORKDIR and reused,
 # so several TPE settings can be compared against the same baseline.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 harness="$root/target/release/harness"
 work="${1:-$(mktemp -d)}"
-trials="${TRIALS:-16}" startup="${STARTUP:-6}" min_resource="${MIN_RESOURCE:-2}" eta="${ETA:-3}"
+trials="${TRIALS:-20}" startup="${STARTUP:-6}" min_resource="${MIN_RESOURCE:-1}" eta="${ETA:-3}"
 mkdir -p "$work"
 cp "$root/suites/quick_search_space.json" "$work/"
 python3 - "$root/suites/quick.toml" "$work" "$trials" "$startup" "$min_resource" "$eta" <<'PY'

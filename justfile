@@ -35,3 +35,15 @@ env: setup
 # Criterion benchmarks (release build): a training step of the default models, report rendering.
 bench: setup
     cargo bench -p harness -- --warm-up-time 1 --measurement-time 3
+
+# cargo-fuzz targets (nightly; `cargo install cargo-fuzz`): suite_toml, search_space, arch_file,
+# result_file. New inputs go to fuzz/corpus/<target>/, crashes to fuzz/artifacts/<target>/.
+# Fuzz the file parsers, SECONDS per target: `just fuzz` (all four) or `just fuzz arch_file 60`.
+fuzz target="all" seconds="300": setup
+    command -v cargo-fuzz >/dev/null || { echo "cargo-fuzz is not installed: cargo install cargo-fuzz" >&2; exit 1; }
+    targets="{{target}}"; \
+    if [ "$targets" = all ]; then targets="suite_toml search_space arch_file result_file"; fi; \
+    for t in $targets; do \
+        echo "== fuzz $t for {{seconds}} s"; \
+        (cd fuzz && cargo +nightly fuzz run "$t" -- -max_total_time={{seconds}} -rss_limit_mb=4096); \
+    done

@@ -7,7 +7,8 @@
 # Usage: scripts/hpo-efficiency.sh [WORKDIR]   (default: a new temporary folder)
 # The TPE side is set by TRIALS (default 20), STARTUP (n_startup_trials, 6), MIN_RESOURCE (1)
 # and ETA (ASHA's reduction factor, 3). The random results are kept in WORKDIR and reused,
-# so several TPE settings can be compared against the same baseline.
+# so several TPE settings can be compared against the same baseline (use a fresh WORKDIR
+# after changing the harness: old baselines would be compared with new trials).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 harness="$root/target/release/harness"

@@ -304,6 +304,16 @@ fn killed_and_resumed_runs_equal_an_uninterrupted_run() {
     assert!(!done["resumed_at"].as_array().unwrap().is_empty());
     assert_all_files_complete(&results);
     assert_eq!(journal_entries(&results), 0, "the resume folder is removed");
+    // The report says the run was resumed.
+    let out = harness(
+        dir.path(),
+        &["report", &path.display().to_string(), "-o", "r.md"],
+    )
+    .output()
+    .unwrap();
+    assert!(out.status.success());
+    let report = std::fs::read_to_string(dir.path().join("r.md")).unwrap();
+    assert!(report.contains("Resumed "), "{report}");
 
     // Nothing left to resume.
     let out = harness(dir.path(), &["run", "s.toml", "--resume"])

@@ -492,6 +492,19 @@ fn notes(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
                 Lang::Zh => format!(" 命令行覆盖：{}。", s.overrides.join("，")),
             });
         }
+        if !f.resumed_at.is_empty() {
+            note.push_str(&match lang {
+                Lang::En => format!(
+                    " Resumed {} time(s) after an interruption (`--resume`; runs continue from \
+                     their epoch checkpoints, so the numbers equal an uninterrupted run's).",
+                    f.resumed_at.len()
+                ),
+                Lang::Zh => format!(
+                    " 中断后续跑 {} 次（`--resume`，各运行从其轮次检查点继续，结果与未中断的运行相同）。",
+                    f.resumed_at.len()
+                ),
+            });
+        }
         if f.status != RunStatus::Complete {
             note.push_str(&match lang {
                 Lang::En => format!(

@@ -6,7 +6,7 @@
 #
 # Usage: scripts/hpo-efficiency.sh [WORKDIR]   (default: a new temporary folder)
 # The TPE side is set by TRIALS (default 20), STARTUP (n_startup_trials, 6), MIN_RESOURCE (1)
-# and ETA (ASHA's reduction factor, 3). The random results are kept in WORKDIR and reused,
+# ETA (ASHA's reduction factor, 3) and BOOTSTRAP (ASHA's bootstrap_count, 0). The random results are kept in WORKDIR and reused,
 # so several TPE settings can be compared against the same baseline (use a fresh WORKDIR
 # after changing the harness: old baselines would be compared with new trials).
 set -euo pipefail
@@ -14,11 +14,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 harness="$root/target/release/harness"
 work="${1:-$(mktemp -d)}"
 trials="${TRIALS:-20}" startup="${STARTUP:-6}" min_resource="${MIN_RESOURCE:-1}" eta="${ETA:-3}"
+bootstrap="${BOOTSTRAP:-0}"
 mkdir -p "$work"
 cp "$root/suites/quick_search_space.json" "$work/"
-python3 - "$root/suites/quick.toml" "$work" "$trials" "$startup" "$min_resource" "$eta" <<'PY'
+python3 - "$root/suites/quick.toml" "$work" "$trials" "$startup" "$min_resource" "$eta" "$bootstrap" <<'PY'
 import sys
-src, work, trials, startup, min_resource, eta = sys.argv[1:]
+src, work, trials, startup, min_resource, eta, bootstrap = sys.argv[1:]
 s = open(src).read()
 head = s[:s.index("# In the spirit of the lab")].replace("seeds = [1, 2, 3]", "seeds = [1]")
 tuned = s[s.index("[arms.tuned]"):s.index("# Architecture search")]
@@ -30,7 +31,8 @@ def variant(tuner, options, assessor, trials, seed):
         t = t.replace("assessor_options = { min_resource = 2, reduction_factor = 3 }", "")
     else:
         t = t.replace("assessor_options = { min_resource = 2, reduction_factor = 3 }",
-                      f"assessor_options = {{ min_resource = {min_resource}, reduction_factor = {eta} }}")
+                      f"assessor_options = {{ min_resource = {min_resource}, reduction_factor = {eta}, "
+                      f"bootstrap_count = {bootstrap} }}")
     t = t.replace("trial_epochs = 6", "trial_epochs = 15").replace("max_trials = 16", f"max_trials = {trials}")
     t = t.replace("retrain_top_k = 3", "retrain_top_k = 0").replace("tuner_seed = 0", f"tuner_seed = {seed}")
     return head + t
@@ -40,7 +42,7 @@ for seed in range(5):
         variant("tpe", f"{{ n_startup_trials = {startup} }}", "asha", int(trials), seed))
 PY
 cd "$work"
-echo "TPE + ASHA: $trials trials, n_startup_trials $startup, min_resource $min_resource, eta $eta"
+echo "TPE + ASHA: $trials trials, n_startup_trials $startup, min_resource $min_resource, eta $eta, bootstrap_count $bootstrap"
 summary() {
   python3 - "$1" <<'PY'
 import json, sys

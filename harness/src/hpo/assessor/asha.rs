@@ -6,7 +6,9 @@
 //! reaches a rung, its latest value is recorded at that rung and compared with every value
 //! recorded there so far (its own included): it continues only if it is within the top
 //! `len / eta` of them (`idx = len / eta − 1`, and while fewer than `eta` values exist,
-//! `idx = 0`, i.e. it must be the best so far — Optuna's few-trials rule). Several rungs
+//! `idx = 0`, i.e. it must be the best so far — Optuna's few-trials rule; with
+//! `bootstrap_count` b, a trial is instead stopped while at most b values are recorded at the
+//! rung, as in Optuna). Several rungs
 //! passed at once are judged one after another with the same value, as in Optuna. A NaN
 //! metric at a rung stops the trial.
 //!
@@ -26,6 +28,10 @@ pub struct Asha {
     min_resource: usize,
     eta: usize,
     rate: usize,
+    /// A trial is stopped at a rung while at most this many values (its own included) have
+    /// been recorded there (Optuna's `bootstrap_count`): the first trials do not run to the end
+    /// just for lack of competition.
+    bootstrap_count: usize,
     /// Values recorded at each rung.
     rungs: Vec<Vec<f64>>,
     /// Next rung each trial has to pass.
@@ -47,10 +53,17 @@ impl Asha {
             min_resource: min_resource.max(1),
             eta: eta.max(2),
             rate: min_early_stopping_rate,
+            bootstrap_count: 0,
             rungs: Vec::new(),
             next_rung: BTreeMap::new(),
             stopped: BTreeSet::new(),
         }
+    }
+
+    /// With Optuna's `bootstrap_count` (default 0).
+    pub fn with_bootstrap_count(mut self, n: usize) -> Self {
+        self.bootstrap_count = n;
+        self
     }
 
     /// Epoch of rung k (None when it would overflow).
@@ -104,7 +117,7 @@ impl Assessor for Asha {
             self.rungs[rung].push(value);
             rung += 1;
             self.next_rung.insert(trial_id, rung);
-            if !self.promotable(value, &mut competing) {
+            if competing.len() <= self.bootstrap_count || !self.promotable(value, &mut competing) {
                 self.stopped.insert(trial_id);
                 return Decision::Stop;
             }
@@ -211,6 +224,19 @@ mod tests {
         assert_eq!(a.rung_epochs(), vec![1, 3]);
         let a = Asha::new(Direction::Maximize, 100, 2, 2, 1);
         assert_eq!(a.rung_epochs(), vec![4, 8, 16, 32, 64]);
+    }
+
+    #[test]
+    fn bootstrap_count_stops_the_first_trials_at_each_rung() {
+        let mut a = Asha::new(Direction::Maximize, 10, 1, 3, 0).with_bootstrap_count(2);
+        // Rung 0 (epoch 1) holds 1, then 2 values: both trials stop there however good.
+        assert_eq!(run(&mut a, 0, &[0.9; 10]), Some(1));
+        assert_eq!(run(&mut a, 1, &[0.8; 10]), Some(1));
+        // Third value at rung 0: 0.95 is the best of three (idx 0) → on to rung 1 (epoch 3),
+        // where it is the first value → stopped by the bootstrap rule again.
+        assert_eq!(run(&mut a, 2, &[0.95; 10]), Some(3));
+        // A worse third-rung-0 competitor is stopped by the top-1/3 rule.
+        assert_eq!(run(&mut a, 3, &[0.5; 10]), Some(1));
     }
 
     #[test]

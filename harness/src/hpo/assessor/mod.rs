@@ -56,7 +56,8 @@ pub const ASSESSOR_NAMES: [&str; 4] = ["none", "medianstop", "asha", "hyperband"
 ///
 /// Options (JSON object or null; unknown keys are an error):
 /// * `medianstop`: `start_step` (0, as NNI).
-/// * `asha`: `min_resource` (1), `reduction_factor` (3), `min_early_stopping_rate` (0).
+/// * `asha`: `min_resource` (1), `reduction_factor` (3), `min_early_stopping_rate` (0),
+///   `bootstrap_count` (0).
 /// * `hyperband`: `min_resource` (1), `reduction_factor` (3).
 pub fn build_assessor(
     name: &str,
@@ -88,8 +89,12 @@ pub fn build_assessor(
             let min_resource = o.usize("min_resource", 1, 1)?;
             let eta = o.usize("reduction_factor", 3, 2)?;
             let rate = o.usize("min_early_stopping_rate", 0, 0)?;
+            let bootstrap = o.usize("bootstrap_count", 0, 0)?;
             o.finish()?;
-            Box::new(Asha::new(direction, max_epochs, min_resource, eta, rate))
+            Box::new(
+                Asha::new(direction, max_epochs, min_resource, eta, rate)
+                    .with_bootstrap_count(bootstrap),
+            )
         }
         "hyperband" => {
             if max_epochs == 0 {

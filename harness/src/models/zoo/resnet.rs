@@ -84,17 +84,17 @@ impl BasicBlock {
 
 impl ModuleT for BasicBlock {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        let out = xs
-            .apply(&self.conv1)
-            .apply_t(&self.bn1, train)
-            .relu()
-            .apply(&self.conv2)
-            .apply_t(&self.bn2, train);
-        let identity = match &self.downsample {
-            Some(d) => d.forward_t(xs, train),
-            None => xs.shallow_clone(),
-        };
-        (out + identity).relu()
+        // In place like torchvision (ReLU(inplace=True), `out += identity`): fewer large
+        // allocations per step; autograd allows it (BN and add do not need their outputs).
+        let mut out = xs.apply(&self.conv1).apply_t(&self.bn1, train);
+        let _ = out.relu_();
+        let mut out = out.apply(&self.conv2).apply_t(&self.bn2, train);
+        match &self.downsample {
+            Some(d) => out += d.forward_t(xs, train),
+            None => out += xs,
+        }
+        let _ = out.relu_();
+        out
     }
 }
 
@@ -168,20 +168,17 @@ impl Bottleneck {
 
 impl ModuleT for Bottleneck {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        let out = xs
-            .apply(&self.conv1)
-            .apply_t(&self.bn1, train)
-            .relu()
-            .apply(&self.conv2)
-            .apply_t(&self.bn2, train)
-            .relu()
-            .apply(&self.conv3)
-            .apply_t(&self.bn3, train);
-        let identity = match &self.downsample {
-            Some(d) => d.forward_t(xs, train),
-            None => xs.shallow_clone(),
-        };
-        (out + identity).relu()
+        let mut out = xs.apply(&self.conv1).apply_t(&self.bn1, train);
+        let _ = out.relu_();
+        let mut out = out.apply(&self.conv2).apply_t(&self.bn2, train);
+        let _ = out.relu_();
+        let mut out = out.apply(&self.conv3).apply_t(&self.bn3, train);
+        match &self.downsample {
+            Some(d) => out += d.forward_t(xs, train),
+            None => out += xs,
+        }
+        let _ = out.relu_();
+        out
     }
 }
 
@@ -273,7 +270,8 @@ impl ResNet {
 
 impl ModuleT for ResNet {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        let mut x = xs.apply(&self.conv1).apply_t(&self.bn1, train).relu();
+        let mut x = xs.apply(&self.conv1).apply_t(&self.bn1, train);
+        let _ = x.relu_();
         if self.maxpool {
             x = x.max_pool2d([3, 3], [2, 2], [1, 1], [1, 1], false);
         }

@@ -84,7 +84,7 @@ fn lab8_smoke_runs_end_to_end_on_synthetic_cifar10() {
         .iter()
         .any(|o| o.starts_with("data_dir=")));
     let names: Vec<&str> = result.arms.iter().map(|a| a.name.as_str()).collect();
-    assert_eq!(names, ["original", "manual", "tuned"]);
+    assert_eq!(names, ["original", "manual", "tuned", "nas"]);
     for arm in &result.arms {
         assert_eq!(arm.runs.len(), 1, "{}", arm.name);
         let run = &arm.runs[0];

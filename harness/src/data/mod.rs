@@ -117,6 +117,24 @@ impl Dataset {
         }
     }
 
+    /// The same data as normalised floats: u8 images go through `x/255`, then the per-channel
+    /// mean/std (what every batch gets otherwise); float datasets are returned as they are.
+    /// For loops that take whole float tensors (the DARTS search and retrain).
+    pub fn normalized_floats(&self) -> Dataset {
+        let Some(u8) = &self.u8_images else {
+            return self.shallow_clone();
+        };
+        let norm = |x: &Tensor| augment::normalize(&augment::to_unit_float(x), &u8.mean, &u8.std);
+        Dataset {
+            info: self.info.clone(),
+            train_x: norm(&self.train_x),
+            train_y: self.train_y.shallow_clone(),
+            test_x: norm(&self.test_x),
+            test_y: self.test_y.shallow_clone(),
+            u8_images: None,
+        }
+    }
+
     /// A second handle to the same tensors (no copy), e.g. for a trial thread.
     pub fn shallow_clone(&self) -> Dataset {
         Dataset {

@@ -506,7 +506,9 @@ pub fn run_nas_arm(
     save: &mut dyn FnMut(&ArmResult) -> Result<()>,
 ) -> Result<()> {
     let spec = ctx.spec;
-    let d = ctx.dataset;
+    // CIFAR-10 is kept as u8 images: the DARTS loops take normalised float tensors.
+    let floats = ctx.dataset.normalized_floats();
+    let d = &floats;
     let classes = d.classes();
     let n_train = d.train_x.size()[0] as usize;
     let fmt = spec.op_format();

@@ -11,6 +11,7 @@
 //! as long as a process uses it: two `harness run --resume` of the same result never write
 //! the same files, and a killed process releases its lock with its life.
 use crate::fsutil;
+use crate::train::TrainOptions;
 use anyhow::{Context, Result};
 use serde::{de::DeserializeOwned, Serialize};
 use std::fs::File;
@@ -32,6 +33,25 @@ pub struct Journal {
     dir: PathBuf,
     checkpoint_every: usize,
     _lock: File,
+}
+
+/// The value of unit `key` if `journal` has it finished (never without a journal).
+pub fn finished<T: DeserializeOwned>(journal: Option<&Journal>, key: &str) -> Result<Option<T>> {
+    journal.map_or(Ok(None), |j| j.get(key))
+}
+
+/// Records unit `key` as finished in `journal`, if there is one.
+pub fn record<T: Serialize>(journal: Option<&Journal>, key: &str, value: &T) -> Result<()> {
+    journal.map_or(Ok(()), |j| j.put(key, value))
+}
+
+/// `base` with the epoch checkpoint of unit `key` in `journal` (none without a journal).
+pub fn train_options(journal: Option<&Journal>, base: &TrainOptions, key: &str) -> TrainOptions {
+    let mut options = base.with_checkpoint(journal.map(|j| j.checkpoint(key)));
+    if let Some(j) = journal {
+        options.checkpoint_every = j.checkpoint_every();
+    }
+    options
 }
 
 /// The journal folder of a result file.

@@ -3,7 +3,7 @@
 //! (or a given file) over the suite's seeds, and a random-search baseline retrained with the
 //! same budget and seeds.
 
-use super::journal::Journal;
+use super::journal::{self, Journal};
 use super::runner::Interrupted;
 use crate::checkpoint::EpochCheckpoint;
 use crate::data::Dataset;
@@ -407,11 +407,7 @@ fn train_genotype(
     seed: u64,
     epochs: usize,
 ) -> Result<RetrainOutcome> {
-    let done = match ctx.journal {
-        Some(j) => j.get::<RetrainOutcome>(key)?,
-        None => None,
-    };
-    if let Some(out) = done {
+    if let Some(out) = journal::finished::<RetrainOutcome>(ctx.journal, key)? {
         out.epochs.iter().for_each(|_| ctx.progress.epoch_done());
         return Ok(out);
     }
@@ -443,9 +439,7 @@ fn train_genotype(
             check_stop(ctx.stop)
         },
     )?;
-    if let Some(j) = ctx.journal {
-        j.put(key, &out)?;
-    }
+    journal::record(ctx.journal, key, &out)?;
     Ok(out)
 }
 
@@ -560,16 +554,12 @@ pub fn run_nas_arm(
                 check_stop(ctx.stop)
             };
             let key = "nas.search";
-            let out = match ctx
-                .journal
-                .map(|j| j.get::<SearchOutcome>(key))
-                .transpose()?
-            {
-                Some(Some(done)) => {
+            let out = match journal::finished::<SearchOutcome>(ctx.journal, key)? {
+                Some(done) => {
                     done.epochs.iter().try_for_each(&mut on_epoch)?;
                     done
                 }
-                _ => {
+                None => {
                     let parts = [
                         serde_json::to_string(&config)?,
                         serde_json::to_string(&d.info)?,
@@ -584,9 +574,7 @@ pub fn run_nas_arm(
                         Some(ctx.stop),
                         on_epoch,
                     )?;
-                    if let Some(j) = ctx.journal {
-                        j.put(key, &out)?;
-                    }
+                    journal::record(ctx.journal, key, &out)?;
                     out
                 }
             };

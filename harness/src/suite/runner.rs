@@ -1,5 +1,5 @@
 //! Runs a suite: every arm, every seed, one result file updated after each finished run.
-use super::journal::Journal;
+use super::journal::{self, Journal};
 use super::{tuned, ArmKind, ArmSpec, LoadedSuite};
 use crate::data::{self, Dataset};
 use crate::env::{self, EnvRecord};
@@ -365,18 +365,11 @@ impl TrainUnit<'_> {
         seed: u64,
         on_epoch: &mut dyn FnMut(&train::EpochRecord),
     ) -> anyhow::Result<train::RunOutcome> {
-        if let Some(journal) = self.journal {
-            if let Some(run) = journal.get::<train::RunOutcome>(&self.key)? {
-                run.epochs.iter().for_each(&mut *on_epoch);
-                return Ok(run);
-            }
+        if let Some(run) = journal::finished::<train::RunOutcome>(self.journal, &self.key)? {
+            run.epochs.iter().for_each(&mut *on_epoch);
+            return Ok(run);
         }
-        let mut options = self
-            .options
-            .with_checkpoint(self.journal.map(|j| j.checkpoint(&self.key)));
-        if let Some(journal) = self.journal {
-            options.checkpoint_every = journal.checkpoint_every();
-        }
+        let options = journal::train_options(self.journal, self.options, &self.key);
         let run = train::train(recipe, data, seed, &options, &mut |record| {
             on_epoch(record);
             if self.stop.load(Ordering::SeqCst) {
@@ -388,9 +381,7 @@ impl TrainUnit<'_> {
         if run.stopped_at_epoch.is_some() {
             return Err(Interrupted.into());
         }
-        if let Some(journal) = self.journal {
-            journal.put(&self.key, &run)?;
-        }
+        journal::record(self.journal, &self.key, &run)?;
         Ok(run)
     }
 }

@@ -2,7 +2,7 @@
 //! the chosen configuration at the full budget over the suite's seeds. The arm's accuracy is
 //! the retrained one, never the search-time number (the lab's lesson: short trials can pick a
 //! configuration that looks good early and generalises badly).
-use super::journal::Journal;
+use super::journal::{self, Journal};
 use super::runner::{Interrupted, TrainUnit};
 use super::TunedArmSpec;
 use crate::data::Dataset;
@@ -140,11 +140,7 @@ pub fn run_tuned_arm(
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .shallow_clone();
-        let mut options =
-            train_options.with_checkpoint(journal.map(|j| j.checkpoint(&trial_key(trial.id))));
-        if let Some(j) = journal {
-            options.checkpoint_every = j.checkpoint_every();
-        }
+        let options = journal::train_options(journal, train_options, &trial_key(trial.id));
         let outcome = train::train(&recipe, &data, hpo.trial_seed, &options, &mut |record| {
             ctx.progress.epoch_done();
             let decision = trial.report(record.test_acc);

@@ -36,6 +36,12 @@ env: setup
 bench: setup
     cargo bench -p harness -- --warm-up-time 1 --measurement-time 3
 
+# Settings by environment, e.g. TYPE=synchronous ETA=3 TRIALS=30 just hpo-efficiency /tmp/eff
+# HPO efficiency (docs/hpo.md): TPE + ASHA vs 20 random full-budget trials, tuner seeds 0-4.
+hpo-efficiency workdir="": setup
+    cargo build --release --quiet
+    bash scripts/hpo-efficiency.sh {{workdir}}
+
 # cargo-fuzz targets (nightly; `cargo install cargo-fuzz`): suite_toml, search_space, arch_file,
 # result_file. New inputs go to fuzz/corpus/<target>/, crashes to fuzz/artifacts/<target>/.
 # Fuzz the file parsers, SECONDS per target: `just fuzz` (all four) or `just fuzz arch_file 60`.

@@ -5,8 +5,9 @@
 # trial-epochs? Needs a release build (`cargo build --release`).
 #
 # Usage: scripts/hpo-efficiency.sh [WORKDIR]   (default: a new temporary folder)
-# The TPE side is set by TRIALS (default 20), STARTUP (n_startup_trials, 6), MIN_RESOURCE (1)
-# ETA (ASHA's reduction factor, 3) and BOOTSTRAP (ASHA's bootstrap_count, 0). The random results are kept in WORKDIR and reused,
+# The TPE side is set by TRIALS (default 20), STARTUP (n_startup_trials, 6), MIN_RESOURCE (1),
+# ETA (ASHA's reduction factor, 3), TYPE (ASHA's type: stopping, promotion or synchronous;
+# default stopping) and BOOTSTRAP (bootstrap_count, stopping only, 0). The random results are kept in WORKDIR and reused,
 # so several TPE settings can be compared against the same baseline (use a fresh WORKDIR
 # after changing the harness: old baselines would be compared with new trials).
 set -euo pipefail
@@ -14,27 +15,30 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 harness="$root/target/release/harness"
 work="${1:-$(mktemp -d)}"
 trials="${TRIALS:-20}" startup="${STARTUP:-6}" min_resource="${MIN_RESOURCE:-1}" eta="${ETA:-3}"
-bootstrap="${BOOTSTRAP:-0}"
+bootstrap="${BOOTSTRAP:-0}" type="${TYPE:-stopping}"
 mkdir -p "$work"
 cp "$root/suites/quick_search_space.json" "$work/"
-python3 - "$root/suites/quick.toml" "$work" "$trials" "$startup" "$min_resource" "$eta" "$bootstrap" <<'PY'
-import sys
-src, work, trials, startup, min_resource, eta, bootstrap = sys.argv[1:]
+python3 - "$root/suites/quick.toml" "$work" "$trials" "$startup" "$min_resource" "$eta" "$bootstrap" "$type" <<'PY'
+import re, sys
+src, work, trials, startup, min_resource, eta, bootstrap, kind = sys.argv[1:]
 s = open(src).read()
 head = s[:s.index("# In the spirit of the lab")].replace("seeds = [1, 2, 3]", "seeds = [1]")
 tuned = s[s.index("[arms.tuned]"):s.index("# Architecture search")]
 def variant(tuner, options, assessor, trials, seed):
-    t = tuned.replace('tuner = "tpe"', f'tuner = "{tuner}"')
-    t = t.replace("tuner_options = { n_startup_trials = 6 }", f"tuner_options = {options}")
+    t = re.sub(r'(?m)^tuner = .*$', f'tuner = "{tuner}"', tuned)
+    t = re.sub(r'(?m)^tuner_options = .*$', f"tuner_options = {options}", t)
     if assessor == "none":
-        t = t.replace('assessor = "asha"', 'assessor = "none"')
-        t = t.replace("assessor_options = { min_resource = 2, reduction_factor = 3 }", "")
+        t = re.sub(r'(?m)^assessor = .*$', 'assessor = "none"', t)
+        t = re.sub(r'(?m)^assessor_options = .*$', "", t)
     else:
-        t = t.replace("assessor_options = { min_resource = 2, reduction_factor = 3 }",
-                      f"assessor_options = {{ min_resource = {min_resource}, reduction_factor = {eta}, "
-                      f"bootstrap_count = {bootstrap} }}")
-    t = t.replace("trial_epochs = 6", "trial_epochs = 15").replace("max_trials = 16", f"max_trials = {trials}")
-    t = t.replace("retrain_top_k = 3", "retrain_top_k = 0").replace("tuner_seed = 0", f"tuner_seed = {seed}")
+        extra = f", bootstrap_count = {bootstrap}" if kind == "stopping" else ""
+        t = re.sub(r'(?m)^assessor_options = .*$',
+                   f'assessor_options = {{ type = "{kind}", min_resource = {min_resource}, '
+                   f"reduction_factor = {eta}{extra} }}", t)
+    t = re.sub(r'(?m)^trial_epochs = .*$', "trial_epochs = 15", t)
+    t = re.sub(r'(?m)^max_trials = .*$', f"max_trials = {trials}", t)
+    t = re.sub(r'(?m)^retrain_top_k = .*$', "retrain_top_k = 0", t)
+    t = re.sub(r'(?m)^tuner_seed = .*$', f"tuner_seed = {seed}", t)
     return head + t
 for seed in range(5):
     open(f"{work}/random-{seed}.toml", "w").write(variant("random", "{}", "none", 20, seed))
@@ -42,7 +46,7 @@ for seed in range(5):
         variant("tpe", f"{{ n_startup_trials = {startup} }}", "asha", int(trials), seed))
 PY
 cd "$work"
-echo "TPE + ASHA: $trials trials, n_startup_trials $startup, min_resource $min_resource, eta $eta, bootstrap_count $bootstrap"
+echo "TPE + ASHA ($type): $trials trials, n_startup_trials $startup, min_resource $min_resource, eta $eta, bootstrap_count $bootstrap"
 summary() {
   python3 - "$1" <<'PY'
 import json, sys

@@ -56,7 +56,9 @@ optimize_mode = "maximize"
 metric = "val_acc"
 trial_epochs = 4
 max_trials = 6
-assessor = "medianstop"
+assessor = "asha"
+# Promotions: paused trials continue later from their checkpoints, also across a kill.
+assessor_options = { type = "promotion", min_resource = 1, reduction_factor = 2 }
 retrain_top_k = 2
 
 [arms.nas]
@@ -133,8 +135,8 @@ fn numbers(path: &Path) -> Vec<String> {
         if let Some(hpo) = arm.get("hpo") {
             for t in hpo["trials"].as_array().unwrap() {
                 out.push(format!(
-                    "trial {} {} {} {}",
-                    t["id"], t["status"], t["params"], t["intermediate"]
+                    "trial {} {} {} {} paused at {}",
+                    t["id"], t["status"], t["params"], t["intermediate"], t["paused_at"]
                 ));
             }
             out.push(format!("fidelity {}", hpo["fidelity"]));
@@ -231,6 +233,12 @@ fn killed_and_resumed_runs_equal_an_uninterrupted_run() {
     let plain = run_to_end(plain_dir.path(), &["run", "s.toml", "--quiet"]);
     let expected = numbers(&plain);
     assert!(expected.len() > 10);
+    assert!(
+        expected
+            .iter()
+            .any(|n| n.contains("SUCCEEDED") && n.contains("paused at [1,2]")),
+        "a trial was paused twice and completed: {expected:#?}"
+    );
     assert!(
         !plain_dir
             .path()

@@ -8,6 +8,12 @@
 //! `concurrency > 1` early-stopping decisions can depend on which trial reached an epoch
 //! first; they are reproducible only with `concurrency == 1`.
 //!
+//! With an assessor that pauses trials (ASHA `type = "promotion"`), the loop asks it for a
+//! paused trial to continue before it proposes a new one, and once no new trial may start it
+//! keeps continuing paused trials until the assessor has none to promote. A trial is one record
+//! however often it was paused: `paused_at` lists the epochs it waited at, and its status is
+//! that of its last segment (EARLY_STOPPED = paused and never continued).
+//!
 //! Statuses: `Succeeded` = the trial fn returned Ok without ever being told to stop (ran its
 //! full budget); `EarlyStopped` = some `report` returned Stop (the trial's own final metric
 //! is ignored; `final_metric` = its last intermediate value, the value the tuner observes, as
@@ -42,6 +48,10 @@ pub struct Trial {
     pub final_metric: Option<f64>,
     /// Epoch (1-based) at which the assessor said Stop.
     pub stopped_at_epoch: Option<usize>,
+    /// Epochs at which a promotion-style assessor paused this trial and later continued it
+    /// (empty: it ran in one go).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paused_at: Vec<usize>,
     pub error: Option<String>,
     /// RFC 3339 UTC.
     pub start: Option<String>,
@@ -78,6 +88,9 @@ struct CtxState {
 pub struct TrialContext<'a> {
     pub id: usize,
     pub params: Params,
+    /// Epochs this trial had finished before this run of it (a promoted trial continues
+    /// after them; it reports them again first).
+    pub continues_from: usize,
     assess: &'a (dyn Fn(usize, &[f64]) -> Decision + Sync + 'a),
     state: Mutex<CtxState>,
 }
@@ -161,7 +174,13 @@ fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-fn run_one<F>(id: usize, params: Params, trial_fn: &F, assessor: &Mutex<&mut dyn Assessor>) -> Trial
+fn run_one<F>(
+    id: usize,
+    params: Params,
+    continues_from: usize,
+    trial_fn: &F,
+    assessor: &Mutex<&mut dyn Assessor>,
+) -> Trial
 where
     F: Fn(&TrialContext) -> anyhow::Result<TrialOutput> + Sync,
 {
@@ -176,6 +195,7 @@ where
     let ctx = TrialContext {
         id,
         params,
+        continues_from,
         assess: &assess,
         state: Mutex::new(CtxState::default()),
     };
@@ -235,6 +255,7 @@ where
         intermediate: st.history,
         final_metric,
         stopped_at_epoch: stopped_at,
+        paused_at: Vec::new(),
         error,
         start: Some(start),
         end: Some(now_rfc3339()),
@@ -249,26 +270,66 @@ pub fn run_experiment<F>(
     tuner: &mut dyn Tuner,
     assessor: &mut dyn Assessor,
     trial_fn: F,
-    on_trial_end: impl FnMut(&Trial),
+    mut on_trial_end: impl FnMut(&Trial),
 ) -> ExperimentOutcome
 where
     F: Fn(&TrialContext) -> anyhow::Result<TrialOutput> + Sync,
 {
-    run_experiment_resumable(config, tuner, assessor, |_, _| None, trial_fn, on_trial_end)
+    run_experiment_resumable(
+        config,
+        tuner,
+        assessor,
+        |_, _, _| None,
+        trial_fn,
+        |_, t| on_trial_end(t),
+    )
 }
 
-/// [`run_experiment`] continuing an earlier, interrupted experiment: `finished(id, params)`
-/// returns the trial the earlier run finished with that id (when its parameters are the ones
-/// proposed now). Such a trial is not run again: it is fed to the assessor (its curve) and the
-/// tuner exactly as a live one, and kept as it was, so with `concurrency == 1` the resumed
-/// experiment proposes, stops and ends exactly like an uninterrupted one.
+/// A unit of work of the loop: a new trial, or a paused trial continued (promoted).
+enum Job {
+    New(usize, Params),
+    Continue(usize),
+}
+
+/// Trial `id`'s record after a continuation `segment` (which reported its curve from epoch 1
+/// again, the restored epochs included).
+fn merge_continuation(before: &Trial, segment: Trial) -> Trial {
+    let mut paused_at = before.paused_at.clone();
+    paused_at.push(before.intermediate.len());
+    let intermediate = if segment.intermediate.len() >= before.intermediate.len() {
+        segment.intermediate
+    } else {
+        before.intermediate.clone() // failed before it had replayed its earlier epochs
+    };
+    Trial {
+        intermediate,
+        paused_at,
+        start: before.start.clone(),
+        duration_s: before.duration_s + segment.duration_s,
+        ..segment
+    }
+}
+
+/// [`run_experiment`] continuing an earlier, interrupted experiment.
+///
+/// Work is a sequence of jobs: a new trial, or — with an assessor that pauses trials
+/// ([`Assessor::pauses`]) — a paused trial continued. `finished(job, trial_id, params)`
+/// returns the trial as the earlier run left it after job number `job` (when it is that
+/// trial with these parameters). Such a job is not run again: its curve is fed to the assessor
+/// and its metric to the tuner exactly as a live one, so with `concurrency == 1` the resumed
+/// experiment proposes, stops, promotes and ends exactly like an uninterrupted one.
+/// `on_trial_end(job, trial)` sees the trial's record after each job.
+///
+/// A continued trial's trial fn runs again with the same id and parameters; it must report
+/// every epoch from the first again (the suite's trainer continues from the checkpoint it
+/// wrote when it paused and replays the restored epochs), and the record keeps one curve.
 pub fn run_experiment_resumable<F>(
     config: &ExperimentConfig,
     tuner: &mut dyn Tuner,
     assessor: &mut dyn Assessor,
-    finished: impl Fn(usize, &Params) -> Option<Trial>,
+    finished: impl Fn(usize, usize, &Params) -> Option<Trial>,
     trial_fn: F,
-    mut on_trial_end: impl FnMut(&Trial),
+    mut on_trial_end: impl FnMut(usize, &Trial),
 ) -> ExperimentOutcome
 where
     F: Fn(&TrialContext) -> anyhow::Result<TrialOutput> + Sync,
@@ -276,78 +337,110 @@ where
     let t0 = Instant::now();
     let concurrency = config.concurrency.max(1);
     let assessor = Mutex::new(assessor);
+    // Indexed by trial id (ids are handed out in order).
     let mut trials: Vec<Trial> = Vec::new();
     let mut next_id = 0;
+    let mut next_job = 0;
+    let mut exhausted = false;
     let stop_reason = loop {
-        if next_id >= config.max_trials {
-            break StopReason::MaxTrials;
-        }
         if config
             .max_duration_s
             .is_some_and(|d| t0.elapsed().as_secs_f64() >= d)
         {
             break StopReason::MaxDuration;
         }
-        let n = concurrency.min(config.max_trials - next_id);
-        let mut batch = Vec::with_capacity(n);
-        let mut exhausted = false;
-        for _ in 0..n {
-            match tuner.propose(next_id) {
-                Some(p) => {
-                    batch.push((next_id, p));
-                    next_id += 1;
-                }
-                None => {
-                    exhausted = true;
+        let mut jobs = Vec::with_capacity(concurrency);
+        {
+            let mut a = assessor.lock().unwrap_or_else(|e| e.into_inner());
+            while jobs.len() < concurrency {
+                let finishing = exhausted || next_id >= config.max_trials;
+                if let Some(id) = a.next_promotion(finishing) {
+                    jobs.push(Job::Continue(id));
+                } else if finishing {
                     break;
+                } else if let Some(p) = tuner.propose(next_id) {
+                    jobs.push(Job::New(next_id, p));
+                    next_id += 1;
+                } else {
+                    exhausted = true;
                 }
             }
         }
-        // Trials the earlier run finished: replayed into the assessor in id order.
-        let mut done: Vec<Trial> = Vec::new();
-        batch.retain(|(id, p)| match finished(*id, p) {
-            Some(t) => {
-                let mut a = assessor.lock().unwrap_or_else(|e| e.into_inner());
-                for k in 1..=t.intermediate.len() {
-                    a.assess(t.id, &t.intermediate[..k]);
+        if jobs.is_empty() {
+            break if exhausted {
+                StopReason::TunerExhausted
+            } else {
+                StopReason::MaxTrials
+            };
+        }
+        // (job number, trial id, parameters, epochs the trial has already run)
+        let jobs: Vec<(usize, usize, Params, usize)> = jobs
+            .into_iter()
+            .map(|job| {
+                next_job += 1;
+                match job {
+                    Job::New(id, p) => (next_job - 1, id, p, 0),
+                    Job::Continue(id) => {
+                        let t = &trials[id];
+                        (next_job - 1, id, t.params.clone(), t.intermediate.len())
+                    }
                 }
-                a.trial_end(t.id, &t.intermediate, t.status == TrialStatus::Succeeded);
-                done.push(t);
-                false
+            })
+            .collect();
+        // Jobs the earlier run finished: replayed into the assessor in job order.
+        let mut done: Vec<(usize, Trial)> = Vec::new();
+        let mut to_run = Vec::new();
+        for (job, id, params, from) in jobs {
+            match finished(job, id, &params) {
+                Some(t) => {
+                    let mut a = assessor.lock().unwrap_or_else(|e| e.into_inner());
+                    for k in 1..=t.intermediate.len() {
+                        a.assess(t.id, &t.intermediate[..k]);
+                    }
+                    a.trial_end(t.id, &t.intermediate, t.status == TrialStatus::Succeeded);
+                    done.push((job, t));
+                }
+                None => to_run.push((job, id, params, from)),
             }
-            None => true,
-        });
-        let ran: Vec<Trial> = if batch.len() <= 1 {
-            batch
+        }
+        let ran: Vec<(usize, Trial)> = if to_run.len() <= 1 {
+            to_run
                 .into_iter()
-                .map(|(id, p)| run_one(id, p, &trial_fn, &assessor))
+                .map(|(job, id, p, from)| (job, run_one(id, p, from, &trial_fn, &assessor)))
                 .collect()
         } else {
             let (tf, asr) = (&trial_fn, &assessor);
             std::thread::scope(|s| {
-                let handles: Vec<_> = batch
+                let handles: Vec<_> = to_run
                     .into_iter()
-                    .map(|(id, p)| s.spawn(move || run_one(id, p, tf, asr)))
+                    .map(|(job, id, p, from)| (job, s.spawn(move || run_one(id, p, from, tf, asr))))
                     .collect();
                 handles
                     .into_iter()
-                    .map(|h| h.join().expect("run_one catches trial panics"))
+                    .map(|(job, h)| (job, h.join().expect("run_one catches trial panics")))
                     .collect()
             })
         };
+        let live: std::collections::BTreeSet<usize> = ran.iter().map(|(job, _)| *job).collect();
         done.extend(ran);
-        done.sort_by_key(|t| t.id);
-        for t in done {
-            let metric = match t.status {
-                TrialStatus::Succeeded | TrialStatus::EarlyStopped => t.final_metric,
+        done.sort_by_key(|(job, _)| *job);
+        for (job, t) in done {
+            let id = t.id;
+            let record = match trials.get(id) {
+                Some(before) if live.contains(&job) => merge_continuation(before, t),
+                _ => t, // new, or replayed from the journal (already merged)
+            };
+            let metric = match record.status {
+                TrialStatus::Succeeded | TrialStatus::EarlyStopped => record.final_metric,
                 _ => None,
             };
-            tuner.observe(t.id, &t.params, metric);
-            on_trial_end(&t);
-            trials.push(t);
-        }
-        if exhausted {
-            break StopReason::TunerExhausted;
+            tuner.observe(id, &record.params, metric);
+            on_trial_end(job, &record);
+            if id < trials.len() {
+                trials[id] = record;
+            } else {
+                trials.push(record);
+            }
         }
     };
     let mut best: Option<&Trial> = None;
@@ -741,6 +834,142 @@ mod tests {
         );
         assert_eq!(out.trials[1].stopped_at_epoch, Some(1));
         assert_eq!(out.best_trial, Some(0));
+    }
+
+    /// A trial fn that behaves like the suite's trainer with checkpoints: 15 epochs whose
+    /// metric rises towards 1 - |x - 0.3|; a continued trial restores its curve from `store`,
+    /// reports those epochs again, and trains only the rest. Counts the epochs it trains.
+    fn checkpointed_trial(
+        store: &StdMutex<std::collections::BTreeMap<usize, Vec<f64>>>,
+        trained: &StdMutex<usize>,
+        ctx: &TrialContext,
+    ) -> anyhow::Result<TrialOutput> {
+        let x = ctx.params["x"].as_f64().unwrap();
+        let curve = |e: usize| (1.0 - (x - 0.3).abs()) * (1.0 - 0.5f64.powi(e as i32));
+        let restored = store
+            .lock()
+            .unwrap()
+            .get(&ctx.id)
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(restored.len(), ctx.continues_from, "trial {}", ctx.id);
+        let mut history = Vec::new();
+        for m in restored {
+            history.push(m);
+            if ctx.report(m) == Decision::Stop {
+                break;
+            }
+        }
+        while history.len() < 15 && !ctx.is_stopped() {
+            let m = curve(history.len() + 1);
+            *trained.lock().unwrap() += 1;
+            history.push(m);
+            store.lock().unwrap().insert(ctx.id, history.clone());
+            ctx.report(m);
+        }
+        Ok(TrialOutput {
+            final_metric: *history.last().unwrap(),
+            details: Value::Null,
+        })
+    }
+
+    /// A promotion-style search of 10 trials over [`checkpointed_trial`]; `checkpoints` holds
+    /// the curves the trials had saved when a resumed search starts.
+    fn promotion_search(
+        checkpoints: std::collections::BTreeMap<usize, Vec<f64>>,
+        finished: impl Fn(usize, usize, &Params) -> Option<Trial>,
+    ) -> (ExperimentOutcome, usize, Vec<(usize, Trial)>) {
+        let s = space();
+        let mut tuner = build_tuner("random", &s, Direction::Maximize, 3, &Value::Null).unwrap();
+        let mut a = build_assessor(
+            "asha",
+            Direction::Maximize,
+            15,
+            &json!({"type": "promotion", "reduction_factor": 3}),
+        )
+        .unwrap();
+        let (store, trained) = (StdMutex::new(checkpoints), StdMutex::new(0));
+        let mut jobs = Vec::new();
+        let out = run_experiment_resumable(
+            &cfg(10, 1),
+            tuner.as_mut(),
+            a.as_mut(),
+            finished,
+            |ctx: &TrialContext| checkpointed_trial(&store, &trained, ctx),
+            |job, t| jobs.push((job, t.clone())),
+        );
+        let trained = *trained.lock().unwrap();
+        (out, trained, jobs)
+    }
+
+    #[test]
+    fn promotion_continues_paused_trials_and_ends_with_a_full_budget_trial() {
+        let (out, trained, jobs) = promotion_search(Default::default(), |_, _, _| None);
+        assert_eq!(out.trials.len(), 10);
+        assert_eq!(out.stop_reason, StopReason::MaxTrials);
+        // Every epoch is trained once: continued trials do not start over.
+        assert_eq!(out.cost.trial_epochs, trained);
+        let lens: Vec<usize> = out.trials.iter().map(|t| t.intermediate.len()).collect();
+        assert!(lens.iter().all(|l| [1, 3, 9, 15].contains(l)), "{lens:?}");
+        // 10 values at rung 0 promote at least 3; the finishing rule completes one trial.
+        assert!(lens.iter().filter(|l| **l >= 3).count() >= 3, "{lens:?}");
+        let done: Vec<&Trial> = out
+            .trials
+            .iter()
+            .filter(|t| t.status == TrialStatus::Succeeded)
+            .collect();
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].paused_at, vec![1, 3, 9]);
+        assert_eq!(out.best_trial, Some(done[0].id));
+        for t in &out.trials {
+            if t.status == TrialStatus::EarlyStopped {
+                assert_eq!(t.stopped_at_epoch, Some(t.intermediate.len()));
+                assert_eq!(t.final_metric, t.intermediate.last().copied());
+            }
+        }
+        // The finisher is the best at 9 epochs.
+        let at9 = out.trials.iter().filter(|t| t.intermediate.len() >= 9);
+        let best9 = at9
+            .max_by(|a, b| a.intermediate[8].total_cmp(&b.intermediate[8]))
+            .unwrap();
+        assert_eq!(best9.id, done[0].id);
+        // One journal entry per job: 10 new trials plus one per promotion.
+        let promotions: usize = out.trials.iter().map(|t| t.paused_at.len()).sum();
+        assert_eq!(jobs.len(), 10 + promotions);
+        assert_eq!(
+            jobs.iter().map(|j| j.0).collect::<Vec<_>>(),
+            (0..jobs.len()).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_resumed_promotion_search_replays_its_jobs_and_ends_the_same() {
+        let (full, _, jobs) = promotion_search(Default::default(), |_, _, _| None);
+        // Killed after 12 jobs: those come back from the journal, the rest runs; each trial's
+        // checkpoint holds the curve of its last journaled job.
+        let journal: Vec<(usize, Trial)> = jobs.into_iter().take(12).collect();
+        let checkpoints = journal
+            .iter()
+            .map(|(_, t)| (t.id, t.intermediate.clone()))
+            .collect();
+        let (resumed, trained, _) = promotion_search(checkpoints, |job, id, params| {
+            journal
+                .iter()
+                .find(|(j, t)| *j == job && t.id == id && t.params == *params)
+                .map(|(_, t)| t.clone())
+        });
+        let key = |o: &ExperimentOutcome| {
+            o.trials
+                .iter()
+                .map(|t| (t.id, t.status, t.intermediate.clone(), t.paused_at.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(key(&resumed), key(&full));
+        assert_eq!(resumed.best_trial, full.best_trial);
+        assert!(
+            trained < full.cost.trial_epochs,
+            "replayed jobs are not retrained"
+        );
     }
 
     #[test]

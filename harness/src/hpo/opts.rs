@@ -81,6 +81,25 @@ impl<'a> Opts<'a> {
         }
     }
 
+    /// One of `allowed` (a string); `default` when absent.
+    pub fn choice(
+        &mut self,
+        key: &'static str,
+        default: &'static str,
+        allowed: &[&'static str],
+    ) -> Result<&'static str, BuildError> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => match allowed.iter().find(|a| v.as_str() == Some(**a)) {
+                Some(a) => Ok(a),
+                None => Err(self.bad(
+                    key,
+                    format!("must be one of {}, got {v}", allowed.join(", ")),
+                )),
+            },
+        }
+    }
+
     /// Error on keys nobody asked for (typos must not silently fall back to defaults).
     pub fn finish(self) -> Result<(), BuildError> {
         let Some(m) = self.map else { return Ok(()) };

@@ -169,11 +169,16 @@ fn trial_table(trials: &[Trial], minimize: bool, zh: bool) -> String {
         .take(TOP_TRIALS)
         .enumerate()
         .map(|(i, t)| {
-            let status = match (t.status, t.stopped_at_epoch, &t.error) {
+            let mut status = match (t.status, t.stopped_at_epoch, &t.error) {
                 (TrialStatus::EarlyStopped, Some(e), _) => format!("EARLY_STOPPED @ {e}"),
                 (TrialStatus::Failed, _, Some(err)) => format!("FAILED: {err}"),
                 (s, _, _) => status_name(s).to_string(),
             };
+            if !t.paused_at.is_empty() {
+                let epochs: Vec<String> = t.paused_at.iter().map(|e| e.to_string()).collect();
+                let paused = if zh { "暂停于" } else { "paused at" };
+                status.push_str(&format!(" ({paused} {})", epochs.join(", ")));
+            }
             vec![
                 (i + 1).to_string(),
                 t.id.to_string(),
@@ -388,4 +393,53 @@ fn flatten(params: &crate::hpo::Params) -> Vec<(String, serde_json::Value)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trial(id: usize, status: TrialStatus, curve: &[f64], paused_at: Vec<usize>) -> Trial {
+        Trial {
+            id,
+            params: serde_json::from_str(r#"{"lr": 0.1}"#).unwrap(),
+            status,
+            intermediate: curve.to_vec(),
+            final_metric: curve.last().copied(),
+            stopped_at_epoch: (status == TrialStatus::EarlyStopped).then_some(curve.len()),
+            paused_at,
+            error: None,
+            start: None,
+            end: None,
+            duration_s: 1.0,
+            details: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn trial_table_shows_where_a_promoted_trial_waited() {
+        let trials = [
+            trial(0, TrialStatus::EarlyStopped, &[0.5], vec![]),
+            trial(1, TrialStatus::Succeeded, &[0.6, 0.7, 0.9], vec![1, 2]),
+            trial(2, TrialStatus::EarlyStopped, &[0.55, 0.65], vec![1]),
+        ];
+        let md = trial_table(&trials, false, false);
+        let cells: Vec<Vec<&str>> = md
+            .lines()
+            .skip(2)
+            .map(|row| {
+                row.split('|')
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            cells[0][..5],
+            ["1", "1", "SUCCEEDED (paused at 1, 2)", "1.0", "0.9000"]
+        );
+        assert_eq!(cells[1][1..3], ["2", "EARLY_STOPPED @ 2 (paused at 1)"]);
+        assert_eq!(cells[2][1..3], ["0", "EARLY_STOPPED @ 1"]);
+        assert!(trial_table(&trials, false, true).contains("暂停于 1, 2"));
+    }
 }

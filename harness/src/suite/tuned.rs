@@ -88,8 +88,14 @@ pub struct TunedContext<'a> {
     pub journal: Option<&'a Journal>,
 }
 
+/// Where trial `id` keeps its epoch checkpoint (also while paused for a promotion).
 fn trial_key(id: usize) -> String {
     format!("tuned.trial-{id}")
+}
+
+/// The journal entry of the experiment's job number `job` (the trial's record after it).
+fn job_key(job: usize) -> String {
+    format!("tuned.job-{job}")
 }
 
 /// Runs the search and the full-budget retraining; `arm` is filled in as it goes and
@@ -142,7 +148,9 @@ pub fn run_tuned_arm(
             .shallow_clone();
         let options = journal::train_options(journal, train_options, &trial_key(trial.id));
         let outcome = train::train(&recipe, &data, hpo.trial_seed, &options, &mut |record| {
-            ctx.progress.epoch_done();
+            if record.epoch > trial.continues_from {
+                ctx.progress.epoch_done();
+            }
             let decision = trial.report(record.test_acc);
             if decision == Decision::Stop || ctx.stop.load(Ordering::SeqCst) {
                 Control::Stop
@@ -166,9 +174,17 @@ pub fn run_tuned_arm(
         })
     };
     let progress = ctx.progress;
-    let finished = |id: usize, params: &Params| -> Option<Trial> {
-        let trial: Trial = ctx.journal?.get(&trial_key(id)).ok()??;
-        (trial.params == *params).then_some(trial)
+    let finished = |job: usize, id: usize, params: &Params| -> Option<Trial> {
+        let trial: Trial = ctx.journal?.get(&job_key(job)).ok()??;
+        (trial.id == id && trial.params == *params).then_some(trial)
+    };
+    // A trial the assessor paused may be continued from its checkpoint; any other that ended
+    // no longer needs one.
+    let pauses = assessor.pauses();
+    let drop_checkpoint = |id: usize| {
+        if let Some(j) = ctx.journal {
+            crate::checkpoint::remove(&j.checkpoint(&trial_key(id)));
+        }
     };
     let mut journal_error = None;
     let outcome = run_experiment_resumable(
@@ -177,25 +193,39 @@ pub fn run_tuned_arm(
         assessor.as_mut(),
         finished,
         trial_fn,
-        |t| {
+        |job, t| {
+            let paused = pauses && t.status == TrialStatus::EarlyStopped;
             if let (Some(j), false) = (ctx.journal, ctx.stop.load(Ordering::SeqCst)) {
-                if let Err(e) = j.put(&trial_key(t.id), t) {
+                if let Err(e) = j.put(&job_key(job), t) {
                     journal_error.get_or_insert(e);
+                }
+                if !paused {
+                    drop_checkpoint(t.id);
                 }
             }
             let metric = t
                 .final_metric
                 .map_or("—".to_string(), |m| format!("{m:.4}"));
+            let status = if paused {
+                "PAUSED".to_string()
+            } else {
+                format!("{:?}", t.status).to_uppercase()
+            };
             progress.line(format!(
-                "tuned    trial {:<3} {:<13} {} {:<6} {}",
+                "tuned    trial {:<3} {:<13} epoch {:<3} {} {:<6} {}",
                 t.id,
-                format!("{:?}", t.status).to_uppercase(),
+                status,
+                t.intermediate.len(),
                 hpo.metric,
                 metric,
                 serde_json::Value::Object(t.params.clone())
             ));
         },
     );
+    if !ctx.stop.load(Ordering::SeqCst) {
+        // Trials still paused when the search ended will not be continued.
+        (0..outcome.trials.len()).for_each(drop_checkpoint);
+    }
     if ctx.stop.load(Ordering::SeqCst) {
         return Err(Interrupted.into());
     }

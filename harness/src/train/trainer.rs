@@ -1,4 +1,5 @@
 //! The training loop.
+use super::optim::Optimizer;
 use super::{schedule, EpochRecord, Recipe, RunOutcome};
 use crate::checkpoint::{self, epoch_seed, seed_all};
 use crate::data::augment::Augment;
@@ -217,26 +218,36 @@ pub fn train(
         });
         // Saved before the callback sees the epoch: a stop (Ctrl-C, kill) right after it
         // does not lose it.
-        if let Some(path) = &options.checkpoint {
-            if checkpoint::due(epoch + 1, recipe.epochs, options.checkpoint_every) {
-                let (mut tensors, optimizer_steps) = opt.state();
-                tensors.extend(
-                    variables
-                        .iter()
-                        .map(|(n, t)| (n.clone(), t.shallow_clone())),
-                );
-                let meta = CheckpointMeta {
-                    records: records.clone(),
-                    global_step,
-                    optimizer_steps,
-                    train_seconds,
-                    wall_seconds: wall_before + started.elapsed().as_secs_f64(),
-                };
-                checkpoint::save(path, &fingerprint, &tensors, &meta)?;
-            }
+        let save = |opt: &Optimizer, records: &[EpochRecord]| -> anyhow::Result<()> {
+            let Some(path) = &options.checkpoint else {
+                return Ok(());
+            };
+            let (mut tensors, optimizer_steps) = opt.state();
+            tensors.extend(
+                variables
+                    .iter()
+                    .map(|(n, t)| (n.clone(), t.shallow_clone())),
+            );
+            let meta = CheckpointMeta {
+                records: records.to_vec(),
+                global_step,
+                optimizer_steps,
+                train_seconds,
+                wall_seconds: wall_before + started.elapsed().as_secs_f64(),
+            };
+            checkpoint::save(path, &fingerprint, &tensors, &meta)
+        };
+        let saved = checkpoint::due(epoch + 1, recipe.epochs, options.checkpoint_every);
+        if saved {
+            save(&opt, &records)?;
         }
         let control = on_epoch(records.last().expect("pushed above"));
         if control == Control::Stop && epoch + 1 < recipe.epochs {
+            // A run stopped by its callback may be continued later (ASHA promotions): it
+            // keeps a checkpoint of the epoch it stopped at.
+            if !saved {
+                save(&opt, &records)?;
+            }
             stopped_at_epoch = Some(epoch + 1);
             break;
         }
@@ -379,5 +390,37 @@ mod tests {
                 .to_string();
             assert!(e.contains("checkpoint of another run"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_run_its_callback_stops_keeps_a_checkpoint_of_that_epoch_to_continue_from() {
+        // ASHA's promotions continue a paused trial later: the epoch it stopped at is
+        // checkpointed even when `checkpoint_every` would not have saved it.
+        let _g = crate::data::augment::rng_lock();
+        tch::set_num_threads(1);
+        let data = digits::load(0.3, 0).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let r = recipe("sgd");
+        let plain = train(&r, &data, 7, &TrainOptions::default(), &mut |_| {
+            Control::Continue
+        })
+        .unwrap();
+        let options = TrainOptions {
+            checkpoint_every: 3,
+            ..TrainOptions::default().with_checkpoint(Some(dir.path().join("trial.ckpt")))
+        };
+        let paused = train(&r, &data, 7, &options, &mut |e| {
+            if e.epoch == 2 {
+                Control::Stop
+            } else {
+                Control::Continue
+            }
+        })
+        .unwrap();
+        assert_eq!(paused.stopped_at_epoch, Some(2));
+        let continued = train(&r, &data, 7, &options, &mut |_| Control::Continue).unwrap();
+        // Epochs 1-2 come back from the checkpoint (their timings too: not trained again).
+        assert_eq!(continued.epochs[..2], paused.epochs[..]);
+        assert_eq!(curve(&continued), curve(&plain));
     }
 }

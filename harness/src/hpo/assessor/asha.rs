@@ -22,12 +22,44 @@ use super::{Assessor, Decision};
 use crate::hpo::tuner::Direction;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Where the rungs of successive halving sit: rung k at epoch
+/// `min_resource · eta^(min_early_stopping_rate + k)`, only below `max_epochs`.
+#[derive(Debug, Clone, Copy)]
+pub struct Ladder {
+    pub max_epochs: usize,
+    pub min_resource: usize,
+    pub eta: usize,
+    pub rate: usize,
+}
+
+impl Ladder {
+    pub fn new(max_epochs: usize, min_resource: usize, eta: usize, rate: usize) -> Self {
+        Ladder {
+            max_epochs,
+            min_resource: min_resource.max(1),
+            eta: eta.max(2),
+            rate,
+        }
+    }
+
+    /// Epoch of rung k, None when it would overflow or is not below `max_epochs`.
+    pub fn epoch(&self, k: usize) -> Option<usize> {
+        let p = u32::try_from(self.rate + k).ok()?;
+        self.eta
+            .checked_pow(p)?
+            .checked_mul(self.min_resource)
+            .filter(|e| *e < self.max_epochs)
+    }
+
+    /// The rung epochs below max_epochs.
+    pub fn epochs(&self) -> Vec<usize> {
+        (0..).map_while(|k| self.epoch(k)).collect()
+    }
+}
+
 pub struct Asha {
     direction: Direction,
-    max_epochs: usize,
-    min_resource: usize,
-    eta: usize,
-    rate: usize,
+    ladder: Ladder,
     /// A trial is stopped at a rung while at most this many values (its own included) have
     /// been recorded there (Optuna's `bootstrap_count`): the first trials do not run to the end
     /// just for lack of competition.
@@ -49,10 +81,7 @@ impl Asha {
     ) -> Self {
         Asha {
             direction,
-            max_epochs,
-            min_resource: min_resource.max(1),
-            eta: eta.max(2),
-            rate: min_early_stopping_rate,
+            ladder: Ladder::new(max_epochs, min_resource, eta, min_early_stopping_rate),
             bootstrap_count: 0,
             rungs: Vec::new(),
             next_rung: BTreeMap::new(),
@@ -66,23 +95,15 @@ impl Asha {
         self
     }
 
-    /// Epoch of rung k (None when it would overflow).
-    pub fn rung_epoch(&self, k: usize) -> Option<usize> {
-        let p = u32::try_from(self.rate + k).ok()?;
-        self.eta.checked_pow(p)?.checked_mul(self.min_resource)
-    }
-
     /// The rung epochs below max_epochs.
     pub fn rung_epochs(&self) -> Vec<usize> {
-        (0..)
-            .map_while(|k| self.rung_epoch(k).filter(|e| *e < self.max_epochs))
-            .collect()
+        self.ladder.epochs()
     }
 
     fn promotable(&self, value: f64, competing: &mut [f64]) -> bool {
         competing.sort_by(f64::total_cmp);
         let n = competing.len();
-        let idx = (n / self.eta).saturating_sub(1);
+        let idx = (n / self.ladder.eta).saturating_sub(1);
         match self.direction {
             Direction::Maximize => value >= competing[n - 1 - idx],
             Direction::Minimize => value <= competing[idx],
@@ -101,8 +122,8 @@ impl Assessor for Asha {
         };
         let mut rung = *self.next_rung.get(&trial_id).unwrap_or(&0);
         loop {
-            match self.rung_epoch(rung) {
-                Some(e) if e < self.max_epochs && step >= e => {}
+            match self.ladder.epoch(rung) {
+                Some(e) if step >= e => {}
                 _ => break,
             }
             if value.is_nan() {

@@ -4,16 +4,19 @@
 //! |--------------|--------------------------------------------------------------------|
 //! | `none`       | never stops                                                        |
 //! | `medianstop` | NNI's Medianstop                                                   |
-//! | `asha`       | asynchronous successive halving (Optuna's SuccessiveHalvingPruner) |
+//! | `asha`       | asynchronous successive halving: `type = "stopping"` (Optuna's       |
+//! |              | SuccessiveHalvingPruner) or `"promotion"` (pause and promote, Li et al.) |
 //! | `hyperband`  | Optuna's HyperbandPruner: ASHA brackets, trials assigned by id     |
 //!
 //! Epochs are the resource; `history[i]` is the metric after epoch `i + 1`.
 
 mod asha;
 mod medianstop;
+mod promotion;
 
-pub use asha::{Asha, Hyperband};
+pub use asha::{Asha, Hyperband, Ladder};
 pub use medianstop::MedianStop;
+pub use promotion::AshaPromotion;
 
 use crate::hpo::opts::Opts;
 use crate::hpo::tuner::Direction;
@@ -33,6 +36,17 @@ pub trait Assessor: Send {
     fn assess(&mut self, trial_id: usize, history: &[f64]) -> Decision;
     /// The trial ended (completed = ran its full budget).
     fn trial_end(&mut self, trial_id: usize, history: &[f64], completed: bool);
+    /// For assessors that pause trials instead of stopping them ([`Assessor::pauses`]): a
+    /// paused trial to continue before any new trial starts, if there is one. `finishing`: no
+    /// new trial will start any more.
+    fn next_promotion(&mut self, _finishing: bool) -> Option<usize> {
+        None
+    }
+    /// Whether a trial this assessor stops may be continued later (it must then keep a
+    /// checkpoint of the epoch it stopped at).
+    fn pauses(&self) -> bool {
+        false
+    }
     fn name(&self) -> &'static str;
 }
 
@@ -56,8 +70,10 @@ pub const ASSESSOR_NAMES: [&str; 4] = ["none", "medianstop", "asha", "hyperband"
 ///
 /// Options (JSON object or null; unknown keys are an error):
 /// * `medianstop`: `start_step` (0, as NNI).
-/// * `asha`: `min_resource` (1), `reduction_factor` (3), `min_early_stopping_rate` (0),
-///   `bootstrap_count` (0).
+/// * `asha`: `type` ("stopping"; "promotion": pause at rungs, promote later;
+///   "synchronous": successive halving, promotions once no new trial starts),
+///   `min_resource` (1), `reduction_factor` (3), `min_early_stopping_rate` (0),
+///   `bootstrap_count` (0, stopping only).
 /// * `hyperband`: `min_resource` (1), `reduction_factor` (3).
 pub fn build_assessor(
     name: &str,
@@ -86,9 +102,23 @@ pub fn build_assessor(
                 return Err(bad_max("asha"));
             }
             let mut o = Opts::new("asha", options)?;
+            let kind = o.choice(
+                "type",
+                "stopping",
+                &["stopping", "promotion", "synchronous"],
+            )?;
             let min_resource = o.usize("min_resource", 1, 1)?;
             let eta = o.usize("reduction_factor", 3, 2)?;
             let rate = o.usize("min_early_stopping_rate", 0, 0)?;
+            if kind != "stopping" {
+                o.finish()?;
+                let a = AshaPromotion::new(direction, max_epochs, min_resource, eta, rate);
+                return Ok(Box::new(if kind == "synchronous" {
+                    a.synchronous()
+                } else {
+                    a
+                }));
+            }
             let bootstrap = o.usize("bootstrap_count", 0, 0)?;
             o.finish()?;
             Box::new(
@@ -152,6 +182,37 @@ mod tests {
         .unwrap()
         .to_string();
         assert!(e.contains("reduction_factor") && e.contains(">= 2"), "{e}");
+        let e = build_assessor("asha", Direction::Maximize, 10, &json!({"type": "pause"}))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("\"type\"") && e.contains("stopping, promotion, synchronous"),
+            "{e}"
+        );
+        // bootstrap_count belongs to the stopping rule.
+        let e = build_assessor(
+            "asha",
+            Direction::Maximize,
+            10,
+            &json!({"type": "promotion", "bootstrap_count": 2}),
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(e.contains("\"bootstrap_count\""), "{e}");
+        let a = build_assessor(
+            "asha",
+            Direction::Maximize,
+            10,
+            &json!({"type": "promotion"}),
+        );
+        assert!(a.unwrap().pauses());
+        assert!(
+            !build_assessor("asha", Direction::Maximize, 10, &Value::Null)
+                .unwrap()
+                .pauses()
+        );
     }
 
     #[test]

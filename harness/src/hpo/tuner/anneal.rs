@@ -24,7 +24,8 @@ pub struct Anneal {
     rng: ChaCha8Rng,
     avg_best_idx: f64,
     shrink_coef: f64,
-    obs: Vec<(Vec<Option<NodeVal>>, f64)>,
+    /// (trial id, node values, loss).
+    obs: Vec<(usize, Vec<Option<NodeVal>>, f64)>,
 }
 
 impl Anneal {
@@ -108,12 +109,12 @@ fn walk(ps: &[Param], cx: &Ctx, rng: &mut ChaCha8Rng) -> Params {
 impl Tuner for Anneal {
     fn propose(&mut self, _trial_id: usize) -> Option<Params> {
         let mut ok: Vec<usize> = (0..self.obs.len())
-            .filter(|i| self.obs[*i].1.is_finite())
+            .filter(|i| self.obs[*i].2.is_finite())
             .collect();
         if ok.is_empty() {
             return Some(self.space.sample(&mut self.rng));
         }
-        ok.sort_by(|a, b| self.obs[*a].1.total_cmp(&self.obs[*b].1));
+        ok.sort_by(|a, b| self.obs[*a].2.total_cmp(&self.obs[*b].2));
         // geometric(p) - 1 failures before the first success, p = 1/avg_best_idx
         let p = 1.0 / self.avg_best_idx;
         let mut idx = 0;
@@ -122,23 +123,31 @@ impl Tuner for Anneal {
         }
         let mut counts = vec![0; self.space.n_nodes];
         for i in &ok {
-            for (c, v) in counts.iter_mut().zip(&self.obs[*i].0) {
+            for (c, v) in counts.iter_mut().zip(&self.obs[*i].1) {
                 if v.is_some() {
                     *c += 1;
                 }
             }
         }
         let cx = Ctx {
-            picked: &self.obs[ok[idx]].0,
+            picked: &self.obs[ok[idx]].1,
             counts,
             shrink_coef: self.shrink_coef,
         };
         Some(walk(&self.space.params, &cx, &mut self.rng))
     }
 
-    fn observe(&mut self, _trial_id: usize, params: &Params, metric: Option<f64>) {
-        let vals = self.space.extract(params);
-        self.obs.push((vals, self.direction.loss(metric)));
+    fn observe(&mut self, trial_id: usize, params: &Params, metric: Option<f64>) {
+        let rec = (
+            trial_id,
+            self.space.extract(params),
+            self.direction.loss(metric),
+        );
+        // A promoted trial is observed again, with its higher-fidelity metric.
+        match self.obs.iter_mut().find(|r| r.0 == trial_id) {
+            Some(earlier) => *earlier = rec,
+            None => self.obs.push(rec),
+        }
     }
 
     fn name(&self) -> &'static str {

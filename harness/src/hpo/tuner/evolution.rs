@@ -20,6 +20,8 @@ use serde_json::Value;
 
 #[derive(Clone)]
 struct Individual {
+    /// The trial that evaluated it (None: not proposed yet).
+    trial: Option<usize>,
     params: Params,
     /// Higher is better (−loss); None = not evaluated yet.
     reward: Option<f64>,
@@ -42,6 +44,7 @@ impl Evolution {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let population = (0..population_size)
             .map(|_| Individual {
+                trial: None,
                 params: space.sample(&mut rng),
                 reward: None,
             })
@@ -106,10 +109,25 @@ impl Tuner for Evolution {
         Some(child)
     }
 
-    fn observe(&mut self, _trial_id: usize, params: &Params, metric: Option<f64>) {
+    fn observe(&mut self, trial_id: usize, params: &Params, metric: Option<f64>) {
         let loss = self.direction.loss(metric);
+        // A promoted trial is observed again: its individuals (and their copies) take the
+        // higher-fidelity reward.
+        let mut known = false;
+        for i in self
+            .population
+            .iter_mut()
+            .filter(|i| i.trial == Some(trial_id))
+        {
+            i.reward = Some(-loss).filter(|r| r.is_finite());
+            known = true;
+        }
+        if known {
+            return;
+        }
         if loss.is_finite() {
             self.population.push(Individual {
+                trial: Some(trial_id),
                 params: params.clone(),
                 reward: Some(-loss),
             });
@@ -117,6 +135,7 @@ impl Tuner for Evolution {
             // NNI `trial_end(success=False)`: a fresh random individual takes its place
             let params = self.space.sample(&mut self.rng);
             self.population.push(Individual {
+                trial: None,
                 params,
                 reward: None,
             });

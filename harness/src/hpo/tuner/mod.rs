@@ -67,7 +67,8 @@ pub trait Tuner: Send {
     /// Next parameter set, or None when the tuner is exhausted (grid).
     fn propose(&mut self, trial_id: usize) -> Option<Params>;
     /// Result of a finished trial; None = failed (no metric). Raw metric; the tuner applies
-    /// its Direction.
+    /// its Direction. A trial paused and later continued (ASHA with promotions) is observed
+    /// again when its continuation ends: the later, higher-fidelity metric replaces the earlier.
     fn observe(&mut self, trial_id: usize, params: &Params, metric: Option<f64>);
     fn name(&self) -> &'static str;
 }

@@ -53,6 +53,7 @@ impl Default for TpeConfig {
 }
 
 struct Rec {
+    trial: usize,
     vals: Vec<Option<NodeVal>>,
     loss: f64,
 }
@@ -225,8 +226,9 @@ impl Tuner for Tpe {
                 .fold(f64::INFINITY, f64::min);
             let lie = if best.is_finite() { best } else { 0.0 };
             self.pending
-                .values()
-                .map(|v| Rec {
+                .iter()
+                .map(|(trial, v)| Rec {
+                    trial: *trial,
                     vals: v.clone(),
                     loss: lie,
                 })
@@ -246,10 +248,16 @@ impl Tuner for Tpe {
     fn observe(&mut self, trial_id: usize, params: &Params, metric: Option<f64>) {
         self.pending.remove(&trial_id);
         let vals = self.space.extract(params);
-        self.obs.push(Rec {
+        let rec = Rec {
+            trial: trial_id,
             vals,
             loss: self.direction.loss(metric),
-        });
+        };
+        // A promoted trial is observed again, with its higher-fidelity metric.
+        match self.obs.iter_mut().find(|r| r.trial == trial_id) {
+            Some(earlier) => *earlier = rec,
+            None => self.obs.push(rec),
+        }
     }
 
     fn name(&self) -> &'static str {

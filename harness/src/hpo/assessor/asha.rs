@@ -224,18 +224,7 @@ impl Assessor for Hyperband {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Feed a curve epoch by epoch; returns the epoch at which it was stopped.
-    fn run(a: &mut dyn Assessor, id: usize, curve: &[f64]) -> Option<usize> {
-        for e in 1..=curve.len() {
-            if a.assess(id, &curve[..e]) == Decision::Stop {
-                a.trial_end(id, &curve[..e], false);
-                return Some(e);
-            }
-        }
-        a.trial_end(id, curve, true);
-        None
-    }
+    use crate::hpo::assessor::tests::feed as run;
 
     #[test]
     fn rungs_below_max_epochs() {

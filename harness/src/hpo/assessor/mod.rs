@@ -146,9 +146,22 @@ pub fn build_assessor(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::{json, Value};
+
+    /// Feeds a trial's curve epoch by epoch until the assessor says Stop (returns that epoch)
+    /// or the curve ends (None), then reports the trial's end.
+    pub(crate) fn feed(a: &mut dyn Assessor, id: usize, curve: &[f64]) -> Option<usize> {
+        for e in 1..=curve.len() {
+            if a.assess(id, &curve[..e]) == Decision::Stop {
+                a.trial_end(id, &curve[..e], false);
+                return Some(e);
+            }
+        }
+        a.trial_end(id, curve, true);
+        None
+    }
 
     #[test]
     fn names_and_errors() {

@@ -209,19 +209,12 @@ impl Assessor for AshaPromotion {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hpo::assessor::tests::feed;
 
-    /// Runs a trial whose full curve is `curve` from epoch `from` (1-based, replaying the
-    /// epochs before it as a continued trial does) until it pauses or ends; returns the epoch
-    /// it paused at (None: ran to the end of `curve`).
+    /// A trial's stretch of work: its curve (replayed from epoch 1, as a continued trial
+    /// does) until it pauses (Some(epoch)) or ends (None).
     fn segment(a: &mut AshaPromotion, id: usize, curve: &[f64]) -> Option<usize> {
-        for e in 1..=curve.len() {
-            if a.assess(id, &curve[..e]) == Decision::Stop {
-                a.trial_end(id, &curve[..e], false);
-                return Some(e);
-            }
-        }
-        a.trial_end(id, curve, true);
-        None
+        feed(a, id, curve)
     }
 
     #[test]

@@ -94,4 +94,12 @@ fn lab8_smoke_runs_end_to_end_on_synthetic_cifar10() {
     // parameters); the manual arm is CIFAR-style with a 10-way head.
     assert_eq!(result.arms[0].runs[0].parameters, 11_689_512);
     assert_eq!(result.arms[1].runs[0].parameters, 11_173_962);
+    // The nas arm trains with DARTS' CIFAR-10 pipeline, and says so.
+    let nas = &result.arms[3];
+    assert!(
+        nas.hyperparameters.iter().any(|(k, v)| k == "augment"
+            && v == "random crop 32 pad 4, flip 0.5, std (0.247, 0.2435, 0.2616)"),
+        "{:?}",
+        nas.hyperparameters
+    );
 }

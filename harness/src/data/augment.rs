@@ -14,6 +14,8 @@ use tch::{Device, Kind, Tensor};
 /// The lab's CIFAR-10 normalization constants.
 pub const CIFAR10_MEAN: [f64; 3] = [0.4914, 0.4822, 0.4465];
 pub const CIFAR10_STD: [f64; 3] = [0.2023, 0.1994, 0.2010];
+/// DARTS' CIFAR-10 std (quark0's `utils._data_transforms_cifar10`; the mean is the lab's).
+pub const DARTS_CIFAR10_STD: [f64; 3] = [0.2470, 0.2435, 0.2616];
 
 fn int_opts(d: Device) -> (Kind, Device) {
     (Kind::Int64, d)
@@ -49,6 +51,16 @@ pub fn random_crop(x: &Tensor, padding: i64) -> Tensor {
     let oy = Tensor::randint(2 * padding + 1, [n], int_opts(x.device()));
     let ox = Tensor::randint(2 * padding + 1, [n], int_opts(x.device()));
     crop_at(x, padding, &oy, &ox)
+}
+
+/// [`random_crop`] of a batch already normalised so that a black pixel is `fill` (per channel):
+/// the padding is black, as when the crop comes before normalisation.
+pub fn random_crop_filled(x: &Tensor, padding: i64, fill: &[f64]) -> Tensor {
+    let f = Tensor::from_slice(fill)
+        .to_kind(x.kind())
+        .to_device(x.device())
+        .view([1, fill.len() as i64, 1, 1]);
+    random_crop(&(x - &f), padding) + f
 }
 
 /// Crop with explicit per-sample offsets `oy`, `ox` (i64 `[N]`, in `0..=2*padding`) into the
@@ -178,6 +190,25 @@ mod tests {
 
     fn same(a: &Tensor, b: &Tensor) -> bool {
         a.size() == b.size() && (a.eq_tensor(b).all().int64_value(&[]) != 0)
+    }
+
+    #[test]
+    fn a_crop_after_normalising_pads_with_normalised_black() {
+        // Cropping normalised images with the fill equals cropping the unit-float images (zero
+        // = black padding) and normalising afterwards, draw for draw.
+        let _g = rng_lock();
+        let x = Tensor::rand([6, 3, 32, 32], (Kind::Float, Device::Cpu));
+        let fill: Vec<f64> = CIFAR10_MEAN
+            .iter()
+            .zip(DARTS_CIFAR10_STD)
+            .map(|(m, s)| -m / s)
+            .collect();
+        tch::manual_seed(3);
+        let before = normalize(&random_crop(&x, 4), &CIFAR10_MEAN, &DARTS_CIFAR10_STD);
+        tch::manual_seed(3);
+        let after = random_crop_filled(&normalize(&x, &CIFAR10_MEAN, &DARTS_CIFAR10_STD), 4, &fill);
+        let gap = (before - after).abs().max().double_value(&[]);
+        assert!(gap < 1e-5, "{gap}");
     }
 
     #[test]

@@ -117,14 +117,15 @@ impl Dataset {
         }
     }
 
-    /// The same data as normalised floats: u8 images go through `x/255`, then the per-channel
-    /// mean/std (what every batch gets otherwise); float datasets are returned as they are.
-    /// For loops that take whole float tensors (the DARTS search and retrain).
-    pub fn normalized_floats(&self) -> Dataset {
+    /// The same data as normalised floats, for loops that take whole float tensors (the DARTS
+    /// search and retrain): u8 images go through `x/255`, then the dataset's per-channel mean
+    /// and the given `std` (DARTS normalises CIFAR-10 with its true std, the lab's
+    /// `hpo/main.py` with another one); float datasets are returned as they are.
+    pub fn normalized_floats_with_std(&self, std: &[f64]) -> Dataset {
         let Some(u8) = &self.u8_images else {
             return self.shallow_clone();
         };
-        let norm = |x: &Tensor| augment::normalize(&augment::to_unit_float(x), &u8.mean, &u8.std);
+        let norm = |x: &Tensor| augment::normalize(&augment::to_unit_float(x), &u8.mean, std);
         Dataset {
             info: self.info.clone(),
             train_x: norm(&self.train_x),

@@ -6,7 +6,7 @@
 use super::journal::{self, Journal};
 use super::runner::Interrupted;
 use crate::checkpoint::EpochCheckpoint;
-use crate::data::Dataset;
+use crate::data::{augment, Dataset};
 use crate::nas::archfile::{self, OpFormat};
 use crate::nas::derive::{try_derive_genotype, Strength};
 use crate::nas::genotype::Genotype;
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
 /// `[arms.nas]`. Defaults of the search and retrain tables: the Lab 8 reference
 /// (lab8-reference §4).
@@ -356,24 +356,54 @@ impl NasContext<'_> {
     }
 }
 
-/// Cutout (DeVries & Taylor): one `size`×`size` square per image, centred uniformly (it may
-/// overlap the border), set to 0 (the mean of the normalised data).
-pub fn cutout(x: &Tensor, size: i64) -> Tensor {
-    let s = x.size();
-    let (n, h, w) = (s[0], s[2], s[3]);
-    let opts = (Kind::Int64, x.device());
-    let cy = Tensor::randint(h, [n, 1, 1], opts);
-    let cx = Tensor::randint(w, [n, 1, 1], opts);
-    let ys = Tensor::arange(h, opts).view([1, h, 1]);
-    let xs = Tensor::arange(w, opts).view([1, 1, w]);
-    let inside_y = ys
-        .ge_tensor(&(&cy - size / 2))
-        .logical_and(&ys.lt_tensor(&(&cy - size / 2 + size)));
-    let inside_x = xs
-        .ge_tensor(&(&cx - size / 2))
-        .logical_and(&xs.lt_tensor(&(&cx - size / 2 + size)));
-    let mask = inside_y.logical_and(&inside_x).unsqueeze(1);
-    x.masked_fill(&mask, 0.0)
+/// DARTS' CIFAR-10 input pipeline (quark0's `utils._data_transforms_cifar10`, lab8-reference
+/// §4) applies to datasets of u8 images: they are normalised with the lab's mean and DARTS'
+/// std, and the training batches of the search, the retrains and the random baseline are
+/// cropped (4-pixel black padding) and flipped (p = 0.5); retrains add cutout. Float datasets
+/// (digits, synthetic) are used as they are and get cutout only.
+fn darts_floats(dataset: &Dataset) -> Dataset {
+    dataset.normalized_floats_with_std(&augment::DARTS_CIFAR10_STD)
+}
+
+/// The normalised value of a black pixel per channel, for datasets whose training batches
+/// are cropped and flipped (u8 images); None for the others.
+fn darts_crop_fill(dataset: &Dataset) -> Option<Vec<f64>> {
+    let u8 = dataset.u8_images.as_ref()?;
+    Some(
+        u8.mean
+            .iter()
+            .zip(augment::DARTS_CIFAR10_STD)
+            .map(|(m, s)| -m / s)
+            .collect(),
+    )
+}
+
+type BatchTransform = Box<dyn Fn(&Tensor) -> Tensor>;
+
+/// The training-batch transform: crop and flip when `crop_fill` is set, then cutout of `size`
+/// (0 = none); None when it would do nothing.
+fn train_transform(crop_fill: Option<Vec<f64>>, cutout: i64) -> Option<BatchTransform> {
+    if crop_fill.is_none() && cutout <= 0 {
+        return None;
+    }
+    Some(Box::new(move |x: &Tensor| {
+        let x = match &crop_fill {
+            Some(fill) => augment::random_hflip(&augment::random_crop_filled(x, 4, fill), 0.5),
+            None => x.shallow_clone(),
+        };
+        augment::cutout(&x, cutout)
+    }))
+}
+
+/// What [`train_transform`] does, for the result's hyper-parameters and checkpoint fingerprints.
+fn transform_summary(crop_fill: Option<&[f64]>) -> Option<String> {
+    crop_fill.map(|_| {
+        let std: Vec<String> = augment::DARTS_CIFAR10_STD
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        format!("random crop 32 pad 4, flip 0.5, std ({})", std.join(", "))
+    })
 }
 
 /// The training set in a seeded random order (the search uses its first half for the
@@ -413,8 +443,9 @@ fn train_genotype(
     }
     let config = ctx.spec.retrain.config(ctx.dataset.classes(), seed, epochs);
     let size = ctx.spec.retrain.cutout;
-    let aug = move |x: &Tensor| cutout(x, size);
-    let augment: Option<&dyn Fn(&Tensor) -> Tensor> = if size > 0 { Some(&aug) } else { None };
+    let fill = darts_crop_fill(ctx.dataset);
+    let pipeline = transform_summary(fill.as_deref()).unwrap_or_default();
+    let transform = train_transform(fill, size);
     let checkpoint = ctx.checkpoint(
         key,
         &[
@@ -422,6 +453,7 @@ fn train_genotype(
             &serde_json::to_string(&config)?,
             &serde_json::to_string(&data.info)?,
             &size.to_string(),
+            &pipeline,
         ],
     );
     let out = retrain(
@@ -431,7 +463,7 @@ fn train_genotype(
         &data.train_y,
         &data.test_x,
         &data.test_y,
-        augment,
+        transform.as_deref(),
         checkpoint.as_ref(),
         Some(ctx.stop),
         |_| {
@@ -501,8 +533,9 @@ pub fn run_nas_arm(
 ) -> Result<()> {
     let spec = ctx.spec;
     // CIFAR-10 is kept as u8 images: the DARTS loops take normalised float tensors.
-    let floats = ctx.dataset.normalized_floats();
+    let floats = darts_floats(ctx.dataset);
     let d = &floats;
+    let pipeline = transform_summary(darts_crop_fill(ctx.dataset).as_deref());
     let classes = d.classes();
     let n_train = d.train_x.size()[0] as usize;
     let fmt = spec.op_format();
@@ -563,13 +596,15 @@ pub fn run_nas_arm(
                     let parts = [
                         serde_json::to_string(&config)?,
                         serde_json::to_string(&d.info)?,
+                        pipeline.clone().unwrap_or_default(),
                     ];
-                    let checkpoint = ctx.checkpoint(key, &[&parts[0], &parts[1]]);
+                    let checkpoint = ctx.checkpoint(key, &[&parts[0], &parts[1], &parts[2]]);
+                    let transform = train_transform(darts_crop_fill(ctx.dataset), 0);
                     let out = search(
                         &config,
                         &tx,
                         &ty,
-                        None,
+                        transform.as_deref(),
                         checkpoint.as_ref(),
                         Some(ctx.stop),
                         on_epoch,
@@ -595,6 +630,9 @@ pub fn run_nas_arm(
         classes,
     );
     arm.hyperparameters = spec.summary_pairs(Some(&file));
+    if let Some(p) = &pipeline {
+        arm.hyperparameters.push(("augment".into(), p.clone()));
+    }
     arm.nas = Some(record.clone());
     save(arm)?;
     // 2. Retrain over the suite's seeds.
@@ -694,12 +732,78 @@ pub fn epoch_dir(result_path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tch::Kind;
+
+    fn cifar_like() -> (tempfile::TempDir, Dataset) {
+        let tmp = tempfile::tempdir().unwrap();
+        crate::data::cifar10::write_synthetic(tmp.path(), 4, 6, 1).unwrap();
+        let spec = crate::data::DatasetSpec {
+            name: "cifar10".into(),
+            test_fraction: 0.2,
+            split_seed: 0,
+            samples_per_class: None,
+            dir: Some(tmp.path().display().to_string()),
+            train_limit: Some(8),
+            test_limit: Some(4),
+        };
+        let ds = crate::data::load(&spec).unwrap();
+        (tmp, ds)
+    }
 
     #[test]
-    fn cutout_zeroes_a_square_per_image() {
+    fn cifar_batches_get_darts_normalisation_crop_flip_and_cutout() {
+        let _g = crate::data::augment::rng_lock();
+        let (_tmp, ds) = cifar_like();
+        let floats = darts_floats(&ds);
+        assert_eq!(floats.train_x.kind(), Kind::Float);
+        // Channel 0 of the first image, by hand: (x / 255 - 0.4914) / 0.2470.
+        let raw = ds.train_x.get(0).get(0).get(0).get(0).int64_value(&[]) as f64;
+        let got = floats.train_x.get(0).get(0).get(0).get(0).double_value(&[]);
+        assert!(
+            (got - (raw / 255.0 - 0.4914) / 0.2470).abs() < 1e-5,
+            "{got}"
+        );
+        let fill = darts_crop_fill(&ds).unwrap();
+        assert!((fill[2] + 0.4465 / 0.2616).abs() < 1e-12);
+        assert!(transform_summary(Some(&fill))
+            .unwrap()
+            .contains("0.247, 0.2435, 0.2616"));
+        // Crop and flip: back in 0..=255, each output pixel is an input pixel value of the same
+        // channel, or black (the padding).
+        let t = train_transform(Some(fill.clone()), 0).unwrap();
+        tch::manual_seed(5);
+        let y = t(&floats.train_x);
+        assert_eq!(y.size(), floats.train_x.size());
+        assert!(!y.equal(&floats.train_x), "the batch changed");
+        let mean = [0.4914, 0.4822, 0.4465];
+        for c in 0..3i64 {
+            let (m, sd) = (mean[c as usize], augment::DARTS_CIFAR10_STD[c as usize]);
+            let back = (y.select(1, c).to_kind(Kind::Double) * sd + m) * 255.0;
+            let pixels = back.round();
+            let off = (&back - &pixels).abs().max().double_value(&[]);
+            assert!(off < 1e-3, "channel {c}: {off}");
+            let raw = ds.train_x.select(1, c).to_kind(Kind::Double).flatten(0, -1);
+            let known = Tensor::isin(&pixels, &raw, false, false).logical_or(&pixels.eq(0.0));
+            assert!(bool::try_from(known.all()).unwrap(), "channel {c}");
+        }
+        // Cutout on top: some pixels become 0 (the normalised mean).
+        let with_cutout = train_transform(Some(fill), 16).unwrap();
+        tch::manual_seed(5);
+        let z = with_cutout(&floats.train_x);
+        assert!(i64::try_from(z.eq(0.0).sum(Kind::Int64)).unwrap() > 0);
+    }
+
+    #[test]
+    fn float_datasets_get_cutout_only() {
+        let ds = crate::data::synthetic::load(4, 0.2, 0);
+        assert!(darts_crop_fill(&ds).is_none());
+        assert!(transform_summary(None).is_none());
+        assert!(train_transform(None, 0).is_none());
+        assert!(darts_floats(&ds).train_x.equal(&ds.train_x));
+        let t = train_transform(None, 4).unwrap();
         tch::manual_seed(1);
         let x = Tensor::ones([3, 1, 8, 8], (Kind::Float, tch::Device::Cpu));
-        let y = cutout(&x, 4);
+        let y = t(&x);
         for i in 0..3 {
             let zeros = 64.0 - f64::try_from(y.get(i).sum(Kind::Double)).unwrap();
             assert!((1.0..=16.0).contains(&zeros), "{zeros}");

@@ -1,7 +1,9 @@
 //! Training utilities shared by search and retrain: a seeded batch order, SGD with
-//! momentum and Adam in PyTorch's semantics (own implementations so that the second-order
-//! search can read the momentum buffers), gradient clipping and the cosine schedule.
+//! momentum and Adam over explicit gradient lists (the second-order search reads the momentum
+//! buffers; the update formulas are the trainer's, `train::optim`), gradient clipping and the
+//! cosine schedule.
 
+use crate::train::optim::{adam_direction, sgd_direction};
 use tch::{Kind, Tensor};
 
 /// SplitMix64: a tiny deterministic generator for batch orders (device independent).
@@ -111,11 +113,8 @@ impl Sgd {
         tch::no_grad(|| {
             for ((p, b), g) in self.params.iter().zip(self.bufs.iter_mut()).zip(grads) {
                 let d = g + p * self.weight_decay;
-                let nb = &*b * self.momentum + d;
-                b.copy_(&nb);
                 let mut p = p.shallow_clone();
-                let np = &p - &nb * lr;
-                p.copy_(&np);
+                p -= sgd_direction(&d, b, self.momentum, false) * lr;
             }
         });
     }
@@ -152,23 +151,12 @@ impl Adam {
 
     pub fn step(&mut self, grads: &[Tensor]) {
         self.t += 1;
-        let (b1, b2) = self.betas;
-        let bc1 = 1.0 - b1.powi(self.t);
-        let bc2 = 1.0 - b2.powi(self.t);
         tch::no_grad(|| {
-            #[allow(clippy::needless_range_loop)]
-            for i in 0..self.params.len() {
-                let p = &self.params[i];
-                let g = &grads[i] + p * self.weight_decay;
-                let nm = &self.m[i] * b1 + &g * (1.0 - b1);
-                let nv = &self.v[i] * b2 + g.square() * (1.0 - b2);
-                self.m[i].copy_(&nm);
-                self.v[i].copy_(&nv);
-                let denom = (nv / bc2).sqrt() + self.eps;
-                let upd = nm / bc1 / denom * self.lr;
-                let mut p = p.shallow_clone();
-                let np = &p - upd;
-                p.copy_(&np);
+            for (i, g) in grads.iter().enumerate() {
+                let mut p = self.params[i].shallow_clone();
+                let g = g + &p * self.weight_decay;
+                let (m, v) = (&mut self.m[i], &mut self.v[i]);
+                p -= adam_direction(&g, m, v, self.t as i64, self.betas, self.eps) * self.lr;
             }
         });
     }

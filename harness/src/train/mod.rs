@@ -4,7 +4,7 @@
 //! to a callback, which may ask it to stop (early stopping, Ctrl-C).
 
 mod metrics;
-mod optim;
+pub(crate) mod optim;
 mod recipe;
 pub mod schedule;
 mod trainer;

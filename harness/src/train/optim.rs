@@ -47,6 +47,50 @@ impl OptimizerKind {
     }
 }
 
+/// PyTorch's Adam defaults.
+pub(crate) const ADAM_BETAS: (f64, f64) = (0.9, 0.999);
+pub(crate) const ADAM_EPS: f64 = 1e-8;
+
+/// `torch.optim.SGD`'s step direction for one parameter with momentum `mu` (dampening 0):
+/// updates the momentum buffer in place; the parameter moves by `-lr ·` the result. `g`
+/// already holds the L2 weight decay.
+pub(crate) fn sgd_direction(g: &Tensor, buf: &mut Tensor, mu: f64, nesterov: bool) -> Tensor {
+    *buf *= mu;
+    *buf += g;
+    if nesterov {
+        g + &*buf * mu
+    } else {
+        buf.shallow_clone()
+    }
+}
+
+/// `torch.optim.Adam`'s step direction for one parameter (not AdamW: `g` already holds the L2
+/// weight decay) at step `step` (from 1): updates both moment estimates in place; the
+/// parameter moves by `-lr ·` the result.
+pub(crate) fn adam_direction(
+    g: &Tensor,
+    m: &mut Tensor,
+    v: &mut Tensor,
+    step: i64,
+    (b1, b2): (f64, f64),
+    eps: f64,
+) -> Tensor {
+    let bc1 = 1.0 - b1.powi(step as i32);
+    let bc2 = 1.0 - b2.powi(step as i32);
+    *m *= b1;
+    *m += g * (1.0 - b1);
+    *v *= b2;
+    *v += g.square() * (1.0 - b2);
+    let denom = v.sqrt() / bc2.sqrt() + eps;
+    &*m / denom / bc1
+}
+
+/// Mutable access to parameter `i`'s buffers in state slots 0 and 1.
+fn two_slots(state: &mut [Vec<Tensor>], i: usize) -> (&mut Tensor, &mut Tensor) {
+    let (first, rest) = state.split_at_mut(1);
+    (&mut first[0][i], &mut rest[0][i])
+}
+
 /// SGD (momentum, Nesterov), Adam (betas 0.9/0.999, eps 1e-8; like the lab's code it ignores
 /// `momentum`) or RMSprop (alpha 0.99, eps 1e-8, not centred): PyTorch's defaults and update
 /// formulas. Parameters without a gradient are skipped, as in PyTorch.
@@ -108,28 +152,11 @@ impl Optimizer {
                 let update = match self.kind {
                     OptimizerKind::Sgd if mu == 0.0 => g,
                     OptimizerKind::Sgd => {
-                        let buf = &mut self.state[0][i];
-                        *buf *= mu;
-                        *buf += &g;
-                        if self.nesterov {
-                            g + &*buf * mu
-                        } else {
-                            buf.shallow_clone()
-                        }
+                        sgd_direction(&g, &mut self.state[0][i], mu, self.nesterov)
                     }
                     OptimizerKind::Adam => {
-                        let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
-                        let bc1 = 1.0 - b1.powi(self.steps as i32);
-                        let bc2 = 1.0 - b2.powi(self.steps as i32);
-                        let m = &mut self.state[0][i];
-                        *m *= b1;
-                        *m += &g * (1.0 - b1);
-                        let m = m.shallow_clone();
-                        let v = &mut self.state[1][i];
-                        *v *= b2;
-                        *v += g.square() * (1.0 - b2);
-                        let denom = v.sqrt() / bc2.sqrt() + eps;
-                        m / denom / bc1
+                        let (m, v) = two_slots(&mut self.state, i);
+                        adam_direction(&g, m, v, self.steps, ADAM_BETAS, ADAM_EPS)
                     }
                     OptimizerKind::Rmsprop => {
                         let (alpha, eps) = (0.99, 1e-8);

@@ -72,6 +72,61 @@ pub fn reduction_layers(layers: usize) -> [usize; 2] {
     [layers / 3, 2 * layers / 3]
 }
 
+/// The DARTS stem: 3×3 convolution from the input channels to 3·C, then BN.
+pub fn stem(p: &nn::Path, input_channels: i64, channels: i64) -> (nn::Conv2D, nn::BatchNorm) {
+    let c_stem = 3 * channels;
+    let conv = nn::conv2d(
+        p / "stem_conv",
+        input_channels,
+        c_stem,
+        3,
+        nn::ConvConfig {
+            padding: 1,
+            bias: false,
+            ..Default::default()
+        },
+    );
+    let bn = nn::batch_norm2d(p / "stem_bn", c_stem, Default::default());
+    (conv, bn)
+}
+
+/// One cell's place in the stack: the channels of its two inputs (cells k−2 and k−1), its
+/// own channel count C (its output has 4·C), and whether it and its predecessor reduce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CellSlot {
+    pub c_pp: i64,
+    pub c_p: i64,
+    pub c: i64,
+    pub reduction: bool,
+    pub reduction_prev: bool,
+}
+
+/// The cells of a `layers`-cell network on `channels` initial channels (after the 3·C stem;
+/// reduction cells double C), and the last cell's output channels (the classifier's input).
+pub fn cell_slots(channels: i64, layers: usize) -> (Vec<CellSlot>, i64) {
+    let reds = reduction_layers(layers);
+    let (mut c_pp, mut c_p, mut c) = (3 * channels, 3 * channels, channels);
+    let mut reduction_prev = false;
+    let mut slots = Vec::with_capacity(layers);
+    for i in 0..layers {
+        let reduction = reds.contains(&i);
+        if reduction {
+            c *= 2;
+        }
+        slots.push(CellSlot {
+            c_pp,
+            c_p,
+            c,
+            reduction,
+            reduction_prev,
+        });
+        reduction_prev = reduction;
+        c_pp = c_p;
+        c_p = 4 * c;
+    }
+    (slots, c_p)
+}
+
 /// The discrete network.
 #[derive(Debug)]
 pub struct DartsNetwork {
@@ -97,31 +152,13 @@ impl DartsNetwork {
         auxiliary: bool,
     ) -> Self {
         assert!(layers >= 1, "need at least one cell");
-        let c_stem = 3 * channels;
-        let stem_conv = nn::conv2d(
-            p / "stem_conv",
-            input_channels,
-            c_stem,
-            3,
-            nn::ConvConfig {
-                padding: 1,
-                bias: false,
-                ..Default::default()
-            },
-        );
-        let stem_bn = nn::batch_norm2d(p / "stem_bn", c_stem, Default::default());
-        let (mut c_pp, mut c_p, mut c) = (c_stem, c_stem, channels);
-        let reds = reduction_layers(layers);
-        let aux_pos = reds[1];
-        let mut reduction_prev = false;
+        let (stem_conv, stem_bn) = stem(p, input_channels, channels);
+        let (slots, c_out) = cell_slots(channels, layers);
+        let aux_pos = reduction_layers(layers)[1];
         let mut cells = Vec::with_capacity(layers);
         let mut aux = None;
-        for i in 0..layers {
-            let reduction = reds.contains(&i);
-            if reduction {
-                c *= 2;
-            }
-            let cell_desc: &Cell = if reduction {
+        for (i, slot) in slots.iter().enumerate() {
+            let cell_desc: &Cell = if slot.reduction {
                 &genotype.reduce
             } else {
                 &genotype.normal
@@ -129,20 +166,17 @@ impl DartsNetwork {
             cells.push(DiscreteCell::new(
                 p / format!("cell{i}"),
                 cell_desc,
-                c_pp,
-                c_p,
-                c,
-                reduction,
-                reduction_prev,
+                slot.c_pp,
+                slot.c_p,
+                slot.c,
+                slot.reduction,
+                slot.reduction_prev,
             ));
-            reduction_prev = reduction;
-            c_pp = c_p;
-            c_p = 4 * c;
             if i == aux_pos && auxiliary {
-                aux = Some(AuxHead::new(p / "aux", c_p, num_classes));
+                aux = Some(AuxHead::new(p / "aux", 4 * slot.c, num_classes));
             }
         }
-        let classifier = nn::linear(p / "classifier", c_p, num_classes, Default::default());
+        let classifier = nn::linear(p / "classifier", c_out, num_classes, Default::default());
         DartsNetwork {
             stem_conv,
             stem_bn,

@@ -4,7 +4,7 @@
 
 use crate::nas::cells::{SearchCell, EDGES};
 use crate::nas::genotype::OPS;
-use crate::nas::network::reduction_layers;
+use crate::nas::network::{cell_slots, stem};
 use crate::nas::ops::{cross_entropy, Params};
 use tch::nn::{self, ModuleT};
 use tch::{Kind, Tensor};
@@ -43,41 +43,23 @@ impl SuperNet {
         seed: i64,
     ) -> Self {
         tch::manual_seed(seed);
-        let c_stem = 3 * channels;
-        let stem_conv = nn::conv2d(
-            p / "stem_conv",
-            input_channels,
-            c_stem,
-            3,
-            nn::ConvConfig {
-                padding: 1,
-                bias: false,
-                ..Default::default()
-            },
-        );
-        let stem_bn = nn::batch_norm2d(p / "stem_bn", c_stem, Default::default());
-        let (mut c_pp, mut c_p, mut c) = (c_stem, c_stem, channels);
-        let reds = reduction_layers(layers);
-        let mut reduction_prev = false;
-        let mut cells = Vec::with_capacity(layers);
-        for i in 0..layers {
-            let reduction = reds.contains(&i);
-            if reduction {
-                c *= 2;
-            }
-            cells.push(SearchCell::new(
-                p / format!("cell{i}"),
-                c_pp,
-                c_p,
-                c,
-                reduction,
-                reduction_prev,
-            ));
-            reduction_prev = reduction;
-            c_pp = c_p;
-            c_p = 4 * c;
-        }
-        let classifier = nn::linear(p / "classifier", c_p, num_classes, Default::default());
+        let (stem_conv, stem_bn) = stem(p, input_channels, channels);
+        let (slots, c_out) = cell_slots(channels, layers);
+        let cells = slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                SearchCell::new(
+                    p / format!("cell{i}"),
+                    s.c_pp,
+                    s.c_p,
+                    s.c,
+                    s.reduction,
+                    s.reduction_prev,
+                )
+            })
+            .collect();
+        let classifier = nn::linear(p / "classifier", c_out, num_classes, Default::default());
         let opts = (p.kind(), p.device());
         let alpha_normal =
             (Tensor::randn([EDGES as i64, LOGITS as i64], opts) * 1e-3).set_requires_grad(true);

@@ -206,10 +206,14 @@ pub fn run_tuned_arm(
             let metric = t
                 .final_metric
                 .map_or("—".to_string(), |m| format!("{m:.4}"));
+            // NNI's names (EARLY_STOPPED), as in the result file and the report.
             let status = if paused {
                 "PAUSED".to_string()
             } else {
-                format!("{:?}", t.status).to_uppercase()
+                serde_json::to_value(t.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
             };
             progress.line(format!(
                 "tuned    trial {:<3} {:<13} epoch {:<3} {} {:<6} {}",

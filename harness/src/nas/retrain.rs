@@ -5,7 +5,9 @@ use crate::checkpoint::{self, epoch_seed, indexed, interrupted, seed_all, EpochC
 use crate::nas::genotype::Genotype;
 use crate::nas::network::DartsNetwork;
 use crate::nas::ops::{correct, cross_entropy};
-use crate::nas::train::{batches, clip_grad_norm, cosine_lr, grads_of, take, Sgd, SplitMix64};
+use crate::nas::train::{
+    batches, check_images, clip_grad_norm, cosine_lr, grads_of, take, Sgd, SplitMix64,
+};
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -122,12 +124,8 @@ pub fn retrain(
 ) -> Result<RetrainOutcome> {
     let start = Instant::now();
     let size = train_x.size();
-    if size.len() != 4 || test_x.dim() != 4 {
-        bail!("inputs must be [N, C, H, W]");
-    }
-    if train_y.size() != [size[0]] || test_y.size() != [test_x.size()[0]] {
-        bail!("labels must be [N] and match the inputs");
-    }
+    check_images(train_x, train_y, "train")?;
+    check_images(test_x, test_y, "test")?;
     if config.batch_size == 0 || config.layers == 0 {
         bail!("need a positive batch size and at least one layer");
     }

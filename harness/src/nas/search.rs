@@ -5,7 +5,7 @@ use crate::checkpoint::{self, epoch_seed, indexed, interrupted, seed_all, EpochC
 use crate::nas::ops::{correct, cross_entropy};
 use crate::nas::supernet::SuperNet;
 use crate::nas::train::{
-    batches, clip_grad_norm, cosine_lr, grads_of, take, Adam, Sgd, SplitMix64,
+    batches, check_images, clip_grad_norm, cosine_lr, grads_of, take, Adam, Sgd, SplitMix64,
 };
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
@@ -150,6 +150,32 @@ pub fn unrolled_val_loss(
     l.unwrap_or(f64::NAN)
 }
 
+/// The part both second-order gradients share: applies the virtual step w' to the network
+/// and returns (w before it, dα = ∇α L_val(w', α), v = ∇w' L_val(w', α)), detached. The
+/// caller restores w.
+fn unrolled_val_grads(
+    net: &SuperNet,
+    sgd: &Sgd,
+    xi: f64,
+    trn: (&Tensor, &Tensor),
+    val: (&Tensor, &Tensor),
+) -> (Vec<Tensor>, Vec<Tensor>, Vec<Tensor>) {
+    let alphas = net.alpha_tensors();
+    let w = &sgd.params;
+    let backup: Vec<Tensor> = w.iter().map(|t| t.detach().copy()).collect();
+    let w1 = virtual_weights(net, sgd, xi, trn.0, trn.1);
+    assign(w, &w1);
+    let val_loss = net.loss(val.0, val.1);
+    let mut inputs: Vec<Tensor> = alphas.iter().map(|a| a.shallow_clone()).collect();
+    inputs.extend(w.iter().map(|t| t.shallow_clone()));
+    let mut g: Vec<Tensor> = grads_of(&val_loss, &inputs, false)
+        .into_iter()
+        .map(|t| t.detach())
+        .collect();
+    let v = g.split_off(alphas.len());
+    (backup, g, v)
+}
+
 /// Second-order DARTS architecture gradient (quark0 `Architect._backward_step_unrolled`):
 /// applies the virtual step w' to the network, takes dα = ∇α L_val(w', α) and
 /// v = ∇w' L_val(w', α), then subtracts ξ·(∇α L_train(w⁺, α) − ∇α L_train(w⁻, α)) / (2ε)
@@ -169,24 +195,16 @@ pub fn unrolled_alpha_grads(
 ) -> Vec<Tensor> {
     let alphas = net.alpha_tensors();
     let w = &sgd.params;
-    let backup: Vec<Tensor> = w.iter().map(|t| t.detach().copy()).collect();
-    // Virtual step, applied.
-    let w1 = virtual_weights(net, sgd, xi, trn.0, trn.1);
-    assign(w, &w1);
-    let val_loss = net.loss(val.0, val.1);
-    let mut inputs: Vec<Tensor> = alphas.iter().map(|a| a.shallow_clone()).collect();
-    inputs.extend(w.iter().map(|t| t.shallow_clone()));
-    let g = grads_of(&val_loss, &inputs, false);
-    let (d_alpha, v) = g.split_at(alphas.len());
-    let norm = crate::nas::train::global_norm(v);
-    let mut out: Vec<Tensor> = d_alpha.iter().map(|t| t.detach()).collect();
+    let (backup, d_alpha, v) = unrolled_val_grads(net, sgd, xi, trn, val);
+    let norm = crate::nas::train::global_norm(&v);
+    let mut out = d_alpha;
     if norm.is_finite() && norm > 0.0 {
         let eps = r / norm;
         let hvp_side = |sign: f64| {
             let wp: Vec<Tensor> = tch::no_grad(|| {
                 backup
                     .iter()
-                    .zip(v)
+                    .zip(&v)
                     .map(|(b, v)| b + v * (sign * eps))
                     .collect()
             });
@@ -217,18 +235,11 @@ pub fn unrolled_alpha_grads_exact(
 ) -> Vec<Tensor> {
     let alphas = net.alpha_tensors();
     let w = &sgd.params;
-    let backup: Vec<Tensor> = w.iter().map(|t| t.detach().copy()).collect();
-    let w1 = virtual_weights(net, sgd, xi, trn.0, trn.1);
-    assign(w, &w1);
-    let val_loss = net.loss(val.0, val.1);
-    let mut inputs: Vec<Tensor> = alphas.iter().map(|a| a.shallow_clone()).collect();
-    inputs.extend(w.iter().map(|t| t.shallow_clone()));
-    let g = grads_of(&val_loss, &inputs, false);
-    let (d_alpha, v) = g.split_at(alphas.len());
+    let (backup, d_alpha, v) = unrolled_val_grads(net, sgd, xi, trn, val);
     assign(w, &backup);
     let gw = Tensor::run_backward(&[net.loss(trn.0, trn.1)], w, true, true);
     let mut phi: Option<Tensor> = None;
-    for (g, v) in gw.iter().zip(v) {
+    for (g, v) in gw.iter().zip(&v) {
         if g.defined() {
             let t = (g * v.detach()).sum(g.kind());
             phi = Some(match phi {
@@ -240,13 +251,9 @@ pub fn unrolled_alpha_grads_exact(
     match phi {
         Some(phi) => {
             let hv = grads_of(&phi, &alphas, false);
-            d_alpha
-                .iter()
-                .zip(&hv)
-                .map(|(d, h)| d.detach() - h * xi)
-                .collect()
+            d_alpha.iter().zip(&hv).map(|(d, h)| d - h * xi).collect()
         }
-        None => d_alpha.iter().map(|t| t.detach()).collect(),
+        None => d_alpha,
     }
 }
 
@@ -270,13 +277,7 @@ pub fn search(
 ) -> Result<SearchOutcome> {
     let start = Instant::now();
     let size = train_x.size();
-    if size.len() != 4 {
-        bail!("train_x must be [N, C, H, W], got {size:?}");
-    }
-    let n = size[0];
-    if train_y.size() != [n] {
-        bail!("train_y must be [{n}], got {:?}", train_y.size());
-    }
+    let n = check_images(train_x, train_y, "train")?;
     if n < 2 || config.batch_size == 0 || config.layers == 0 {
         bail!("need at least 2 samples, a positive batch size and at least one layer");
     }

@@ -40,6 +40,19 @@ pub fn batches(rng: &mut SplitMix64, indices: &[i64], batch_size: usize) -> Vec<
     idx.chunks(batch_size.max(1)).map(|c| c.to_vec()).collect()
 }
 
+/// Checks that images `x` are `[N, C, H, W]` and labels `y` are `[N]`; returns N. `what`
+/// ("train", "test") names the pair in the error.
+pub fn check_images(x: &Tensor, y: &Tensor, what: &str) -> anyhow::Result<i64> {
+    let size = x.size();
+    if size.len() != 4 {
+        anyhow::bail!("{what} images must be [N, C, H, W], got {size:?}");
+    }
+    if y.size() != [size[0]] {
+        anyhow::bail!("{what} labels must be [{}], got {:?}", size[0], y.size());
+    }
+    Ok(size[0])
+}
+
 /// Gathers rows `idx` of `x` (on x's device).
 pub fn take(x: &Tensor, idx: &[i64]) -> Tensor {
     let i = Tensor::from_slice(idx).to_device(x.device());
@@ -176,6 +189,22 @@ mod tests {
         let mut all: Vec<i64> = a.concat();
         all.sort();
         assert_eq!(all, idx);
+    }
+
+    #[test]
+    fn image_and_label_shapes_are_checked_by_name() {
+        let opts = (Kind::Float, tch::Device::Cpu);
+        let x = Tensor::zeros([4, 3, 8, 8], opts);
+        let y = Tensor::zeros([4], (Kind::Int64, tch::Device::Cpu));
+        assert_eq!(check_images(&x, &y, "train").unwrap(), 4);
+        let e = check_images(&x.flatten(1, -1), &y, "test")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "test images must be [N, C, H, W], got [4, 192]");
+        let e = check_images(&x, &y.narrow(0, 0, 3), "train")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "train labels must be [4], got [3]");
     }
 
     #[test]

@@ -19,7 +19,8 @@
 //! is ignored; `final_metric` = its last intermediate value, the value the tuner observes, as
 //! NNI does); `Failed` = Err, panic, or a non-finite final metric (the tuner observes None).
 //! The best trial is chosen among `Succeeded` trials only: an early-stopped trial's metric is
-//! a lower-fidelity number and is not comparable to full-budget ones.
+//! a lower-fidelity number and is not comparable to full-budget ones. Only when no trial
+//! completed is it the best of the early-stopped trials that ran the most epochs.
 
 use crate::hpo::assessor::{Assessor, Decision};
 use crate::hpo::space::Params;
@@ -151,7 +152,8 @@ pub struct Cost {
 pub struct ExperimentOutcome {
     /// In id order.
     pub trials: Vec<Trial>,
-    /// Best SUCCEEDED trial per the config's direction (ties: lowest id).
+    /// Best SUCCEEDED trial per the config's direction (ties: lowest id); when none
+    /// completed, the best of the early-stopped trials that ran the most epochs.
     pub best_trial: Option<usize>,
     pub cost: Cost,
     pub stop_reason: StopReason,
@@ -443,23 +445,7 @@ where
             }
         }
     };
-    let mut best: Option<&Trial> = None;
-    for t in &trials {
-        if t.status != TrialStatus::Succeeded {
-            continue;
-        }
-        let (Some(m), b) = (t.final_metric, best) else {
-            continue;
-        };
-        if b.is_none_or(|b| {
-            config
-                .direction
-                .better(m, b.final_metric.unwrap_or(f64::NAN))
-        }) {
-            best = Some(t);
-        }
-    }
-    let best_trial = best.map(|t| t.id);
+    let best_trial = best_trial(&trials, config.direction);
     let cost = Cost {
         trials: trials.len(),
         trial_epochs: trials.iter().map(|t| t.intermediate.len()).sum(),
@@ -471,6 +457,34 @@ where
         cost,
         stop_reason,
     }
+}
+
+/// The best SUCCEEDED trial (ties: lowest id). When none completed — a time limit ended a
+/// search whose assessor pauses trials, or every trial was stopped — the best of the
+/// early-stopped trials that got furthest, as ASHA picks from its top rung: comparing metrics
+/// of different budgets would favour longer-trained trials, not better ones.
+fn best_trial(trials: &[Trial], direction: Direction) -> Option<usize> {
+    let pick = |status: TrialStatus, epochs: Option<usize>| {
+        let mut best: Option<&Trial> = None;
+        for t in trials {
+            if t.status != status || epochs.is_some_and(|e| t.intermediate.len() != e) {
+                continue;
+            }
+            let Some(m) = t.final_metric else { continue };
+            if best.is_none_or(|b| direction.better(m, b.final_metric.unwrap_or(f64::NAN))) {
+                best = Some(t);
+            }
+        }
+        best.map(|t| t.id)
+    };
+    pick(TrialStatus::Succeeded, None).or_else(|| {
+        let furthest = trials
+            .iter()
+            .filter(|t| t.status == TrialStatus::EarlyStopped && t.final_metric.is_some())
+            .map(|t| t.intermediate.len())
+            .max()?;
+        pick(TrialStatus::EarlyStopped, Some(furthest))
+    })
 }
 
 /// Current time as RFC 3339 UTC with milliseconds, e.g. `2026-11-29T00:05:15.123Z`.
@@ -940,6 +954,38 @@ mod tests {
             jobs.iter().map(|j| j.0).collect::<Vec<_>>(),
             (0..jobs.len()).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn without_a_completed_trial_the_best_is_taken_from_those_that_got_furthest() {
+        let t = |id: usize, status: TrialStatus, curve: &[f64]| Trial {
+            id,
+            params: Params::new(),
+            status,
+            intermediate: curve.to_vec(),
+            final_metric: curve.last().copied(),
+            stopped_at_epoch: None,
+            paused_at: Vec::new(),
+            error: None,
+            start: None,
+            end: None,
+            duration_s: 0.0,
+            details: Value::Null,
+        };
+        let stopped = TrialStatus::EarlyStopped;
+        let trials = [
+            t(0, stopped, &[0.9]),
+            t(1, stopped, &[0.5, 0.6, 0.7]),
+            t(2, stopped, &[0.6, 0.65, 0.8]),
+            t(3, TrialStatus::Failed, &[0.95, 0.99, 0.99, 0.99]),
+        ];
+        // Not trial 0 (0.9 after one epoch): trial 2, the best at three epochs.
+        assert_eq!(best_trial(&trials, Direction::Maximize), Some(2));
+        assert_eq!(best_trial(&trials, Direction::Minimize), Some(1));
+        let mut done = trials.to_vec();
+        done[0].status = TrialStatus::Succeeded;
+        assert_eq!(best_trial(&done, Direction::Maximize), Some(0));
+        assert_eq!(best_trial(&trials[3..], Direction::Maximize), None);
     }
 
     #[test]

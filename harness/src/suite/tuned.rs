@@ -267,7 +267,7 @@ pub fn run_tuned_arm(
         arm.hpo = Some(record);
         on_update(arm)?;
         anyhow::bail!(
-            "tuned arm: no trial succeeded ({} trials); see the trial errors in the result file",
+            "tuned arm: every trial failed ({} trials); see the trial errors in the result file",
             outcome.trials.len()
         );
     };

@@ -42,15 +42,8 @@ pub fn line_chart(
         (y_min, y_max) = (0.0, 1.0);
     }
     let pad = ((y_max - y_min) * 0.05).max(1e-3);
-    let root = SVGBackend::new(path, (760, 440)).into_drawing_area();
-    root.fill(&WHITE).map_err(plot_err)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 18))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0f64..x_max, (y_min - pad)..(y_max + pad))
-        .map_err(plot_err)?;
+    let root = canvas(path, (760, 440))?;
+    let mut chart = cartesian(&root, title, 0f64..x_max, (y_min - pad)..(y_max + pad))?;
     chart
         .configure_mesh()
         .x_desc(x_label)
@@ -77,10 +70,34 @@ pub fn line_chart(
 
 use plotters::coord::types::RangedCoordf64;
 
-type Chart<'a> = ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+type Canvas<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
+
+/// A white SVG canvas of `size` pixels, written to `path` on `present()`.
+fn canvas(path: &Path, size: (u32, u32)) -> anyhow::Result<Canvas<'_>> {
+    let root = SVGBackend::new(path, size).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_err)?;
+    Ok(root)
+}
+
+/// The plot area the line, scatter and bar charts share: title, margins and label areas.
+fn cartesian<'a, 'b>(
+    root: &'a Canvas<'b>,
+    title: &str,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+) -> anyhow::Result<Chart<'a, 'b>> {
+    ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x, y)
+        .map_err(plot_err)
+}
 
 /// The legend box of the labelled series, in the lower right corner.
-fn draw_legend(chart: &mut Chart) -> anyhow::Result<()> {
+fn draw_legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>) -> anyhow::Result<()> {
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
@@ -104,15 +121,8 @@ pub fn trial_scatter(
 ) -> anyhow::Result<()> {
     let x_max = points.iter().map(|p| p.0).fold(1.0, f64::max) + 1.0;
     let (y_min, y_max) = bounds(points.iter().map(|p| p.1));
-    let root = SVGBackend::new(path, (760, 440)).into_drawing_area();
-    root.fill(&WHITE).map_err(plot_err)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 18))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(-0.5f64..x_max, y_min..y_max)
-        .map_err(plot_err)?;
+    let root = canvas(path, (760, 440))?;
+    let mut chart = cartesian(&root, title, -0.5f64..x_max, y_min..y_max)?;
     chart
         .configure_mesh()
         .x_desc("trial")
@@ -150,15 +160,8 @@ pub fn bar_chart(
 ) -> anyhow::Result<()> {
     let y_max = bars.iter().map(|b| b.1).fold(0.0, f64::max).max(1e-9) * 1.1;
     let n = bars.len().max(1) as f64;
-    let root = SVGBackend::new(path, (760, 440)).into_drawing_area();
-    root.fill(&WHITE).map_err(plot_err)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 18))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(-0.5f64..(n - 0.5), 0f64..y_max)
-        .map_err(plot_err)?;
+    let root = canvas(path, (760, 440))?;
+    let mut chart = cartesian(&root, title, -0.5f64..(n - 0.5), 0f64..y_max)?;
     let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
     chart
         .configure_mesh()
@@ -195,8 +198,7 @@ pub fn parallel_coordinates(
     lines: &[(Vec<f64>, f64)],
 ) -> anyhow::Result<()> {
     let n_axes = axes.len().max(2);
-    let root = SVGBackend::new(path, (900, 460)).into_drawing_area();
-    root.fill(&WHITE).map_err(plot_err)?;
+    let root = canvas(path, (900, 460))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 18))
         .margin(16)

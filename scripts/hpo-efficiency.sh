@@ -56,20 +56,31 @@ full = [t["final_metric"] for t in h["trials"] if t["status"] == "SUCCEEDED" and
 print(f"{max(full, default=0.0):.6f} {h['search_cost']['trial_epochs']} {len(h['trials'])} {h['search_cost']['seconds']:.1f}")
 PY
 }
-matched=0
+matched=0 within=0 both=0 sums=""
 for seed in 0 1 2 3 4; do
   if ! ls "res-random-$seed"/*.json > /dev/null 2>&1; then
     "$harness" run "random-$seed.toml" --quiet --results-dir "res-random-$seed" > /dev/null
   fi
   rm -rf "res-tpe-$seed"
-  # Exit 1 when no trial ran to the full budget: the file is still written and scored 0.
+  # `|| true`: an arm that fails still writes its result file (scored 0 without a full-budget trial).
   "$harness" run "tpe-$seed.toml" --quiet --results-dir "res-tpe-$seed" > /dev/null || true
   read -r r_best r_epochs _ _ <<< "$(summary res-random-$seed/*.json)"
   read -r t_best t_epochs t_trials t_secs <<< "$(summary res-tpe-$seed/*.json)"
   verdict=$(python3 -c "print('reached' if $t_best >= $r_best - 1e-9 else 'short')")
+  cheap=$(python3 -c "print('yes' if $t_epochs <= 0.35 * $r_epochs else 'no')")
   [ "$verdict" = reached ] && matched=$((matched + 1))
+  [ "$cheap" = yes ] && within=$((within + 1))
+  [ "$verdict" = reached ] && [ "$cheap" = yes ] && both=$((both + 1))
+  sums="$sums $r_best $t_best $r_epochs $t_epochs"
   printf 'seed %s: random best %.4f (%s trial-epochs); TPE+ASHA best %.4f with %s trial-epochs (%s%%), %s trials, %s s: %s\n' \
     "$seed" "$r_best" "$r_epochs" "$t_best" "$t_epochs" \
     "$(python3 -c "print(round(100 * $t_epochs / $r_epochs))")" "$t_trials" "$t_secs" "$verdict"
 done
-echo "reached random's best in $matched/5 tuner seeds"
+echo "reached random's best in $matched/5 tuner seeds; within 35 % of its trial-epochs in $within/5; both in $both/5"
+python3 - $sums <<'PY'
+import sys
+v = [float(x) for x in sys.argv[1:]]
+r, t, re, te = (v[i::4] for i in range(4))
+print(f"means over the seeds: random best {sum(r)/5:.4f}, TPE+ASHA best {sum(t)/5:.4f}, "
+      f"trial-epochs {sum(te)/5:.1f} of {sum(re)/5:.0f} ({100*sum(te)/sum(re):.0f} %)")
+PY

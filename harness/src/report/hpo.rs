@@ -23,19 +23,19 @@ pub fn section(
     let cost = &record.search_cost;
     md.push_str(&if zh {
         format!(
-            "调参器 `{}`（种子 {}），早停 `{}`，指标 `{}`（{}），每个 trial {} 轮。共 {} 个 trial：成功 {}，早停 {}，失败 {}。\
+            "调参器 `{}`（种子 {}），早停 {}，指标 `{}`（{}），每个 trial {} 轮。共 {} 个 trial：成功 {}，早停 {}，失败 {}。\
              搜索开销：{} 个 trial，{} 个 trial-轮，{:.1} 秒；全预算重训 {:.1} 秒。\n\n",
-            record.tuner, record.tuner_seed, record.assessor, record.metric, record.optimize_mode,
+            record.tuner, record.tuner_seed, assessor_label(record), record.metric, record.optimize_mode,
             record.trial_epochs, record.trials.len(), count(TrialStatus::Succeeded),
             count(TrialStatus::EarlyStopped), count(TrialStatus::Failed), cost.trials,
             cost.trial_epochs, cost.seconds, record.retrain_seconds
         )
     } else {
         format!(
-            "Tuner `{}` (seed {}), assessor `{}`, metric `{}` ({}), {} epochs per trial. {} trials: \
+            "Tuner `{}` (seed {}), assessor {}, metric `{}` ({}), {} epochs per trial. {} trials: \
              {} succeeded, {} early-stopped, {} failed. Search cost: {} trials, {} trial-epochs, \
              {:.1} s; full-budget retraining {:.1} s.\n\n",
-            record.tuner, record.tuner_seed, record.assessor, record.metric, record.optimize_mode,
+            record.tuner, record.tuner_seed, assessor_label(record), record.metric, record.optimize_mode,
             record.trial_epochs, record.trials.len(), count(TrialStatus::Succeeded),
             count(TrialStatus::EarlyStopped), count(TrialStatus::Failed), cost.trials,
             cost.trial_epochs, cost.seconds, record.retrain_seconds
@@ -46,16 +46,22 @@ pub fn section(
         .and_then(|id| record.trials.iter().find(|t| t.id == id))
     {
         let metric = best.final_metric.map_or("—".into(), |m| format!("{m:.4}"));
+        // Epochs behind the number: fewer than the trial budget when no trial completed and the
+        // search chose among the early-stopped ones.
+        let epochs = match best.status {
+            TrialStatus::EarlyStopped => best.intermediate.len(),
+            _ => record.trial_epochs,
+        };
         md.push_str(&if zh {
             format!(
-                "选中 trial {}：搜索时 {} = {metric}（{} 轮的搜索预算下的数字，**不是**模型的准确率；模型准确率是上表中全预算重训的结果）。\n\n",
-                best.id, record.metric, record.trial_epochs
+                "选中 trial {}：搜索时 {} = {metric}（{epochs} 轮的搜索预算下的数字，**不是**模型的准确率；模型准确率是上表中全预算重训的结果）。\n\n",
+                best.id, record.metric
             )
         } else {
             format!(
-                "Chosen: trial {} with search-time {} = {metric} (a {}-epoch search-budget number, \
+                "Chosen: trial {} with search-time {} = {metric} (a {epochs}-epoch search-budget number, \
                  **not** the model's accuracy: the accuracy table shows the full-budget retraining).\n\n",
-                best.id, record.metric, record.trial_epochs
+                best.id, record.metric
             )
         });
     }
@@ -126,6 +132,25 @@ pub fn section(
         md.push_str(&format!("![{title} — {label}]({name})\n\n"));
     }
     Ok((md, plots.into_iter().map(|p| p.1).collect()))
+}
+
+/// The assessor and its options as the suite gave them, e.g. `asha` (type promotion,
+/// reduction_factor 2).
+fn assessor_label(record: &HpoRecord) -> String {
+    let name = format!("`{}`", record.assessor);
+    match record.assessor_options.as_object() {
+        Some(options) if !options.is_empty() => {
+            let pairs: Vec<String> = options
+                .iter()
+                .map(|(k, v)| match v.as_str() {
+                    Some(text) => format!("{k} {text}"),
+                    None => format!("{k} {v}"),
+                })
+                .collect();
+            format!("{name} ({})", pairs.join(", "))
+        }
+        _ => name,
+    }
 }
 
 fn status_name(s: TrialStatus) -> &'static str {
@@ -414,6 +439,60 @@ mod tests {
             duration_s: 1.0,
             details: serde_json::Value::Null,
         }
+    }
+
+    fn record(trials: Vec<Trial>, best_trial: Option<usize>) -> HpoRecord {
+        HpoRecord {
+            search_space_path: "space.json".into(),
+            search_space: serde_json::Value::Null,
+            tuner: "tpe".into(),
+            tuner_options: serde_json::Value::Null,
+            tuner_seed: 0,
+            assessor: "asha".into(),
+            assessor_options: serde_json::json!({"type": "promotion", "reduction_factor": 2}),
+            optimize_mode: "maximize".into(),
+            metric: "val_acc".into(),
+            trial_epochs: 4,
+            max_trials: 3,
+            concurrency: 1,
+            best_trial,
+            chosen_trial: best_trial,
+            chosen_params: None,
+            search_cost: crate::hpo::Cost {
+                trials: trials.len(),
+                trial_epochs: trials.iter().map(|t| t.intermediate.len()).sum(),
+                seconds: 1.0,
+            },
+            stop_reason: crate::hpo::StopReason::MaxDuration,
+            trials,
+            fidelity: None,
+            retrain_seconds: 2.0,
+        }
+    }
+
+    #[test]
+    fn the_search_line_names_the_assessor_options_and_the_chosen_trials_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        // A time limit ended the search before any trial completed: the choice is an
+        // early-stopped trial, and its number is a 2-epoch one.
+        let trials = vec![
+            trial(0, TrialStatus::EarlyStopped, &[0.5], vec![]),
+            trial(1, TrialStatus::EarlyStopped, &[0.6, 0.7], vec![1]),
+        ];
+        let (md, _) =
+            section(&record(trials, Some(1)), "quick", Lang::En, dir.path(), "r").unwrap();
+        assert!(
+            md.contains("assessor `asha` (type promotion, reduction_factor 2), metric `val_acc`"),
+            "{md}"
+        );
+        assert!(
+            md.contains("0 succeeded, 2 early-stopped, 0 failed"),
+            "{md}"
+        );
+        assert!(
+            md.contains("Chosen: trial 1 with search-time val_acc = 0.7000 (a 2-epoch"),
+            "{md}"
+        );
     }
 
     #[test]

@@ -39,6 +39,19 @@ pub enum TrialStatus {
     EarlyStopped,
 }
 
+impl TrialStatus {
+    /// NNI's name, as in the result file: `EARLY_STOPPED`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TrialStatus::Waiting => "WAITING",
+            TrialStatus::Running => "RUNNING",
+            TrialStatus::Succeeded => "SUCCEEDED",
+            TrialStatus::Failed => "FAILED",
+            TrialStatus::EarlyStopped => "EARLY_STOPPED",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trial {
     pub id: usize,
@@ -379,12 +392,13 @@ where
         let jobs: Vec<(usize, usize, Params, usize)> = jobs
             .into_iter()
             .map(|job| {
+                let number = next_job;
                 next_job += 1;
                 match job {
-                    Job::New(id, p) => (next_job - 1, id, p, 0),
+                    Job::New(id, p) => (number, id, p, 0),
                     Job::Continue(id) => {
                         let t = &trials[id];
-                        (next_job - 1, id, t.params.clone(), t.intermediate.len())
+                        (number, id, t.params.clone(), t.intermediate.len())
                     }
                 }
             })
@@ -423,15 +437,15 @@ where
                     .collect()
             })
         };
-        let live: std::collections::BTreeSet<usize> = ran.iter().map(|(job, _)| *job).collect();
-        done.extend(ran);
+        // A continuation that ran becomes part of its trial's one record (journaled jobs are
+        // stored merged already).
+        done.extend(ran.into_iter().map(|(job, t)| match trials.get(t.id) {
+            Some(before) => (job, merge_continuation(before, t)),
+            None => (job, t),
+        }));
         done.sort_by_key(|(job, _)| *job);
-        for (job, t) in done {
-            let id = t.id;
-            let record = match trials.get(id) {
-                Some(before) if live.contains(&job) => merge_continuation(before, t),
-                _ => t, // new, or replayed from the journal (already merged)
-            };
+        for (job, record) in done {
+            let id = record.id;
             let metric = match record.status {
                 TrialStatus::Succeeded | TrialStatus::EarlyStopped => record.final_metric,
                 _ => None,
@@ -669,6 +683,7 @@ mod tests {
         assert_ne!(out.best_trial, Some(2));
         let js = serde_json::to_value(t2).unwrap();
         assert_eq!(js["status"], "EARLY_STOPPED");
+        assert_eq!(js["status"], TrialStatus::EarlyStopped.name());
         assert_eq!(
             serde_json::to_value(TrialStatus::Succeeded).unwrap(),
             "SUCCEEDED"

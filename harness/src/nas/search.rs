@@ -241,7 +241,7 @@ pub fn unrolled_alpha_grads_exact(
     let mut phi: Option<Tensor> = None;
     for (g, v) in gw.iter().zip(&v) {
         if g.defined() {
-            let t = (g * v.detach()).sum(g.kind());
+            let t = (g * v).sum(g.kind());
             phi = Some(match phi {
                 None => t,
                 Some(p) => p + t,

@@ -153,16 +153,6 @@ fn assessor_label(record: &HpoRecord) -> String {
     }
 }
 
-fn status_name(s: TrialStatus) -> &'static str {
-    match s {
-        TrialStatus::Waiting => "WAITING",
-        TrialStatus::Running => "RUNNING",
-        TrialStatus::Succeeded => "SUCCEEDED",
-        TrialStatus::Failed => "FAILED",
-        TrialStatus::EarlyStopped => "EARLY_STOPPED",
-    }
-}
-
 /// The top trials by metric (failed ones last), like NNI's trial table.
 fn trial_table(trials: &[Trial], minimize: bool, zh: bool) -> String {
     let mut ranked: Vec<&Trial> = trials.iter().collect();
@@ -197,7 +187,7 @@ fn trial_table(trials: &[Trial], minimize: bool, zh: bool) -> String {
             let mut status = match (t.status, t.stopped_at_epoch, &t.error) {
                 (TrialStatus::EarlyStopped, Some(e), _) => format!("EARLY_STOPPED @ {e}"),
                 (TrialStatus::Failed, _, Some(err)) => format!("FAILED: {err}"),
-                (s, _, _) => status_name(s).to_string(),
+                (s, _, _) => s.name().to_string(),
             };
             if !t.paused_at.is_empty() {
                 let epochs: Vec<String> = t.paused_at.iter().map(|e| e.to_string()).collect();

@@ -206,15 +206,7 @@ pub fn run_tuned_arm(
             let metric = t
                 .final_metric
                 .map_or("—".to_string(), |m| format!("{m:.4}"));
-            // NNI's names (EARLY_STOPPED), as in the result file and the report.
-            let status = if paused {
-                "PAUSED".to_string()
-            } else {
-                serde_json::to_value(t.status)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default()
-            };
+            let status = if paused { "PAUSED" } else { t.status.name() };
             progress.line(format!(
                 "tuned    trial {:<3} {:<13} epoch {:<3} {} {:<6} {}",
                 t.id,
@@ -226,12 +218,12 @@ pub fn run_tuned_arm(
             ));
         },
     );
-    if !ctx.stop.load(Ordering::SeqCst) {
-        // Trials still paused when the search ended will not be continued.
-        (0..outcome.trials.len()).for_each(drop_checkpoint);
-    }
     if ctx.stop.load(Ordering::SeqCst) {
         return Err(Interrupted.into());
+    }
+    if pauses {
+        // Trials still paused when the search ended will not be continued.
+        (0..outcome.trials.len()).for_each(drop_checkpoint);
     }
     if let Some(e) = journal_error {
         return Err(e);

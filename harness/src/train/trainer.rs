@@ -7,7 +7,7 @@ use crate::data::Dataset;
 use crate::models;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 use tch::{nn, Device, Kind, Tensor};
@@ -152,12 +152,7 @@ pub fn train(
         let mut loss_sum = Tensor::zeros([], (Kind::Double, device));
         let mut correct = Tensor::zeros([], (Kind::Int64, device));
         let perm = Tensor::randperm(n_train, (Kind::Int64, device));
-        let interrupted = || {
-            options
-                .interrupt
-                .as_ref()
-                .is_some_and(|f| f.load(Ordering::SeqCst))
-        };
+        let interrupted = || checkpoint::interrupted(options.interrupt.as_deref());
         for step in 0..steps_per_epoch {
             if interrupted() {
                 break;
@@ -324,6 +319,7 @@ pub fn evaluate(
 mod tests {
     use super::*;
     use crate::data::digits;
+    use std::sync::atomic::Ordering;
 
     fn recipe(optimizer: &str) -> Recipe {
         serde_json::from_value(serde_json::json!({

@@ -39,6 +39,22 @@ impl Downsample {
     }
 }
 
+/// A block's ending: `relu(out + identity)`, where identity is the input or its downsampled
+/// projection; in place, like torchvision (`out += identity`, ReLU(inplace=True)).
+fn residual_relu(
+    mut out: Tensor,
+    xs: &Tensor,
+    downsample: Option<&Downsample>,
+    train: bool,
+) -> Tensor {
+    match downsample {
+        Some(d) => out += d.forward_t(xs, train),
+        None => out += xs,
+    }
+    let _ = out.relu_();
+    out
+}
+
 #[derive(Debug)]
 struct BasicBlock {
     conv1: nn::Conv2D,
@@ -88,13 +104,8 @@ impl ModuleT for BasicBlock {
         // allocations per step; autograd allows it (BN and add do not need their outputs).
         let mut out = xs.apply(&self.conv1).apply_t(&self.bn1, train);
         let _ = out.relu_();
-        let mut out = out.apply(&self.conv2).apply_t(&self.bn2, train);
-        match &self.downsample {
-            Some(d) => out += d.forward_t(xs, train),
-            None => out += xs,
-        }
-        let _ = out.relu_();
-        out
+        let out = out.apply(&self.conv2).apply_t(&self.bn2, train);
+        residual_relu(out, xs, self.downsample.as_ref(), train)
     }
 }
 
@@ -172,13 +183,8 @@ impl ModuleT for Bottleneck {
         let _ = out.relu_();
         let mut out = out.apply(&self.conv2).apply_t(&self.bn2, train);
         let _ = out.relu_();
-        let mut out = out.apply(&self.conv3).apply_t(&self.bn3, train);
-        match &self.downsample {
-            Some(d) => out += d.forward_t(xs, train),
-            None => out += xs,
-        }
-        let _ = out.relu_();
-        out
+        let out = out.apply(&self.conv3).apply_t(&self.bn3, train);
+        residual_relu(out, xs, self.downsample.as_ref(), train)
     }
 }
 

@@ -12,7 +12,7 @@
 use crate::hpo::space::{
     option_value, sample_dist, ChoiceOption, Dist, NodeVal, Param, Params, SearchSpace,
 };
-use crate::hpo::tuner::{Direction, Tuner};
+use crate::hpo::tuner::{record_observation, Direction, Observation, Tuner};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
@@ -24,8 +24,7 @@ pub struct Anneal {
     rng: ChaCha8Rng,
     avg_best_idx: f64,
     shrink_coef: f64,
-    /// (trial id, node values, loss).
-    obs: Vec<(usize, Vec<Option<NodeVal>>, f64)>,
+    obs: Vec<Observation>,
 }
 
 impl Anneal {
@@ -109,12 +108,12 @@ fn walk(ps: &[Param], cx: &Ctx, rng: &mut ChaCha8Rng) -> Params {
 impl Tuner for Anneal {
     fn propose(&mut self, _trial_id: usize) -> Option<Params> {
         let mut ok: Vec<usize> = (0..self.obs.len())
-            .filter(|i| self.obs[*i].2.is_finite())
+            .filter(|i| self.obs[*i].loss.is_finite())
             .collect();
         if ok.is_empty() {
             return Some(self.space.sample(&mut self.rng));
         }
-        ok.sort_by(|a, b| self.obs[*a].2.total_cmp(&self.obs[*b].2));
+        ok.sort_by(|a, b| self.obs[*a].loss.total_cmp(&self.obs[*b].loss));
         // geometric(p) - 1 failures before the first success, p = 1/avg_best_idx
         let p = 1.0 / self.avg_best_idx;
         let mut idx = 0;
@@ -123,14 +122,14 @@ impl Tuner for Anneal {
         }
         let mut counts = vec![0; self.space.n_nodes];
         for i in &ok {
-            for (c, v) in counts.iter_mut().zip(&self.obs[*i].1) {
+            for (c, v) in counts.iter_mut().zip(&self.obs[*i].vals) {
                 if v.is_some() {
                     *c += 1;
                 }
             }
         }
         let cx = Ctx {
-            picked: &self.obs[ok[idx]].1,
+            picked: &self.obs[ok[idx]].vals,
             counts,
             shrink_coef: self.shrink_coef,
         };
@@ -138,16 +137,12 @@ impl Tuner for Anneal {
     }
 
     fn observe(&mut self, trial_id: usize, params: &Params, metric: Option<f64>) {
-        let rec = (
-            trial_id,
-            self.space.extract(params),
-            self.direction.loss(metric),
-        );
-        // A promoted trial is observed again, with its higher-fidelity metric.
-        match self.obs.iter_mut().find(|r| r.0 == trial_id) {
-            Some(earlier) => *earlier = rec,
-            None => self.obs.push(rec),
-        }
+        let rec = Observation {
+            trial: trial_id,
+            vals: self.space.extract(params),
+            loss: self.direction.loss(metric),
+        };
+        record_observation(&mut self.obs, rec);
     }
 
     fn name(&self) -> &'static str {

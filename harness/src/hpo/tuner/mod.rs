@@ -20,7 +20,7 @@ pub use grid::Grid;
 pub use random::RandomTuner;
 pub use tpe::{Tpe, TpeConfig};
 
-use crate::hpo::space::{Params, SearchSpace};
+use crate::hpo::space::{NodeVal, Params, SearchSpace};
 use crate::hpo::BuildError;
 use serde::{Deserialize, Serialize};
 
@@ -60,6 +60,23 @@ impl Direction {
             Direction::Maximize => a > b,
             Direction::Minimize => a < b,
         }
+    }
+}
+
+/// One finished trial as the model-based tuners (TPE, Anneal) keep it: its parameters as
+/// node values of the space, and its loss (`Direction::loss` of the metric).
+pub(crate) struct Observation {
+    pub trial: usize,
+    pub vals: Vec<Option<NodeVal>>,
+    pub loss: f64,
+}
+
+/// Adds `rec` to `obs`, replacing the same trial's earlier observation: a promoted trial is
+/// observed again, with its higher-fidelity metric.
+pub(crate) fn record_observation(obs: &mut Vec<Observation>, rec: Observation) {
+    match obs.iter_mut().find(|r| r.trial == rec.trial) {
+        Some(earlier) => *earlier = rec,
+        None => obs.push(rec),
     }
 }
 
@@ -289,6 +306,23 @@ pub(crate) mod tests {
                 assert_eq!(o.len(), 2);
             }
         }
+    }
+
+    #[test]
+    fn a_trial_observed_again_replaces_its_earlier_observation() {
+        let rec = |trial: usize, loss: f64| Observation {
+            trial,
+            vals: Vec::new(),
+            loss,
+        };
+        let mut obs = Vec::new();
+        record_observation(&mut obs, rec(0, -0.5));
+        record_observation(&mut obs, rec(1, -0.6));
+        // Trial 0 promoted and finished at a higher fidelity: one entry, the later loss, in
+        // its first place.
+        record_observation(&mut obs, rec(0, -0.9));
+        let seen: Vec<(usize, f64)> = obs.iter().map(|o| (o.trial, o.loss)).collect();
+        assert_eq!(seen, [(0, -0.9), (1, -0.6)]);
     }
 
     #[test]

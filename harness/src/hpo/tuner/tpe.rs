@@ -21,7 +21,7 @@
 
 use crate::hpo::parzen::{Categorical, Gmm, LF};
 use crate::hpo::space::{sample_dist, ChoiceOption, Dist, NodeVal, Param, Params, SearchSpace};
-use crate::hpo::tuner::{Direction, Tuner};
+use crate::hpo::tuner::{record_observation, Direction, Observation, Tuner};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
@@ -52,18 +52,12 @@ impl Default for TpeConfig {
     }
 }
 
-struct Rec {
-    trial: usize,
-    vals: Vec<Option<NodeVal>>,
-    loss: f64,
-}
-
 pub struct Tpe {
     space: SearchSpace,
     direction: Direction,
     rng: ChaCha8Rng,
     cfg: TpeConfig,
-    obs: Vec<Rec>,
+    obs: Vec<Observation>,
     pending: BTreeMap<usize, Vec<Option<NodeVal>>>,
 }
 
@@ -81,7 +75,7 @@ impl Tpe {
 }
 
 struct Ctx<'a> {
-    hist: Vec<&'a Rec>,
+    hist: Vec<&'a Observation>,
     cfg: &'a TpeConfig,
 }
 
@@ -217,7 +211,7 @@ fn choose(ps: &[Param], cx: &Ctx, rng: &mut ChaCha8Rng) -> Params {
 
 impl Tuner for Tpe {
     fn propose(&mut self, trial_id: usize) -> Option<Params> {
-        let lies: Vec<Rec> = if self.cfg.constant_liar && !self.pending.is_empty() {
+        let lies: Vec<Observation> = if self.cfg.constant_liar && !self.pending.is_empty() {
             let best = self
                 .obs
                 .iter()
@@ -227,7 +221,7 @@ impl Tuner for Tpe {
             let lie = if best.is_finite() { best } else { 0.0 };
             self.pending
                 .iter()
-                .map(|(trial, v)| Rec {
+                .map(|(trial, v)| Observation {
                     trial: *trial,
                     vals: v.clone(),
                     loss: lie,
@@ -248,16 +242,12 @@ impl Tuner for Tpe {
     fn observe(&mut self, trial_id: usize, params: &Params, metric: Option<f64>) {
         self.pending.remove(&trial_id);
         let vals = self.space.extract(params);
-        let rec = Rec {
+        let rec = Observation {
             trial: trial_id,
             vals,
             loss: self.direction.loss(metric),
         };
-        // A promoted trial is observed again, with its higher-fidelity metric.
-        match self.obs.iter_mut().find(|r| r.trial == trial_id) {
-            Some(earlier) => *earlier = rec,
-            None => self.obs.push(rec),
-        }
+        record_observation(&mut self.obs, rec);
     }
 
     fn name(&self) -> &'static str {

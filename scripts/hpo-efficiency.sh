@@ -12,19 +12,20 @@
 # after changing the harness: old baselines would be compared with new trials).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-harness="$root/target/release/harness"
+harness="${HARNESS:-$root/target/release/harness}"
 work="${1:-$(mktemp -d)}"
 trials="${TRIALS:-20}" startup="${STARTUP:-6}" min_resource="${MIN_RESOURCE:-1}" eta="${ETA:-3}"
 bootstrap="${BOOTSTRAP:-0}" type="${TYPE:-stopping}"
+seeds="${SEEDS:-0 1 2 3 4}" tpe_options="${TPE_OPTIONS:-}" budget="${BUDGET:-}"
 mkdir -p "$work"
 cp "$root/suites/quick_search_space.json" "$work/"
-python3 - "$root/suites/quick.toml" "$work" "$trials" "$startup" "$min_resource" "$eta" "$bootstrap" "$type" <<'PY'
+python3 - "$root/suites/quick.toml" "$work" "$trials" "$startup" "$min_resource" "$eta" "$bootstrap" "$type" "$seeds" "$tpe_options" "$budget" <<'PY'
 import re, sys
-src, work, trials, startup, min_resource, eta, bootstrap, kind = sys.argv[1:]
+src, work, trials, startup, min_resource, eta, bootstrap, kind, seeds, tpe_options, budget = sys.argv[1:]
 s = open(src).read()
 head = s[:s.index("# In the spirit of the lab")].replace("seeds = [1, 2, 3]", "seeds = [1]")
 tuned = s[s.index("[arms.tuned]"):s.index("# Architecture search")]
-def variant(tuner, options, assessor, trials, seed):
+def variant(tuner, options, assessor, trials, seed, budget=""):
     t = re.sub(r'(?m)^tuner = .*$', f'tuner = "{tuner}"', tuned)
     t = re.sub(r'(?m)^tuner_options = .*$', f"tuner_options = {options}", t)
     if assessor == "none":
@@ -39,14 +40,17 @@ def variant(tuner, options, assessor, trials, seed):
     t = re.sub(r'(?m)^max_trials = .*$', f"max_trials = {trials}", t)
     t = re.sub(r'(?m)^retrain_top_k = .*$', "retrain_top_k = 0", t)
     t = re.sub(r'(?m)^tuner_seed = .*$', f"tuner_seed = {seed}", t)
+    if budget:
+        t = re.sub(r'(?m)^max_trials = .*$', f"\\g<0>\nmax_trial_epochs = {budget}", t)
     return head + t
-for seed in range(5):
+extra = f", {tpe_options}" if tpe_options else ""
+for seed in map(int, seeds.split()):
     open(f"{work}/random-{seed}.toml", "w").write(variant("random", "{}", "none", 20, seed))
     open(f"{work}/tpe-{seed}.toml", "w").write(
-        variant("tpe", f"{{ n_startup_trials = {startup} }}", "asha", int(trials), seed))
+        variant("tpe", f"{{ n_startup_trials = {startup}{extra} }}", "asha", int(trials), seed, budget))
 PY
 cd "$work"
-echo "TPE + ASHA ($type): $trials trials, n_startup_trials $startup, min_resource $min_resource, eta $eta, bootstrap_count $bootstrap"
+echo "TPE + ASHA ($type): $trials trials, n_startup_trials $startup${tpe_options:+, $tpe_options}, min_resource $min_resource, eta $eta, bootstrap_count $bootstrap${budget:+, max_trial_epochs $budget}; tuner seeds $seeds"
 summary() {
   python3 - "$1" <<'PY'
 import json, sys
@@ -57,7 +61,9 @@ print(f"{max(full, default=0.0):.6f} {h['search_cost']['trial_epochs']} {len(h['
 PY
 }
 matched=0 within=0 both=0 sums=""
-for seed in 0 1 2 3 4; do
+n=0
+for seed in $seeds; do
+  n=$((n + 1))
   if ! ls "res-random-$seed"/*.json > /dev/null 2>&1; then
     "$harness" run "random-$seed.toml" --quiet --results-dir "res-random-$seed" > /dev/null
   fi
@@ -76,11 +82,12 @@ for seed in 0 1 2 3 4; do
     "$seed" "$r_best" "$r_epochs" "$t_best" "$t_epochs" \
     "$(python3 -c "print(round(100 * $t_epochs / $r_epochs))")" "$t_trials" "$t_secs" "$verdict"
 done
-echo "reached random's best in $matched/5 tuner seeds; within 35 % of its trial-epochs in $within/5; both in $both/5"
+echo "reached random's best in $matched/$n tuner seeds; within 35 % of its trial-epochs in $within/$n; both in $both/$n"
 python3 - $sums <<'PY'
 import sys
 v = [float(x) for x in sys.argv[1:]]
 r, t, re, te = (v[i::4] for i in range(4))
-print(f"means over the seeds: random best {sum(r)/5:.4f}, TPE+ASHA best {sum(t)/5:.4f}, "
-      f"trial-epochs {sum(te)/5:.1f} of {sum(re)/5:.0f} ({100*sum(te)/sum(re):.0f} %)")
+n = len(r)
+print(f"means over the seeds: random best {sum(r)/n:.4f}, TPE+ASHA best {sum(t)/n:.4f}, "
+      f"trial-epochs {sum(te)/n:.1f} of {sum(re)/n:.0f} ({100*sum(te)/sum(re):.0f} %)")
 PY

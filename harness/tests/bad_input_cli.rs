@@ -137,6 +137,18 @@ fn malformed_and_invalid_search_spaces() {
 }
 
 #[test]
+fn a_zero_trial_epoch_budget_names_its_key() {
+    let suite =
+        format!("{BASE}{TUNED}").replace("max_trials = 1", "max_trials = 1\nmax_trial_epochs = 0");
+    let space: &[u8] = br#"{"initial_lr": {"_type": "loguniform", "_value": [0.01, 0.2]}}"#;
+    let err = run_fails(&suite, &[("space.json", space)], &[]);
+    assert_mentions(
+        &err,
+        &["s.toml", "arms.tuned.hpo.max_trial_epochs", "must be >= 1"],
+    );
+}
+
+#[test]
 fn invalid_architecture_file() {
     let suite = format!("{BASE}{NAS}");
     let err = run_fails(

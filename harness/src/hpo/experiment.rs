@@ -14,6 +14,11 @@
 //! however often it was paused: `paused_at` lists the epochs it waited at, and its status is
 //! that of its last segment (EARLY_STOPPED = paused and never continued).
 //!
+//! A trial-epoch budget (`max_trial_epochs`) is checked at every epoch: the trial whose epoch
+//! spends it is stopped there (EARLY_STOPPED, unless that was its last epoch) and nothing
+//! starts after it. With `concurrency > 1` the other running trials stop after the epoch they
+//! are in, so the search can overshoot by fewer than `concurrency` epochs.
+//!
 //! Statuses: `Succeeded` = the trial fn returned Ok without ever being told to stop (ran its
 //! full budget); `EarlyStopped` = some `report` returned Stop (the trial's own final metric
 //! is ignored; `final_metric` = its last intermediate value, the value the tuner observes, as
@@ -79,6 +84,13 @@ pub struct ExperimentConfig {
     pub max_trials: usize,
     /// No new batch of trials starts after this many seconds (running ones finish).
     pub max_duration_s: Option<f64>,
+    /// Search budget in trial-epochs (every epoch any trial trains counts once; a continued
+    /// trial's restored epochs do not count again). The trial running when it is spent is
+    /// stopped after that epoch, and nothing starts after it. Unlike `max_duration_s` it ends
+    /// the search at the same point on every machine.
+    pub max_trial_epochs: Option<usize>,
+    /// Epochs of a full-budget trial: a trial is never cut at its last epoch (it completed).
+    pub trial_epochs: usize,
     /// Trials run at once (0 is treated as 1).
     pub concurrency: usize,
     /// Used to pick the best trial (tuner and assessor carry their own copy).
@@ -150,6 +162,7 @@ impl TrialContext<'_> {
 pub enum StopReason {
     MaxTrials,
     MaxDuration,
+    MaxTrialEpochs,
     TunerExhausted,
 }
 
@@ -189,12 +202,35 @@ fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+/// Trial-epochs trained so far, shared by the trials of a batch, against the search budget.
+struct EpochBudget {
+    spent: Mutex<usize>,
+    limit: Option<usize>,
+    trial_epochs: usize,
+}
+
+impl EpochBudget {
+    /// Counts a newly trained epoch (the `len`-th of its trial); true when the budget is spent
+    /// and the trial must stop there (not at its last epoch: it has completed).
+    fn spend(&self, len: usize) -> bool {
+        let mut spent = self.spent.lock().unwrap_or_else(|e| e.into_inner());
+        *spent += 1;
+        self.limit.is_some_and(|b| *spent >= b) && len < self.trial_epochs
+    }
+
+    fn exhausted(&self) -> bool {
+        let spent = *self.spent.lock().unwrap_or_else(|e| e.into_inner());
+        self.limit.is_some_and(|b| spent >= b)
+    }
+}
+
 fn run_one<F>(
     id: usize,
     params: Params,
     continues_from: usize,
     trial_fn: &F,
     assessor: &Mutex<&mut dyn Assessor>,
+    budget: &EpochBudget,
 ) -> Trial
 where
     F: Fn(&TrialContext) -> anyhow::Result<TrialOutput> + Sync,
@@ -202,10 +238,17 @@ where
     let start = now_rfc3339();
     let t0 = Instant::now();
     let assess = |tid: usize, h: &[f64]| {
-        assessor
+        let decision = assessor
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .assess(tid, h)
+            .assess(tid, h);
+        // Replayed epochs of a continued trial were paid for when they were first trained.
+        let over_budget = h.len() > continues_from && budget.spend(h.len());
+        if over_budget {
+            Decision::Stop
+        } else {
+            decision
+        }
     };
     let ctx = TrialContext {
         id,
@@ -364,6 +407,14 @@ where
         {
             break StopReason::MaxDuration;
         }
+        let budget = EpochBudget {
+            spent: Mutex::new(trials.iter().map(|t| t.intermediate.len()).sum()),
+            limit: config.max_trial_epochs,
+            trial_epochs: config.trial_epochs,
+        };
+        if budget.exhausted() {
+            break StopReason::MaxTrialEpochs;
+        }
         let mut jobs = Vec::with_capacity(concurrency);
         {
             let mut a = assessor.lock().unwrap_or_else(|e| e.into_inner());
@@ -414,6 +465,8 @@ where
                         a.assess(t.id, &t.intermediate[..k]);
                     }
                     a.trial_end(t.id, &t.intermediate, t.status == TrialStatus::Succeeded);
+                    let trained = t.intermediate.len().saturating_sub(from);
+                    *budget.spent.lock().unwrap_or_else(|e| e.into_inner()) += trained;
                     done.push((job, t));
                 }
                 None => to_run.push((job, id, params, from)),
@@ -422,14 +475,18 @@ where
         let ran: Vec<(usize, Trial)> = if to_run.len() <= 1 {
             to_run
                 .into_iter()
-                .map(|(job, id, p, from)| (job, run_one(id, p, from, &trial_fn, &assessor)))
+                .map(|(job, id, p, from)| {
+                    (job, run_one(id, p, from, &trial_fn, &assessor, &budget))
+                })
                 .collect()
         } else {
-            let (tf, asr) = (&trial_fn, &assessor);
+            let (tf, asr, bud) = (&trial_fn, &assessor, &budget);
             std::thread::scope(|s| {
                 let handles: Vec<_> = to_run
                     .into_iter()
-                    .map(|(job, id, p, from)| (job, s.spawn(move || run_one(id, p, from, tf, asr))))
+                    .map(|(job, id, p, from)| {
+                        (job, s.spawn(move || run_one(id, p, from, tf, asr, bud)))
+                    })
                     .collect();
                 handles
                     .into_iter()
@@ -543,6 +600,8 @@ mod tests {
         ExperimentConfig {
             max_trials,
             max_duration_s: None,
+            max_trial_epochs: None,
+            trial_epochs: 15,
             concurrency,
             direction: Direction::Maximize,
         }
@@ -905,6 +964,7 @@ mod tests {
     /// A promotion-style search of 10 trials over [`checkpointed_trial`]; `checkpoints` holds
     /// the curves the trials had saved when a resumed search starts.
     fn promotion_search(
+        max_trial_epochs: Option<usize>,
         checkpoints: std::collections::BTreeMap<usize, Vec<f64>>,
         finished: impl Fn(usize, usize, &Params) -> Option<Trial>,
     ) -> (ExperimentOutcome, usize, Vec<(usize, Trial)>) {
@@ -919,8 +979,12 @@ mod tests {
         .unwrap();
         let (store, trained) = (StdMutex::new(checkpoints), StdMutex::new(0));
         let mut jobs = Vec::new();
+        let config = ExperimentConfig {
+            max_trial_epochs,
+            ..cfg(10, 1)
+        };
         let out = run_experiment_resumable(
-            &cfg(10, 1),
+            &config,
             tuner.as_mut(),
             a.as_mut(),
             finished,
@@ -933,7 +997,7 @@ mod tests {
 
     #[test]
     fn promotion_continues_paused_trials_and_ends_with_a_full_budget_trial() {
-        let (out, trained, jobs) = promotion_search(Default::default(), |_, _, _| None);
+        let (out, trained, jobs) = promotion_search(None, Default::default(), |_, _, _| None);
         assert_eq!(out.trials.len(), 10);
         assert_eq!(out.stop_reason, StopReason::MaxTrials);
         // Every epoch is trained once: continued trials do not start over.
@@ -1005,7 +1069,7 @@ mod tests {
 
     #[test]
     fn a_resumed_promotion_search_replays_its_jobs_and_ends_the_same() {
-        let (full, _, jobs) = promotion_search(Default::default(), |_, _, _| None);
+        let (full, _, jobs) = promotion_search(None, Default::default(), |_, _, _| None);
         // Killed after 12 jobs: those come back from the journal, the rest runs; each trial's
         // checkpoint holds the curve of its last journaled job.
         let journal: Vec<(usize, Trial)> = jobs.into_iter().take(12).collect();
@@ -1013,7 +1077,7 @@ mod tests {
             .iter()
             .map(|(_, t)| (t.id, t.intermediate.clone()))
             .collect();
-        let (resumed, trained, _) = promotion_search(checkpoints, |job, id, params| {
+        let (resumed, trained, _) = promotion_search(None, checkpoints, |job, id, params| {
             journal
                 .iter()
                 .find(|(j, t)| *j == job && t.id == id && t.params == *params)
@@ -1031,6 +1095,90 @@ mod tests {
             trained < full.cost.trial_epochs,
             "replayed jobs are not retrained"
         );
+    }
+
+    /// Trials of 5 epochs (see [`train`]) without an assessor, under a trial-epoch budget.
+    fn budgeted(max_trial_epochs: usize, concurrency: usize) -> ExperimentOutcome {
+        let mut tuner =
+            build_tuner("random", &space(), Direction::Maximize, 1, &Value::Null).expect("tuner");
+        let config = ExperimentConfig {
+            max_trial_epochs: Some(max_trial_epochs),
+            trial_epochs: 5,
+            ..cfg(10, concurrency)
+        };
+        run_experiment(&config, tuner.as_mut(), &mut NoAssessor, train, |_| {})
+    }
+
+    #[test]
+    fn a_trial_epoch_budget_stops_the_trial_that_spends_it_and_starts_nothing_after() {
+        let out = budgeted(12, 1);
+        assert_eq!(out.stop_reason, StopReason::MaxTrialEpochs);
+        assert_eq!(out.cost.trial_epochs, 12);
+        let lens: Vec<usize> = out.trials.iter().map(|t| t.intermediate.len()).collect();
+        assert_eq!(lens, vec![5, 5, 2]);
+        let cut = &out.trials[2];
+        assert_eq!(cut.status, TrialStatus::EarlyStopped);
+        assert_eq!(cut.stopped_at_epoch, Some(2));
+        assert_ne!(
+            out.best_trial,
+            Some(2),
+            "a cut trial is not a full-budget result"
+        );
+    }
+
+    #[test]
+    fn a_budget_spent_at_a_trials_last_epoch_leaves_it_completed() {
+        let out = budgeted(10, 1);
+        assert_eq!(out.stop_reason, StopReason::MaxTrialEpochs);
+        assert_eq!(out.trials.len(), 2);
+        assert!(out
+            .trials
+            .iter()
+            .all(|t| t.status == TrialStatus::Succeeded));
+    }
+
+    #[test]
+    fn concurrent_trials_stop_together_when_the_budget_is_spent() {
+        // Two trials at a time: each finishes the epoch it is in, so the overshoot is below
+        // the concurrency.
+        let out = budgeted(13, 2);
+        assert_eq!(out.stop_reason, StopReason::MaxTrialEpochs);
+        assert!((13..15).contains(&out.cost.trial_epochs), "{:?}", out.cost);
+        assert_eq!(out.trials.len(), 4);
+    }
+
+    #[test]
+    fn a_budget_counts_the_epochs_a_continued_trial_adds_not_those_it_restores() {
+        let (out, trained, _) = promotion_search(Some(20), Default::default(), |_, _, _| None);
+        assert_eq!(out.stop_reason, StopReason::MaxTrialEpochs);
+        assert_eq!(trained, 20);
+        assert_eq!(out.cost.trial_epochs, 20);
+        assert!(out.trials.iter().any(|t| !t.paused_at.is_empty()));
+    }
+
+    #[test]
+    fn a_resumed_budgeted_search_ends_where_the_uninterrupted_one_did() {
+        let (full, _, jobs) = promotion_search(Some(20), Default::default(), |_, _, _| None);
+        let journal: Vec<(usize, Trial)> = jobs.into_iter().take(8).collect();
+        let checkpoints = journal
+            .iter()
+            .map(|(_, t)| (t.id, t.intermediate.clone()))
+            .collect();
+        let (resumed, trained, _) = promotion_search(Some(20), checkpoints, |job, id, params| {
+            journal
+                .iter()
+                .find(|(j, t)| *j == job && t.id == id && t.params == *params)
+                .map(|(_, t)| t.clone())
+        });
+        let key = |o: &ExperimentOutcome| {
+            o.trials
+                .iter()
+                .map(|t| (t.id, t.status, t.intermediate.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(key(&resumed), key(&full));
+        assert_eq!(resumed.cost.trial_epochs, 20);
+        assert!(trained < 20, "replayed jobs are not retrained");
     }
 
     #[test]

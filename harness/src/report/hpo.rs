@@ -21,24 +21,29 @@ pub fn section(
     let mut md = String::new();
     let count = |s: TrialStatus| record.trials.iter().filter(|t| t.status == s).count();
     let cost = &record.search_cost;
+    let budget = |zh: bool| match record.max_trial_epochs {
+        Some(b) if zh => format!("（预算 {b}）"),
+        Some(b) => format!(" (budget {b})"),
+        None => String::new(),
+    };
     md.push_str(&if zh {
         format!(
             "调参器 `{}`（种子 {}），早停 {}，指标 `{}`（{}），每个 trial {} 轮。共 {} 个 trial：成功 {}，早停 {}，失败 {}。\
-             搜索开销：{} 个 trial，{} 个 trial-轮，{:.1} 秒；全预算重训 {:.1} 秒。\n\n",
+             搜索开销：{} 个 trial，{} 个 trial-轮{}，{:.1} 秒；全预算重训 {:.1} 秒。\n\n",
             record.tuner, record.tuner_seed, assessor_label(record), record.metric, record.optimize_mode,
             record.trial_epochs, record.trials.len(), count(TrialStatus::Succeeded),
             count(TrialStatus::EarlyStopped), count(TrialStatus::Failed), cost.trials,
-            cost.trial_epochs, cost.seconds, record.retrain_seconds
+            cost.trial_epochs, budget(true), cost.seconds, record.retrain_seconds
         )
     } else {
         format!(
             "Tuner `{}` (seed {}), assessor {}, metric `{}` ({}), {} epochs per trial. {} trials: \
-             {} succeeded, {} early-stopped, {} failed. Search cost: {} trials, {} trial-epochs, \
+             {} succeeded, {} early-stopped, {} failed. Search cost: {} trials, {} trial-epochs{}, \
              {:.1} s; full-budget retraining {:.1} s.\n\n",
             record.tuner, record.tuner_seed, assessor_label(record), record.metric, record.optimize_mode,
             record.trial_epochs, record.trials.len(), count(TrialStatus::Succeeded),
             count(TrialStatus::EarlyStopped), count(TrialStatus::Failed), cost.trials,
-            cost.trial_epochs, cost.seconds, record.retrain_seconds
+            cost.trial_epochs, budget(false), cost.seconds, record.retrain_seconds
         )
     });
     if let Some(best) = record
@@ -444,6 +449,7 @@ mod tests {
             metric: "val_acc".into(),
             trial_epochs: 4,
             max_trials: 3,
+            max_trial_epochs: Some(12),
             concurrency: 1,
             best_trial,
             chosen_trial: best_trial,
@@ -476,7 +482,7 @@ mod tests {
             "{md}"
         );
         assert!(
-            md.contains("0 succeeded, 2 early-stopped, 0 failed"),
+            md.contains("0 succeeded, 2 early-stopped, 0 failed. Search cost: 2 trials, 3 trial-epochs (budget 12),"),
             "{md}"
         );
         assert!(

@@ -165,6 +165,9 @@ pub struct HpoRecord {
     pub metric: String,
     pub trial_epochs: usize,
     pub max_trials: usize,
+    /// The search's trial-epoch budget, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_trial_epochs: Option<usize>,
     pub concurrency: usize,
     pub trials: Vec<crate::hpo::Trial>,
     /// The best trial at the search budget.

@@ -128,6 +128,10 @@ pub struct HpoSpec {
     pub max_trials: usize,
     #[serde(default)]
     pub max_duration_s: Option<f64>,
+    /// Search budget in trial-epochs: the search ends when its trials have trained this many
+    /// epochs (the trial then running is stopped there). The same on every machine.
+    #[serde(default)]
+    pub max_trial_epochs: Option<usize>,
     #[serde(default = "one")]
     pub concurrency: usize,
     /// none, medianstop, asha or hyperband.
@@ -487,6 +491,9 @@ fn validate_hpo(h: &HpoSpec) -> Result<(), (&'static str, String)> {
     }
     if h.max_trials == 0 {
         return Err(("max_trials", "must be >= 1".into()));
+    }
+    if h.max_trial_epochs == Some(0) {
+        return Err(("max_trial_epochs", "must be >= 1".into()));
     }
     if h.concurrency == 0 {
         return Err(("concurrency", "must be >= 1".into()));

@@ -71,7 +71,10 @@ pub fn run_suite(
         .iter()
         .map(|&k| {
             let search = match (k, &suite.file.arms.tuned) {
-                (ArmKind::Tuned, Some(t)) => t.hpo.max_trials * t.hpo.trial_epochs,
+                (ArmKind::Tuned, Some(t)) => {
+                    let all = t.hpo.max_trials * t.hpo.trial_epochs;
+                    t.hpo.max_trial_epochs.map_or(all, |b| b.min(all))
+                }
                 _ => 0,
             };
             if let (ArmKind::Nas, Some(n)) = (k, &suite.file.arms.nas) {

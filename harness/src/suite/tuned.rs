@@ -132,6 +132,8 @@ pub fn run_tuned_arm(
     let config = ExperimentConfig {
         max_trials: hpo.max_trials,
         max_duration_s: hpo.max_duration_s,
+        max_trial_epochs: hpo.max_trial_epochs,
+        trial_epochs: hpo.trial_epochs,
         concurrency: hpo.concurrency,
         direction,
     };
@@ -245,6 +247,7 @@ pub fn run_tuned_arm(
         metric: hpo.metric.clone(),
         trial_epochs: hpo.trial_epochs,
         max_trials: hpo.max_trials,
+        max_trial_epochs: hpo.max_trial_epochs,
         concurrency: hpo.concurrency,
         best_trial: outcome.best_trial,
         chosen_trial: None,

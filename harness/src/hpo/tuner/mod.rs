@@ -13,6 +13,7 @@ mod evolution;
 mod grid;
 mod random;
 mod tpe;
+mod tpe_joint;
 
 pub use anneal::Anneal;
 pub use evolution::Evolution;
@@ -99,7 +100,10 @@ pub const TUNER_NAMES: [&str; 5] = ["random", "grid", "tpe", "anneal", "evolutio
 /// * `tpe`: `n_startup_trials` (20, NNI's `n_startup_jobs`), `gamma` (0.25),
 ///   `n_ei_candidates` (24), `prior_weight` (1.0), `quantile_split` (false: NNI's
 ///   min(ceil(gamma·sqrt(n)), 25) good records; true: ceil(gamma·n)), `constant_liar`
-///   (true: pending proposals count as the best loss so far, NNI's default "best" liar).
+///   (true: pending proposals count as the best loss so far, NNI's default "best" liar),
+///   `multivariate` (false: one estimator per parameter, as NNI and hyperopt; true: the
+///   parameters of each level of the space modelled jointly, as Optuna's
+///   `multivariate=True`).
 /// * `anneal`: `avg_best_idx` (2.0), `shrink_coef` (0.1).
 /// * `evolution`: `population_size` (20).
 pub fn build_tuner(
@@ -128,6 +132,7 @@ pub fn build_tuner(
                 prior_weight: o.f64("prior_weight", 1.0, |w| w > 0.0, "a number > 0")?,
                 quantile_split: o.bool("quantile_split", false)?,
                 constant_liar: o.bool("constant_liar", true)?,
+                multivariate: o.bool("multivariate", false)?,
             };
             o.finish()?;
             Box::new(Tpe::new(space.clone(), direction, seed, cfg))

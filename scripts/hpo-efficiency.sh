@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Measures issue #3's efficiency question on the quick suite's search space: over tuner seeds
-# 0-4, does TPE with ASHA reach the best full-budget validation accuracy that 20 random
-# full-budget trials (15 epochs each, 300 trial-epochs) reach, and with what share of their
-# trial-epochs? Needs a release build (`cargo build --release`).
+# (default 0-4), does TPE with ASHA reach the best full-budget validation accuracy that 20
+# random full-budget trials (15 epochs each, 300 trial-epochs) reach, and with what share of
+# their trial-epochs? Needs a release build (`cargo build --release`).
 #
 # Usage: scripts/hpo-efficiency.sh [WORKDIR]   (default: a new temporary folder)
-# The TPE side is set by TRIALS (default 20), STARTUP (n_startup_trials, 6), MIN_RESOURCE (1),
-# ETA (ASHA's reduction factor, 3), TYPE (ASHA's type: stopping, promotion or synchronous;
-# default stopping) and BOOTSTRAP (bootstrap_count, stopping only, 0). The random results are kept in WORKDIR and reused,
-# so several TPE settings can be compared against the same baseline (use a fresh WORKDIR
-# after changing the harness: old baselines would be compared with new trials).
+# The TPE side is set by TRIALS (max_trials, default 20), BUDGET (max_trial_epochs, default
+# none), STARTUP (n_startup_trials, 6), TPE_OPTIONS (more tuner options in TOML, e.g.
+# "multivariate = true"), MIN_RESOURCE (1), ETA (ASHA's reduction factor, 3), TYPE (ASHA's
+# type: stopping, promotion or synchronous; default stopping) and BOOTSTRAP (bootstrap_count,
+# stopping only, 0). SEEDS lists the tuner seeds ("0 1 2 3 4"); HARNESS overrides the binary.
+# The random results are kept in WORKDIR and reused, so several TPE settings can be compared
+# against the same baseline (use a fresh WORKDIR after changing the harness: old baselines
+# would be compared with new trials).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 harness="${HARNESS:-$root/target/release/harness}"
@@ -90,4 +93,20 @@ r, t, re, te = (v[i::4] for i in range(4))
 n = len(r)
 print(f"means over the seeds: random best {sum(r)/n:.4f}, TPE+ASHA best {sum(t)/n:.4f}, "
       f"trial-epochs {sum(te)/n:.1f} of {sum(re)/n:.0f} ({100*sum(te)/sum(re):.0f} %)")
+PY
+# The reference point for "TPE+ASHA reached random's best on k of n seeds": how often would a
+# random search with the same 35 % (7 full-budget trials, drawn independently of the 20) get
+# there? Estimated from the pooled random trials of these seeds.
+python3 - "$seeds" <<'PY'
+import glob, json, sys
+def finals(seed):
+    d = json.load(open(glob.glob(f"res-random-{seed}/*.json")[0]))
+    h = next(a for a in d["arms"] if a["name"] == "tuned")["hpo"]
+    return [t["final_metric"] for t in h["trials"] if t["status"] == "SUCCEEDED"]
+runs = [finals(s) for s in sys.argv[1].split()]
+pool = [x for f in runs for x in f]
+k = int(0.35 * 20)
+p = sum(1 - (sum(x < max(f) - 1e-9 for x in pool) / len(pool)) ** k for f in runs) / len(runs)
+print(f"control: random search with {k} full-budget trials (35 %) reaches random's best with "
+      f"probability {p:.2f} per seed (estimated from the {len(pool)} random trials above)")
 PY

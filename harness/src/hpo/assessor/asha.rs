@@ -72,16 +72,10 @@ pub struct Asha {
 }
 
 impl Asha {
-    pub fn new(
-        direction: Direction,
-        max_epochs: usize,
-        min_resource: usize,
-        eta: usize,
-        min_early_stopping_rate: usize,
-    ) -> Self {
+    pub fn new(direction: Direction, ladder: Ladder) -> Self {
         Asha {
             direction,
-            ladder: Ladder::new(max_epochs, min_resource, eta, min_early_stopping_rate),
+            ladder,
             bootstrap_count: 0,
             rungs: Vec::new(),
             next_rung: BTreeMap::new(),
@@ -174,7 +168,7 @@ impl Hyperband {
             n += 1;
         }
         let brackets: Vec<Asha> = (0..n)
-            .map(|b| Asha::new(direction, max_epochs, min_resource, eta, b))
+            .map(|b| Asha::new(direction, Ladder::new(max_epochs, min_resource, eta, b)))
             .collect();
         let budgets = (0..n)
             .map(|b| {
@@ -228,17 +222,18 @@ mod tests {
 
     #[test]
     fn rungs_below_max_epochs() {
-        let a = Asha::new(Direction::Maximize, 10, 1, 3, 0);
+        let a = Asha::new(Direction::Maximize, Ladder::new(10, 1, 3, 0));
         assert_eq!(a.rung_epochs(), vec![1, 3, 9]);
-        let a = Asha::new(Direction::Maximize, 9, 1, 3, 0);
+        let a = Asha::new(Direction::Maximize, Ladder::new(9, 1, 3, 0));
         assert_eq!(a.rung_epochs(), vec![1, 3]);
-        let a = Asha::new(Direction::Maximize, 100, 2, 2, 1);
+        let a = Asha::new(Direction::Maximize, Ladder::new(100, 2, 2, 1));
         assert_eq!(a.rung_epochs(), vec![4, 8, 16, 32, 64]);
     }
 
     #[test]
     fn bootstrap_count_stops_the_first_trials_at_each_rung() {
-        let mut a = Asha::new(Direction::Maximize, 10, 1, 3, 0).with_bootstrap_count(2);
+        let mut a =
+            Asha::new(Direction::Maximize, Ladder::new(10, 1, 3, 0)).with_bootstrap_count(2);
         // Rung 0 (epoch 1) holds 1, then 2 values: both trials stop there however good.
         assert_eq!(run(&mut a, 0, &[0.9; 10]), Some(1));
         assert_eq!(run(&mut a, 1, &[0.8; 10]), Some(1));
@@ -251,7 +246,7 @@ mod tests {
 
     #[test]
     fn few_trials_must_be_best_then_top_third() {
-        let mut a = Asha::new(Direction::Maximize, 10, 1, 3, 0);
+        let mut a = Asha::new(Direction::Maximize, Ladder::new(10, 1, 3, 0));
         assert_eq!(run(&mut a, 0, &[0.5; 10]), None); // alone at every rung: promoted
         assert_eq!(run(&mut a, 1, &[0.4; 10]), Some(1)); // [0.5, 0.4]: must be the best
         assert_eq!(run(&mut a, 2, &[0.6, 0.6, 0.45, 0.7]), Some(3)); // rung 1 (epoch 3): 0.45 < 0.5
@@ -266,7 +261,7 @@ mod tests {
 
     #[test]
     fn minimize_and_nan() {
-        let mut a = Asha::new(Direction::Minimize, 10, 1, 3, 0);
+        let mut a = Asha::new(Direction::Minimize, Ladder::new(10, 1, 3, 0));
         assert_eq!(run(&mut a, 0, &[1.0, 1.0, 1.0]), None);
         assert_eq!(run(&mut a, 1, &[0.9, 0.9, 1.1]), Some(3));
         assert_eq!(run(&mut a, 2, &[f64::NAN]), Some(1));
@@ -274,7 +269,7 @@ mod tests {
 
     #[test]
     fn stopped_trial_stays_stopped() {
-        let mut a = Asha::new(Direction::Maximize, 10, 1, 3, 0);
+        let mut a = Asha::new(Direction::Maximize, Ladder::new(10, 1, 3, 0));
         run(&mut a, 0, &[1.0]);
         assert_eq!(a.assess(1, &[0.0]), Decision::Stop);
         assert_eq!(a.assess(1, &[0.0, 5.0]), Decision::Stop);

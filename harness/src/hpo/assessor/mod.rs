@@ -110,9 +110,10 @@ pub fn build_assessor(
             let min_resource = o.usize("min_resource", 1, 1)?;
             let eta = o.usize("reduction_factor", 3, 2)?;
             let rate = o.usize("min_early_stopping_rate", 0, 0)?;
+            let ladder = Ladder::new(max_epochs, min_resource, eta, rate);
             if kind != "stopping" {
                 o.finish()?;
-                let a = AshaPromotion::new(direction, max_epochs, min_resource, eta, rate);
+                let a = AshaPromotion::new(direction, ladder);
                 return Ok(Box::new(if kind == "synchronous" {
                     a.synchronous()
                 } else {
@@ -121,10 +122,7 @@ pub fn build_assessor(
             }
             let bootstrap = o.usize("bootstrap_count", 0, 0)?;
             o.finish()?;
-            Box::new(
-                Asha::new(direction, max_epochs, min_resource, eta, rate)
-                    .with_bootstrap_count(bootstrap),
-            )
+            Box::new(Asha::new(direction, ladder).with_bootstrap_count(bootstrap))
         }
         "hyperband" => {
             if max_epochs == 0 {

@@ -52,16 +52,10 @@ pub struct AshaPromotion {
 }
 
 impl AshaPromotion {
-    pub fn new(
-        direction: Direction,
-        max_epochs: usize,
-        min_resource: usize,
-        eta: usize,
-        min_early_stopping_rate: usize,
-    ) -> Self {
+    pub fn new(direction: Direction, ladder: Ladder) -> Self {
         AshaPromotion {
             direction,
-            ladder: Ladder::new(max_epochs, min_resource, eta, min_early_stopping_rate),
+            ladder,
             synchronous: false,
             in_flight: BTreeSet::new(),
             rungs: Vec::new(),
@@ -219,7 +213,7 @@ mod tests {
 
     #[test]
     fn every_trial_pauses_at_the_first_rung_and_the_top_third_is_promoted() {
-        let mut a = AshaPromotion::new(Direction::Maximize, 10, 1, 3, 0);
+        let mut a = AshaPromotion::new(Direction::Maximize, Ladder::new(10, 1, 3, 0));
         assert_eq!(a.rung_epochs(), vec![1, 3, 9]);
         let curves = [[0.5; 10], [0.9; 10], [0.7; 10]];
         // Nothing to promote before there is a first value, or with fewer than 3 at a rung.
@@ -239,7 +233,7 @@ mod tests {
 
     #[test]
     fn higher_rungs_are_promoted_first_and_minimize_ranks_low_values_first() {
-        let mut a = AshaPromotion::new(Direction::Minimize, 4, 1, 2, 0);
+        let mut a = AshaPromotion::new(Direction::Minimize, Ladder::new(4, 1, 2, 0));
         assert_eq!(a.rung_epochs(), vec![1, 2]);
         // Rung 0: losses 3, 1 → quota 1: trial 1.
         segment(&mut a, 0, &[3.0; 4]);
@@ -259,7 +253,7 @@ mod tests {
 
     #[test]
     fn finishing_promotes_the_leader_of_the_highest_rung_until_one_trial_completes() {
-        let mut a = AshaPromotion::new(Direction::Maximize, 10, 1, 3, 0);
+        let mut a = AshaPromotion::new(Direction::Maximize, Ladder::new(10, 1, 3, 0));
         segment(&mut a, 0, &[0.4; 10]);
         segment(&mut a, 1, &[0.6; 10]);
         // Two values at rung 0: the quota is 0; only finishing promotes.
@@ -276,7 +270,7 @@ mod tests {
 
     #[test]
     fn a_trial_that_fails_after_a_promotion_is_replaced_by_the_next_best() {
-        let mut a = AshaPromotion::new(Direction::Maximize, 10, 1, 3, 0);
+        let mut a = AshaPromotion::new(Direction::Maximize, Ladder::new(10, 1, 3, 0));
         segment(&mut a, 0, &[0.4; 10]);
         segment(&mut a, 1, &[0.6; 10]);
         assert_eq!(a.next_promotion(true), Some(1));
@@ -288,7 +282,7 @@ mod tests {
 
     #[test]
     fn synchronous_promotes_rung_by_rung_once_no_new_trial_starts() {
-        let mut a = AshaPromotion::new(Direction::Maximize, 10, 1, 3, 0).synchronous();
+        let mut a = AshaPromotion::new(Direction::Maximize, Ladder::new(10, 1, 3, 0)).synchronous();
         let values = [0.1, 0.9, 0.2, 0.8, 0.3, 0.7, 0.4, 0.6, 0.5];
         for (id, v) in values.iter().enumerate() {
             assert_eq!(segment(&mut a, id, &[*v; 10]), Some(1));
@@ -316,7 +310,7 @@ mod tests {
 
     #[test]
     fn nan_at_a_rung_stops_for_good() {
-        let mut a = AshaPromotion::new(Direction::Maximize, 10, 1, 3, 0);
+        let mut a = AshaPromotion::new(Direction::Maximize, Ladder::new(10, 1, 3, 0));
         assert_eq!(a.assess(0, &[f64::NAN]), Decision::Stop);
         a.trial_end(0, &[f64::NAN], false);
         assert_eq!(a.next_promotion(true), None);

@@ -53,6 +53,44 @@ pub(crate) fn norm_cdf(x: f64) -> f64 {
     0.5 * (1.0 + erf(x / std::f64::consts::SQRT_2))
 }
 
+/// Mass of N(mu, sigma²) on [a, b] (infinite bounds allowed).
+pub(crate) fn normal_mass(mu: f64, sigma: f64, a: f64, b: f64) -> f64 {
+    (norm_cdf((b - mu) / sigma) - norm_cdf((a - mu) / sigma)).max(0.0)
+}
+
+/// Density of N(mu, sigma²) at `x`.
+pub(crate) fn normal_pdf(mu: f64, sigma: f64, x: f64) -> f64 {
+    let z = (x - mu) / sigma;
+    (-0.5 * z * z).exp() / (sigma * (2.0 * std::f64::consts::PI).sqrt())
+}
+
+/// A draw from N(mu, sigma²) truncated to [lo, hi]: rejection, then `mu` clamped as a last
+/// resort.
+pub(crate) fn truncated_normal(mu: f64, sigma: f64, lo: f64, hi: f64, rng: &mut impl Rng) -> f64 {
+    for _ in 0..100 {
+        let z: f64 = rng.sample(StandardNormal);
+        let x = mu + sigma * z;
+        if x >= lo && x <= hi {
+            return x;
+        }
+    }
+    mu.clamp(lo, hi)
+}
+
+/// Index `i` with probability `weights[i]` (weights summing to 1; rounding leftovers go to
+/// the last one).
+pub(crate) fn pick_weighted(weights: &[f64], rng: &mut impl Rng) -> usize {
+    let u: f64 = rng.random();
+    let mut acc = 0.0;
+    for (i, w) in weights.iter().enumerate() {
+        acc += w;
+        if u < acc {
+            return i;
+        }
+    }
+    weights.len() - 1
+}
+
 /// A truncated Gaussian mixture in the transformed space.
 #[derive(Debug, Clone)]
 pub(crate) struct Gmm {
@@ -129,8 +167,7 @@ impl Gmm {
     }
 
     fn mass(&self, i: usize, a: f64, b: f64) -> f64 {
-        let (m, s) = (self.mus[i], self.sigmas[i]);
-        (norm_cdf((b - m) / s) - norm_cdf((a - m) / s)).max(0.0)
+        normal_mass(self.mus[i], self.sigmas[i], a, b)
     }
 
     /// Probability mass each component keeps inside the truncation bounds.
@@ -142,36 +179,17 @@ impl Gmm {
 
     /// Draw from the truncated mixture (rejection, then clamping as a last resort).
     pub fn sample(&self, rng: &mut impl Rng) -> f64 {
-        let u: f64 = rng.random();
-        let mut acc = 0.0;
-        let mut idx = self.weights.len() - 1;
-        for (i, w) in self.weights.iter().enumerate() {
-            acc += w;
-            if u < acc {
-                idx = i;
-                break;
-            }
-        }
+        let idx = pick_weighted(&self.weights, rng);
         let lo = self.low.unwrap_or(f64::NEG_INFINITY);
         let hi = self.high.unwrap_or(f64::INFINITY);
-        for _ in 0..100 {
-            let z: f64 = rng.sample(StandardNormal);
-            let x = self.mus[idx] + self.sigmas[idx] * z;
-            if x >= lo && x <= hi {
-                return x;
-            }
-        }
-        self.mus[idx].clamp(lo, hi)
+        truncated_normal(self.mus[idx], self.sigmas[idx], lo, hi, rng)
     }
 
     /// Log density at `x` (transformed space) of the truncated mixture.
     pub fn log_pdf(&self, x: f64) -> f64 {
         let mut p = 0.0;
         for i in 0..self.weights.len() {
-            let (m, s) = (self.mus[i], self.sigmas[i]);
-            let z = (x - m) / s;
-            let d = (-0.5 * z * z).exp() / (s * (2.0 * std::f64::consts::PI).sqrt());
-            p += self.weights[i] * d / self.kept(i);
+            p += self.weights[i] * normal_pdf(self.mus[i], self.sigmas[i], x) / self.kept(i);
         }
         p.max(1e-300).ln()
     }

@@ -18,11 +18,12 @@
 //! joint model per level of the tree, over the records where that level was active; a nested
 //! choice's parameters are chosen by a joint model of their own once their option is chosen.
 
-use crate::hpo::parzen::{forgetting_weights, norm_cdf};
+use crate::hpo::parzen::{
+    forgetting_weights, normal_mass, normal_pdf, pick_weighted, truncated_normal,
+};
 use crate::hpo::space::{Dist, NodeVal, NumInfo, Param};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::StandardNormal;
 
 /// One parameter of the level, as the kernels see it.
 enum Dim {
@@ -53,8 +54,8 @@ pub(crate) struct JointParzen {
     dims: Vec<Dim>,
     /// Observations (in time order) in the kernels' space.
     centers: Vec<Vec<Point>>,
-    /// log weight of each observation, then of the prior (last).
-    log_w: Vec<f64>,
+    /// Weight of each observation, then of the prior (last); they sum to 1.
+    weights: Vec<f64>,
     /// Numeric bandwidth per dimension (unused for categorical ones).
     sigma: Vec<f64>,
     /// Categorical smoothing ε.
@@ -82,7 +83,7 @@ impl JointParzen {
         let mut w = forgetting_weights(n);
         w.push(prior_weight);
         let total: f64 = w.iter().sum();
-        let log_w = w.iter().map(|x| (x / total).ln()).collect();
+        let weights = w.iter().map(|x| x / total).collect();
         let scale = 0.2 * (n.max(1) as f64).powf(-1.0 / (dims.len() as f64 + 4.0));
         let sigma = dims
             .iter()
@@ -97,7 +98,7 @@ impl JointParzen {
         JointParzen {
             dims,
             centers,
-            log_w,
+            weights,
             sigma,
             eps: prior_weight / (n as f64 + 1.0),
         }
@@ -125,33 +126,23 @@ impl JointParzen {
     /// A joint draw: a component by weight, then every dimension from its kernel. Numbers are
     /// returned finalised (rounded, clipped) in the original space.
     pub fn sample(&self, rng: &mut ChaCha8Rng) -> Vec<Point> {
-        let u: f64 = rng.random();
-        let mut acc = 0.0;
-        let mut c = self.log_w.len() - 1;
-        for (i, lw) in self.log_w.iter().enumerate() {
-            acc += lw.exp();
-            if u < acc {
-                c = i;
-                break;
-            }
-        }
+        // The prior is the last component: it has no center, so its kernels are the priors.
+        let c = pick_weighted(&self.weights, rng);
         (0..self.dims.len())
             .map(|d| match &self.dims[d] {
-                Dim::Cat(k) => {
-                    let (k, prior) = (*k, c + 1 == self.log_w.len());
-                    match self.centers.get(c).map(|x| x[d]) {
-                        Some(Point::Cat(o))
-                            if !prior
-                                && rng.random::<f64>() < 1.0 / (1.0 + k as f64 * self.eps) =>
-                        {
-                            Point::Cat(o)
-                        }
-                        _ => Point::Cat(rng.random_range(0..k)),
+                Dim::Cat(k) => match self.centers.get(c).map(|x| x[d]) {
+                    Some(Point::Cat(o))
+                        if rng.random::<f64>() < 1.0 / (1.0 + *k as f64 * self.eps) =>
+                    {
+                        Point::Cat(o)
                     }
-                }
+                    _ => Point::Cat(rng.random_range(0..*k)),
+                },
                 Dim::Num(n) => {
                     let (mu, s) = self.gaussian(c, d, n);
-                    Point::Num(n.finalize(truncated_normal(mu, s, n, rng)))
+                    let lo = n.low.unwrap_or(f64::NEG_INFINITY);
+                    let hi = n.high.unwrap_or(f64::INFINITY);
+                    Point::Num(n.finalize(truncated_normal(mu, s, lo, hi, rng)))
                 }
             })
             .collect()
@@ -160,11 +151,11 @@ impl JointParzen {
     /// log density (q-types and categorical: log probability) of a finalised draw.
     pub fn log_density(&self, x: &[Point]) -> f64 {
         let terms: Vec<f64> = self
-            .log_w
+            .weights
             .iter()
             .enumerate()
-            .map(|(c, lw)| {
-                let mut s = *lw;
+            .map(|(c, w)| {
+                let mut s = w.ln();
                 for (d, v) in x.iter().enumerate() {
                     s += match (&self.dims[d], v) {
                         (Dim::Cat(k), Point::Cat(i)) => self.cat_p(c, d, *k, *i).ln(),
@@ -190,48 +181,25 @@ fn log_sum_exp(v: &[f64]) -> f64 {
     m + v.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
 }
 
-/// Mass a Gaussian keeps inside the bounds of `n`.
-fn kept(mu: f64, sigma: f64, n: &NumInfo) -> f64 {
-    let a = n.low.map_or(0.0, |lo| norm_cdf((lo - mu) / sigma));
-    let b = n.high.map_or(1.0, |hi| norm_cdf((hi - mu) / sigma));
-    (b - a).max(1e-12)
-}
-
-fn truncated_normal(mu: f64, sigma: f64, n: &NumInfo, rng: &mut ChaCha8Rng) -> f64 {
-    let lo = n.low.unwrap_or(f64::NEG_INFINITY);
-    let hi = n.high.unwrap_or(f64::INFINITY);
-    for _ in 0..100 {
-        let z: f64 = rng.sample(StandardNormal);
-        let x = mu + sigma * z;
-        if (lo..=hi).contains(&x) {
-            return x;
-        }
-    }
-    mu.clamp(lo, hi)
-}
-
 /// log of the truncated Gaussian's density at original-space value `v` (q-types: the mass of
 /// its rounding bin, as the univariate estimator scores them).
 fn num_log_density(mu: f64, sigma: f64, n: &NumInfo, v: f64) -> f64 {
-    let k = kept(mu, sigma, n);
+    let lo = n.low.unwrap_or(f64::NEG_INFINITY);
+    let hi = n.high.unwrap_or(f64::INFINITY);
+    let kept = normal_mass(mu, sigma, lo, hi).max(1e-12);
     let p = match n.q {
-        None => {
-            let z = (n.transform(v) - mu) / sigma;
-            (-0.5 * z * z).exp() / (sigma * (2.0 * std::f64::consts::PI).sqrt())
-        }
+        None => normal_pdf(mu, sigma, n.transform(v)),
         Some(q) => {
-            let lo = n.low.unwrap_or(f64::NEG_INFINITY);
-            let hi = n.high.unwrap_or(f64::INFINITY);
             let a = n.transform(v - q / 2.0).max(lo);
             let b = n.transform(v + q / 2.0).min(hi);
             if b <= a {
                 0.0
             } else {
-                (norm_cdf((b - mu) / sigma) - norm_cdf((a - mu) / sigma)).max(0.0)
+                normal_mass(mu, sigma, a, b)
             }
         }
     };
-    (p / k).max(1e-300).ln()
+    (p / kept).max(1e-300).ln()
 }
 
 #[cfg(test)]

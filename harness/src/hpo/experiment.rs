@@ -210,6 +210,11 @@ struct EpochBudget {
 }
 
 impl EpochBudget {
+    /// Counts epochs an earlier run trained (a job replayed from the journal).
+    fn add(&self, epochs: usize) {
+        *self.spent.lock().unwrap_or_else(|e| e.into_inner()) += epochs;
+    }
+
     /// Counts a newly trained epoch (the `len`-th of its trial); true when the budget is spent
     /// and the trial must stop there (not at its last epoch: it has completed).
     fn spend(&self, len: usize) -> bool {
@@ -408,7 +413,7 @@ where
             break StopReason::MaxDuration;
         }
         let budget = EpochBudget {
-            spent: Mutex::new(trials.iter().map(|t| t.intermediate.len()).sum()),
+            spent: Mutex::new(epochs_trained(&trials)),
             limit: config.max_trial_epochs,
             trial_epochs: config.trial_epochs,
         };
@@ -465,8 +470,7 @@ where
                         a.assess(t.id, &t.intermediate[..k]);
                     }
                     a.trial_end(t.id, &t.intermediate, t.status == TrialStatus::Succeeded);
-                    let trained = t.intermediate.len().saturating_sub(from);
-                    *budget.spent.lock().unwrap_or_else(|e| e.into_inner()) += trained;
+                    budget.add(t.intermediate.len().saturating_sub(from));
                     done.push((job, t));
                 }
                 None => to_run.push((job, id, params, from)),
@@ -519,7 +523,7 @@ where
     let best_trial = best_trial(&trials, config.direction);
     let cost = Cost {
         trials: trials.len(),
-        trial_epochs: trials.iter().map(|t| t.intermediate.len()).sum(),
+        trial_epochs: epochs_trained(&trials),
         seconds: t0.elapsed().as_secs_f64(),
     };
     ExperimentOutcome {
@@ -528,6 +532,12 @@ where
         cost,
         stop_reason,
     }
+}
+
+/// Epochs the trials have trained, each counted once (a continued trial's record holds its
+/// whole curve).
+fn epochs_trained(trials: &[Trial]) -> usize {
+    trials.iter().map(|t| t.intermediate.len()).sum()
 }
 
 /// The best SUCCEEDED trial (ties: lowest id). When none completed — a time limit ended a
@@ -1067,29 +1077,43 @@ mod tests {
         assert_eq!(best_trial(&trials[3..], Direction::Maximize), None);
     }
 
-    #[test]
-    fn a_resumed_promotion_search_replays_its_jobs_and_ends_the_same() {
-        let (full, _, jobs) = promotion_search(None, Default::default(), |_, _, _| None);
-        // Killed after 12 jobs: those come back from the journal, the rest runs; each trial's
-        // checkpoint holds the curve of its last journaled job.
-        let journal: Vec<(usize, Trial)> = jobs.into_iter().take(12).collect();
+    /// A [`promotion_search`] run to the end, and the same search killed after `killed_after`
+    /// jobs and resumed: those come back from the journal, the rest runs; each trial's
+    /// checkpoint holds the curve of its last journaled job. Returns (uninterrupted, resumed,
+    /// epochs the resumed run trained).
+    fn resumed_promotion_search(
+        max_trial_epochs: Option<usize>,
+        killed_after: usize,
+    ) -> (ExperimentOutcome, ExperimentOutcome, usize) {
+        let (full, _, jobs) =
+            promotion_search(max_trial_epochs, Default::default(), |_, _, _| None);
+        let journal: Vec<(usize, Trial)> = jobs.into_iter().take(killed_after).collect();
         let checkpoints = journal
             .iter()
             .map(|(_, t)| (t.id, t.intermediate.clone()))
             .collect();
-        let (resumed, trained, _) = promotion_search(None, checkpoints, |job, id, params| {
-            journal
-                .iter()
-                .find(|(j, t)| *j == job && t.id == id && t.params == *params)
-                .map(|(_, t)| t.clone())
-        });
-        let key = |o: &ExperimentOutcome| {
-            o.trials
-                .iter()
-                .map(|t| (t.id, t.status, t.intermediate.clone(), t.paused_at.clone()))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(key(&resumed), key(&full));
+        let (resumed, trained, _) =
+            promotion_search(max_trial_epochs, checkpoints, |job, id, params| {
+                journal
+                    .iter()
+                    .find(|(j, t)| *j == job && t.id == id && t.params == *params)
+                    .map(|(_, t)| t.clone())
+            });
+        (full, resumed, trained)
+    }
+
+    /// What must survive a resume: every trial's id, status, curve and pauses.
+    fn trial_records(o: &ExperimentOutcome) -> Vec<(usize, TrialStatus, Vec<f64>, Vec<usize>)> {
+        o.trials
+            .iter()
+            .map(|t| (t.id, t.status, t.intermediate.clone(), t.paused_at.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_resumed_promotion_search_replays_its_jobs_and_ends_the_same() {
+        let (full, resumed, trained) = resumed_promotion_search(None, 12);
+        assert_eq!(trial_records(&resumed), trial_records(&full));
         assert_eq!(resumed.best_trial, full.best_trial);
         assert!(
             trained < full.cost.trial_epochs,
@@ -1158,25 +1182,8 @@ mod tests {
 
     #[test]
     fn a_resumed_budgeted_search_ends_where_the_uninterrupted_one_did() {
-        let (full, _, jobs) = promotion_search(Some(20), Default::default(), |_, _, _| None);
-        let journal: Vec<(usize, Trial)> = jobs.into_iter().take(8).collect();
-        let checkpoints = journal
-            .iter()
-            .map(|(_, t)| (t.id, t.intermediate.clone()))
-            .collect();
-        let (resumed, trained, _) = promotion_search(Some(20), checkpoints, |job, id, params| {
-            journal
-                .iter()
-                .find(|(j, t)| *j == job && t.id == id && t.params == *params)
-                .map(|(_, t)| t.clone())
-        });
-        let key = |o: &ExperimentOutcome| {
-            o.trials
-                .iter()
-                .map(|t| (t.id, t.status, t.intermediate.clone()))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(key(&resumed), key(&full));
+        let (full, resumed, trained) = resumed_promotion_search(Some(20), 8);
+        assert_eq!(trial_records(&resumed), trial_records(&full));
         assert_eq!(resumed.cost.trial_epochs, 20);
         assert!(trained < 20, "replayed jobs are not retrained");
     }

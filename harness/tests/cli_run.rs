@@ -1,6 +1,8 @@
 //! End-to-end through the `harness` binary on the generated synthetic dataset: a suite run
 //! writes a result file, repeats exactly with the same seeds, survives a diverging arm, and
 //! bad input exits with code 2 and a message naming the file.
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -44,18 +46,8 @@ fn harness(args: &[&str], dir: &Path) -> std::process::Output {
 }
 
 fn run_suite(dir: &Path) -> serde_json::Value {
-    let out = harness(&["run", "tiny.toml", "--quiet", "--device", "cpu"], dir);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let path = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("result: "))
-        .expect("prints the result path");
-    serde_json::from_str(&std::fs::read_to_string(dir.join(path)).unwrap()).unwrap()
+    let path = common::run_to_end(dir, &["run", "tiny.toml", "--quiet", "--device", "cpu"]);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 fn test_accs(result: &serde_json::Value, arm: &str) -> Vec<Vec<f64>> {

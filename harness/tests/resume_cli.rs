@@ -2,6 +2,9 @@
 //! (and once stopped with SIGINT) and resumed each time, ends with the same per-epoch numbers
 //! as an uninterrupted run; every file left in the results folder is complete; a second
 //! process cannot write the same result; mistakes in `--resume` are clear usage errors.
+mod common;
+
+use common::run_to_end;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -95,22 +98,6 @@ fn harness(dir: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_harness"));
     c.args(args).current_dir(dir);
     c
-}
-
-fn run_to_end(dir: &Path, args: &[&str]) -> PathBuf {
-    let out = harness(dir, args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    dir.join(
-        stdout
-            .lines()
-            .find_map(|l| l.strip_prefix("result: "))
-            .expect("prints the result path"),
-    )
 }
 
 /// Every number that training produced, in order: per-epoch test accuracies of every run,

@@ -1,8 +1,8 @@
 //! The tuned arm end to end through `harness run`: a search under a trial-epoch budget with
 //! multivariate TPE ends at its budget, records it in the result file, and the report says so.
+mod common;
+
 use serde_json::Value;
-use std::path::Path;
-use std::process::Command;
 
 const SUITE: &str = r#"
 [suite]
@@ -42,35 +42,16 @@ const SPACE: &str = r#"{
     {"_name": "adam"}]}
 }"#;
 
-fn run(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[test]
 fn a_budgeted_multivariate_search_stops_at_its_budget_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("s.toml"), SUITE).unwrap();
     std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
-    let stdout = run(
+    let result = common::run_to_end(
         dir.path(),
         &["run", "s.toml", "--quiet", "--report", "r.md"],
     );
-    let result = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("result: "))
-        .expect("prints the result path");
-    let v: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join(result)).unwrap()).unwrap();
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
     let hpo = &v["arms"][0]["hpo"];
     assert_eq!(hpo["stop_reason"], "max_trial_epochs");
     assert_eq!(hpo["max_trial_epochs"], 10);

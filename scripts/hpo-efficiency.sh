@@ -40,11 +40,10 @@ def variant(tuner, options, assessor, trials, seed, budget=""):
                    f'assessor_options = {{ type = "{kind}", min_resource = {min_resource}, '
                    f"reduction_factor = {eta}{extra} }}", t)
     t = re.sub(r'(?m)^trial_epochs = .*$', "trial_epochs = 15", t)
-    t = re.sub(r'(?m)^max_trials = .*$', f"max_trials = {trials}", t)
+    limit = f"max_trials = {trials}" + (f"\nmax_trial_epochs = {budget}" if budget else "")
+    t = re.sub(r'(?m)^max_trials = .*$', limit, t)
     t = re.sub(r'(?m)^retrain_top_k = .*$', "retrain_top_k = 0", t)
     t = re.sub(r'(?m)^tuner_seed = .*$', f"tuner_seed = {seed}", t)
-    if budget:
-        t = re.sub(r'(?m)^max_trials = .*$', f"\\g<0>\nmax_trial_epochs = {budget}", t)
     return head + t
 extra = f", {tpe_options}" if tpe_options else ""
 for seed in map(int, seeds.split()):
@@ -86,19 +85,16 @@ for seed in $seeds; do
     "$(python3 -c "print(round(100 * $t_epochs / $r_epochs))")" "$t_trials" "$t_secs" "$verdict"
 done
 echo "reached random's best in $matched/$n tuner seeds; within 35 % of its trial-epochs in $within/$n; both in $both/$n"
-python3 - $sums <<'PY'
-import sys
-v = [float(x) for x in sys.argv[1:]]
+# The means over the seeds, and the reference point for "TPE+ASHA reached random's best on k
+# of n seeds": how often would a random search with the same 35 % (7 full-budget trials, drawn
+# independently of the 20) get there? Estimated from the pooled random trials of these seeds.
+python3 - "$seeds" $sums <<'PY'
+import glob, json, sys
+v = [float(x) for x in sys.argv[2:]]
 r, t, re, te = (v[i::4] for i in range(4))
 n = len(r)
 print(f"means over the seeds: random best {sum(r)/n:.4f}, TPE+ASHA best {sum(t)/n:.4f}, "
       f"trial-epochs {sum(te)/n:.1f} of {sum(re)/n:.0f} ({100*sum(te)/sum(re):.0f} %)")
-PY
-# The reference point for "TPE+ASHA reached random's best on k of n seeds": how often would a
-# random search with the same 35 % (7 full-budget trials, drawn independently of the 20) get
-# there? Estimated from the pooled random trials of these seeds.
-python3 - "$seeds" <<'PY'
-import glob, json, sys
 def finals(seed):
     d = json.load(open(glob.glob(f"res-random-{seed}/*.json")[0]))
     h = next(a for a in d["arms"] if a["name"] == "tuned")["hpo"]

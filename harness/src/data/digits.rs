@@ -3,7 +3,7 @@
 //! 1,797 grey images of 8×8 pixels with values 0..16, 10 classes. Source: E. Alpaydin and
 //! C. Kaynak, UCI Machine Learning Repository (CC BY 4.0), in the copy scikit-learn ships as
 //! `sklearn/datasets/data/digits.csv.gz` (BSD-3-Clause). See `harness/data/README.md`.
-use super::{standardize, stratified_split, DataError, Dataset, DatasetInfo};
+use super::{split_and_standardize, DataError, Dataset, DatasetInfo};
 use std::io::Read;
 use tch::Tensor;
 
@@ -56,16 +56,8 @@ pub fn raw() -> Result<(Vec<f32>, Vec<i64>), DataError> {
 
 pub fn load(test_fraction: f64, split_seed: u64) -> Result<Dataset, DataError> {
     let (pixels, labels) = raw()?;
-    let (train_idx, test_idx, split) = stratified_split(&labels, test_fraction, split_seed);
-    let all_x = Tensor::from_slice(&pixels).view([SAMPLES as i64, 1, 8, 8]) / 16.0;
-    let all_y = Tensor::from_slice(&labels);
-    let pick = |idx: &[usize]| {
-        let idx = Tensor::from_slice(&idx.iter().map(|&i| i as i64).collect::<Vec<_>>());
-        (all_x.index_select(0, &idx), all_y.index_select(0, &idx))
-    };
-    let (train_x, train_y) = pick(&train_idx);
-    let (test_x, test_y) = pick(&test_idx);
-    let (train_x, test_x, normalization) = standardize(&train_x, &test_x);
+    let images = Tensor::from_slice(&pixels).view([SAMPLES as i64, 1, 8, 8]) / 16.0;
+    let sides = split_and_standardize(&images, &labels, test_fraction, split_seed);
     Ok(Dataset {
         info: DatasetInfo {
             name: "digits".to_string(),
@@ -75,15 +67,15 @@ pub fn load(test_fraction: f64, split_seed: u64) -> Result<Dataset, DataError> {
             licence: "data CC BY 4.0 (UCI); file from scikit-learn, BSD-3-Clause".to_string(),
             classes: 10,
             image_shape: [1, 8, 8],
-            n_train: train_idx.len(),
-            n_test: test_idx.len(),
-            split: Some(split),
-            normalization,
+            n_train: sides.train_x.size()[0] as usize,
+            n_test: sides.test_x.size()[0] as usize,
+            split: Some(sides.split),
+            normalization: format!("x/16 then {}", sides.normalization),
         },
-        train_x,
-        train_y,
-        test_x,
-        test_y,
+        train_x: sides.train_x,
+        train_y: sides.train_y,
+        test_x: sides.test_x,
+        test_y: sides.test_y,
         u8_images: None,
     })
 }

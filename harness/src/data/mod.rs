@@ -259,16 +259,44 @@ fn load_cifar10(spec: &DatasetSpec) -> anyhow::Result<Dataset> {
     })
 }
 
-/// Standardises train and test with the training set's mean and std (one scalar each: the
-/// datasets here are grey-scale), and says what was done for the record.
-pub(crate) fn standardize(train: &Tensor, test: &Tensor) -> (Tensor, Tensor, String) {
-    let mean = train.mean(tch::Kind::Float).double_value(&[]);
-    let std = train.std(true).double_value(&[]).max(1e-8);
-    (
-        (train - mean) / std,
-        (test - mean) / std,
-        format!("x/16 then (x - {mean:.6}) / {std:.6} (training-set mean and std)"),
-    )
+/// The train and test sides of a labelled image set, split with [`stratified_split`] and
+/// standardised with the training side's mean and std (one scalar each: the datasets here are
+/// grey-scale).
+pub(crate) struct StandardizedSplit {
+    pub train_x: Tensor,
+    pub train_y: Tensor,
+    pub test_x: Tensor,
+    pub test_y: Tensor,
+    pub split: Split,
+    /// What was done, for the record: `(x - mean) / std (training-set mean and std)`.
+    pub normalization: String,
+}
+
+/// Splits `images` ([N, …], one per label) and standardises both sides by the training side.
+pub(crate) fn split_and_standardize(
+    images: &Tensor,
+    labels: &[i64],
+    test_fraction: f64,
+    seed: u64,
+) -> StandardizedSplit {
+    let (train_idx, test_idx, split) = stratified_split(labels, test_fraction, seed);
+    let all_y = Tensor::from_slice(labels);
+    let pick = |idx: &[usize]| {
+        let idx = Tensor::from_slice(&idx.iter().map(|&i| i as i64).collect::<Vec<_>>());
+        (images.index_select(0, &idx), all_y.index_select(0, &idx))
+    };
+    let (train_x, train_y) = pick(&train_idx);
+    let (test_x, test_y) = pick(&test_idx);
+    let mean = train_x.mean(tch::Kind::Float).double_value(&[]);
+    let std = train_x.std(true).double_value(&[]).max(1e-8);
+    StandardizedSplit {
+        train_x: (train_x - mean) / std,
+        train_y,
+        test_x: (test_x - mean) / std,
+        test_y,
+        split,
+        normalization: format!("(x - {mean:.6}) / {std:.6} (training-set mean and std)"),
+    }
 }
 
 impl Dataset {

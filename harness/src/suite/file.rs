@@ -214,7 +214,7 @@ impl LoadedSuite {
         })?;
         validate(&file, text, &shown)?;
         if let Some(rel) = file.arms.nas.as_ref().and_then(|n| n.architecture.as_ref()) {
-            let arch = path.parent().unwrap_or(Path::new(".")).join(rel);
+            let arch = relative_to(path).join(rel);
             let invalid = |message: String| SuiteError::Invalid {
                 path: shown.clone(),
                 line: locate(text, "arms.nas", "architecture"),
@@ -239,6 +239,11 @@ impl LoadedSuite {
             sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
             overrides: Vec::new(),
         })
+    }
+
+    /// The folder the suite's relative paths (search space, architecture) are resolved in.
+    pub fn dir(&self) -> &Path {
+        relative_to(&self.path)
     }
 
     /// The arms that are defined, in the report's order.
@@ -512,6 +517,11 @@ fn validate_hpo(h: &HpoSpec) -> Result<(), (&'static str, String)> {
     Ok(())
 }
 
+/// The folder of the suite file at `suite_path`, where its relative paths point from.
+fn relative_to(suite_path: &Path) -> &Path {
+    suite_path.parent().unwrap_or(Path::new("."))
+}
+
 /// Loads the tuned arm's search space (relative to the suite file) and checks it against the
 /// recipe fields a trial can set, and the tuner and assessor options against the space.
 fn load_search_space(
@@ -520,8 +530,7 @@ fn load_search_space(
     text: &str,
     shown: &str,
 ) -> Result<SearchSpace, SuiteError> {
-    let dir = suite_path.parent().unwrap_or(Path::new("."));
-    let space_path = dir.join(&tuned.hpo.search_space);
+    let space_path = relative_to(suite_path).join(&tuned.hpo.search_space);
     let line = locate(text, "arms.tuned.hpo", "search_space");
     let space_error = |message: String| SuiteError::Invalid {
         path: shown.to_string(),

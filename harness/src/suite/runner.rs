@@ -96,11 +96,7 @@ pub fn run_suite(
             let (Some(spec), Some(space)) = (&suite.file.arms.tuned, &suite.search_space) else {
                 continue;
             };
-            let space_path = suite
-                .path
-                .parent()
-                .unwrap_or(std::path::Path::new("."))
-                .join(&spec.hpo.search_space);
+            let space_path = suite.dir().join(&spec.hpo.search_space);
             let ctx = tuned::TunedContext {
                 spec,
                 space,
@@ -117,14 +113,11 @@ pub fn run_suite(
                 save_arm(&mut result, arm, elapsed(), &writer)
             });
             save_arm(&mut result, &arm, elapsed(), &writer)?;
-            match outcome {
-                Ok(()) => continue,
-                Err(e) if e.is::<Interrupted>() => {
-                    interrupted = true;
-                    break 'arms;
-                }
-                Err(e) => return Err(e),
+            if was_interrupted(outcome)? {
+                interrupted = true;
+                break 'arms;
             }
+            continue;
         }
         if kind == ArmKind::Nas {
             let Some(spec) = &suite.file.arms.nas else {
@@ -135,11 +128,7 @@ pub fn run_suite(
                 dataset: &dataset,
                 seeds: &meta.seeds,
                 out_dir: super::nas::epoch_dir(writer.path()),
-                suite_dir: suite
-                    .path
-                    .parent()
-                    .unwrap_or(std::path::Path::new("."))
-                    .to_path_buf(),
+                suite_dir: suite.dir().to_path_buf(),
                 progress: &progress,
                 stop,
                 quiet: options.quiet,
@@ -150,14 +139,11 @@ pub fn run_suite(
                 save_arm(&mut result, arm, elapsed(), &writer)
             });
             save_arm(&mut result, &arm, elapsed(), &writer)?;
-            match outcome {
-                Ok(()) => continue,
-                Err(e) if e.is::<Interrupted>() => {
-                    interrupted = true;
-                    break 'arms;
-                }
-                Err(e) => return Err(e),
+            if was_interrupted(outcome)? {
+                interrupted = true;
+                break 'arms;
             }
+            continue;
         }
         let Some(spec) = suite.training_arm(kind) else {
             continue;
@@ -220,6 +206,16 @@ pub fn run_suite(
 }
 
 pub use crate::checkpoint::Interrupted;
+
+/// Whether an arm stopped on Ctrl-C (its result is saved and the run ends "interrupted");
+/// any other error is the run's.
+fn was_interrupted(outcome: anyhow::Result<()>) -> anyhow::Result<bool> {
+    match outcome {
+        Ok(()) => Ok(false),
+        Err(e) if e.is::<Interrupted>() => Ok(true),
+        Err(e) => Err(e),
+    }
+}
 
 /// Replaces (or adds) the arm in the result and rewrites the file.
 fn save_arm(

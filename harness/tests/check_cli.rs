@@ -6,18 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn file(label: &str, accs: &[f64]) -> ResultFile {
-    let accs: Vec<(u64, f64)> = accs
-        .iter()
-        .enumerate()
-        .map(|(i, &a)| (i as u64 + 1, a))
-        .collect();
-    fixture::result(
-        label,
-        vec![
-            fixture::arm("original", &accs, 3),
-            fixture::arm("manual", &accs, 3),
-        ],
-    )
+    fixture::two_arms(label, accs)
 }
 
 fn write(dir: &Path, name: &str, f: &ResultFile) -> PathBuf {

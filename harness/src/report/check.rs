@@ -364,12 +364,10 @@ mod tests {
     use crate::report::fixture;
 
     fn file(label: &str, accs: &[f64]) -> ResultFile {
-        let accs: Vec<(u64, f64)> = accs
-            .iter()
-            .enumerate()
-            .map(|(i, &a)| (i as u64 + 1, a))
-            .collect();
-        fixture::result(label, vec![fixture::arm("original", &accs, 4)])
+        fixture::result(
+            label,
+            vec![fixture::arm("original", &fixture::seeded(accs), 4)],
+        )
     }
 
     #[test]

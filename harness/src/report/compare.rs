@@ -496,18 +496,7 @@ mod tests {
     use crate::report::fixture;
 
     fn file(label: &str, accs: &[f64]) -> ResultFile {
-        let accs: Vec<(u64, f64)> = accs
-            .iter()
-            .enumerate()
-            .map(|(i, &a)| (i as u64 + 1, a))
-            .collect();
-        fixture::result(
-            label,
-            vec![
-                fixture::arm("original", &accs, 3),
-                fixture::arm("manual", &accs, 3),
-            ],
-        )
+        fixture::two_arms(label, accs)
     }
 
     #[test]

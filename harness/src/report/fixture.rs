@@ -64,6 +64,24 @@ pub fn arm(name: &str, accs: &[(u64, f64)], epochs: usize) -> ArmResult {
     a
 }
 
+/// Seeds 1, 2, … paired with `accs` in order.
+pub fn seeded(accs: &[f64]) -> Vec<(u64, f64)> {
+    accs.iter()
+        .enumerate()
+        .map(|(i, &a)| (i as u64 + 1, a))
+        .collect()
+}
+
+/// A result file labelled `label` with an `original` and a `manual` arm, each with the final
+/// accuracies `accs` over seeds 1, 2, … (3 epochs a run).
+pub fn two_arms(label: &str, accs: &[f64]) -> ResultFile {
+    let accs = seeded(accs);
+    result(
+        label,
+        vec![arm("original", &accs, 3), arm("manual", &accs, 3)],
+    )
+}
+
 /// A complete result file of suite `quick` v1 with the given arms; seeds are taken from the
 /// first arm.
 pub fn result(label: &str, arms: Vec<ArmResult>) -> ResultFile {

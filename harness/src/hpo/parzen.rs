@@ -170,18 +170,24 @@ impl Gmm {
         normal_mass(self.mus[i], self.sigmas[i], a, b)
     }
 
+    /// The truncation bounds, infinite where there are none.
+    fn bounds(&self) -> (f64, f64) {
+        (
+            self.low.unwrap_or(f64::NEG_INFINITY),
+            self.high.unwrap_or(f64::INFINITY),
+        )
+    }
+
     /// Probability mass each component keeps inside the truncation bounds.
     fn kept(&self, i: usize) -> f64 {
-        let a = self.low.unwrap_or(f64::NEG_INFINITY);
-        let b = self.high.unwrap_or(f64::INFINITY);
+        let (a, b) = self.bounds();
         self.mass(i, a, b).max(1e-12)
     }
 
     /// Draw from the truncated mixture (rejection, then clamping as a last resort).
     pub fn sample(&self, rng: &mut impl Rng) -> f64 {
         let idx = pick_weighted(&self.weights, rng);
-        let lo = self.low.unwrap_or(f64::NEG_INFINITY);
-        let hi = self.high.unwrap_or(f64::INFINITY);
+        let (lo, hi) = self.bounds();
         truncated_normal(self.mus[idx], self.sigmas[idx], lo, hi, rng)
     }
 
@@ -196,8 +202,7 @@ impl Gmm {
 
     /// Log probability of the interval [a, b] (transformed space), used for q-types.
     pub fn log_mass(&self, a: f64, b: f64) -> f64 {
-        let lo = self.low.unwrap_or(f64::NEG_INFINITY);
-        let hi = self.high.unwrap_or(f64::INFINITY);
+        let (lo, hi) = self.bounds();
         let (a, b) = (a.max(lo), b.min(hi));
         if b <= a {
             return (1e-300f64).ln();

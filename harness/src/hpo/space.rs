@@ -197,6 +197,21 @@ impl NumInfo {
         }
     }
 
+    /// The support in the transformed space: [low, high], infinite where unbounded.
+    pub fn bounds(&self) -> (f64, f64) {
+        (
+            self.low.unwrap_or(f64::NEG_INFINITY),
+            self.high.unwrap_or(f64::INFINITY),
+        )
+    }
+
+    /// For a q-type, the rounding bin of value `v`, [v − q/2, v + q/2], in the transformed
+    /// space (what the estimators score a q-type value by); None for continuous types.
+    pub fn rounding_bin(&self, v: f64) -> Option<(f64, f64)> {
+        self.q
+            .map(|q| (self.transform(v - q / 2.0), self.transform(v + q / 2.0)))
+    }
+
     pub fn to_json(&self, v: f64) -> Value {
         if self.integral {
             Value::from(v.round() as i64)

@@ -229,13 +229,9 @@ fn choose(ps: &[Param], cx: &Ctx, rng: &mut ChaCha8Rng) -> Params {
                         let g =
                             Gmm::adaptive(&tr(&bad), pw, n.prior_mu, n.prior_sigma, n.low, n.high);
                         let score = |t: f64, v: f64| -> f64 {
-                            match n.q {
+                            match n.rounding_bin(v) {
                                 None => l.log_pdf(t) - g.log_pdf(t),
-                                Some(q) => {
-                                    let (a, b) =
-                                        (n.transform(v - q / 2.0), n.transform(v + q / 2.0));
-                                    l.log_mass(a, b) - g.log_mass(a, b)
-                                }
+                                Some((a, b)) => l.log_mass(a, b) - g.log_mass(a, b),
                             }
                         };
                         let mut best = (f64::NEG_INFINITY, f64::NAN);

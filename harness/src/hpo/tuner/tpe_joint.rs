@@ -140,8 +140,7 @@ impl JointParzen {
                 },
                 Dim::Num(n) => {
                     let (mu, s) = self.gaussian(c, d, n);
-                    let lo = n.low.unwrap_or(f64::NEG_INFINITY);
-                    let hi = n.high.unwrap_or(f64::INFINITY);
+                    let (lo, hi) = n.bounds();
                     Point::Num(n.finalize(truncated_normal(mu, s, lo, hi, rng)))
                 }
             })
@@ -184,14 +183,12 @@ fn log_sum_exp(v: &[f64]) -> f64 {
 /// log of the truncated Gaussian's density at original-space value `v` (q-types: the mass of
 /// its rounding bin, as the univariate estimator scores them).
 fn num_log_density(mu: f64, sigma: f64, n: &NumInfo, v: f64) -> f64 {
-    let lo = n.low.unwrap_or(f64::NEG_INFINITY);
-    let hi = n.high.unwrap_or(f64::INFINITY);
+    let (lo, hi) = n.bounds();
     let kept = normal_mass(mu, sigma, lo, hi).max(1e-12);
-    let p = match n.q {
+    let p = match n.rounding_bin(v) {
         None => normal_pdf(mu, sigma, n.transform(v)),
-        Some(q) => {
-            let a = n.transform(v - q / 2.0).max(lo);
-            let b = n.transform(v + q / 2.0).min(hi);
+        Some((a, b)) => {
+            let (a, b) = (a.max(lo), b.min(hi));
             if b <= a {
                 0.0
             } else {

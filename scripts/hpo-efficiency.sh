@@ -25,11 +25,12 @@ work="${1:-$(mktemp -d)}"
 trials="${TRIALS:-20}" startup="${STARTUP:-6}" min_resource="${MIN_RESOURCE:-1}" eta="${ETA:-3}"
 bootstrap="${BOOTSTRAP:-0}" type="${TYPE:-stopping}"
 seeds="${SEEDS:-0 1 2 3 4}" tpe_options="${TPE_OPTIONS:-}" budget="${BUDGET:-}"
+offset=1000 # random's tuner seed is offset + s (see above)
 mkdir -p "$work"
 cp "$root/suites/quick_search_space.json" "$work/"
-python3 - "$root/suites/quick.toml" "$work" "$trials" "$startup" "$min_resource" "$eta" "$bootstrap" "$type" "$seeds" "$tpe_options" "$budget" <<'PY'
+python3 - "$root/suites/quick.toml" "$work" "$trials" "$startup" "$min_resource" "$eta" "$bootstrap" "$type" "$seeds" "$tpe_options" "$budget" "$offset" <<'PY'
 import re, sys
-src, work, trials, startup, min_resource, eta, bootstrap, kind, seeds, tpe_options, budget = sys.argv[1:]
+src, work, trials, startup, min_resource, eta, bootstrap, kind, seeds, tpe_options, budget, offset = sys.argv[1:]
 s = open(src).read()
 head = s[:s.index("# In the spirit of the lab")]
 tuned = s[s.index("[arms.tuned]"):s.index("# Architecture search")]
@@ -52,20 +53,23 @@ def variant(tuner, options, assessor, trials, seed, budget=""):
     return head + t
 extra = f", {tpe_options}" if tpe_options else ""
 for seed in map(int, seeds.split()):
-    open(f"{work}/random-{1000 + seed}.toml", "w").write(variant("random", "{}", "none", 20, 1000 + seed))
+    random = int(offset) + seed
+    open(f"{work}/random-{random}.toml", "w").write(variant("random", "{}", "none", 20, random))
     open(f"{work}/tpe-{seed}.toml", "w").write(
         variant("tpe", f"{{ n_startup_trials = {startup}{extra} }}", "asha", int(trials), seed, budget))
 PY
 cd "$work"
-echo "TPE + ASHA ($type): $trials trials, n_startup_trials $startup${tpe_options:+, $tpe_options}, min_resource $min_resource, eta $eta, bootstrap_count $bootstrap${budget:+, max_trial_epochs $budget}; tuner seeds $seeds (random: 1000 + each)"
+echo "TPE + ASHA ($type): $trials trials, n_startup_trials $startup${tpe_options:+, $tpe_options}, min_resource $min_resource, eta $eta, bootstrap_count $bootstrap${budget:+, max_trial_epochs $budget}; tuner seeds $seeds (random: $offset + each)"
 summary() {
   python3 - "$1" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-h = next(a for a in d["arms"] if a["name"] == "tuned")["hpo"]
+arm = next(a for a in d["arms"] if a["name"] == "tuned")
+h = arm["hpo"]
 full = [t["final_metric"] for t in h["trials"] if t["status"] == "SUCCEEDED" and t["final_metric"] is not None]
-# The chosen configuration retrained at the full budget: the tuned arm's reported accuracy.
-retrained = next(a for a in d["arms"] if a["name"] == "tuned")["summary"]["mean"] or 0.0
+# The chosen configuration retrained at the full budget: the tuned arm's reported accuracy
+# (0 for an arm that failed before retraining, like the search score).
+retrained = (arm.get("summary") or {}).get("mean") or 0.0
 print(f"{max(full, default=0.0):.6f} {h['search_cost']['trial_epochs']} {len(h['trials'])} {h['search_cost']['seconds']:.1f} {retrained:.6f}")
 PY
 }
@@ -73,7 +77,7 @@ matched=0 within=0 both=0 sums=""
 n=0
 for seed in $seeds; do
   n=$((n + 1))
-  random=$((1000 + seed))
+  random=$((offset + seed))
   if ! ls "res-random-$random"/*.json > /dev/null 2>&1; then
     "$harness" run "random-$random.toml" --quiet --results-dir "res-random-$random" > /dev/null
   fi
@@ -96,15 +100,16 @@ echo "reached random's best in $matched/$n tuner seeds; within 35 % of its trial
 # The means over the seeds, and the reference point for "TPE+ASHA reached random's best on k
 # of n seeds": how often would a random search with the same 35 % (7 full-budget trials, drawn
 # independently of the 20) get there? Estimated from the pooled random trials of these seeds.
-python3 - "$seeds" $sums <<'PY'
+python3 - "$seeds" "$offset" $sums <<'PY'
 import glob, json, sys
-v = [float(x) for x in sys.argv[2:]]
+offset = int(sys.argv[2])
+v = [float(x) for x in sys.argv[3:]]
 r, t, re, te, rtest, ttest = (v[i::6] for i in range(6))
 n = len(r)
 print(f"means over the seeds: random best {sum(r)/n:.4f}, TPE+ASHA best {sum(t)/n:.4f}, "
       f"trial-epochs {sum(te)/n:.1f} of {sum(re)/n:.0f} ({100*sum(te)/sum(re):.0f} %)")
 def finals(seed):
-    d = json.load(open(glob.glob(f"res-random-{1000 + int(seed)}/*.json")[0]))
+    d = json.load(open(glob.glob(f"res-random-{offset + int(seed)}/*.json")[0]))
     h = next(a for a in d["arms"] if a["name"] == "tuned")["hpo"]
     return [t["final_metric"] for t in h["trials"] if t["status"] == "SUCCEEDED"]
 runs = [finals(s) for s in sys.argv[1].split()]

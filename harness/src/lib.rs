@@ -16,6 +16,7 @@ pub mod progress;
 pub mod report;
 pub mod results;
 pub mod stats;
+pub mod strict_json;
 pub mod suite;
 pub mod timeutil;
 pub mod train;

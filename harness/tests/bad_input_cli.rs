@@ -134,6 +134,88 @@ fn malformed_and_invalid_search_spaces() {
     assert_mentions(&err, &["space.json", "initial_lr", "loguniform"]);
     let err = run_fails(&suite, &[], &[]);
     assert_mentions(&err, &["space.json"]);
+    // Values no trial could train with, found when the suite is read: each value of the space
+    // is tried alone on the arm's recipe and the dataset.
+    let err = run_fails(
+        &suite,
+        &[(
+            "space.json",
+            br#"{"cutout": {"_type": "choice", "_value": [0, 8]}}"#,
+        )],
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &[
+            "s.toml:26: arms.tuned.hpo.search_space",
+            "space.json: key \"cutout\": with the value 8, the tuned arm's recipe is invalid: \
+             cutout: needs dataset cifar10, the suite uses synthetic",
+        ],
+    );
+    let err = run_fails(
+        &suite.replace(
+            "initial_lr = 0.1\nepochs = 1\nbatch_size = 8\n[arms.tuned.hpo]",
+            "initial_lr = 0.1\nmomentum = 0.9\nnesterov = true\nepochs = 1\nbatch_size = 8\n[arms.tuned.hpo]",
+        ),
+        &[(
+            "space.json",
+            br#"{"optimizer": {"_type": "choice", "_value": ["sgd", "adam"]}}"#,
+        )],
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &[
+            "key \"optimizer\": with the value \"adam\"",
+            "nesterov: needs optimizer = \"sgd\"",
+        ],
+    );
+    let err = run_fails(
+        &suite,
+        &[(
+            "space.json",
+            br#"{"model": {"_type": "choice", "_value": ["mlp", "resnet18"]}}"#,
+        )],
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &[
+            "key \"model\": with the value \"resnet18\"",
+            "model: needs dataset cifar10",
+        ],
+    );
+    // The validation split the trials are scored on must hold images on both sides.
+    let err = run_fails(
+        &suite.replace(
+            "max_trials = 1\n",
+            "max_trials = 1\nvalidation_fraction = 0.001\n",
+        ),
+        &[(
+            "space.json",
+            br#"{"initial_lr": {"_type": "uniform", "_value": [0.1, 0.2]}}"#,
+        )],
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &[
+            "s.toml",
+            "arms.tuned.hpo.validation_fraction = 0.001 leaves 0 of the 40 training images for validation and 40 to train",
+        ],
+    );
+}
+
+#[test]
+fn a_zoo_model_on_an_8x8_dataset_is_refused_when_the_suite_is_read() {
+    let err = run_fails(&BASE.replace("\"mlp\"", "\"resnet18\""), &[], &[]);
+    assert_mentions(
+        &err,
+        &[
+            "s.toml:12: arms.manual.recipe.model",
+            "needs dataset cifar10 (3-channel images of at least 32×32), the suite uses synthetic",
+        ],
+    );
 }
 
 #[test]

@@ -57,6 +57,7 @@ fn arm(name: &str, hyper: &[(&str, &str)], runs: Vec<RunOutcome>) -> ArmResult {
         summary: None,
         hpo: None,
         nas: None,
+        error: None,
     };
     a.summarize();
     a

@@ -78,3 +78,76 @@ fn a_budgeted_multivariate_search_stops_at_its_budget_and_says_so() {
     let report = std::fs::read_to_string(dir.path().join("r.md")).unwrap();
     assert!(report.contains("10 trial-epochs (budget 10)"), "{report}");
 }
+
+/// A tuned arm whose every trial fails (here: each draw puts `ending_lr` above `initial_lr`,
+/// which each value alone does not) is recorded as failed with its reason; the suite still
+/// runs its other arm, ends "complete" without a resume folder, renders its report, and exits
+/// 1 naming the arm.
+#[test]
+fn a_tuned_arm_whose_every_trial_fails_is_recorded_and_the_suite_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = SUITE.replace(
+        "max_trials = 50\nmax_trial_epochs = 10\n",
+        "max_trials = 3\n",
+    ) + r#"
+[arms.manual]
+[arms.manual.recipe]
+model = "mlp"
+width = 8
+optimizer = "sgd"
+initial_lr = 0.05
+epochs = 2
+batch_size = 16
+"#;
+    std::fs::write(dir.path().join("s.toml"), suite).unwrap();
+    std::fs::write(
+        dir.path().join("space.json"),
+        r#"{"initial_lr": {"_type": "uniform", "_value": [0.01, 0.02]},
+            "ending_lr": {"_type": "uniform", "_value": [0.03, 0.04]}}"#,
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["run", "s.toml", "--quiet", "--report", "r.md"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("1 arm(s) failed")
+            && stderr.contains("tuned: tuned arm: every trial failed (3 trials)"),
+        "{stderr}"
+    );
+    let results = dir.path().join("results");
+    let files: Vec<_> = std::fs::read_dir(&results)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "no .resume folder is left: {files:?}");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    assert_eq!(v["status"], "complete");
+    let arm = |name: &str| {
+        v["arms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let tuned = arm("tuned");
+    assert!(tuned["error"]
+        .as_str()
+        .unwrap()
+        .contains("every trial failed"));
+    for t in tuned["hpo"]["trials"].as_array().unwrap() {
+        assert_eq!(t["status"], "FAILED");
+        assert!(t["error"].as_str().unwrap().contains("ending_lr"), "{t}");
+    }
+    assert_eq!(arm("manual")["runs"].as_array().unwrap().len(), 1);
+    let report = std::fs::read_to_string(dir.path().join("r.md")).unwrap();
+    assert!(
+        report.contains("failed: tuned arm: every trial failed"),
+        "{report}"
+    );
+}

@@ -12,7 +12,7 @@ pub mod rank;
 pub mod space;
 pub mod tuner;
 
-pub use assessor::{build_assessor, Assessor, Decision, ASSESSOR_NAMES};
+pub use assessor::{build_assessor, check_can_stop, Assessor, Decision, ASSESSOR_NAMES};
 pub use experiment::{
     now_rfc3339, run_experiment, run_experiment_resumable, Cost, ExperimentConfig,
     ExperimentOutcome, StopReason, Trial, TrialContext, TrialOutput, TrialStatus,

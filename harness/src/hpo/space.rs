@@ -563,7 +563,7 @@ impl Parser<'_> {
 impl SearchSpace {
     /// Parse NNI search-space JSON text; `source_name` (e.g. the file name) prefixes errors.
     pub fn from_json_str(text: &str, source_name: &str) -> Result<SearchSpace, SpaceError> {
-        let v: Value = serde_json::from_str(text).map_err(|e| SpaceError::Json {
+        let v: Value = crate::strict_json::parse(text).map_err(|e| SpaceError::Json {
             file: source_name.to_string(),
             reason: e.to_string(),
         })?;
@@ -638,9 +638,96 @@ impl SearchSpace {
         out
     }
 
+    /// Partial parameter sets that each set one parameter to one of its extreme values (every
+    /// choice option, the two ends of a range, the centre of an unbounded type), inside the
+    /// options that enclose it: what a suite checks its base recipe against before running,
+    /// so that a value no trial could train with is found when the suite is read.
+    pub fn probes(&self) -> Vec<Probe> {
+        let mut out = Vec::new();
+        probe_list(
+            &self.params,
+            "",
+            &mut |key: String, value: Value, wrap: &dyn Fn(Value) -> Params| {
+                out.push(Probe {
+                    key,
+                    value: value.clone(),
+                    params: wrap(value),
+                })
+            },
+        );
+        out
+    }
+
     /// Check the space against the parameters a trainer accepts.
     pub fn check_params(&self, known: &[ParamSpec]) -> Result<(), SpaceError> {
-        check_list(&self.params, known, &self.source_name, "")
+        check_list(&self.params, known, &self.source_name, "", &[])
+    }
+}
+
+/// One parameter at one of its extremes; see [`SearchSpace::probes`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    /// The parameter's path (`optimizer/sgd/momentum`).
+    pub key: String,
+    pub value: Value,
+    /// The parameter set holding just that value (and the `_name`s that enclose it).
+    pub params: Params,
+}
+
+type ProbeSink<'a> = dyn FnMut(String, Value, &dyn Fn(Value) -> Params) + 'a;
+
+fn probe_list(ps: &[Param], prefix: &str, emit: &mut ProbeSink) {
+    for p in ps {
+        let key = if prefix.is_empty() {
+            p.name.clone()
+        } else {
+            format!("{prefix}/{}", p.name)
+        };
+        let single = |v: Value| Params::from_iter([(p.name.clone(), v)]);
+        match &p.dist {
+            Dist::Choice(opts) => {
+                for o in opts {
+                    match o {
+                        ChoiceOption::Value(v) => emit(key.clone(), v.clone(), &single),
+                        ChoiceOption::Nested { name, params } => {
+                            let named = |subs: Params| {
+                                let mut m = Params::from_iter([(
+                                    "_name".to_string(),
+                                    Value::String(name.clone()),
+                                )]);
+                                m.extend(subs);
+                                single(Value::Object(m))
+                            };
+                            emit(key.clone(), Value::String(name.clone()), &|_| {
+                                named(Params::new())
+                            });
+                            let prefix = format!("{key}/{name}");
+                            probe_list(
+                                params,
+                                &prefix,
+                                &mut |k: String, v: Value, wrap: &dyn Fn(Value) -> Params| {
+                                    emit(k, v, &|x| named(wrap(x)))
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+            Dist::RandInt { lower, upper } => {
+                emit(key.clone(), Value::from(*lower), &single);
+                emit(key.clone(), Value::from(upper - 1), &single);
+            }
+            d => {
+                let n = d.numeric().expect("every other type is numeric");
+                let ends = match (n.low, n.high) {
+                    (Some(lo), Some(hi)) => vec![lo, hi],
+                    _ => vec![n.prior_mu],
+                };
+                for t in ends {
+                    emit(key.clone(), n.to_json(n.finalize(t)), &single);
+                }
+            }
+        }
     }
 }
 
@@ -741,18 +828,27 @@ fn extract_into(ps: &[Param], params: &Params, out: &mut [Option<NodeVal>]) {
     }
 }
 
+/// `outer`: the keys of the enclosing levels (with their paths), which a nested option must
+/// not set again: a trial gets one value per trainer parameter, so one of the two would be
+/// dropped without a word.
 fn check_list(
     ps: &[Param],
     known: &[ParamSpec],
     file: &str,
     prefix: &str,
+    outer: &[(String, String)],
 ) -> Result<(), SpaceError> {
-    for p in ps {
-        let key = if prefix.is_empty() {
+    let path = |p: &Param| {
+        if prefix.is_empty() {
             p.name.clone()
         } else {
             format!("{prefix}/{}", p.name)
-        };
+        }
+    };
+    let mut scope = outer.to_vec();
+    scope.extend(ps.iter().map(|p| (p.name.clone(), path(p))));
+    for p in ps {
+        let key = path(p);
         let mismatch = |reason: String| SpaceError::Mismatch {
             file: file.to_string(),
             key: key.clone(),
@@ -766,11 +862,17 @@ fn check_list(
                 names.join(", ")
             )));
         };
+        if let Some((_, other)) = outer.iter().find(|(name, _)| *name == p.name) {
+            return Err(mismatch(format!(
+                "\"{}\" is also set by \"{other}\"; a trial can use only one of the two values",
+                p.name
+            )));
+        }
         check_one(&p.dist, &spec.kind, &mismatch)?;
         if let Dist::Choice(opts) = &p.dist {
             for o in opts {
                 if let ChoiceOption::Nested { name, params } = o {
-                    check_list(params, known, file, &format!("{key}/{name}"))?;
+                    check_list(params, known, file, &format!("{key}/{name}"), &scope)?;
                 }
             }
         }
@@ -836,6 +938,14 @@ fn check_one(
                     }
                 };
                 let x = match v.as_f64() {
+                    // A float like 16.0 would reach the trainer as a float and fail every trial.
+                    Some(x) if is_int && is_integral(x) && !(v.is_i64() || v.is_u64()) => {
+                        return Err(mismatch(format!(
+                            "choice value {v} is written as a float but the parameter is an \
+                             integer; write {}",
+                            x as i64
+                        )))
+                    }
                     Some(x) if !is_int || is_integral(x) => x,
                     _ => return Err(mismatch(format!("choice value {v} is not {what}"))),
                 };
@@ -848,6 +958,7 @@ fn check_one(
             }
             Ok(())
         }
+        ParamKind::Float { min, max } if is_unbounded(d) => check_centre(d, *min, *max, mismatch),
         ParamKind::Float { min, max } => {
             let (lo, hi) = support(d);
             if lo < *min || hi > *max {
@@ -870,6 +981,9 @@ fn check_one(
                      (use randint, choice of integers, or a q-type with integer q and bounds)"
                 )));
             }
+            if is_unbounded(d) {
+                return check_centre(d, *min as f64, *max as f64, mismatch);
+            }
             let (lo, hi) = support(d);
             if lo < *min as f64 || hi > *max as f64 {
                 return Err(mismatch(format!(
@@ -880,6 +994,42 @@ fn check_one(
             Ok(())
         }
     }
+}
+
+/// normal, qnormal, lognormal and qlognormal: every value has a chance, whatever the
+/// parameter's range.
+fn is_unbounded(d: &Dist) -> bool {
+    matches!(
+        d,
+        Dist::Normal { .. }
+            | Dist::QNormal { .. }
+            | Dist::LogNormal { .. }
+            | Dist::QLogNormal { .. }
+    )
+}
+
+/// An unbounded type fits a bounded parameter when its centre (μ, or e^μ for the log types)
+/// does. As in NNI, a rare draw outside the parameter's range fails its trial, with the
+/// recipe's message; the search goes on.
+fn check_centre(
+    d: &Dist,
+    min: f64,
+    max: f64,
+    mismatch: &dyn Fn(String) -> SpaceError,
+) -> Result<(), SpaceError> {
+    let centre = match *d {
+        Dist::Normal { mu, .. } | Dist::QNormal { mu, .. } => mu,
+        Dist::LogNormal { mu, .. } | Dist::QLogNormal { mu, .. } => mu.exp(),
+        _ => unreachable!("check_centre is for unbounded types"),
+    };
+    if centre < min || centre > max {
+        return Err(mismatch(format!(
+            "{} centred at {centre} is outside the allowed range {}",
+            d.type_name(),
+            fmt_range_f(min, max)
+        )));
+    }
+    Ok(())
 }
 
 /// The smallest interval holding every value `d` can produce (randint: upper - 1).
@@ -1273,8 +1423,44 @@ mod tests {
             e.contains("\"lr\"") && e.contains("outside the allowed range [0, 1]"),
             "{e}"
         );
-        let e = check(r#"{"lr": {"_type":"normal","_value":[0.5, 0.1]}}"#).unwrap_err();
-        assert!(e.contains("outside the allowed range"), "{e}");
+        // The unbounded types are checked by their centre (a rare draw outside the range fails
+        // its trial, as in NNI).
+        check(r#"{"lr": {"_type":"normal","_value":[0.5, 0.1]}}"#).unwrap();
+        check(r#"{"lr": {"_type":"lognormal","_value":[-3, 0.5]}}"#).unwrap();
+        check(r#"{"batch_size": {"_type":"qlognormal","_value":[4, 0.5, 16]}}"#).unwrap();
+        let e = check(r#"{"lr": {"_type":"normal","_value":[1.5, 0.1]}}"#).unwrap_err();
+        assert!(
+            e.contains("normal centred at 1.5 is outside the allowed range [0, 1]"),
+            "{e}"
+        );
+        let e = check(r#"{"lr": {"_type":"lognormal","_value":[1, 0.1]}}"#).unwrap_err();
+        assert!(e.contains("lognormal centred at 2.718"), "{e}");
+        let e = check(r#"{"batch_size": {"_type":"qnormal","_value":[64, 8, 0.5]}}"#).unwrap_err();
+        assert!(e.contains("non-integer"), "{e}");
+        // An integer parameter's choice written with floats would fail every trial.
+        let e = check(r#"{"batch_size": {"_type":"choice","_value":[16.0, 32]}}"#).unwrap_err();
+        assert!(
+            e.contains("choice value 16.0 is written as a float") && e.contains("write 16"),
+            "{e}"
+        );
+        // One trainer parameter set at two levels: one of the values would be dropped.
+        let e = check(
+            r#"{"momentum": {"_type":"uniform","_value":[0.1, 0.2]},
+                "optimizer": {"_type":"choice","_value":[{"_name":"sgd","momentum":{"_type":"uniform","_value":[0.5,0.9]}}]}}"#,
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("\"optimizer/sgd/momentum\"")
+                && e.contains("\"momentum\" is also set by \"momentum\""),
+            "{e}"
+        );
+        // ...but sibling options may each set it.
+        check(
+            r#"{"optimizer": {"_type":"choice","_value":[
+                {"_name":"sgd","momentum":{"_type":"uniform","_value":[0.5,0.9]}},
+                {"_name":"adam","momentum":{"_type":"uniform","_value":[0.1,0.2]}}]}}"#,
+        )
+        .unwrap();
         let e = check(r#"{"batch_size": {"_type":"randint","_value":[1, 1026]}}"#).unwrap_err();
         assert!(e.contains("[1, 1025]") && e.contains("[1, 1024]"), "{e}");
         let e = check(r#"{"lr": {"_type":"choice","_value":[0.1, 3]}}"#).unwrap_err();
@@ -1293,5 +1479,56 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("unknown parameter \"nesterov\""), "{e}");
+    }
+
+    #[test]
+    fn a_repeated_key_is_an_error_naming_it() {
+        let e = SearchSpace::from_json_str(
+            "{\"lr\": {\"_type\":\"uniform\",\"_value\":[0.1, 0.2]},\n \"lr\": {\"_type\":\"uniform\",\"_value\":[0.3, 0.4]}}",
+            "s.json",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("s.json: invalid JSON")
+                && e.contains("\"lr\" is given twice")
+                && e.contains("line 2"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn probes_cover_every_option_and_both_ends_inside_their_enclosing_options() {
+        let s = space(
+            r#"{"lr": {"_type":"qloguniform","_value":[0.001, 0.1, 0.001]},
+                "batch_size": {"_type":"randint","_value":[16, 33]},
+                "optimizer": {"_type":"choice","_value":[
+                    {"_name":"sgd","momentum":{"_type":"normal","_value":[0.8, 0.05]}},
+                    "adam"]}}"#,
+        );
+        let probes: Vec<String> = s
+            .probes()
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} = {} -> {}",
+                    p.key,
+                    p.value,
+                    Value::Object(p.params.clone())
+                )
+            })
+            .collect();
+        assert_eq!(
+            probes,
+            vec![
+                r#"lr = 0.001 -> {"lr":0.001}"#,
+                r#"lr = 0.1 -> {"lr":0.1}"#,
+                r#"batch_size = 16 -> {"batch_size":16}"#,
+                r#"batch_size = 32 -> {"batch_size":32}"#,
+                r#"optimizer = "sgd" -> {"optimizer":{"_name":"sgd"}}"#,
+                r#"optimizer/sgd/momentum = 0.8 -> {"optimizer":{"_name":"sgd","momentum":0.8}}"#,
+                r#"optimizer = "adam" -> {"optimizer":"adam"}"#,
+            ]
+        );
     }
 }

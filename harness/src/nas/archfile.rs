@@ -358,7 +358,7 @@ fn parse_switch(
 /// else [`OpFormat::Index`], which includes files that use only multi-hot lists).
 pub fn import(text: &str, source: &str) -> Result<(Genotype, OpFormat), ArchFileError> {
     let ctx = Ctx { origin: source };
-    let value: Value = serde_json::from_str(text).map_err(|e| ArchFileError::InvalidJson {
+    let value: Value = crate::strict_json::parse(text).map_err(|e| ArchFileError::InvalidJson {
         origin: source.to_string(),
         line: e.line(),
         column: e.column(),

@@ -144,6 +144,9 @@ pub fn check(
         let cand_side = c.map(MachineArm::of);
         match (&cand_side, c) {
             (Some(cs), Some(ca)) => {
+                if let Some(e) = &ca.error {
+                    reasons.push(format!("the candidate's arm failed: {e}"));
+                }
                 if cs.diverged > 0 && base_side.diverged == 0 {
                     reasons.push(format!(
                         "{} of {} candidate runs diverged (training loss NaN/infinite) where no baseline run did",

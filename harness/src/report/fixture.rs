@@ -59,6 +59,7 @@ pub fn arm(name: &str, accs: &[(u64, f64)], epochs: usize) -> ArmResult {
         summary: None,
         hpo: None,
         nas: None,
+        error: None,
     };
     a.summarize();
     a

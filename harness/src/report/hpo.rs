@@ -37,15 +37,16 @@ pub fn section(
         )
     } else {
         format!(
-            "Tuner `{}` (seed {}), assessor {}, metric `{}` ({}), {} epochs per trial. {} trials: \
+            "Tuner `{}` (seed {}), assessor {}, metric `{}` ({}), {} per trial. {} trials: \
              {} succeeded, {} early-stopped, {} failed. Search cost: {} trials, {} trial-epochs{}, \
              {:.1} s; full-budget retraining {:.1} s.\n\n",
             record.tuner, record.tuner_seed, assessor_label(record), record.metric, record.optimize_mode,
-            record.trial_epochs, record.trials.len(), count(TrialStatus::Succeeded),
+            epochs(record.trial_epochs), record.trials.len(), count(TrialStatus::Succeeded),
             count(TrialStatus::EarlyStopped), count(TrialStatus::Failed), cost.trials,
             cost.trial_epochs, budget(false), cost.seconds, record.retrain_seconds
         )
     });
+    md.push_str(&search_notes(record, zh));
     if let Some(best) = record
         .best_trial
         .and_then(|id| record.trials.iter().find(|t| t.id == id))
@@ -156,6 +157,59 @@ fn assessor_label(record: &HpoRecord) -> String {
         }
         _ => name,
     }
+}
+
+/// "1 epoch", "6 epochs".
+fn epochs(n: usize) -> String {
+    format!("{n} epoch{}", if n == 1 { "" } else { "s" })
+}
+
+/// Why the search ended, and what the reader must know to trust it: trials selected on the
+/// test set (the lab's practice, optimistically biased) and concurrent trials (not
+/// bit-reproducible: they share libtorch's random generator).
+fn search_notes(record: &HpoRecord, zh: bool) -> String {
+    use crate::hpo::StopReason;
+    let mut md = String::new();
+    let why = match (record.stop_reason, zh) {
+        (StopReason::MaxTrials, false) => format!("it had run max_trials = {}", record.max_trials),
+        (StopReason::MaxTrials, true) => format!("达到 max_trials = {}", record.max_trials),
+        (StopReason::MaxTrialEpochs, false) => "its trial-epoch budget was spent".into(),
+        (StopReason::MaxTrialEpochs, true) => "trial-轮预算用完".into(),
+        (StopReason::MaxDuration, false) => "max_duration_s was reached".into(),
+        (StopReason::MaxDuration, true) => "达到 max_duration_s".into(),
+        (StopReason::TunerExhausted, false) => "the tuner had no new configuration left".into(),
+        (StopReason::TunerExhausted, true) => "调参器已无新的配置".into(),
+    };
+    md.push_str(&if zh {
+        format!("搜索结束原因：{why}。\n\n")
+    } else {
+        format!("The search ended because {why}.\n\n")
+    });
+    if record.metric == "test_acc" {
+        md.push_str(if zh {
+            "**警告**：trial 以测试集准确率评分（`metric = \"test_acc\"`，实验原来的做法），所选配置是在报告它的同一批图像上选出的，报告的准确率偏乐观。\n\n"
+        } else {
+            "**Warning**: trials were scored on the test set (`metric = \"test_acc\"`, the lab's \
+             practice), so the configuration was chosen on the images its accuracy is reported on: \
+             that accuracy is optimistically biased. `metric = \"val_acc\"` keeps the test set out of \
+             selection.\n\n"
+        });
+    }
+    if record.concurrency > 1 {
+        md.push_str(&if zh {
+            format!(
+                "trial 以 {} 个并发运行，共享 libtorch 的随机数生成器：提议可复现，但各 trial 的曲线不能逐位复现。\n\n",
+                record.concurrency
+            )
+        } else {
+            format!(
+                "Trials ran {} at a time and share libtorch's random generator: the proposals are \
+                 reproducible, the trials' curves are not bit for bit.\n\n",
+                record.concurrency
+            )
+        });
+    }
+    md
 }
 
 /// The top trials by metric (failed ones last), like NNI's trial table.
@@ -489,6 +543,39 @@ mod tests {
             md.contains("Chosen: trial 1 with search-time val_acc = 0.7000 (a 2-epoch"),
             "{md}"
         );
+        assert!(
+            md.contains("4 epochs per trial.")
+                && md.contains("The search ended because max_duration_s was reached.")
+                && !md.contains("Warning")
+                && !md.contains("at a time"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn selection_on_the_test_set_and_concurrent_trials_are_stated() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = record(
+            vec![trial(0, TrialStatus::Succeeded, &[0.5], vec![])],
+            Some(0),
+        );
+        r.metric = "test_acc".into();
+        r.concurrency = 2;
+        r.trial_epochs = 1;
+        r.stop_reason = crate::hpo::StopReason::MaxTrials;
+        let (md, _) = section(&r, "quick", Lang::En, dir.path(), "r").unwrap();
+        assert!(md.contains("1 epoch per trial."), "{md}");
+        assert!(
+            md.contains("ended because it had run max_trials = 3."),
+            "{md}"
+        );
+        assert!(
+            md.contains("**Warning**: trials were scored on the test set"),
+            "{md}"
+        );
+        assert!(md.contains("Trials ran 2 at a time"), "{md}");
+        let (zh, _) = section(&r, "quick", Lang::Zh, dir.path(), "r").unwrap();
+        assert!(zh.contains("**警告**") && zh.contains("2 个并发"), "{zh}");
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct Text {
     pub notes: &'static str,
     pub none: &'static str,
     pub diverged: &'static str,
+    /// An arm that stopped short of a result (its error follows).
+    pub failed: &'static str,
 }
 
 pub fn text(lang: Lang) -> &'static Text {
@@ -79,6 +81,7 @@ static EN: Text = Text {
     notes: "Notes",
     none: "none",
     diverged: "diverged",
+    failed: "failed",
 };
 
 static ZH: Text = Text {
@@ -104,4 +107,5 @@ static ZH: Text = Text {
     notes: "说明",
     none: "无",
     diverged: "发散",
+    failed: "失败",
 };

@@ -208,6 +208,10 @@ fn environment_table(files: &[ResultFile], labels: &[String], lang: Lang) -> Str
 /// "0.9722 ± 0.0041 (n=3)", plus the number of diverged runs when there are any.
 pub fn accuracy_cell(arm: &ArmResult, lang: Lang) -> String {
     let t = text(lang);
+    if let Some(e) = &arm.error {
+        // The whole message, on one line: a table cell cannot hold a line break.
+        return format!("{}: {}", t.failed, e.replace('\n', " ").replace('|', "\\|"));
+    }
     match &arm.summary {
         None => "—".to_string(),
         Some(s) => {

@@ -69,6 +69,10 @@ pub struct ArmResult {
     /// The architecture search behind the nas arm.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nas: Option<NasRecord>,
+    /// Why the arm stopped short of a result (e.g. every HPO trial failed); the suite went on
+    /// with its other arms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Statistics of the arm's reported accuracy over its seeds.

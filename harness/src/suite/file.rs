@@ -1,7 +1,8 @@
 //! Parsing and validating suite files. Every error names the file, the line and the key.
 use crate::data::DatasetSpec;
 use crate::hpo::{
-    build_assessor, build_tuner, Direction, SearchSpace, ASSESSOR_NAMES, TUNER_NAMES,
+    build_assessor, build_tuner, check_can_stop, Direction, SearchSpace, ASSESSOR_NAMES,
+    TUNER_NAMES,
 };
 use crate::train::Recipe;
 use serde::{Deserialize, Serialize};
@@ -227,7 +228,13 @@ impl LoadedSuite {
                 .map_err(|e| invalid(e.to_string()))?;
         }
         let search_space = match &file.arms.tuned {
-            Some(tuned) => Some(load_search_space(tuned, path, text, &shown)?),
+            Some(tuned) => Some(load_search_space(
+                tuned,
+                &file.dataset.name,
+                path,
+                text,
+                &shown,
+            )?),
             None => None,
         };
         use sha2::Digest;
@@ -404,32 +411,8 @@ fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> 
             recipe
                 .validate()
                 .map_err(|e| invalid(&table, &e.field, e.message.clone()))?;
-            // Per-batch augmentation exists only for u8-image datasets (cifar10).
-            if d.name != "cifar10" {
-                if recipe.augment != crate::train::AugmentKind::None {
-                    return Err(invalid(
-                        &table,
-                        "augment",
-                        format!("needs dataset cifar10, the suite uses {}", d.name),
-                    ));
-                }
-                if recipe.cutout > 0 {
-                    return Err(invalid(
-                        &table,
-                        "cutout",
-                        format!("needs dataset cifar10, the suite uses {}", d.name),
-                    ));
-                }
-            }
-            if let (true, Some(h)) = (d.name == "cifar10", recipe.head_classes) {
-                if h < 10 {
-                    return Err(invalid(
-                        &table,
-                        "head_classes",
-                        format!("must be at least cifar10's 10 classes, got {h}"),
-                    ));
-                }
-            }
+            check_recipe_for_dataset(recipe, &d.name)
+                .map_err(|(field, message)| invalid(&table, field, message))?;
         }
     }
     if let Some(tuned) = &file.arms.tuned {
@@ -444,6 +427,42 @@ fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> 
             };
             invalid(&table, &key, message)
         })?;
+    }
+    Ok(())
+}
+
+/// What a recipe asks of the dataset, checked when the suite is read rather than when the arm
+/// starts (after the arms before it have trained). All three datasets have 10 classes.
+pub(crate) fn check_recipe_for_dataset(
+    recipe: &Recipe,
+    dataset: &str,
+) -> Result<(), (&'static str, String)> {
+    let needs_cifar = |field: &'static str, why: &str| {
+        Err((
+            field,
+            format!("needs dataset cifar10{why}, the suite uses {dataset}"),
+        ))
+    };
+    if dataset != "cifar10" {
+        // Per-batch augmentation exists only for u8-image datasets (cifar10).
+        if recipe.augment != crate::train::AugmentKind::None {
+            return needs_cifar("augment", "");
+        }
+        if recipe.cutout > 0 {
+            return needs_cifar("cutout", "");
+        }
+        // digits and synthetic are 1×8×8; the zoo models take 3-channel 32×32 images.
+        if crate::models::is_zoo(&recipe.model) {
+            return needs_cifar("model", " (3-channel images of at least 32×32)");
+        }
+    }
+    if let Some(h) = recipe.head_classes {
+        if h < 10 {
+            return Err((
+                "head_classes",
+                format!("must be at least the dataset's 10 classes, got {h}"),
+            ));
+        }
     }
     Ok(())
 }
@@ -526,6 +545,7 @@ fn relative_to(suite_path: &Path) -> &Path {
 /// recipe fields a trial can set, and the tuner and assessor options against the space.
 fn load_search_space(
     tuned: &TunedArmSpec,
+    dataset: &str,
     suite_path: &Path,
     text: &str,
     shown: &str,
@@ -542,6 +562,23 @@ fn load_search_space(
     space
         .check_params(&crate::suite::tuned::recipe_param_specs())
         .map_err(|e| space_error(e.to_string()))?;
+    // Every value the space can give must make a recipe this suite can train; pairs of values
+    // are left to the trials (a failed trial is recorded and the search goes on).
+    for probe in space.probes() {
+        let problem = match crate::suite::tuned::apply_params(&tuned.recipe, &probe.params) {
+            Err(e) => Some((e.field, e.message)),
+            Ok(recipe) => check_recipe_for_dataset(&recipe, dataset)
+                .err()
+                .map(|(field, message)| (field.to_string(), message)),
+        };
+        if let Some((field, message)) = problem {
+            return Err(space_error(format!(
+                "{}: key \"{}\": with the value {}, the tuned arm's recipe is invalid: \
+                 {field}: {message}",
+                space.source_name, probe.key, probe.value
+            )));
+        }
+    }
     let direction = Direction::parse(&tuned.hpo.optimize_mode).unwrap_or(Direction::Maximize);
     let option_error = |key: &str, e: crate::hpo::BuildError| SuiteError::Invalid {
         path: shown.to_string(),
@@ -560,6 +597,12 @@ fn load_search_space(
     build_assessor(
         &tuned.hpo.assessor,
         direction,
+        tuned.hpo.trial_epochs,
+        &tuned.hpo.assessor_options,
+    )
+    .map_err(|e| option_error("assessor_options", e))?;
+    check_can_stop(
+        &tuned.hpo.assessor,
         tuned.hpo.trial_epochs,
         &tuned.hpo.assessor_options,
     )

@@ -29,6 +29,8 @@ pub struct RunOptions {
 pub struct RunSummary {
     pub path: PathBuf,
     pub result: ResultFile,
+    /// "arm: error" for each arm that failed (the suite still ran the others).
+    pub failed_arms: Vec<String>,
 }
 
 /// Runs every arm of the suite over its seeds. `stop` is checked after every epoch (Ctrl-C):
@@ -46,6 +48,7 @@ pub fn run_suite(
         tch::set_num_threads(threads);
     }
     let dataset = data::load(&suite.file.dataset)?.to_device(options.device);
+    tuned::check_validation_split(suite, &dataset)?;
     let (mut result, writer, wall_before) = match &options.resume {
         Some(path) => resume_result(suite, path)?,
         None => {
@@ -112,9 +115,11 @@ pub fn run_suite(
             let outcome = tuned::run_tuned_arm(&ctx, &mut arm, &mut |arm| {
                 save_arm(&mut result, arm, elapsed(), &writer)
             });
-            save_arm(&mut result, &arm, elapsed(), &writer)?;
-            if was_interrupted(outcome)? {
+            if record_end(outcome, &mut arm, options.quiet)? {
                 interrupted = true;
+            }
+            save_arm(&mut result, &arm, elapsed(), &writer)?;
+            if interrupted {
                 break 'arms;
             }
             continue;
@@ -138,9 +143,11 @@ pub fn run_suite(
             let outcome = super::nas::run_nas_arm(&ctx, &mut arm, &mut |arm| {
                 save_arm(&mut result, arm, elapsed(), &writer)
             });
-            save_arm(&mut result, &arm, elapsed(), &writer)?;
-            if was_interrupted(outcome)? {
+            if record_end(outcome, &mut arm, options.quiet)? {
                 interrupted = true;
+            }
+            save_arm(&mut result, &arm, elapsed(), &writer)?;
+            if interrupted {
                 break 'arms;
             }
             continue;
@@ -169,7 +176,12 @@ pub fn run_suite(
                         interrupted = true;
                         break 'arms;
                     }
-                    Err(e) => return Err(e),
+                    Err(e) => {
+                        // The other seeds would fail the same way; the other arms may not.
+                        record_end(Err(e), &mut arm, options.quiet)?;
+                        save_arm(&mut result, &arm, elapsed(), &writer)?;
+                        continue 'arms;
+                    }
                 };
             if !options.quiet {
                 progress.line(run_line(kind, &outcome, spec.recipe.report));
@@ -199,21 +211,40 @@ pub fn run_suite(
         );
     }
     journal.finish();
+    let failed_arms = result
+        .arms
+        .iter()
+        .filter_map(|a| a.error.as_ref().map(|e| format!("{}: {e}", a.name)))
+        .collect();
     Ok(RunSummary {
         path: writer.path().to_path_buf(),
         result,
+        failed_arms,
     })
 }
 
 pub use crate::checkpoint::Interrupted;
 
-/// Whether an arm stopped on Ctrl-C (its result is saved and the run ends "interrupted");
-/// any other error is the run's.
-fn was_interrupted(outcome: anyhow::Result<()>) -> anyhow::Result<bool> {
+/// Files an arm's end: whether it stopped on Ctrl-C (its result is saved and the run ends
+/// "interrupted"). Any other failure of the arm is recorded in it (`error`) and the suite goes
+/// on with its other arms; only a result file that cannot be written ends the run.
+fn record_end(
+    outcome: anyhow::Result<()>,
+    arm: &mut ArmResult,
+    quiet: bool,
+) -> anyhow::Result<bool> {
     match outcome {
         Ok(()) => Ok(false),
         Err(e) if e.is::<Interrupted>() => Ok(true),
-        Err(e) => Err(e),
+        Err(e) if e.is::<crate::results::ResultError>() => Err(e),
+        Err(e) => {
+            let message = format!("{e:#}");
+            if !quiet {
+                eprintln!("{} arm failed: {message}", arm.name);
+            }
+            arm.error = Some(message);
+            Ok(false)
+        }
     }
 }
 
@@ -396,6 +427,7 @@ fn tuned_arm_result(spec: &super::TunedArmSpec) -> ArmResult {
         summary: None,
         hpo: None,
         nas: None,
+        error: None,
     }
 }
 
@@ -410,6 +442,7 @@ fn nas_arm_result(spec: &super::nas::NasArmSpec) -> ArmResult {
         summary: None,
         hpo: None,
         nas: None,
+        error: None,
     }
 }
 
@@ -432,6 +465,7 @@ fn new_arm_result(kind: ArmKind, spec: &ArmSpec) -> ArmResult {
         summary: None,
         hpo: None,
         nas: None,
+        error: None,
     }
 }
 

@@ -56,23 +56,60 @@ pub fn recipe_param_specs() -> Vec<ParamSpec> {
 }
 
 /// The recipe a parameter set describes. Nested choices (`{"_name": ..., sub: v}`) set the
-/// field named by the choice key to `_name` and the sub-parameters by their own names.
+/// field named by the choice key to `_name` and the sub-parameters by their own names, at any
+/// depth.
 pub fn apply_params(base: &Recipe, params: &Params) -> Result<Recipe, train::RecipeError> {
-    let mut flat = serde_json::Map::new();
-    for (key, value) in params {
-        match value.as_object() {
-            Some(nested) if nested.contains_key("_name") => {
-                for (k, v) in nested {
-                    let field = if k == "_name" { key.clone() } else { k.clone() };
-                    flat.insert(field, v.clone());
+    fn flatten(params: &Params, flat: &mut Params) {
+        for (key, value) in params {
+            match value.as_object() {
+                Some(nested) if nested.contains_key("_name") => {
+                    flat.insert(key.clone(), nested["_name"].clone());
+                    let mut subs = nested.clone();
+                    subs.remove("_name");
+                    flatten(&subs, flat);
                 }
-            }
-            _ => {
-                flat.insert(key.clone(), value.clone());
+                _ => {
+                    flat.insert(key.clone(), value.clone());
+                }
             }
         }
     }
+    let mut flat = Params::new();
+    flatten(params, &mut flat);
     base.with_overrides(&flat)
+}
+
+/// Before anything runs: the validation split the trials are scored on must leave images on
+/// both sides, or every trial would be scored on nothing (and look diverged).
+pub fn check_validation_split(
+    suite: &super::LoadedSuite,
+    data: &Dataset,
+) -> Result<(), super::SuiteError> {
+    let Some(spec) = &suite.file.arms.tuned else {
+        return Ok(());
+    };
+    let hpo = &spec.hpo;
+    if hpo.metric != "val_acc" {
+        return Ok(());
+    }
+    let split = data
+        .validation_split(hpo.validation_fraction, hpo.trial_seed)
+        .map_err(|e| super::SuiteError::Parse {
+            path: suite.path.display().to_string(),
+            message: format!("arms.tuned.hpo.validation_fraction: {e:#}"),
+        })?;
+    let (train, val) = (split.info.n_train, split.info.n_test);
+    if train == 0 || val == 0 {
+        return Err(super::SuiteError::Parse {
+            path: suite.path.display().to_string(),
+            message: format!(
+                "arms.tuned.hpo.validation_fraction = {} leaves {val} of the {} training images \
+                 for validation and {train} to train the trials on; both need at least one",
+                hpo.validation_fraction, data.info.n_train
+            ),
+        });
+    }
+    Ok(())
 }
 
 pub struct TunedContext<'a> {
@@ -359,7 +396,7 @@ pub fn run_tuned_arm(
     arm.hyperparameters = chosen.summary_pairs();
     let how = if hpo.retrain_top_k > 1 {
         format!(
-            "{} + {} over {} trials × {} epochs, best of the top {} at the full budget on {} (trial {})",
+            "{} + {} over {} trials of up to {} epochs, best of the top {} at the full budget on {} (trial {})",
             hpo.tuner,
             hpo.assessor,
             outcome.trials.len(),
@@ -370,7 +407,7 @@ pub fn run_tuned_arm(
         )
     } else {
         format!(
-            "{} + {} over {} trials × {} epochs on {} (trial {})",
+            "{} + {} over {} trials of up to {} epochs on {} (trial {})",
             hpo.tuner,
             hpo.assessor,
             outcome.trials.len(),
@@ -448,6 +485,20 @@ mod tests {
         assert_eq!(r.optimizer, OptimizerKind::Sgd);
         assert_eq!(r.momentum, 0.8);
         assert_eq!(r.batch_size, 64);
+    }
+
+    #[test]
+    fn nested_choices_map_at_any_depth() {
+        let params: Params = serde_json::from_value(serde_json::json!({
+            "optimizer": {"_name": "sgd", "momentum": 0.7,
+                          "schedule": {"_name": "step", "step_size": 2, "gamma": 0.5}}
+        }))
+        .unwrap();
+        let r = apply_params(&base(), &params).unwrap();
+        assert_eq!(r.optimizer, OptimizerKind::Sgd);
+        assert_eq!(r.momentum, 0.7);
+        assert_eq!(r.schedule, crate::train::ScheduleKind::Step);
+        assert_eq!((r.step_size, r.gamma), (2, 0.5));
     }
 
     #[test]

@@ -143,6 +143,71 @@ pub fn build_assessor(
     })
 }
 
+/// For a suite as written: an assessor whose rule can never apply to a trial of `max_epochs`
+/// epochs (ASHA or Hyperband with no rung below it, Medianstop starting at or after it) is a
+/// setting mistake, not a choice — `assessor = "none"` says that. (A run shortened with
+/// `--epochs` may end up there legitimately, so this is not part of [`build_assessor`].)
+/// `options` must already have been accepted by [`build_assessor`].
+pub fn check_can_stop(
+    name: &str,
+    max_epochs: usize,
+    options: &serde_json::Value,
+) -> Result<(), BuildError> {
+    let get = |key: &str, default: usize| {
+        options
+            .get(key)
+            .and_then(serde_json::Value::as_u64)
+            .map_or(default, |v| v as usize)
+    };
+    let bad = |component: &str, key: &str, reason: String| {
+        Err(BuildError::BadOption {
+            component: component.into(),
+            key: key.into(),
+            reason,
+        })
+    };
+    match name {
+        "medianstop" if get("start_step", 0) >= max_epochs => bad(
+            name,
+            "start_step",
+            format!(
+                "{} is not below trial_epochs = {max_epochs}: the rule would never stop a trial \
+                 (use assessor = \"none\" for no early stopping)",
+                get("start_step", 0)
+            ),
+        ),
+        "asha" | "hyperband" => {
+            let rate = if name == "asha" {
+                get("min_early_stopping_rate", 0)
+            } else {
+                0
+            };
+            let (min_resource, eta) = (get("min_resource", 1), get("reduction_factor", 3));
+            if !Ladder::new(max_epochs, min_resource, eta, rate)
+                .epochs()
+                .is_empty()
+            {
+                return Ok(());
+            }
+            let key = if rate > 0 {
+                "min_early_stopping_rate"
+            } else {
+                "min_resource"
+            };
+            bad(
+                name,
+                key,
+                format!(
+                    "the first rung (min_resource · reduction_factor^min_early_stopping_rate = \
+                     {min_resource} · {eta}^{rate}) is not below trial_epochs = {max_epochs}: no \
+                     trial would ever be stopped (lower it, or use assessor = \"none\")"
+                ),
+            )
+        }
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -159,6 +224,38 @@ pub(crate) mod tests {
         }
         a.trial_end(id, curve, true);
         None
+    }
+
+    #[test]
+    fn a_rule_that_can_never_stop_a_trial_is_refused_for_a_suite() {
+        let err = |name: &str, epochs: usize, o: Value| {
+            check_can_stop(name, epochs, &o)
+                .err()
+                .map(|e| e.to_string())
+        };
+        assert_eq!(err("asha", 6, json!({"min_resource": 2})), None); // a rung at 2
+        assert_eq!(err("hyperband", 2, Value::Null), None); // a rung at 1
+        assert_eq!(err("medianstop", 6, json!({"start_step": 5})), None);
+        assert_eq!(err("none", 1, Value::Null), None);
+        let e = err("asha", 6, json!({"min_resource": 6})).unwrap();
+        assert!(
+            e.contains("min_resource") && e.contains("6 · 3^0) is not below trial_epochs = 6"),
+            "{e}"
+        );
+        let e = err(
+            "asha",
+            10,
+            json!({"min_resource": 2, "reduction_factor": 2, "min_early_stopping_rate": 3}),
+        )
+        .unwrap();
+        assert!(
+            e.contains("min_early_stopping_rate") && e.contains("2 · 2^3"),
+            "{e}"
+        );
+        let e = err("hyperband", 3, json!({"min_resource": 4})).unwrap();
+        assert!(e.contains("min_resource"), "{e}");
+        let e = err("medianstop", 6, json!({"start_step": 6})).unwrap();
+        assert!(e.contains("start_step") && e.contains("never stop"), "{e}");
     }
 
     #[test]

@@ -233,8 +233,13 @@ pub fn run_tuned_arm(
         finished,
         trial_fn,
         |job, t| {
+            // After Ctrl-C a trial that ends was cut short or never started: not a result, not
+            // journaled (--resume runs it again), and not worth a FAILED line.
+            if ctx.stop.load(Ordering::SeqCst) {
+                return;
+            }
             let paused = pauses && t.status == TrialStatus::EarlyStopped;
-            if let (Some(j), false) = (ctx.journal, ctx.stop.load(Ordering::SeqCst)) {
+            if let Some(j) = ctx.journal {
                 if let Err(e) = j.put(&job_key(job), t) {
                     journal_error.get_or_insert(e);
                 }

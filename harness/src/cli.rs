@@ -111,7 +111,8 @@ enum Command {
     },
     /// Regression gate for CI: per arm, pass / fail / inconclusive of NEW against the baseline
     /// (see docs/regression-gate.md). Exit 0 pass or inconclusive, 1 regression (or
-    /// inconclusive with --strict), 2 usage or input error.
+    /// inconclusive with --strict), 2 usage or input error (including an unfinished result:
+    /// finish it with `harness run SUITE --resume FILE`).
     Check {
         /// The baseline result file.
         #[arg(long)]
@@ -388,6 +389,17 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 .iter()
                 .map(|p| results::read_result(p))
                 .collect::<Result<_, _>>()?;
+            // On stderr as well: the markdown's warning can scroll by or go to a file.
+            for (path, f) in results.iter().zip(&files) {
+                if let Some(why) = f.unfinished() {
+                    eprintln!(
+                        "warning: {}: unfinished result, {why}: only its finished runs are \
+                         compared; finish it with `{}`",
+                        path.display(),
+                        f.resume_command(&path.display().to_string())
+                    );
+                }
+            }
             let c =
                 report::compare::compare(&files, 0.95).map_err(|e| UsageError(e.to_string()))?;
             if json {
@@ -406,8 +418,8 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             json,
         } => {
             use report::check;
-            let base = results::read_result(&baseline)?;
-            let cand = results::read_result(&candidate)?;
+            let base = results::read_complete_result(&baseline)?;
+            let cand = results::read_complete_result(&candidate)?;
             let options = check::CheckOptions {
                 alpha,
                 strict,

@@ -284,6 +284,13 @@ pub fn compare(files: &[ResultFile], level: f64) -> Result<Comparison, CompareEr
     ensure_same_suite(files, &labels)?;
     let base = &files[0];
     let mut warnings = Vec::new();
+    for (f, label) in files.iter().zip(&labels) {
+        if let Some(why) = f.unfinished() {
+            warnings.push(format!(
+                "{label}'s result is unfinished, {why}: only its finished runs are compared"
+            ));
+        }
+    }
     for (f, label) in files.iter().zip(&labels).skip(1) {
         if f.suite.sha256 != base.suite.sha256 {
             warnings.push(format!(

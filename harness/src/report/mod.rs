@@ -15,7 +15,7 @@ pub mod plots;
 pub mod table;
 
 use crate::results::{ArmResult, ResultFile, RunStatus};
-use i18n::{arm_label, text, Lang};
+use i18n::{arm_label, status_word, text, Lang};
 use plots::Series;
 use std::path::{Path, PathBuf};
 use table::{lines, markdown};
@@ -43,6 +43,10 @@ pub fn render(
         "# {}: {} (v{})\n\n",
         t.title, first.suite.name, first.suite.version
     ));
+    // At the top, not only in the notes: these numbers are partial.
+    for warning in unfinished_warnings(files, &labels, lang) {
+        md.push_str(&format!("> {warning}\n\n"));
+    }
 
     md.push_str(&format!("## {}\n\n", t.environment));
     md.push_str(&environment_table(files, &labels, lang));
@@ -452,6 +456,30 @@ fn curve_plots(
     ])
 }
 
+/// One line per file whose suite did not finish, with the command that finishes it.
+fn unfinished_warnings(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
+    files
+        .iter()
+        .zip(labels)
+        .filter(|(f, _)| f.status != RunStatus::Complete)
+        .map(|(f, label)| {
+            let runs: usize = f.arms.iter().map(|a| a.runs.len()).sum();
+            let (status, suite) = (status_word(lang, &f.status), &f.suite.path);
+            match lang {
+                Lang::En => format!(
+                    "**Warning:** {label}'s result is unfinished (status {status}, {runs} runs \
+                     finished): its numbers cover only the runs that finished. Finish it with \
+                     `harness run {suite} --resume RESULT`."
+                ),
+                Lang::Zh => format!(
+                    "**警告：** {label} 的结果未完成（状态：{status}，已完成 {runs} 次运行），\
+                     数字只包含已完成的运行。用 `harness run {suite} --resume 结果文件` 续跑完成。"
+                ),
+            }
+        })
+        .collect()
+}
+
 fn notes(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
     let mut out = Vec::new();
     for (f, label) in files.iter().zip(labels) {
@@ -506,12 +534,12 @@ fn notes(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
             });
         }
         if f.status != RunStatus::Complete {
+            let status = status_word(lang, &f.status);
             note.push_str(&match lang {
                 Lang::En => format!(
-                    " Status: {:?} — the suite did not finish; only finished runs are shown.",
-                    f.status
+                    " Status: {status} — the suite did not finish; only finished runs are shown."
                 ),
-                Lang::Zh => format!(" 状态：{:?}——套件未完成，仅显示已完成的运行。", f.status),
+                Lang::Zh => format!(" 状态：{status}——套件未完成，仅显示已完成的运行。"),
             });
         }
         out.push(note);

@@ -6,4 +6,4 @@ mod schema;
 mod store;
 
 pub use schema::*;
-pub use store::{parse_result, read_result, ResultError, ResultWriter};
+pub use store::{parse_result, read_complete_result, read_result, ResultError, ResultWriter};

@@ -17,6 +17,15 @@ pub enum ResultError {
          upgrade the harness to read it"
     )]
     TooNew { path: String, found: u64 },
+    #[error(
+        "{path}: unfinished result, {why}: a regression gate needs the whole suite; \
+         finish it with `{resume}`"
+    )]
+    Unfinished {
+        path: String,
+        why: String,
+        resume: String,
+    },
     #[error("{path}: cannot write the result file: {source}")]
     Write {
         path: String,
@@ -33,6 +42,23 @@ pub fn read_result(path: &Path) -> Result<ResultFile, ResultError> {
         source,
     })?;
     parse_result(&text, &shown)
+}
+
+/// Reads a result file that must hold a finished suite (`harness check`): an interrupted or
+/// still-running file would gate on the few runs that happened to finish.
+pub fn read_complete_result(path: &Path) -> Result<ResultFile, ResultError> {
+    let result = read_result(path)?;
+    match result.unfinished() {
+        None => Ok(result),
+        Some(why) => {
+            let shown = path.display().to_string();
+            Err(ResultError::Unfinished {
+                resume: result.resume_command(&shown),
+                path: shown,
+                why,
+            })
+        }
+    }
 }
 
 pub fn parse_result(text: &str, shown: &str) -> Result<ResultFile, ResultError> {

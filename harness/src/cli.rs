@@ -47,7 +47,8 @@ enum Command {
         /// Folder for result files.
         #[arg(long, default_value = "results")]
         results_dir: PathBuf,
-        /// Also render a markdown report (English) to this path.
+        /// Also render a markdown report (English) to this file (plots beside it); checked
+        /// before the run starts.
         #[arg(long)]
         report: Option<PathBuf>,
         /// Override every arm's epoch count (a shorter run); recorded in the result and report.
@@ -303,6 +304,12 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             checkpoint_every,
         } => {
             let mut loaded = LoadedSuite::load(&suite)?;
+            // Before hours of training, not after.
+            if let Some(out) = &report {
+                let inputs: Vec<PathBuf> = resume.iter().flatten().cloned().collect();
+                report::output::check_output(out, &inputs)
+                    .map_err(|e| UsageError(format!("--report {e}")))?;
+            }
             if let Some(dir) = data_dir {
                 loaded.override_data_dir(&dir.display().to_string());
             }
@@ -380,6 +387,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             let out = output.unwrap_or_else(|| {
                 PathBuf::from("reports").join(format!("{}.md", runner::slug(&files[0].suite.name)))
             });
+            report::output::check_output(&out, &results).map_err(|e| UsageError(e.to_string()))?;
             let path = write_report(&files, &out, lang)?;
             say(&format!("report: {}", path.display()));
             Ok(())
@@ -566,6 +574,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
 }
 
 fn write_report(files: &[ResultFile], out: &Path, lang: Lang) -> anyhow::Result<PathBuf> {
+    use anyhow::Context;
     let dir = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -575,7 +584,8 @@ fn write_report(files: &[ResultFile], out: &Path, lang: Lang) -> anyhow::Result<
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "report".into());
     let rendered = report::render(files, lang, dir, &stem)?;
-    crate::fsutil::write_atomic(out, rendered.markdown.as_bytes())?;
+    crate::fsutil::write_atomic(out, rendered.markdown.as_bytes())
+        .with_context(|| format!("{}: cannot write the report", out.display()))?;
     Ok(out.to_path_buf())
 }
 

@@ -11,6 +11,7 @@ pub mod fixture;
 pub mod hpo;
 pub mod i18n;
 pub mod nas;
+pub mod output;
 pub mod plots;
 pub mod table;
 
@@ -59,7 +60,12 @@ pub fn render(
     md.push_str("\n\n");
 
     md.push_str(&format!("## {}\n\n", t.curves));
-    std::fs::create_dir_all(out_dir)?;
+    std::fs::create_dir_all(out_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: cannot create the report's folder: {e}",
+            out_dir.display()
+        )
+    })?;
     let mut written = Vec::new();
     for (file, label) in files.iter().zip(&labels) {
         for (kind, plot) in curve_plots(file, label, lang, out_dir, stem)? {

@@ -67,8 +67,9 @@ pub fn render(
         )
     })?;
     let mut written = Vec::new();
-    for (file, label) in files.iter().zip(&labels) {
-        for (kind, plot) in curve_plots(file, label, lang, out_dir, stem)? {
+    let slugs = plot_slugs(&labels);
+    for ((file, label), slug) in files.iter().zip(&labels).zip(&slugs) {
+        for (kind, plot) in curve_plots(file, label, slug, lang, out_dir, stem)? {
             let name = plot
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -78,14 +79,14 @@ pub fn render(
         }
     }
 
-    for (file, label) in files.iter().zip(&labels) {
+    for ((file, label), slug) in files.iter().zip(&labels).zip(&slugs) {
         for arm in &file.arms {
             if let Some(record) = &arm.hpo {
                 md.push_str(&match lang {
                     Lang::En => format!("## Automatic HPO — {label}\n\n"),
                     Lang::Zh => format!("## NNI自动调参 — {label}\n\n"),
                 });
-                let (section, plots) = hpo::section(record, label, lang, out_dir, stem)?;
+                let (section, plots) = hpo::section(record, label, slug, lang, out_dir, stem)?;
                 md.push_str(&section);
                 written.extend(plots);
             }
@@ -126,18 +127,33 @@ pub fn render(
     })
 }
 
-/// A machine label as it appears in plot file names: lower-case ASCII letters, digits, '-'.
-pub(crate) fn file_slug(label: &str) -> String {
-    label
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect()
+/// Longest slug in a plot file name, in characters (a file name has at most 255 bytes).
+const MAX_SLUG_CHARS: usize = 40;
+
+/// Each machine's part of its plot file names, unique within the report: lower-case letters
+/// and digits of any script (so "东京" and "北京" stay apart), '-' for anything else; a slug
+/// already taken (as "a b" and "a-b" would share "a-b") gets "-2", "-3", … so that one
+/// machine's plots never overwrite another's.
+pub(crate) fn plot_slugs(labels: &[String]) -> Vec<String> {
+    let mut taken: Vec<String> = Vec::new();
+    for label in labels {
+        let base: String = label
+            .chars()
+            .flat_map(|c| {
+                let keep = if c.is_alphanumeric() { c } else { '-' };
+                keep.to_lowercase()
+            })
+            .take(MAX_SLUG_CHARS)
+            .collect();
+        let mut slug = base.clone();
+        let mut n = 2;
+        while taken.contains(&slug) {
+            slug = format!("{base}-{n}");
+            n += 1;
+        }
+        taken.push(slug);
+    }
+    taken
 }
 
 /// Column names: each file's machine label, made unique if two files share one.
@@ -397,11 +413,11 @@ fn mean_curve(
 fn curve_plots(
     file: &ResultFile,
     label: &str,
+    slug: &str,
     lang: Lang,
     out_dir: &Path,
     stem: &str,
 ) -> anyhow::Result<Vec<(String, PathBuf)>> {
-    let slug = file_slug(label);
     let (test_title, gap_title, epoch, acc) = match lang {
         Lang::En => (
             "Test accuracy per epoch (mean over seeds)",
@@ -565,4 +581,65 @@ fn notes(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Labels whose old ASCII slugs collided ("a b"/"a-b", and two CJK names of one length) get
+    /// plot files of their own: none overwrites another, and each shows its own machine.
+    #[test]
+    fn machines_with_similar_labels_get_their_own_plot_files() {
+        let labels = ["a b", "a-b", "东京", "北京", "A B"];
+        let files: Vec<ResultFile> = labels
+            .iter()
+            .map(|l| fixture::two_arms(l, &[0.9, 0.91]))
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let r = render(&files, Lang::En, dir.path(), "r").unwrap();
+        let mut names: Vec<String> = r
+            .plots
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 2 * labels.len());
+        assert!(
+            names.contains(&"r-东京-test-acc.svg".to_string()),
+            "{names:?}"
+        );
+        assert!(
+            names.contains(&"r-a-b-2-test-acc.svg".to_string()),
+            "{names:?}"
+        );
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 2 * labels.len(), "{names:?}");
+        for (plot, label) in r.plots.iter().zip(labels.iter().flat_map(|l| [l, l])) {
+            let svg = std::fs::read_to_string(plot).unwrap();
+            let title_end = format!("— {label}");
+            assert!(
+                svg.lines().any(|l| l.trim_end().ends_with(&title_end)),
+                "{} lacks {label}",
+                plot.display()
+            );
+            let name = plot.file_name().unwrap().to_string_lossy();
+            assert!(
+                r.markdown.contains(&format!("— {label}]({name})")),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn plot_slugs_are_unique_and_short() {
+        let labels: Vec<String> = ["x", "x", "x-2", "X", &"long".repeat(30)]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            plot_slugs(&labels),
+            vec!["x", "x-2", "x-2-2", "x-3", &"long".repeat(10)]
+        );
+    }
 }

@@ -270,15 +270,13 @@ fn accuracy_table(files: &[ResultFile], labels: &[String], lang: Lang) -> String
             .iter()
             .map(|f| f.arms.iter().find(|a| a.name == arm_name))
             .collect();
-        let Some(reference) = arms.iter().flatten().next() else {
+        if arms.iter().all(Option::is_none) {
             continue;
-        };
-        let hyper: Vec<String> = reference
-            .hyperparameters
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let mut row = vec![arm_label(lang, arm_name), lines(&hyper)];
+        }
+        let mut row = vec![
+            arm_label(lang, arm_name),
+            hyperparameter_cell(&arms, labels),
+        ];
         for arm in &arms {
             match arm {
                 Some(a) => {
@@ -299,6 +297,51 @@ fn accuracy_table(files: &[ResultFile], labels: &[String], lang: Lang) -> String
         rows.push(row);
     }
     markdown(&header, &rows)
+}
+
+/// One `name=value` line per hyper-parameter. Where the machines that ran the arm disagree (an
+/// `--epochs` override, another chosen configuration of the tuned arm), the line gives each
+/// machine's value: `epochs=4 (server), 100 (gpu-box)`, with "—" where a machine lacks it.
+fn hyperparameter_cell(arms: &[Option<&ArmResult>], labels: &[String]) -> String {
+    let ran: Vec<(&String, &ArmResult)> = labels
+        .iter()
+        .zip(arms)
+        .filter_map(|(label, arm)| arm.map(|a| (label, a)))
+        .collect();
+    let mut names: Vec<&str> = Vec::new();
+    for (_, arm) in &ran {
+        for (k, _) in &arm.hyperparameters {
+            if !names.contains(&k.as_str()) {
+                names.push(k);
+            }
+        }
+    }
+    let lines_out: Vec<String> = names
+        .iter()
+        .map(|name| {
+            let values: Vec<Option<&str>> = ran
+                .iter()
+                .map(|(_, arm)| {
+                    arm.hyperparameters
+                        .iter()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| v.as_str())
+                })
+                .collect();
+            match values[0] {
+                Some(v) if values.iter().all(|x| *x == Some(v)) => format!("{name}={v}"),
+                _ => {
+                    let each: Vec<String> = ran
+                        .iter()
+                        .zip(&values)
+                        .map(|((label, _), v)| format!("{} ({label})", v.unwrap_or("—")))
+                        .collect();
+                    format!("{name}={}", each.join(", "))
+                }
+            }
+        })
+        .collect();
+    lines(&lines_out)
 }
 
 fn accuracy_legend(file: &ResultFile, lang: Lang) -> String {
@@ -629,6 +672,34 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    /// Machines that ran different hyper-parameters show each one's values, labelled; values
+    /// they share are shown once.
+    #[test]
+    fn differing_hyperparameters_are_shown_per_machine() {
+        let a = fixture::two_arms("a", &[0.9, 0.91]);
+        let mut b = fixture::two_arms("b", &[0.9, 0.91]);
+        b.arms[1].hyperparameters =
+            vec![("lr".into(), "0.2".into()), ("epochs".into(), "4".into())];
+        let dir = tempfile::tempdir().unwrap();
+        let md = render(&[a, b], Lang::En, dir.path(), "r").unwrap().markdown;
+        let row = |start: &str| {
+            md.lines()
+                .find(|l| l.starts_with(start))
+                .unwrap_or_else(|| panic!("no {start} row in {md}"))
+                .to_string()
+        };
+        let manual = row("| Manual tuning");
+        assert!(
+            manual.contains("| lr=0.1 (a), 0.2 (b)<br>epochs=— (a), 4 (b) "),
+            "{manual}"
+        );
+        let original = row("| Original code");
+        assert!(
+            original.contains("| lr=0.1 ") && !original.contains("(a)"),
+            "{original}"
+        );
     }
 
     #[test]

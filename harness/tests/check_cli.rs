@@ -222,3 +222,32 @@ fn check_refuses_unfinished_results_and_compare_warns() {
         "{out}"
     );
 }
+
+/// An accuracy outside [0, 1] (a hand-edited percentage) is an input error in every command
+/// that reads result files, naming the file and the field.
+#[test]
+fn an_out_of_range_accuracy_is_an_input_error_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(dir.path(), "base.json", &file("box", &[0.95, 0.96, 0.955]));
+    let mut edited = file("box", &[0.95, 0.96, 0.955]);
+    edited.arms[1].runs[2].final_test_acc = Some(95.5);
+    let bad = write(dir.path(), "new.json", &edited);
+    let md = dir.path().join("r.md");
+    for args in [
+        vec!["check", "--baseline", s(&good), s(&bad)],
+        vec!["compare", s(&good), s(&bad)],
+        vec!["report", s(&good), s(&bad), "-o", s(&md)],
+    ] {
+        let o = harness(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!(
+                "{}: not a valid result file: arms[1].runs[2].final_test_acc: 95.5 is not an accuracy",
+                s(&bad)
+            )),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!md.exists());
+}

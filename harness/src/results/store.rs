@@ -97,7 +97,7 @@ pub fn parse_result(text: &str, shown: &str) -> Result<ResultFile, ResultError> 
     }
     // From the text, not the value, so that serde_json's line and column stay in the message.
     let mut de = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let result: ResultFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let field = e.path().to_string();
         let inner = e.into_inner();
         parse(if field == "." {
@@ -105,7 +105,13 @@ pub fn parse_result(text: &str, shown: &str) -> Result<ResultFile, ResultError> 
         } else {
             format!("{field}: {inner}")
         })
-    })
+    })?;
+    if let Some((field, v)) = super::validate::out_of_range_accuracy(&result) {
+        return Err(parse(format!(
+            "{field}: {v} is not an accuracy (a fraction in [0, 1])"
+        )));
+    }
+    Ok(result)
 }
 
 fn json_kind(v: &serde_json::Value) -> &'static str {
@@ -203,6 +209,26 @@ mod tests {
             e.contains("arms[0].runs[0].epochs[1].test_acc: invalid type: null, expected f64"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn accuracies_outside_zero_to_one_are_refused_by_field() {
+        let e = error_after(|v| v["arms"][0]["runs"][1]["final_test_acc"] = 97.5.into());
+        assert!(
+            e.contains(
+                "arms[0].runs[1].final_test_acc: 97.5 is not an accuracy (a fraction in [0, 1])"
+            ),
+            "{e}"
+        );
+        let e = error_after(|v| v["arms"][0]["runs"][0]["epochs"][1]["test_acc"] = (-0.1).into());
+        assert!(
+            e.contains("arms[0].runs[0].epochs[1].test_acc: -0.1 is not"),
+            "{e}"
+        );
+        // The bounds themselves are accuracies.
+        let mut edge = fixture::result("a", vec![fixture::arm("manual", &[(1, 1.0)], 2)]);
+        edge.arms[0].runs[0].epochs[0].test_acc = 0.0;
+        parse_result(&serde_json::to_string(&edge).unwrap(), "r.json").unwrap();
     }
 
     #[test]

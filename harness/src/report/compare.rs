@@ -58,9 +58,14 @@ pub struct MachineArm {
     pub epoch_seconds: Option<f64>,
     /// Mean training images per second over the runs.
     pub images_per_s: Option<f64>,
+    /// Mean of (train − test accuracy) at the last epoch over the runs that did not diverge.
+    pub train_test_gap: Option<f64>,
 }
 
 impl MachineArm {
+    /// The arm's numbers recomputed from its runs (never from the stored `summary`, which a
+    /// hand-edited file can contradict): the one computation behind the report's accuracy
+    /// table, `compare` and `check`.
     pub fn of(arm: &ArmResult) -> MachineArm {
         let accs = arm.accuracies();
         let epochs: Vec<f64> = arm
@@ -89,6 +94,12 @@ impl MachineArm {
                 .count(),
             epoch_seconds: mean(&epochs),
             images_per_s: mean(&speeds),
+            train_test_gap: mean(
+                &arm.runs
+                    .iter()
+                    .filter_map(crate::train::RunOutcome::final_gap)
+                    .collect::<Vec<_>>(),
+            ),
         }
     }
 

@@ -16,6 +16,7 @@ pub mod plots;
 pub mod table;
 
 use crate::results::{ArmResult, ResultFile, RunStatus};
+use compare::MachineArm;
 use i18n::{arm_label, status_word, text, Lang};
 use plots::Series;
 use std::path::{Path, PathBuf};
@@ -231,23 +232,22 @@ fn environment_table(files: &[ResultFile], labels: &[String], lang: Lang) -> Str
     markdown(&header, &rows)
 }
 
-/// "0.9722 ± 0.0041 (n=3)", plus the number of diverged runs when there are any.
+/// "0.9722 ± 0.0041 (n=3)", plus the number of diverged runs when there are any; recomputed
+/// from the runs as `check` and `compare` do.
 pub fn accuracy_cell(arm: &ArmResult, lang: Lang) -> String {
     let t = text(lang);
-    match &arm.summary {
-        None => "—".to_string(),
-        Some(s) => {
-            let mut cell = if s.n == 0 {
-                format!("{} (n=0)", t.diverged)
-            } else {
-                format!("{:.4} ± {:.4} (n={})", s.mean, s.std, s.n)
-            };
-            if s.diverged > 0 && s.n > 0 {
-                cell.push_str(&format!(", {} {}", s.diverged, t.diverged));
-            }
-            cell
-        }
+    if arm.runs.is_empty() {
+        return "—".to_string();
     }
+    let m = MachineArm::of(arm);
+    let mut cell = match (m.mean, m.std) {
+        (Some(mean), Some(std)) => format!("{mean:.4} ± {std:.4} (n={})", m.n),
+        _ => format!("{} (n=0)", t.diverged),
+    };
+    if m.diverged > 0 && m.n > 0 {
+        cell.push_str(&format!(", {} {}", m.diverged, t.diverged));
+    }
+    cell
 }
 
 fn accuracy_table(files: &[ResultFile], labels: &[String], lang: Lang) -> String {
@@ -282,9 +282,8 @@ fn accuracy_table(files: &[ResultFile], labels: &[String], lang: Lang) -> String
                 Some(a) => {
                     row.push(accuracy_cell(a, lang));
                     row.push(
-                        a.summary
-                            .as_ref()
-                            .and_then(|s| s.mean_train_test_gap)
+                        MachineArm::of(a)
+                            .train_test_gap
                             .map_or("—".into(), |g| format!("{g:+.4}")),
                     );
                 }
@@ -700,6 +699,29 @@ mod tests {
             original.contains("| lr=0.1 ") && !original.contains("(a)"),
             "{original}"
         );
+    }
+
+    /// A stored summary that contradicts the runs (hand-edited) does not reach the report:
+    /// its table shows what check and compare compute from the runs.
+    #[test]
+    fn the_accuracy_table_recomputes_from_the_runs_as_compare_does() {
+        let a = fixture::two_arms("a", &[0.9, 0.91]);
+        let mut b = fixture::two_arms("b", &[0.8, 0.82]);
+        for arm in &mut b.arms {
+            let s = arm.summary.as_mut().unwrap();
+            (s.mean, s.std, s.mean_train_test_gap) = (0.99, 0.0, Some(0.5));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let md = render(&[a, b], Lang::En, dir.path(), "r").unwrap().markdown;
+        let results = md.split("## Learning curves").next().unwrap();
+        assert!(
+            results.contains("| 0.8100 ± 0.0141 (n=2) | +0.0100 "),
+            "{results}"
+        );
+        assert!(!md.contains("0.9900"), "{md}");
+        assert!(!md.contains("+0.5000"), "{md}");
+        let compared = md.split("## Comparison").nth(1).unwrap();
+        assert!(compared.contains("0.8100 ± 0.0141 (n=2)"), "{compared}");
     }
 
     #[test]

@@ -126,13 +126,7 @@ pub struct ArmSummary {
 impl ArmResult {
     /// The reported accuracy of every run that has one.
     pub fn accuracies(&self) -> Vec<f64> {
-        self.runs
-            .iter()
-            .filter_map(|r| match self.metric.as_str() {
-                "best_test_acc" => r.best_test_acc,
-                _ => r.final_test_acc,
-            })
-            .collect()
+        reported_accuracies(&self.runs, &self.metric)
     }
 
     /// Recomputes the summary from the runs.
@@ -181,6 +175,17 @@ impl ArmResult {
             },
         });
     }
+}
+
+/// The accuracy each run reports under `metric` ("best_test_acc", else the last epoch's), for
+/// the runs that have one (diverged runs do not).
+pub fn reported_accuracies(runs: &[RunOutcome], metric: &str) -> Vec<f64> {
+    runs.iter()
+        .filter_map(|r| match metric {
+            "best_test_acc" => r.best_test_acc,
+            _ => r.final_test_acc,
+        })
+        .collect()
 }
 
 /// What the tuned (HPO) arm searched, every trial, and the fidelity check.

@@ -246,3 +246,17 @@ fn run_checks_its_report_path_before_training() {
     let err = run_fails(BASE, &[("out/keep.txt", b"")], &["--report", "out"]);
     assert_mentions(&err, &["--report out: is a folder"]);
 }
+
+#[test]
+fn a_missing_result_file_is_named_with_its_os_error_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["report", "missing.json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_mentions(&err, &["missing.json: cannot read the result file"]);
+    assert_eq!(err.matches("(os error 2)").count(), 1, "{err}");
+}

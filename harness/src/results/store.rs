@@ -3,13 +3,12 @@ use super::{ResultFile, SCHEMA_VERSION};
 use crate::fsutil;
 use std::path::{Path, PathBuf};
 
+// The I/O errors are shown in the message and not chained as `source`: `{:#}` would print
+// them twice ("No such file or directory (os error 2): No such file or directory …").
 #[derive(Debug, thiserror::Error)]
 pub enum ResultError {
-    #[error("{path}: cannot read the result file: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("{path}: cannot read the result file: {error}")]
+    Read { path: String, error: std::io::Error },
     #[error("{path}: not a valid result file: {message}")]
     Parse { path: String, message: String },
     #[error(
@@ -26,20 +25,17 @@ pub enum ResultError {
         why: String,
         resume: String,
     },
-    #[error("{path}: cannot write the result file: {source}")]
-    Write {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("{path}: cannot write the result file: {error}")]
+    Write { path: String, error: std::io::Error },
 }
 
 /// Reads a result file, checking its schema version first so a newer file gets a clear message
 /// instead of a confusing field error.
 pub fn read_result(path: &Path) -> Result<ResultFile, ResultError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ResultError::Read {
+    let text = std::fs::read_to_string(path).map_err(|error| ResultError::Read {
         path: shown.clone(),
-        source,
+        error,
     })?;
     parse_result(&text, &shown)
 }
@@ -139,10 +135,10 @@ impl ResultWriter {
         result: &ResultFile,
     ) -> Result<ResultWriter, ResultError> {
         let bytes = to_bytes(result);
-        let path = fsutil::create_unique(dir, stem, "json", &bytes).map_err(|source| {
+        let path = fsutil::create_unique(dir, stem, "json", &bytes).map_err(|error| {
             ResultError::Write {
                 path: dir.join(format!("{stem}.json")).display().to_string(),
-                source,
+                error,
             }
         })?;
         Ok(ResultWriter { path })
@@ -160,9 +156,9 @@ impl ResultWriter {
     }
 
     pub fn update(&self, result: &ResultFile) -> Result<(), ResultError> {
-        fsutil::write_atomic(&self.path, &to_bytes(result)).map_err(|source| ResultError::Write {
+        fsutil::write_atomic(&self.path, &to_bytes(result)).map_err(|error| ResultError::Write {
             path: self.path.display().to_string(),
-            source,
+            error,
         })
     }
 }

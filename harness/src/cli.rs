@@ -47,7 +47,8 @@ enum Command {
         /// Folder for result files.
         #[arg(long, default_value = "results")]
         results_dir: PathBuf,
-        /// Also render a markdown report (English) to this path.
+        /// Also render a markdown report (English) to this file (plots beside it); checked
+        /// before the run starts.
         #[arg(long)]
         report: Option<PathBuf>,
         /// Override every arm's epoch count (a shorter run); recorded in the result and report.
@@ -111,7 +112,8 @@ enum Command {
     },
     /// Regression gate for CI: per arm, pass / fail / inconclusive of NEW against the baseline
     /// (see docs/regression-gate.md). Exit 0 pass or inconclusive, 1 regression (or
-    /// inconclusive with --strict), 2 usage or input error.
+    /// inconclusive with --strict), 2 usage or input error (including an unfinished result:
+    /// finish it with `harness run SUITE --resume FILE`).
     Check {
         /// The baseline result file.
         #[arg(long)]
@@ -302,6 +304,12 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             checkpoint_every,
         } => {
             let mut loaded = LoadedSuite::load(&suite)?;
+            // Before hours of training, not after.
+            if let Some(out) = &report {
+                let inputs: Vec<PathBuf> = resume.iter().flatten().cloned().collect();
+                report::output::check_output(out, &inputs)
+                    .map_err(|e| UsageError(format!("--report {e}")))?;
+            }
             if let Some(dir) = data_dir {
                 loaded.override_data_dir(&dir.display().to_string());
             }
@@ -388,6 +396,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             let out = output.unwrap_or_else(|| {
                 PathBuf::from("reports").join(format!("{}.md", runner::slug(&files[0].suite.name)))
             });
+            report::output::check_output(&out, &results).map_err(|e| UsageError(e.to_string()))?;
             let path = write_report(&files, &out, lang)?;
             say(&format!("report: {}", path.display()));
             Ok(())
@@ -397,6 +406,17 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 .iter()
                 .map(|p| results::read_result(p))
                 .collect::<Result<_, _>>()?;
+            // On stderr as well: the markdown's warning can scroll by or go to a file.
+            for (path, f) in results.iter().zip(&files) {
+                if let Some(why) = f.unfinished() {
+                    eprintln!(
+                        "warning: {}: unfinished result, {why}: only its finished runs are \
+                         compared; finish it with `{}`",
+                        path.display(),
+                        f.resume_command(&path.display().to_string())
+                    );
+                }
+            }
             let c =
                 report::compare::compare(&files, 0.95).map_err(|e| UsageError(e.to_string()))?;
             if json {
@@ -415,8 +435,8 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             json,
         } => {
             use report::check;
-            let base = results::read_result(&baseline)?;
-            let cand = results::read_result(&candidate)?;
+            let base = results::read_complete_result(&baseline)?;
+            let cand = results::read_complete_result(&candidate)?;
             let options = check::CheckOptions {
                 alpha,
                 strict,
@@ -563,6 +583,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
 }
 
 fn write_report(files: &[ResultFile], out: &Path, lang: Lang) -> anyhow::Result<PathBuf> {
+    use anyhow::Context;
     let dir = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -572,7 +593,8 @@ fn write_report(files: &[ResultFile], out: &Path, lang: Lang) -> anyhow::Result<
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "report".into());
     let rendered = report::render(files, lang, dir, &stem)?;
-    crate::fsutil::write_atomic(out, rendered.markdown.as_bytes())?;
+    crate::fsutil::write_atomic(out, rendered.markdown.as_bytes())
+        .with_context(|| format!("{}: cannot write the report", out.display()))?;
     Ok(out.to_path_buf())
 }
 

@@ -279,3 +279,66 @@ fn a_result_file_of_a_newer_schema_is_refused_with_both_versions() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_mentions(&err, &["r.json", "schema version 99", "≤ 1", "upgrade"]);
 }
+
+/// Files directly in `dir` whose names end with `ext`.
+fn files_ending(dir: &Path, ext: &str) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(ext))
+        .collect()
+}
+
+#[test]
+fn a_report_output_that_is_an_input_a_folder_or_under_a_file_is_refused_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let result = dir.path().join("r.json");
+    let bytes = serde_json::to_vec_pretty(&harness::report::fixture::two_arms("box", &[0.9, 0.91]))
+        .unwrap();
+    std::fs::write(&result, &bytes).unwrap();
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    for (output, expected) in [
+        (
+            "r.json",
+            "r.json: is one of the result files being reported on",
+        ),
+        ("./r.json", "is one of the result files being reported on"),
+        ("out", "out: is a folder"),
+        ("r.json/report.md", "r.json is not a folder"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(["report", "r.json", "-o", output])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "-o {output}: {err}");
+        assert_mentions(&err, &[output, expected]);
+        assert_eq!(std::fs::read(&result).unwrap(), bytes, "-o {output}");
+        assert!(files_ending(dir.path(), ".svg").is_empty(), "-o {output}");
+        assert!(
+            files_ending(&dir.path().join("out"), "").is_empty(),
+            "-o {output}"
+        );
+    }
+}
+
+#[test]
+fn run_checks_its_report_path_before_training() {
+    let err = run_fails(BASE, &[("out/keep.txt", b"")], &["--report", "out"]);
+    assert_mentions(&err, &["--report out: is a folder"]);
+}
+
+#[test]
+fn a_missing_result_file_is_named_with_its_os_error_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["report", "missing.json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_mentions(&err, &["missing.json: cannot read the result file"]);
+    assert_eq!(err.matches("(os error 2)").count(), 1, "{err}");
+}

@@ -160,3 +160,94 @@ fn inconclusive_exits_0_and_1_with_strict() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("not applicable: different environment"));
 }
+
+/// A Ctrl-C'd run with one of three seeds must not pass the gate: exit 2, naming the file, its
+/// status and the command that finishes it. `compare` still compares, with a warning.
+#[test]
+fn check_refuses_unfinished_results_and_compare_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = write(dir.path(), "base.json", &file("box", &[0.95, 0.96, 0.955]));
+    let mut partial = file("box", &[0.95]);
+    partial.status = harness::results::RunStatus::Interrupted;
+    let cand = write(dir.path(), "new.json", &partial);
+    for args in [
+        vec!["check", "--baseline", s(&base), s(&cand)],
+        vec!["check", "--json", "--baseline", s(&base), s(&cand)],
+    ] {
+        let o = harness(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!("{}: unfinished result", s(&cand))),
+            "{err}"
+        );
+        assert!(err.contains("status \"interrupted\""), "{err}");
+        assert!(
+            err.contains(&format!(
+                "harness run suites/quick.toml --resume {}",
+                s(&cand)
+            )),
+            "{err}"
+        );
+        assert!(
+            !String::from_utf8_lossy(&o.stdout).contains("PASS"),
+            "{}",
+            text(&o)
+        );
+    }
+    let mut running = file("box", &[0.95, 0.96, 0.955]);
+    running.status = harness::results::RunStatus::Running;
+    let running = write(dir.path(), "running.json", &running);
+    let o = harness(&["check", "--baseline", s(&running), s(&base)]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("running.json: unfinished result, status \"running\""),
+        "{err}"
+    );
+
+    let o = harness(&["compare", s(&base), s(&cand)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!(
+            "warning: {}: unfinished result, status \"interrupted\"",
+            s(&cand)
+        )),
+        "{err}"
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("> **Warning:** box (2)'s result is unfinished, status \"interrupted\""),
+        "{out}"
+    );
+}
+
+/// An accuracy outside [0, 1] (a hand-edited percentage) is an input error in every command
+/// that reads result files, naming the file and the field.
+#[test]
+fn an_out_of_range_accuracy_is_an_input_error_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(dir.path(), "base.json", &file("box", &[0.95, 0.96, 0.955]));
+    let mut edited = file("box", &[0.95, 0.96, 0.955]);
+    edited.arms[1].runs[2].final_test_acc = Some(95.5);
+    let bad = write(dir.path(), "new.json", &edited);
+    let md = dir.path().join("r.md");
+    for args in [
+        vec!["check", "--baseline", s(&good), s(&bad)],
+        vec!["compare", s(&good), s(&bad)],
+        vec!["report", s(&good), s(&bad), "-o", s(&md)],
+    ] {
+        let o = harness(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!(
+                "{}: not a valid result file: arms[1].runs[2].final_test_acc: 95.5 is not an accuracy",
+                s(&bad)
+            )),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!md.exists());
+}

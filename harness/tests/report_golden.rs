@@ -234,3 +234,35 @@ fn a_truncated_result_file_is_a_clear_error() {
         .to_string();
     assert!(e.contains("cut.json: not a valid result file"), "{e}");
 }
+
+#[test]
+fn an_unfinished_result_is_flagged_at_the_top_in_both_languages() {
+    let mut partial = result("gpu-box", 0.01);
+    partial.status = RunStatus::Interrupted;
+    let files = [result("server", 0.0), partial];
+    let dir = tempfile::tempdir().unwrap();
+    let en = report::render(&files, Lang::En, dir.path(), "q")
+        .unwrap()
+        .markdown;
+    let top = en.split("## Environment").next().unwrap();
+    assert!(
+        top.contains(
+            "> **Warning:** gpu-box's result is unfinished (status interrupted, 6 runs finished)"
+        ),
+        "{en}"
+    );
+    assert!(
+        top.contains("`harness run suites/quick.toml --resume RESULT`"),
+        "{top}"
+    );
+    assert!(!top.contains("server's result"), "{top}");
+    let zh = report::render(&files, Lang::Zh, dir.path(), "q")
+        .unwrap()
+        .markdown;
+    assert!(
+        zh.contains("**警告：** gpu-box 的结果未完成（状态：已中断"),
+        "{zh}"
+    );
+    assert!(zh.contains("状态：已中断——套件未完成"), "{zh}");
+    assert!(!zh.contains("Interrupted"), "{zh}");
+}

@@ -58,9 +58,14 @@ pub struct MachineArm {
     pub epoch_seconds: Option<f64>,
     /// Mean training images per second over the runs.
     pub images_per_s: Option<f64>,
+    /// Mean of (train − test accuracy) at the last epoch over the runs that did not diverge.
+    pub train_test_gap: Option<f64>,
 }
 
 impl MachineArm {
+    /// The arm's numbers recomputed from its runs (never from the stored `summary`, which a
+    /// hand-edited file can contradict): the one computation behind the report's accuracy
+    /// table, `compare` and `check`.
     pub fn of(arm: &ArmResult) -> MachineArm {
         let accs = arm.accuracies();
         let epochs: Vec<f64> = arm
@@ -89,6 +94,12 @@ impl MachineArm {
                 .count(),
             epoch_seconds: mean(&epochs),
             images_per_s: mean(&speeds),
+            train_test_gap: mean(
+                &arm.runs
+                    .iter()
+                    .filter_map(crate::train::RunOutcome::final_gap)
+                    .collect::<Vec<_>>(),
+            ),
         }
     }
 
@@ -224,6 +235,7 @@ const ENV_FIELDS: &[(&str, Getter)] = &[
     ("OS", |e| e.os_name.display()),
     ("OS version", |e| e.os_version.display()),
     ("kernel", |e| e.kernel.display()),
+    ("architecture", |e| e.arch.display()),
     ("GPU", |e| e.gpus.summary()),
     ("GPU driver", |e| e.gpus.driver_version.display()),
     ("CUDA driver", |e| e.gpus.cuda_driver_version.display()),
@@ -252,6 +264,7 @@ const ENV_FIELDS: &[(&str, Getter)] = &[
     }),
     ("harness version", |e| e.harness_version.clone()),
     ("harness git commit", |e| e.git_commit.display()),
+    ("uncommitted changes", |e| e.git_dirty.display()),
 ];
 
 /// The recorded environment fields whose values are not all equal.
@@ -284,6 +297,13 @@ pub fn compare(files: &[ResultFile], level: f64) -> Result<Comparison, CompareEr
     ensure_same_suite(files, &labels)?;
     let base = &files[0];
     let mut warnings = Vec::new();
+    for (f, label) in files.iter().zip(&labels) {
+        if let Some(why) = f.unfinished() {
+            warnings.push(format!(
+                "{label}'s result is unfinished, {why}: only its finished runs are compared"
+            ));
+        }
+    }
     for (f, label) in files.iter().zip(&labels).skip(1) {
         if f.suite.sha256 != base.suite.sha256 {
             warnings.push(format!(
@@ -534,6 +554,36 @@ mod tests {
         assert_eq!(fields, vec!["intra-op threads"]);
         assert_eq!(c.env_diffs[0].values[1], "64");
         assert!(render_markdown(&c, 2).contains("| intra-op threads |"));
+    }
+
+    #[test]
+    fn architecture_and_uncommitted_changes_are_compared() {
+        let mut a = file("a", &[0.95, 0.96]);
+        a.environment.arch = Fact::known("x86_64".to_string(), "test");
+        a.environment.git_dirty = Fact::known(false, "test");
+        let mut b = a.clone();
+        b.environment.label = "b".into();
+        b.environment.arch = Fact::known("aarch64".to_string(), "test");
+        b.environment.git_dirty = Fact::known(true, "test");
+        let c = compare(&[a, b], 0.95).unwrap();
+        let diffs: Vec<(&str, &[String])> = c
+            .env_diffs
+            .iter()
+            .map(|d| (d.field.as_str(), d.values.as_slice()))
+            .collect();
+        assert_eq!(
+            diffs,
+            vec![
+                (
+                    "architecture",
+                    &["x86_64".to_string(), "aarch64".to_string()][..]
+                ),
+                (
+                    "uncommitted changes",
+                    &["false".to_string(), "true".to_string()][..]
+                ),
+            ]
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ const TOP_TRIALS: usize = 10;
 pub fn section(
     record: &HpoRecord,
     label: &str,
+    slug: &str,
     lang: Lang,
     out_dir: &Path,
     stem: &str,
@@ -129,7 +130,7 @@ pub fn section(
         }
     }
 
-    let plots = trial_plots(record, label, out_dir, stem)?;
+    let plots = trial_plots(record, slug, out_dir, stem)?;
     for (title, path) in &plots {
         let name = path
             .file_name()
@@ -268,11 +269,10 @@ fn trial_table(trials: &[Trial], minimize: bool, zh: bool) -> String {
 
 fn trial_plots(
     record: &HpoRecord,
-    label: &str,
+    slug: &str,
     out_dir: &Path,
     stem: &str,
 ) -> anyhow::Result<Vec<(String, PathBuf)>> {
-    let slug = super::file_slug(label);
     let file = |kind: &str| out_dir.join(format!("{stem}-{slug}-hpo-{kind}.svg"));
     let maximize = record.optimize_mode != "minimize";
     let mut out = Vec::new();
@@ -529,8 +529,15 @@ mod tests {
             trial(0, TrialStatus::EarlyStopped, &[0.5], vec![]),
             trial(1, TrialStatus::EarlyStopped, &[0.6, 0.7], vec![1]),
         ];
-        let (md, _) =
-            section(&record(trials, Some(1)), "quick", Lang::En, dir.path(), "r").unwrap();
+        let (md, _) = section(
+            &record(trials, Some(1)),
+            "quick",
+            "quick",
+            Lang::En,
+            dir.path(),
+            "r",
+        )
+        .unwrap();
         assert!(
             md.contains("assessor `asha` (type promotion, reduction_factor 2), metric `val_acc`"),
             "{md}"

@@ -42,6 +42,17 @@ pub fn text(lang: Lang) -> &'static Text {
     }
 }
 
+/// A result file's status as the report says it.
+pub fn status_word(lang: Lang, status: &crate::results::RunStatus) -> &'static str {
+    use crate::results::RunStatus::*;
+    match (lang, status) {
+        (Lang::En, s) => s.as_str(),
+        (Lang::Zh, Running) => "运行中（或已被强行终止）",
+        (Lang::Zh, Complete) => "已完成",
+        (Lang::Zh, Interrupted) => "已中断",
+    }
+}
+
 /// The accuracy table's row name for an arm.
 pub fn arm_label(lang: Lang, arm: &str) -> String {
     let label = match (lang, arm) {

@@ -11,11 +11,13 @@ pub mod fixture;
 pub mod hpo;
 pub mod i18n;
 pub mod nas;
+pub mod output;
 pub mod plots;
 pub mod table;
 
 use crate::results::{ArmResult, ResultFile, RunStatus};
-use i18n::{arm_label, text, Lang};
+use compare::MachineArm;
+use i18n::{arm_label, status_word, text, Lang};
 use plots::Series;
 use std::path::{Path, PathBuf};
 use table::{lines, markdown};
@@ -43,6 +45,10 @@ pub fn render(
         "# {}: {} (v{})\n\n",
         t.title, first.suite.name, first.suite.version
     ));
+    // At the top, not only in the notes: these numbers are partial.
+    for warning in unfinished_warnings(files, &labels, lang) {
+        md.push_str(&format!("> {warning}\n\n"));
+    }
 
     md.push_str(&format!("## {}\n\n", t.environment));
     md.push_str(&environment_table(files, &labels, lang));
@@ -55,10 +61,16 @@ pub fn render(
     md.push_str("\n\n");
 
     md.push_str(&format!("## {}\n\n", t.curves));
-    std::fs::create_dir_all(out_dir)?;
+    std::fs::create_dir_all(out_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: cannot create the report's folder: {e}",
+            out_dir.display()
+        )
+    })?;
     let mut written = Vec::new();
-    for (file, label) in files.iter().zip(&labels) {
-        for (kind, plot) in curve_plots(file, label, lang, out_dir, stem)? {
+    let slugs = plot_slugs(&labels);
+    for ((file, label), slug) in files.iter().zip(&labels).zip(&slugs) {
+        for (kind, plot) in curve_plots(file, label, slug, lang, out_dir, stem)? {
             let name = plot
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -68,14 +80,14 @@ pub fn render(
         }
     }
 
-    for (file, label) in files.iter().zip(&labels) {
+    for ((file, label), slug) in files.iter().zip(&labels).zip(&slugs) {
         for arm in &file.arms {
             if let Some(record) = &arm.hpo {
                 md.push_str(&match lang {
                     Lang::En => format!("## Automatic HPO — {label}\n\n"),
                     Lang::Zh => format!("## NNI自动调参 — {label}\n\n"),
                 });
-                let (section, plots) = hpo::section(record, label, lang, out_dir, stem)?;
+                let (section, plots) = hpo::section(record, label, slug, lang, out_dir, stem)?;
                 md.push_str(&section);
                 written.extend(plots);
             }
@@ -116,18 +128,33 @@ pub fn render(
     })
 }
 
-/// A machine label as it appears in plot file names: lower-case ASCII letters, digits, '-'.
-pub(crate) fn file_slug(label: &str) -> String {
-    label
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect()
+/// Longest slug in a plot file name, in characters (a file name has at most 255 bytes).
+const MAX_SLUG_CHARS: usize = 40;
+
+/// Each machine's part of its plot file names, unique within the report: lower-case letters
+/// and digits of any script (so "东京" and "北京" stay apart), '-' for anything else; a slug
+/// already taken (as "a b" and "a-b" would share "a-b") gets "-2", "-3", … so that one
+/// machine's plots never overwrite another's.
+pub(crate) fn plot_slugs(labels: &[String]) -> Vec<String> {
+    let mut taken: Vec<String> = Vec::new();
+    for label in labels {
+        let base: String = label
+            .chars()
+            .flat_map(|c| {
+                let keep = if c.is_alphanumeric() { c } else { '-' };
+                keep.to_lowercase()
+            })
+            .take(MAX_SLUG_CHARS)
+            .collect();
+        let mut slug = base.clone();
+        let mut n = 2;
+        while taken.contains(&slug) {
+            slug = format!("{base}-{n}");
+            n += 1;
+        }
+        taken.push(slug);
+    }
+    taken
 }
 
 /// Column names: each file's machine label, made unique if two files share one.
@@ -205,27 +232,26 @@ fn environment_table(files: &[ResultFile], labels: &[String], lang: Lang) -> Str
     markdown(&header, &rows)
 }
 
-/// "0.9722 ± 0.0041 (n=3)", plus the number of diverged runs when there are any.
+/// "0.9722 ± 0.0041 (n=3)", plus the number of diverged runs when there are any; recomputed
+/// from the runs as `check` and `compare` do.
 pub fn accuracy_cell(arm: &ArmResult, lang: Lang) -> String {
     let t = text(lang);
     if let Some(e) = &arm.error {
         // The whole message, on one line: a table cell cannot hold a line break.
         return format!("{}: {}", t.failed, e.replace('\n', " ").replace('|', "\\|"));
     }
-    match &arm.summary {
-        None => "—".to_string(),
-        Some(s) => {
-            let mut cell = if s.n == 0 {
-                format!("{} (n=0)", t.diverged)
-            } else {
-                format!("{:.4} ± {:.4} (n={})", s.mean, s.std, s.n)
-            };
-            if s.diverged > 0 && s.n > 0 {
-                cell.push_str(&format!(", {} {}", s.diverged, t.diverged));
-            }
-            cell
-        }
+    if arm.runs.is_empty() {
+        return "—".to_string();
     }
+    let m = MachineArm::of(arm);
+    let mut cell = match (m.mean, m.std) {
+        (Some(mean), Some(std)) => format!("{mean:.4} ± {std:.4} (n={})", m.n),
+        _ => format!("{} (n=0)", t.diverged),
+    };
+    if m.diverged > 0 && m.n > 0 {
+        cell.push_str(&format!(", {} {}", m.diverged, t.diverged));
+    }
+    cell
 }
 
 fn accuracy_table(files: &[ResultFile], labels: &[String], lang: Lang) -> String {
@@ -248,23 +274,20 @@ fn accuracy_table(files: &[ResultFile], labels: &[String], lang: Lang) -> String
             .iter()
             .map(|f| f.arms.iter().find(|a| a.name == arm_name))
             .collect();
-        let Some(reference) = arms.iter().flatten().next() else {
+        if arms.iter().all(Option::is_none) {
             continue;
-        };
-        let hyper: Vec<String> = reference
-            .hyperparameters
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let mut row = vec![arm_label(lang, arm_name), lines(&hyper)];
+        }
+        let mut row = vec![
+            arm_label(lang, arm_name),
+            hyperparameter_cell(&arms, labels),
+        ];
         for arm in &arms {
             match arm {
                 Some(a) => {
                     row.push(accuracy_cell(a, lang));
                     row.push(
-                        a.summary
-                            .as_ref()
-                            .and_then(|s| s.mean_train_test_gap)
+                        MachineArm::of(a)
+                            .train_test_gap
                             .map_or("—".into(), |g| format!("{g:+.4}")),
                     );
                 }
@@ -277,6 +300,51 @@ fn accuracy_table(files: &[ResultFile], labels: &[String], lang: Lang) -> String
         rows.push(row);
     }
     markdown(&header, &rows)
+}
+
+/// One `name=value` line per hyper-parameter. Where the machines that ran the arm disagree (an
+/// `--epochs` override, another chosen configuration of the tuned arm), the line gives each
+/// machine's value: `epochs=4 (server), 100 (gpu-box)`, with "—" where a machine lacks it.
+fn hyperparameter_cell(arms: &[Option<&ArmResult>], labels: &[String]) -> String {
+    let ran: Vec<(&String, &ArmResult)> = labels
+        .iter()
+        .zip(arms)
+        .filter_map(|(label, arm)| arm.map(|a| (label, a)))
+        .collect();
+    let mut names: Vec<&str> = Vec::new();
+    for (_, arm) in &ran {
+        for (k, _) in &arm.hyperparameters {
+            if !names.contains(&k.as_str()) {
+                names.push(k);
+            }
+        }
+    }
+    let lines_out: Vec<String> = names
+        .iter()
+        .map(|name| {
+            let values: Vec<Option<&str>> = ran
+                .iter()
+                .map(|(_, arm)| {
+                    arm.hyperparameters
+                        .iter()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| v.as_str())
+                })
+                .collect();
+            match values[0] {
+                Some(v) if values.iter().all(|x| *x == Some(v)) => format!("{name}={v}"),
+                _ => {
+                    let each: Vec<String> = ran
+                        .iter()
+                        .zip(&values)
+                        .map(|((label, _), v)| format!("{} ({label})", v.unwrap_or("—")))
+                        .collect();
+                    format!("{name}={}", each.join(", "))
+                }
+            }
+        })
+        .collect();
+    lines(&lines_out)
 }
 
 fn accuracy_legend(file: &ResultFile, lang: Lang) -> String {
@@ -391,11 +459,11 @@ fn mean_curve(
 fn curve_plots(
     file: &ResultFile,
     label: &str,
+    slug: &str,
     lang: Lang,
     out_dir: &Path,
     stem: &str,
 ) -> anyhow::Result<Vec<(String, PathBuf)>> {
-    let slug = file_slug(label);
     let (test_title, gap_title, epoch, acc) = match lang {
         Lang::En => (
             "Test accuracy per epoch (mean over seeds)",
@@ -456,6 +524,30 @@ fn curve_plots(
     ])
 }
 
+/// One line per file whose suite did not finish, with the command that finishes it.
+fn unfinished_warnings(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
+    files
+        .iter()
+        .zip(labels)
+        .filter(|(f, _)| f.status != RunStatus::Complete)
+        .map(|(f, label)| {
+            let runs: usize = f.arms.iter().map(|a| a.runs.len()).sum();
+            let (status, suite) = (status_word(lang, &f.status), &f.suite.path);
+            match lang {
+                Lang::En => format!(
+                    "**Warning:** {label}'s result is unfinished (status {status}, {runs} runs \
+                     finished): its numbers cover only the runs that finished. Finish it with \
+                     `harness run {suite} --resume RESULT`."
+                ),
+                Lang::Zh => format!(
+                    "**警告：** {label} 的结果未完成（状态：{status}，已完成 {runs} 次运行），\
+                     数字只包含已完成的运行。用 `harness run {suite} --resume 结果文件` 续跑完成。"
+                ),
+            }
+        })
+        .collect()
+}
+
 fn notes(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
     let mut out = Vec::new();
     for (f, label) in files.iter().zip(labels) {
@@ -510,12 +602,12 @@ fn notes(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
             });
         }
         if f.status != RunStatus::Complete {
+            let status = status_word(lang, &f.status);
             note.push_str(&match lang {
                 Lang::En => format!(
-                    " Status: {:?} — the suite did not finish; only finished runs are shown.",
-                    f.status
+                    " Status: {status} — the suite did not finish; only finished runs are shown."
                 ),
-                Lang::Zh => format!(" 状态：{:?}——套件未完成，仅显示已完成的运行。", f.status),
+                Lang::Zh => format!(" 状态：{status}——套件未完成，仅显示已完成的运行。"),
             });
         }
         out.push(note);
@@ -535,4 +627,116 @@ fn notes(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Labels whose old ASCII slugs collided ("a b"/"a-b", and two CJK names of one length) get
+    /// plot files of their own: none overwrites another, and each shows its own machine.
+    #[test]
+    fn machines_with_similar_labels_get_their_own_plot_files() {
+        let labels = ["a b", "a-b", "东京", "北京", "A B"];
+        let files: Vec<ResultFile> = labels
+            .iter()
+            .map(|l| fixture::two_arms(l, &[0.9, 0.91]))
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let r = render(&files, Lang::En, dir.path(), "r").unwrap();
+        let mut names: Vec<String> = r
+            .plots
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 2 * labels.len());
+        assert!(
+            names.contains(&"r-东京-test-acc.svg".to_string()),
+            "{names:?}"
+        );
+        assert!(
+            names.contains(&"r-a-b-2-test-acc.svg".to_string()),
+            "{names:?}"
+        );
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 2 * labels.len(), "{names:?}");
+        for (plot, label) in r.plots.iter().zip(labels.iter().flat_map(|l| [l, l])) {
+            let svg = std::fs::read_to_string(plot).unwrap();
+            let title_end = format!("— {label}");
+            assert!(
+                svg.lines().any(|l| l.trim_end().ends_with(&title_end)),
+                "{} lacks {label}",
+                plot.display()
+            );
+            let name = plot.file_name().unwrap().to_string_lossy();
+            assert!(
+                r.markdown.contains(&format!("— {label}]({name})")),
+                "{name}"
+            );
+        }
+    }
+
+    /// Machines that ran different hyper-parameters show each one's values, labelled; values
+    /// they share are shown once.
+    #[test]
+    fn differing_hyperparameters_are_shown_per_machine() {
+        let a = fixture::two_arms("a", &[0.9, 0.91]);
+        let mut b = fixture::two_arms("b", &[0.9, 0.91]);
+        b.arms[1].hyperparameters =
+            vec![("lr".into(), "0.2".into()), ("epochs".into(), "4".into())];
+        let dir = tempfile::tempdir().unwrap();
+        let md = render(&[a, b], Lang::En, dir.path(), "r").unwrap().markdown;
+        let row = |start: &str| {
+            md.lines()
+                .find(|l| l.starts_with(start))
+                .unwrap_or_else(|| panic!("no {start} row in {md}"))
+                .to_string()
+        };
+        let manual = row("| Manual tuning");
+        assert!(
+            manual.contains("| lr=0.1 (a), 0.2 (b)<br>epochs=— (a), 4 (b) "),
+            "{manual}"
+        );
+        let original = row("| Original code");
+        assert!(
+            original.contains("| lr=0.1 ") && !original.contains("(a)"),
+            "{original}"
+        );
+    }
+
+    /// A stored summary that contradicts the runs (hand-edited) does not reach the report:
+    /// its table shows what check and compare compute from the runs.
+    #[test]
+    fn the_accuracy_table_recomputes_from_the_runs_as_compare_does() {
+        let a = fixture::two_arms("a", &[0.9, 0.91]);
+        let mut b = fixture::two_arms("b", &[0.8, 0.82]);
+        for arm in &mut b.arms {
+            let s = arm.summary.as_mut().unwrap();
+            (s.mean, s.std, s.mean_train_test_gap) = (0.99, 0.0, Some(0.5));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let md = render(&[a, b], Lang::En, dir.path(), "r").unwrap().markdown;
+        let results = md.split("## Learning curves").next().unwrap();
+        assert!(
+            results.contains("| 0.8100 ± 0.0141 (n=2) | +0.0100 "),
+            "{results}"
+        );
+        assert!(!md.contains("0.9900"), "{md}");
+        assert!(!md.contains("+0.5000"), "{md}");
+        let compared = md.split("## Comparison").nth(1).unwrap();
+        assert!(compared.contains("0.8100 ± 0.0141 (n=2)"), "{compared}");
+    }
+
+    #[test]
+    fn plot_slugs_are_unique_and_short() {
+        let labels: Vec<String> = ["x", "x", "x-2", "X", &"long".repeat(30)]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            plot_slugs(&labels),
+            vec!["x", "x-2", "x-2-2", "x-3", &"long".repeat(10)]
+        );
+    }
 }

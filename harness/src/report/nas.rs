@@ -1,11 +1,13 @@
 //! The nas arm's section: both cells as Mermaid diagrams, the search cost, the parameter
 //! count, the search-time supernet accuracy per epoch (labelled: not the model's accuracy),
 //! and DARTS against the random-search baseline.
+use super::compare::MachineArm;
 use super::i18n::Lang;
 use super::table::markdown;
 use crate::nas::archfile;
 use crate::nas::render::cell_mermaid;
-use crate::results::{ArmResult, NasRecord};
+use crate::results::{reported_accuracies, ArmResult, NasRecord};
+use crate::stats::describe::{mean, std_dev};
 
 pub fn section(arm: &ArmResult, record: &NasRecord, lang: Lang) -> String {
     let zh = lang == Lang::Zh;
@@ -138,17 +140,17 @@ pub fn section(arm: &ArmResult, record: &NasRecord, lang: Lang) -> String {
                 record.random_best.map_or("—".into(), |i| i.to_string()), record.random_seconds
             )
         });
-        let darts = arm.summary.as_ref();
+        // Recomputed from the runs, as everywhere in the report, check and compare.
+        let darts = MachineArm::of(arm);
+        let random_accs = reported_accuracies(&record.random_runs, &arm.metric);
+        let random_n = random_accs.len();
+        let random_mean = mean(&random_accs);
+        let random_std = std_dev(&random_accs);
         let cell = |mean: Option<f64>, std: Option<f64>, n: usize| match (mean, n) {
             (Some(m), 0..=1) => format!("{:.2}%", m * 100.0),
             (Some(m), _) => format!("{:.2}% ± {:.2}", m * 100.0, std.unwrap_or(0.0) * 100.0),
             (None, _) => "—".into(),
         };
-        let random_n = record
-            .random_runs
-            .iter()
-            .filter(|r| r.final_test_acc.is_some())
-            .count();
         let header = if zh {
             vec![
                 "架构".to_string(),
@@ -162,12 +164,11 @@ pub fn section(arm: &ArmResult, record: &NasRecord, lang: Lang) -> String {
                 "n".into(),
             ]
         };
-        let dn = darts.map_or(0, |s| s.n);
         let rows = vec![
             vec![
                 "DARTS".to_string(),
-                cell(darts.map(|s| s.mean), darts.map(|s| s.std), dn),
-                dn.to_string(),
+                cell(darts.mean, darts.std, darts.n),
+                darts.n.to_string(),
             ],
             vec![
                 if zh {
@@ -176,24 +177,24 @@ pub fn section(arm: &ArmResult, record: &NasRecord, lang: Lang) -> String {
                     "best random"
                 }
                 .to_string(),
-                cell(record.random_mean, record.random_std, random_n),
+                cell(random_mean, random_std, random_n),
                 random_n.to_string(),
             ],
         ];
         md.push_str(&markdown(&header, &rows));
         md.push_str("\n\n");
-        if let (Some(s), Some(r)) = (darts.filter(|s| s.n > 0), record.random_mean) {
-            let diff = (s.mean - r) * 100.0;
+        if let (Some(d), Some(r)) = (darts.mean, random_mean) {
+            let diff = (d - r) * 100.0;
             md.push_str(&if zh {
                 format!(
                     "差值（DARTS − 随机）：{diff:+.2} 个百分点（n = {} 与 {random_n}；种子少时这只是点估计，不是显著性结论）。\n\n",
-                    s.n
+                    darts.n
                 )
             } else {
                 format!(
                     "Difference (DARTS − random): {diff:+.2} points (n = {} and {random_n}; with few seeds this is a point \
                      estimate, not a significance test).\n\n",
-                    s.n
+                    darts.n
                 )
             });
         }

@@ -64,7 +64,7 @@ pub fn line_chart(
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
     }
     draw_legend(&mut chart)?;
-    root.present().map_err(plot_err)?;
+    root.present().map_err(|e| plot_err_at(path, e))?;
     Ok(())
 }
 
@@ -107,6 +107,11 @@ fn draw_legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>) -> anyhow::Result<()> {
         .map_err(plot_err)
 }
 
+/// Writing the file failed: say which file.
+fn plot_err_at<E: std::fmt::Debug>(path: &Path, e: E) -> anyhow::Error {
+    plot_err(e).context(format!("{}: cannot write the plot", path.display()))
+}
+
 fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow::anyhow!("plot: {e:?}")
 }
@@ -147,7 +152,7 @@ pub fn trial_scatter(
         .label("best so far")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], PALETTE[3].stroke_width(2)));
     draw_legend(&mut chart)?;
-    root.present().map_err(plot_err)?;
+    root.present().map_err(|e| plot_err_at(path, e))?;
     Ok(())
 }
 
@@ -184,7 +189,7 @@ pub fn bar_chart(
             Rectangle::new([(x - 0.35, 0.0), (x + 0.35, b.1)], PALETTE[0].filled())
         }))
         .map_err(plot_err)?;
-    root.present().map_err(plot_err)?;
+    root.present().map_err(|e| plot_err_at(path, e))?;
     Ok(())
 }
 
@@ -259,7 +264,7 @@ pub fn parallel_coordinates(
             ))
             .map_err(plot_err)?;
     }
-    root.present().map_err(plot_err)?;
+    root.present().map_err(|e| plot_err_at(path, e))?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 
 mod schema;
 mod store;
+mod validate;
 
 pub use schema::*;
-pub use store::{parse_result, read_result, ResultError, ResultWriter};
+pub use store::{parse_result, read_complete_result, read_result, ResultError, ResultWriter};

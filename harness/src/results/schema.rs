@@ -17,6 +17,17 @@ pub enum RunStatus {
     Interrupted,
 }
 
+impl RunStatus {
+    /// The word stored in the file (`"status": "interrupted"`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Complete => "complete",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResultFile {
     pub schema_version: u32,
@@ -32,6 +43,29 @@ pub struct ResultFile {
     /// When `harness run --resume` continued this run (RFC 3339 UTC), oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resumed_at: Vec<String>,
+}
+
+impl ResultFile {
+    /// Why the file is not a finished suite, or None when it is: e.g. `status "interrupted"
+    /// (stopped before the suite finished; 1 run finished)`.
+    pub fn unfinished(&self) -> Option<String> {
+        let why = match self.status {
+            RunStatus::Complete => return None,
+            RunStatus::Running => "a `harness run` is still writing it, or was killed",
+            RunStatus::Interrupted => "stopped before the suite finished",
+        };
+        let runs: usize = self.arms.iter().map(|a| a.runs.len()).sum();
+        Some(format!(
+            "status \"{}\" ({why}; {runs} run{} finished)",
+            self.status.as_str(),
+            if runs == 1 { "" } else { "s" }
+        ))
+    }
+
+    /// The command that finishes this file, shown as `shown`.
+    pub fn resume_command(&self, shown: &str) -> String {
+        format!("harness run {} --resume {shown}", self.suite.path)
+    }
 }
 
 /// The suite exactly as run.
@@ -96,13 +130,7 @@ pub struct ArmSummary {
 impl ArmResult {
     /// The reported accuracy of every run that has one.
     pub fn accuracies(&self) -> Vec<f64> {
-        self.runs
-            .iter()
-            .filter_map(|r| match self.metric.as_str() {
-                "best_test_acc" => r.best_test_acc,
-                _ => r.final_test_acc,
-            })
-            .collect()
+        reported_accuracies(&self.runs, &self.metric)
     }
 
     /// Recomputes the summary from the runs.
@@ -151,6 +179,17 @@ impl ArmResult {
             },
         });
     }
+}
+
+/// The accuracy each run reports under `metric` ("best_test_acc", else the last epoch's), for
+/// the runs that have one (diverged runs do not).
+pub fn reported_accuracies(runs: &[RunOutcome], metric: &str) -> Vec<f64> {
+    runs.iter()
+        .filter_map(|r| match metric {
+            "best_test_acc" => r.best_test_acc,
+            _ => r.final_test_acc,
+        })
+        .collect()
 }
 
 /// What the tuned (HPO) arm searched, every trial, and the fidelity check.

@@ -3,13 +3,12 @@ use super::{ResultFile, SCHEMA_VERSION};
 use crate::fsutil;
 use std::path::{Path, PathBuf};
 
+// The I/O errors are shown in the message and not chained as `source`: `{:#}` would print
+// them twice ("No such file or directory (os error 2): No such file or directory …").
 #[derive(Debug, thiserror::Error)]
 pub enum ResultError {
-    #[error("{path}: cannot read the result file: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("{path}: cannot read the result file: {error}")]
+    Read { path: String, error: std::io::Error },
     #[error("{path}: not a valid result file: {message}")]
     Parse { path: String, message: String },
     #[error(
@@ -17,46 +16,109 @@ pub enum ResultError {
          upgrade the harness to read it"
     )]
     TooNew { path: String, found: u64 },
-    #[error("{path}: cannot write the result file: {source}")]
-    Write {
+    #[error(
+        "{path}: unfinished result, {why}: a regression gate needs the whole suite; \
+         finish it with `{resume}`"
+    )]
+    Unfinished {
         path: String,
-        source: std::io::Error,
+        why: String,
+        resume: String,
     },
+    #[error("{path}: cannot write the result file: {error}")]
+    Write { path: String, error: std::io::Error },
 }
 
 /// Reads a result file, checking its schema version first so a newer file gets a clear message
 /// instead of a confusing field error.
 pub fn read_result(path: &Path) -> Result<ResultFile, ResultError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ResultError::Read {
+    let text = std::fs::read_to_string(path).map_err(|error| ResultError::Read {
         path: shown.clone(),
-        source,
+        error,
     })?;
     parse_result(&text, &shown)
 }
 
+/// Reads a result file that must hold a finished suite (`harness check`): an interrupted or
+/// still-running file would gate on the few runs that happened to finish.
+pub fn read_complete_result(path: &Path) -> Result<ResultFile, ResultError> {
+    let result = read_result(path)?;
+    match result.unfinished() {
+        None => Ok(result),
+        Some(why) => {
+            let shown = path.display().to_string();
+            Err(ResultError::Unfinished {
+                resume: result.resume_command(&shown),
+                path: shown,
+                why,
+            })
+        }
+    }
+}
+
+/// Parses a result file. Errors name the JSON path of the bad field
+/// (`arms[2].runs[0].final_test_acc: invalid type: …, expected f64 at line 120 column 36`).
 pub fn parse_result(text: &str, shown: &str) -> Result<ResultFile, ResultError> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| ResultError::Parse {
+    let parse = |message: String| ResultError::Parse {
         path: shown.to_string(),
-        message: e.to_string(),
-    })?;
-    let version = value
-        .get("schema_version")
-        .and_then(serde_json::Value::as_u64)
-        .ok_or_else(|| ResultError::Parse {
-            path: shown.to_string(),
-            message: "no numeric \"schema_version\" field".to_string(),
-        })?;
+        message,
+    };
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| parse(e.to_string()))?;
+    let Some(object) = value.as_object() else {
+        return Err(parse(format!(
+            "expected a JSON object at the top level, found {}",
+            json_kind(&value)
+        )));
+    };
+    // The version first: a newer file gets a clear message instead of a confusing field error.
+    let version = match object.get("schema_version") {
+        None => return Err(parse("missing field `schema_version`".to_string())),
+        Some(v) => v.as_u64().ok_or_else(|| {
+            parse(format!(
+                "schema_version: expected a whole number such as {SCHEMA_VERSION}, found {v}"
+            ))
+        })?,
+    };
+    if version == 0 {
+        return Err(parse(format!(
+            "schema_version: 0 is not a known version (this harness reads 1 to {SCHEMA_VERSION})"
+        )));
+    }
     if version > u64::from(SCHEMA_VERSION) {
         return Err(ResultError::TooNew {
             path: shown.to_string(),
             found: version,
         });
     }
-    serde_json::from_value(value).map_err(|e| ResultError::Parse {
-        path: shown.to_string(),
-        message: e.to_string(),
-    })
+    // From the text, not the value, so that serde_json's line and column stay in the message.
+    let mut de = serde_json::Deserializer::from_str(text);
+    let result: ResultFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        parse(if field == "." {
+            inner.to_string()
+        } else {
+            format!("{field}: {inner}")
+        })
+    })?;
+    if let Some((field, v)) = super::validate::out_of_range_accuracy(&result) {
+        return Err(parse(format!(
+            "{field}: {v} is not an accuracy (a fraction in [0, 1])"
+        )));
+    }
+    Ok(result)
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
 }
 
 /// Owns one result file for the length of a suite run: created under a unique name at the
@@ -73,10 +135,10 @@ impl ResultWriter {
         result: &ResultFile,
     ) -> Result<ResultWriter, ResultError> {
         let bytes = to_bytes(result);
-        let path = fsutil::create_unique(dir, stem, "json", &bytes).map_err(|source| {
+        let path = fsutil::create_unique(dir, stem, "json", &bytes).map_err(|error| {
             ResultError::Write {
                 path: dir.join(format!("{stem}.json")).display().to_string(),
-                source,
+                error,
             }
         })?;
         Ok(ResultWriter { path })
@@ -94,9 +156,9 @@ impl ResultWriter {
     }
 
     pub fn update(&self, result: &ResultFile) -> Result<(), ResultError> {
-        fsutil::write_atomic(&self.path, &to_bytes(result)).map_err(|source| ResultError::Write {
+        fsutil::write_atomic(&self.path, &to_bytes(result)).map_err(|error| ResultError::Write {
             path: self.path.display().to_string(),
-            source,
+            error,
         })
     }
 }
@@ -112,6 +174,80 @@ mod tests {
     use super::*;
     use crate::fsutil::FAIL_WRITES_WITH;
     use crate::report::fixture;
+
+    /// The message of `parse_result` on the fixture's JSON after `edit`.
+    fn error_after(edit: impl FnOnce(&mut serde_json::Value)) -> String {
+        let file = fixture::result("a", vec![fixture::arm("manual", &[(1, 0.9), (2, 0.8)], 2)]);
+        let mut value = serde_json::to_value(&file).unwrap();
+        edit(&mut value);
+        let text = serde_json::to_string_pretty(&value).unwrap();
+        parse_result(&text, "r.json").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn schema_errors_name_the_field_and_its_line() {
+        let e = error_after(|v| v["arms"][0]["runs"][1]["final_test_acc"] = "high".into());
+        assert!(
+            e.starts_with(
+                "r.json: not a valid result file: arms[0].runs[1].final_test_acc: \
+                 invalid type: string \"high\", expected f64 at line "
+            ),
+            "{e}"
+        );
+        let e = error_after(|v| {
+            v["dataset"].as_object_mut().unwrap().remove("n_test");
+        });
+        assert!(e.contains("dataset: missing field `n_test` at line"), "{e}");
+        let e = error_after(|v| {
+            v["arms"][0]["runs"][0]["epochs"][1]["test_acc"] = serde_json::Value::Null
+        });
+        assert!(
+            e.contains("arms[0].runs[0].epochs[1].test_acc: invalid type: null, expected f64"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn accuracies_outside_zero_to_one_are_refused_by_field() {
+        let e = error_after(|v| v["arms"][0]["runs"][1]["final_test_acc"] = 97.5.into());
+        assert!(
+            e.contains(
+                "arms[0].runs[1].final_test_acc: 97.5 is not an accuracy (a fraction in [0, 1])"
+            ),
+            "{e}"
+        );
+        let e = error_after(|v| v["arms"][0]["runs"][0]["epochs"][1]["test_acc"] = (-0.1).into());
+        assert!(
+            e.contains("arms[0].runs[0].epochs[1].test_acc: -0.1 is not"),
+            "{e}"
+        );
+        // The bounds themselves are accuracies.
+        let mut edge = fixture::result("a", vec![fixture::arm("manual", &[(1, 1.0)], 2)]);
+        edge.arms[0].runs[0].epochs[0].test_acc = 0.0;
+        parse_result(&serde_json::to_string(&edge).unwrap(), "r.json").unwrap();
+    }
+
+    #[test]
+    fn schema_version_errors_say_what_is_wrong() {
+        let e = error_after(|v| v["schema_version"] = serde_json::json!(1.0));
+        assert!(
+            e.contains("schema_version: expected a whole number such as 1, found 1.0"),
+            "{e}"
+        );
+        let e = error_after(|v| v["schema_version"] = "1".into());
+        assert!(e.contains("found \"1\""), "{e}");
+        let e = error_after(|v| v["schema_version"] = 0.into());
+        assert!(
+            e.contains("schema_version: 0 is not a known version"),
+            "{e}"
+        );
+        let e = error_after(|v| {
+            v.as_object_mut().unwrap().remove("schema_version");
+        });
+        assert!(e.contains("missing field `schema_version`"), "{e}");
+        let e = parse_result("[1]", "r.json").unwrap_err().to_string();
+        assert!(e.contains("found an array"), "{e}");
+    }
 
     /// A full disk while the result is rewritten: the error names the file and the cause, the
     /// previous version stays intact and readable, and no temporary file is left behind.

@@ -1,0 +1,136 @@
+//! Where a report may be written. Checked before anything is written (the plots go first), so
+//! a mistyped `-o` can neither replace a result file with markdown nor leave plots behind an
+//! error.
+use std::path::{Path, PathBuf};
+
+/// Why a report cannot be written to a path: an input error.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{path}: {why}")]
+pub struct OutputError {
+    pub path: String,
+    pub why: String,
+}
+
+/// Checks that the markdown can go to `out` (a file path) and its plots beside it, and that
+/// writing it replaces none of `inputs` and no other result file.
+pub fn check_output(out: &Path, inputs: &[PathBuf]) -> Result<(), OutputError> {
+    let fail = |path: &Path, why: &str| {
+        Err(OutputError {
+            path: path.display().to_string(),
+            why: why.to_string(),
+        })
+    };
+    if out.as_os_str().to_string_lossy().ends_with('/') || out.file_name().is_none() {
+        return fail(
+            out,
+            "names a folder; give the report's file name, e.g. report.md",
+        );
+    }
+    if let Ok(meta) = std::fs::metadata(out) {
+        if meta.is_dir() {
+            return fail(
+                out,
+                "is a folder; give the report's file name inside it, e.g. report.md",
+            );
+        }
+        if inputs.iter().any(|i| same_file(i, out)) {
+            return fail(
+                out,
+                "is one of the result files being reported on; the report would overwrite it \
+                 (choose another output file)",
+            );
+        }
+        if looks_like_result_file(out) {
+            return fail(
+                out,
+                "is a result file; the report would overwrite it (choose another output file)",
+            );
+        }
+    }
+    // The folder is created if missing, which fails if a part of the path is a file.
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let Some(existing) = parent.ancestors().find(|a| a.exists() || a.is_symlink()) {
+        if !existing.is_dir() {
+            return fail(
+                out,
+                &format!(
+                    "{} is not a folder, so nothing can be written under it",
+                    existing.display()
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(a: &Path, b: &Path) -> bool {
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+}
+
+/// A result file starts with `{` and names its `schema_version` near the top.
+fn looks_like_result_file(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(4096).read_to_end(&mut head));
+    let head = String::from_utf8_lossy(&head);
+    read.is_ok() && head.trim_start().starts_with('{') && head.contains("\"schema_version\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_inputs_result_files_folders_and_paths_under_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let result = dir.path().join("r.json");
+        std::fs::write(
+            &result,
+            "{\n  \"schema_version\": 1,\n  \"status\": \"complete\"\n}",
+        )
+        .unwrap();
+        let other = dir.path().join("other.json");
+        std::fs::copy(&result, &other).unwrap();
+        let inputs = [result.clone()];
+        let why = |out: &Path| check_output(out, &inputs).unwrap_err().to_string();
+
+        assert!(
+            why(&result).contains("r.json: is one of the result files"),
+            "{}",
+            why(&result)
+        );
+        // The same file by another spelling.
+        let dotted = dir.path().join(".").join("r.json");
+        assert!(why(&dotted).contains("is one of the result files"));
+        assert!(why(&other).contains("other.json: is a result file"));
+        assert!(why(dir.path()).contains("is a folder"));
+        let under_file = result.join("report.md");
+        assert!(
+            why(&under_file).contains(&format!("{} is not a folder", result.display())),
+            "{}",
+            why(&under_file)
+        );
+        assert!(why(&result.join("deeper/report.md")).contains("is not a folder"));
+        assert!(why(Path::new("reports/")).contains("names a folder"));
+
+        // Fine: a new file, a new folder, an existing markdown report.
+        check_output(&dir.path().join("new/deeper/report.md"), &inputs).unwrap();
+        let md = dir.path().join("old.md");
+        std::fs::write(&md, "# old report\n").unwrap();
+        check_output(&md, &inputs).unwrap();
+        check_output(Path::new("report.md"), &inputs).unwrap();
+    }
+}

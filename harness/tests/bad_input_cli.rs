@@ -112,6 +112,32 @@ fn unknown_model_optimizer_dataset_and_arm() {
 }
 
 #[test]
+fn a_split_with_an_empty_side_names_the_key_and_the_sizes() {
+    let digits = BASE.replace("samples_per_class = 5", "test_fraction = 0.9999");
+    let err = run_fails(&digits.replace("\"synthetic\"", "\"digits\""), &[], &[]);
+    assert_mentions(
+        &err,
+        &[
+            "s.toml:8: dataset.test_fraction",
+            "0.9999 of the 1797 digits images gives 0 training and 1797 test images",
+        ],
+    );
+    let err = run_fails(
+        &BASE.replace("samples_per_class = 5", "samples_per_class = 1"),
+        &[],
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &[
+            "s.toml:8: dataset.samples_per_class",
+            "must be >= 2",
+            "got 1",
+        ],
+    );
+}
+
+#[test]
 fn malformed_and_invalid_search_spaces() {
     let suite = format!("{BASE}{TUNED}");
     let err = run_fails(

@@ -213,6 +213,7 @@ impl LoadedSuite {
             message: e.to_string().trim_end().to_string(),
         })?;
         validate(&file, text, &shown)?;
+        validate_against_data(&file, text, &shown)?;
         if let Some(rel) = file.arms.nas.as_ref().and_then(|n| n.architecture.as_ref()) {
             let arch = relative_to(path).join(rel);
             let invalid = |message: String| SuiteError::Invalid {
@@ -517,6 +518,88 @@ fn validate_hpo(h: &HpoSpec) -> Result<(), (&'static str, String)> {
     Ok(())
 }
 
+/// The checks that depend on the dataset's size: every split the suite makes (test, and the
+/// validation splits the tuned and nas arms take from the training side) leaves images on both
+/// sides. Without them an empty side does not fail:
+/// every run records a NaN accuracy as "diverged" and the suite completes with exit 0.
+fn validate_against_data(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> {
+    let invalid = |table: &str, key: &str, message: String| SuiteError::Invalid {
+        path: path.to_string(),
+        line: locate(text, table, key),
+        key: format!("{table}.{key}"),
+        message,
+    };
+    let d = &file.dataset;
+    if d.name == "cifar10" {
+        for (key, limit) in [("train_limit", d.train_limit), ("test_limit", d.test_limit)] {
+            if limit == Some(0) {
+                return Err(invalid(
+                    "dataset",
+                    key,
+                    "must be >= 1 (leave it out to use every image)".into(),
+                ));
+            }
+        }
+        // Its split is fixed; class counts under a limit are only known once the files are read.
+        return Ok(());
+    }
+    if let (true, Some(n)) = (d.name == "synthetic", d.samples_per_class) {
+        if n < 2 {
+            return Err(invalid(
+                "dataset",
+                "samples_per_class",
+                format!("must be >= 2 (one training and one test image per class), got {n}"),
+            ));
+        }
+    }
+    let Some(sizes) =
+        crate::data::class_sizes(d).map_err(|e| invalid("dataset", "name", e.to_string()))?
+    else {
+        return Ok(());
+    };
+    let total: usize = sizes.iter().sum();
+    let split = crate::data::check_split(&sizes, d.test_fraction, "test").map_err(|m| {
+        invalid(
+            "dataset",
+            "test_fraction",
+            format!(
+                "{} of the {total} {} images gives {m}",
+                d.test_fraction, d.name
+            ),
+        )
+    })?;
+    let mut held_out = Vec::new();
+    if let Some(t) = file
+        .arms
+        .tuned
+        .as_ref()
+        .filter(|t| t.hpo.metric == "val_acc")
+    {
+        held_out.push(("arms.tuned.hpo", t.hpo.validation_fraction));
+    }
+    if let Some(b) = file
+        .arms
+        .nas
+        .as_ref()
+        .and_then(|n| n.random_baseline.as_ref())
+    {
+        held_out.push(("arms.nas.random_baseline", b.validation_fraction));
+    }
+    for (table, fraction) in held_out {
+        crate::data::check_split(&split.train_per_class, fraction, "validation").map_err(|m| {
+            invalid(
+                table,
+                "validation_fraction",
+                format!(
+                    "{fraction} of the {} training images gives {m}",
+                    split.n_train
+                ),
+            )
+        })?;
+    }
+    Ok(())
+}
+
 /// The folder of the suite file at `suite_path`, where its relative paths point from.
 fn relative_to(suite_path: &Path) -> &Path {
     suite_path.parent().unwrap_or(Path::new("."))
@@ -694,5 +777,86 @@ batch_size = 32
             e.starts_with("suites/t.toml: TOML parse error at line 1"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_split_with_an_empty_side_is_refused_with_its_sizes() {
+        let digits = GOOD.replace("name = \"synthetic\"", "name = \"digits\"");
+        let e = err(&digits.replace("[dataset]", "[dataset]\ntest_fraction = 0.0001"));
+        assert_eq!(
+            e,
+            "suites/t.toml:8: dataset.test_fraction: 0.0001 of the 1797 digits images gives 1797 \
+             training and 0 test images: the test side would be empty (it needs at least one \
+             image)"
+        );
+        let e = err(&digits.replace("[dataset]", "[dataset]\ntest_fraction = 0.9999"));
+        assert!(
+            e.starts_with(
+                "suites/t.toml:8: dataset.test_fraction: 0.9999 of the 1797 digits images gives 0 \
+                 training and 1797 test images"
+            ),
+            "{e}"
+        );
+        for n in [0, 1] {
+            let e = err(&GOOD.replace(
+                "name = \"synthetic\"",
+                &format!("name = \"synthetic\"\nsamples_per_class = {n}"),
+            ));
+            assert_eq!(
+                e,
+                format!(
+                    "suites/t.toml:9: dataset.samples_per_class: must be >= 2 (one training and \
+                     one test image per class), got {n}"
+                )
+            );
+        }
+        // 2 per class: one test image each at 0.5, none at 0.2.
+        let two = GOOD.replace(
+            "name = \"synthetic\"",
+            "name = \"synthetic\"\nsamples_per_class = 2",
+        );
+        assert!(LoadedSuite::parse(
+            &two.replace("[dataset]", "[dataset]\ntest_fraction = 0.5"),
+            Path::new("t.toml")
+        )
+        .is_ok());
+        let e = err(&two);
+        assert!(
+            e.contains("dataset.test_fraction: 0.2 of the 20 synthetic images gives 20 training and 0 test"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_validation_split_with_an_empty_side_is_refused() {
+        let tuned = GOOD.replace(
+            "name = \"synthetic\"",
+            "name = \"synthetic\"\nsamples_per_class = 4",
+        ) + r#"
+[arms.tuned.recipe]
+model = "mlp"
+optimizer = "sgd"
+initial_lr = 0.1
+epochs = 2
+batch_size = 32
+[arms.tuned.hpo]
+search_space = "none.json"
+tuner = "tpe"
+optimize_mode = "maximize"
+trial_epochs = 1
+max_trials = 1
+validation_fraction = 0.1
+"#;
+        // 4 per class: 3 train, 1 test; 0.1 of 3 rounds to 0 validation images.
+        let e = err(&tuned);
+        assert_eq!(
+            e,
+            "suites/t.toml:32: arms.tuned.hpo.validation_fraction: 0.1 of the 30 training images \
+             gives 30 training and 0 validation images: the validation side would be empty (it \
+             needs at least one image)"
+        );
+        // Scored on the test set, the tuned arm takes no validation split.
+        let e = err(&tuned.replace("max_trials = 1", "max_trials = 1\nmetric = \"test_acc\""));
+        assert!(e.contains("none.json"), "{e}");
     }
 }

@@ -312,6 +312,11 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 loaded.override_epochs(e);
             }
             if let Some(s) = seeds {
+                // As in the suite file: a repeated seed would run (and count) the same run twice.
+                let mut seen = std::collections::HashSet::new();
+                if let Some(dup) = s.iter().find(|x| !seen.insert(**x)) {
+                    return Err(UsageError(format!("--seeds: seed {dup} is listed twice")).into());
+                }
                 loaded.override_seeds(s);
             }
             if let Some(t) = threads {

@@ -138,6 +138,12 @@ fn a_split_with_an_empty_side_names_the_key_and_the_sizes() {
 }
 
 #[test]
+fn a_repeated_seed_on_the_command_line_is_refused_like_in_the_file() {
+    let err = run_fails(BASE, &[], &["--seeds", "3,1,3"]);
+    assert_mentions(&err, &["--seeds: seed 3 is listed twice"]);
+}
+
+#[test]
 fn malformed_and_invalid_search_spaces() {
     let suite = format!("{BASE}{TUNED}");
     let err = run_fails(

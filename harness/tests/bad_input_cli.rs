@@ -45,6 +45,7 @@ architecture = "arch.json"
 layers = 3
 channels = 2
 epochs = 1
+cutout = 0
 "#;
 
 /// Runs `harness run s.toml` on `suite` (plus `files`) and returns the error output, after

@@ -520,7 +520,7 @@ fn validate_hpo(h: &HpoSpec) -> Result<(), (&'static str, String)> {
 
 /// The checks that depend on the dataset's size: every split the suite makes (test, and the
 /// validation splits the tuned and nas arms take from the training side) leaves images on both
-/// sides. Without them an empty side does not fail:
+/// sides, and the nas arm's cutout fits the images. Without them an empty side does not fail:
 /// every run records a NaN accuracy as "diverged" and the suite completes with exit 0.
 fn validate_against_data(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> {
     let invalid = |table: &str, key: &str, message: String| SuiteError::Invalid {
@@ -530,6 +530,22 @@ fn validate_against_data(file: &SuiteFile, text: &str, path: &str) -> Result<(),
         message,
     };
     let d = &file.dataset;
+    if let (Some(nas), Some(side)) = (&file.arms.nas, crate::data::image_side(&d.name)) {
+        // A square of side >= 2 × the image covers all of it wherever its centre falls; one
+        // as large as the image already hides most of it (the default 16 is for 32×32).
+        let cutout = nas.retrain.cutout;
+        if cutout >= side {
+            return Err(invalid(
+                "arms.nas.retrain",
+                "cutout",
+                format!(
+                    "must be below the side of the {side}×{side} {} images (0 = off; the \
+                     default 16 is for CIFAR-10's 32×32), got {cutout}",
+                    d.name
+                ),
+            ));
+        }
+    }
     if d.name == "cifar10" {
         for (key, limit) in [("train_limit", d.train_limit), ("test_limit", d.test_limit)] {
             if limit == Some(0) {
@@ -858,5 +874,84 @@ validation_fraction = 0.1
         // Scored on the test set, the tuned arm takes no validation split.
         let e = err(&tuned.replace("max_trials = 1", "max_trials = 1\nmetric = \"test_acc\""));
         assert!(e.contains("none.json"), "{e}");
+    }
+
+    #[test]
+    fn nas_cutout_must_fit_the_images() {
+        let nas = GOOD.to_string() + "[arms.nas.retrain]\nlayers = 3\ncutout = 16\n";
+        let e = err(&nas);
+        assert_eq!(
+            e,
+            "suites/t.toml:20: arms.nas.retrain.cutout: must be below the side of the 8×8 \
+             synthetic images (0 = off; the default 16 is for CIFAR-10's 32×32), got 16"
+        );
+        let ok = nas.replace("cutout = 16", "cutout = 2");
+        assert!(LoadedSuite::parse(&ok, Path::new("t.toml")).is_ok());
+    }
+
+    #[test]
+    fn nas_numbers_are_checked_like_recipe_fields() {
+        let nas = GOOD.to_string()
+            + "[arms.nas.search]\nlayers = 3\n[arms.nas.retrain]\nlayers = 3\ncutout = 0\n";
+        assert!(LoadedSuite::parse(&nas, Path::new("t.toml")).is_ok());
+        let cases = [
+            ("retrain", "grad_clip = -1.0", "must be > 0, got -1"),
+            (
+                "retrain",
+                "weight_decay = -1.0",
+                "must be in [0, 1], got -1",
+            ),
+            ("retrain", "momentum = 5.0", "must be in [0, 1), got 5"),
+            (
+                "retrain",
+                "lr_min = 10.0",
+                "must be in [0, lr = 0.025], got 10",
+            ),
+            ("retrain", "aux_weight = nan", "must be >= 0, got NaN"),
+            ("retrain", "drop_path = inf", "must be in [0, 1), got inf"),
+            ("retrain", "epochs = 0", "must be in [1, 1000000], got 0"),
+            ("search", "w_momentum = -1.0", "must be in [0, 1), got -1"),
+            ("search", "grad_clip = nan", "must be > 0, got NaN"),
+            (
+                "search",
+                "w_lr_min = 1.0",
+                "must be in [0, w_lr = 0.025], got 1",
+            ),
+            (
+                "search",
+                "alpha_weight_decay = 2.0",
+                "must be in [0, 1], got 2",
+            ),
+            ("search", "channels = 0", "must be in [1, 65536], got 0"),
+        ];
+        for (table, line, message) in cases {
+            let header = format!("[arms.nas.{table}]\nlayers = 3\n");
+            let text = nas.replacen(&header, &format!("{header}{line}\n"), 1);
+            let at = text.lines().position(|l| l == line).unwrap() + 1;
+            let key = line.split(" = ").next().unwrap();
+            assert_eq!(
+                err(&text),
+                format!("suites/t.toml:{at}: arms.nas.{table}.{key}: {message}")
+            );
+        }
+        let baseline = format!("{nas}[arms.nas.random_baseline]\nsamples = 2\nepochs = 0\n");
+        assert_eq!(
+            err(&baseline),
+            "suites/t.toml:25: arms.nas.random_baseline.epochs: must be in [1, 1000000], got 0"
+        );
+    }
+
+    #[test]
+    fn every_shipped_suite_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                LoadedSuite::load(&path).unwrap_or_else(|e| panic!("{e}"));
+                n += 1;
+            }
+        }
+        assert!(n >= 5, "{n} suites in {}", dir.display());
     }
 }

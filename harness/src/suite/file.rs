@@ -666,28 +666,29 @@ fn load_search_space(
     Ok(space)
 }
 
-/// The 1-based line of `key` inside `[table]` (or of the table header, or 1), for messages.
+/// The 1-based line of `key` inside the table `table` (dotted path), for messages: where the
+/// key is written, or else where the table (or the nearest enclosing one that is there) is
+/// written (its header, or its key in a dotted or inline spelling), or 1. Found with the TOML parser's spans, so inline tables, dotted keys, quoted
+/// keys and headers with spaces are located like plain `[table]` + `key = …` lines.
 pub(crate) fn locate(text: &str, table: &str, key: &str) -> usize {
-    let header = format!("[{table}]");
-    let mut in_table = false;
-    let mut header_line = None;
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if t.starts_with('[') {
-            in_table = t == header;
-            if in_table {
-                header_line = Some(i + 1);
-            }
-            continue;
-        }
-        if in_table {
-            let k = t.split('=').next().unwrap_or("").trim();
-            if k == key {
-                return i + 1;
-            }
+    let Ok(doc) = toml::de::DeTable::parse(text) else {
+        return 1;
+    };
+    let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+    let mut current = doc.get_ref();
+    let mut line = 1;
+    for (depth, part) in table.split('.').chain([key]).enumerate() {
+        let Some((k, v)) = current.iter().find(|(k, _)| k.get_ref() == part) else {
+            break;
+        };
+        line = line_of(k.span().start);
+        match v.get_ref().as_table() {
+            Some(t) => current = t,
+            None if depth < table.split('.').count() => break,
+            None => {}
         }
     }
-    header_line.unwrap_or(1)
+    line
 }
 
 #[cfg(test)]
@@ -953,5 +954,53 @@ validation_fraction = 0.1
             }
         }
         assert!(n >= 5, "{n} suites in {}", dir.display());
+    }
+
+    #[test]
+    fn lines_are_found_in_every_toml_spelling() {
+        let head =
+            "[suite]\nname = \"t\"\nversion = 1\nseeds = [1]\n[dataset]\nname = \"digits\"\n";
+        let recipe = "model = \"cnn\"\noptimizer = \"sgd\"\ninitial_lr = 0.1\nepochs = 2\n";
+        let expect = |text: &str, at: &str| {
+            let line = text.lines().position(|l| l.contains(at)).unwrap() + 1;
+            let e = err(text);
+            assert!(
+                e.starts_with(&format!("suites/t.toml:{line}: ")),
+                "{e}\n{text}"
+            );
+        };
+        // Inline table.
+        let inline = format!(
+            "{head}[arms.original]\ndescription = \"x\"\nrecipe = {{ model = \"cnn\", \
+             optimizer = \"sgd\", initial_lr = 0.1, epochs = 0, batch_size = 32 }}\n"
+        );
+        expect(&inline, "epochs = 0");
+        assert!(err(&inline).contains("arms.original.recipe.epochs"));
+        // Dotted keys.
+        let dotted = format!(
+            "{head}[arms]\noriginal.recipe.model = \"cnn\"\noriginal.recipe.optimizer = \"sgd\"\n\
+             original.recipe.initial_lr = 0.1\noriginal.recipe.epochs = 2\n\
+             original.recipe.batch_size = 0\n"
+        );
+        expect(&dotted, "batch_size = 0");
+        // A header with spaces, a trailing comment.
+        let spaced = format!("{head}[ arms.original.recipe ]\n{recipe}batch_size = 0   # c\n");
+        expect(&spaced, "batch_size = 0");
+        // Quoted keys, and a key spelt with spaces around a dot in the header.
+        let quoted =
+            format!("{head}[ arms . \"original\" . recipe ]\n{recipe}\"batch_size\" = 0\n");
+        expect(&quoted, "\"batch_size\" = 0");
+        let tolerance = format!(
+            "[suite]\nname = \"t\"\nversion = 1\nseeds = [1]\n\"tolerance\" = 5.0\n[dataset]\n\
+             name = \"digits\"\n[arms.original.recipe]\n{recipe}batch_size = 8\n"
+        );
+        expect(&tolerance, "\"tolerance\"");
+        // A key left out (its default is what is wrong): the table's header; a table left out:
+        // the nearest enclosing one; nothing at all: line 1.
+        let plain = format!("{head}[arms.original.recipe]\n{recipe}batch_size = 8\n");
+        assert_eq!(locate(&plain, "arms.original.recipe", "momentum"), 7);
+        assert_eq!(locate(&plain, "arms.nas", "architecture"), 7);
+        assert_eq!(locate(&plain, "suite", "seeds"), 4);
+        assert_eq!(locate(&plain, "nope", "x"), 1);
     }
 }

@@ -175,7 +175,7 @@ enum Command {
         /// Classifier width (1000 = the lab's head).
         #[arg(long, default_value_t = 1000)]
         classes: i64,
-        /// Intra-op CPU threads (default: libtorch's choice).
+        /// Intra-op CPU threads, 1 to 1024 (default: libtorch's choice).
         #[arg(long)]
         threads: Option<i32>,
         /// Channels-last (NHWC) inputs and weights.
@@ -487,6 +487,19 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                     crate::models::zoo::MODEL_NAMES.join(", ")
                 ))
                 .into());
+            }
+            // Checked here so that they are usage errors (exit 2), not a failed benchmark.
+            for (flag, value) in [("--batch", batch), ("--classes", classes)] {
+                if value < 1 {
+                    return Err(UsageError(format!("{flag} must be at least 1")).into());
+                }
+            }
+            if steps == 0 {
+                return Err(UsageError("--steps must be at least 1".into()).into());
+            }
+            // The same bound as `run --threads`: thousands of threads can hang the machine.
+            if threads.is_some_and(|t| !(1..=1024).contains(&t)) {
+                return Err(UsageError("--threads must be in [1, 1024]".into()).into());
             }
             let cfg = crate::bench::BenchConfig {
                 model,

@@ -145,6 +145,28 @@ fn a_repeated_seed_on_the_command_line_is_refused_like_in_the_file() {
 }
 
 #[test]
+fn bench_arguments_out_of_range_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, message) in [
+        (["--batch", "0"], "--batch must be at least 1"),
+        (["--steps", "0"], "--steps must be at least 1"),
+        (["--classes", "0"], "--classes must be at least 1"),
+        (["--threads", "0"], "--threads must be in [1, 1024]"),
+        (["--threads", "5000"], "--threads must be in [1, 1024]"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(["bench", "--model", "squeezenet1_1", "--device", "cpu"])
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_mentions(&err, &[message]);
+    }
+}
+
+#[test]
 fn malformed_and_invalid_search_spaces() {
     let suite = format!("{BASE}{TUNED}");
     let err = run_fails(

@@ -215,7 +215,7 @@ enum ArchCommand {
     Show {
         /// The architecture file, e.g. results/quick-nas/epoch_3.json.
         file: PathBuf,
-        /// Number of cells.
+        /// Number of cells (at least 3: two of them are reduction cells).
         #[arg(long, default_value_t = 20)]
         layers: usize,
         /// Channels C of the first cells.
@@ -279,6 +279,7 @@ pub fn main() -> i32 {
 fn dispatch(command: Command) -> Result<(), Failure> {
     match command {
         Command::Env { label, json } => {
+            check_label(label.as_deref())?;
             let env = EnvRecord::capture(label.as_deref());
             if json {
                 say(&serde_json::to_string_pretty(&env)?);
@@ -301,6 +302,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             resume,
             checkpoint_every,
         } => {
+            check_label(label.as_deref())?;
             let mut loaded = LoadedSuite::load(&suite)?;
             if let Some(dir) = data_dir {
                 loaded.override_data_dir(&dir.display().to_string());
@@ -548,10 +550,16 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                     input_channels,
                 },
         } => {
-            if layers == 0 || channels < 1 || classes < 1 || input_channels < 1 {
+            // As in suites: the network has reduction cells at 1/3 and 2/3 of its depth.
+            if layers < 3 {
+                return Err(UsageError(format!(
+                    "--layers must be at least 3 (two reduction cells), got {layers}"
+                ))
+                .into());
+            }
+            if channels < 1 || classes < 1 || input_channels < 1 {
                 return Err(UsageError(
-                    "--layers, --channels, --classes and --input-channels must be at least 1"
-                        .into(),
+                    "--channels, --classes and --input-channels must be at least 1".into(),
                 )
                 .into());
             }
@@ -568,6 +576,17 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             say(out.trim_end());
             Ok(())
         } // --- end nas ---
+    }
+}
+
+/// A label names the machine in reports and result file names; an empty one would leave a
+/// nameless column and a file name like `suite--<time>.json`.
+fn check_label(label: Option<&str>) -> Result<(), UsageError> {
+    match label {
+        Some(l) if l.trim().is_empty() => Err(UsageError(
+            "--label must not be empty (leave it out to use the hostname)".into(),
+        )),
+        _ => Ok(()),
     }
 }
 

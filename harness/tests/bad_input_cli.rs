@@ -167,6 +167,21 @@ fn bench_arguments_out_of_range_are_usage_errors() {
 }
 
 #[test]
+fn an_empty_label_is_refused() {
+    let err = run_fails(BASE, &[], &["--label", ""]);
+    assert_mentions(&err, &["--label must not be empty"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["env", "--label", " "])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_mentions(
+        &String::from_utf8_lossy(&out.stderr),
+        &["--label must not be empty"],
+    );
+}
+
+#[test]
 fn malformed_and_invalid_search_spaces() {
     let suite = format!("{BASE}{TUNED}");
     let err = run_fails(

@@ -177,6 +177,9 @@ pub struct LoadedSuite {
     pub sha256: String,
     /// Changes made on the command line (e.g. "epochs=2"), stated in results and reports.
     pub overrides: Vec<String>,
+    /// The command-line options that made `overrides` (e.g. "--epochs 2"), for
+    /// [`LoadedSuite::resume_command`].
+    override_flags: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -239,6 +242,7 @@ impl LoadedSuite {
             path: path.to_path_buf(),
             sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
             overrides: Vec::new(),
+            override_flags: Vec::new(),
         })
     }
 
@@ -299,11 +303,13 @@ impl LoadedSuite {
             }
         }
         self.overrides.push(format!("epochs={epochs} (all arms)"));
+        self.override_flags.push(format!("--epochs {epochs}"));
     }
 
     /// Replaces the intra-op thread count; recorded.
     pub fn override_threads(&mut self, threads: i32) {
         self.overrides.push(format!("threads={threads}"));
+        self.override_flags.push(format!("--threads {threads}"));
         self.file.suite.threads = Some(threads);
     }
 
@@ -312,6 +318,8 @@ impl LoadedSuite {
     pub fn override_data_dir(&mut self, dir: &str) {
         self.file.dataset.dir = Some(dir.to_string());
         self.overrides.push(format!("data_dir={dir}"));
+        self.override_flags
+            .push(format!("--data-dir {}", shell_word(dir)));
     }
 
     /// Replaces the seed list; recorded.
@@ -324,7 +332,40 @@ impl LoadedSuite {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
+        self.override_flags.push(format!(
+            "--seeds {}",
+            seeds
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        ));
         self.file.suite.seeds = seeds;
+    }
+
+    /// The command that continues an interrupted run of this suite in `result`: with the
+    /// options that changed the suite, since a resume with other options is refused.
+    pub fn resume_command(&self, result: &Path) -> String {
+        let mut words = vec![
+            "harness run".to_string(),
+            shell_word(&self.path.display().to_string()),
+        ];
+        words.extend(self.override_flags.iter().cloned());
+        words.push(format!(
+            "--resume {}",
+            shell_word(&result.display().to_string())
+        ));
+        words.join(" ")
+    }
+}
+
+/// `word` as one shell word (single-quoted unless it is plainly safe), for printed commands.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=+,@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
 
@@ -1002,5 +1043,25 @@ validation_fraction = 0.1
         assert_eq!(locate(&plain, "arms.nas", "architecture"), 7);
         assert_eq!(locate(&plain, "suite", "seeds"), 4);
         assert_eq!(locate(&plain, "nope", "x"), 1);
+    }
+
+    #[test]
+    fn the_resume_command_repeats_the_overrides() {
+        let mut s = LoadedSuite::parse(GOOD, Path::new("suites/mini.toml")).unwrap();
+        let result = Path::new("results/mini-vm-1.json");
+        assert_eq!(
+            s.resume_command(result),
+            "harness run suites/mini.toml --resume results/mini-vm-1.json"
+        );
+        s.override_data_dir("my data");
+        s.override_epochs(2);
+        s.override_seeds(vec![3, 4]);
+        s.override_threads(1);
+        assert_eq!(
+            s.resume_command(result),
+            "harness run suites/mini.toml --data-dir 'my data' --epochs 2 --seeds 3,4 \
+             --threads 1 --resume results/mini-vm-1.json"
+        );
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
     }
 }

@@ -559,6 +559,56 @@ fn validate_hpo(h: &HpoSpec) -> Result<(), (&'static str, String)> {
     Ok(())
 }
 
+/// The folder of the suite file at `suite_path`, where its relative paths point from.
+fn relative_to(suite_path: &Path) -> &Path {
+    suite_path.parent().unwrap_or(Path::new("."))
+}
+
+/// Loads the tuned arm's search space (relative to the suite file) and checks it against the
+/// recipe fields a trial can set, and the tuner and assessor options against the space.
+fn load_search_space(
+    tuned: &TunedArmSpec,
+    suite_path: &Path,
+    text: &str,
+    shown: &str,
+) -> Result<SearchSpace, SuiteError> {
+    let space_path = relative_to(suite_path).join(&tuned.hpo.search_space);
+    let line = locate(text, "arms.tuned.hpo", "search_space");
+    let space_error = |message: String| SuiteError::Invalid {
+        path: shown.to_string(),
+        line,
+        key: "arms.tuned.hpo.search_space".into(),
+        message,
+    };
+    let space = SearchSpace::load(&space_path).map_err(|e| space_error(e.to_string()))?;
+    space
+        .check_params(&crate::suite::tuned::recipe_param_specs())
+        .map_err(|e| space_error(e.to_string()))?;
+    let direction = Direction::parse(&tuned.hpo.optimize_mode).unwrap_or(Direction::Maximize);
+    let option_error = |key: &str, e: crate::hpo::BuildError| SuiteError::Invalid {
+        path: shown.to_string(),
+        line: locate(text, "arms.tuned.hpo", key),
+        key: format!("arms.tuned.hpo.{key}"),
+        message: e.to_string(),
+    };
+    build_tuner(
+        &tuned.hpo.tuner,
+        &space,
+        direction,
+        0,
+        &tuned.hpo.tuner_options,
+    )
+    .map_err(|e| option_error("tuner_options", e))?;
+    build_assessor(
+        &tuned.hpo.assessor,
+        direction,
+        tuned.hpo.trial_epochs,
+        &tuned.hpo.assessor_options,
+    )
+    .map_err(|e| option_error("assessor_options", e))?;
+    Ok(space)
+}
+
 /// The checks that depend on the dataset's size: every split the suite makes (test, and the
 /// validation splits the tuned and nas arms take from the training side) leaves images on both
 /// sides, and the nas arm's cutout fits the images. Without them an empty side does not fail:
@@ -657,56 +707,6 @@ fn validate_against_data(file: &SuiteFile, text: &str, path: &str) -> Result<(),
     Ok(())
 }
 
-/// The folder of the suite file at `suite_path`, where its relative paths point from.
-fn relative_to(suite_path: &Path) -> &Path {
-    suite_path.parent().unwrap_or(Path::new("."))
-}
-
-/// Loads the tuned arm's search space (relative to the suite file) and checks it against the
-/// recipe fields a trial can set, and the tuner and assessor options against the space.
-fn load_search_space(
-    tuned: &TunedArmSpec,
-    suite_path: &Path,
-    text: &str,
-    shown: &str,
-) -> Result<SearchSpace, SuiteError> {
-    let space_path = relative_to(suite_path).join(&tuned.hpo.search_space);
-    let line = locate(text, "arms.tuned.hpo", "search_space");
-    let space_error = |message: String| SuiteError::Invalid {
-        path: shown.to_string(),
-        line,
-        key: "arms.tuned.hpo.search_space".into(),
-        message,
-    };
-    let space = SearchSpace::load(&space_path).map_err(|e| space_error(e.to_string()))?;
-    space
-        .check_params(&crate::suite::tuned::recipe_param_specs())
-        .map_err(|e| space_error(e.to_string()))?;
-    let direction = Direction::parse(&tuned.hpo.optimize_mode).unwrap_or(Direction::Maximize);
-    let option_error = |key: &str, e: crate::hpo::BuildError| SuiteError::Invalid {
-        path: shown.to_string(),
-        line: locate(text, "arms.tuned.hpo", key),
-        key: format!("arms.tuned.hpo.{key}"),
-        message: e.to_string(),
-    };
-    build_tuner(
-        &tuned.hpo.tuner,
-        &space,
-        direction,
-        0,
-        &tuned.hpo.tuner_options,
-    )
-    .map_err(|e| option_error("tuner_options", e))?;
-    build_assessor(
-        &tuned.hpo.assessor,
-        direction,
-        tuned.hpo.trial_epochs,
-        &tuned.hpo.assessor_options,
-    )
-    .map_err(|e| option_error("assessor_options", e))?;
-    Ok(space)
-}
-
 /// The 1-based line of `key` inside the table `table` (dotted path), for messages: where the
 /// key is written, or else where the table (or the nearest enclosing one that is there) is
 /// written (its header, or its key in a dotted or inline spelling), or 1. Found with the TOML parser's spans, so inline tables, dotted keys, quoted
@@ -759,82 +759,6 @@ batch_size = 32
         LoadedSuite::parse(text, Path::new("suites/t.toml"))
             .unwrap_err()
             .to_string()
-    }
-
-    #[test]
-    fn a_good_suite_loads() {
-        let s = LoadedSuite::parse(GOOD, Path::new("t.toml")).unwrap();
-        assert_eq!(s.arms().len(), 1);
-        assert_eq!(s.arms()[0], ArmKind::Manual);
-        assert_eq!(s.sha256.len(), 64);
-    }
-
-    #[test]
-    fn unknown_key_names_file_line_and_key() {
-        let e = err(&GOOD.replace("initial_lr = 0.1", "initial_lr = 0.1\nlearning_rate = 3"));
-        assert!(
-            e.starts_with("suites/t.toml: TOML parse error at line 16"),
-            "{e}"
-        );
-        assert!(e.contains("unknown field `learning_rate`"), "{e}");
-    }
-
-    #[test]
-    fn wrong_type_names_the_key() {
-        let e = err(&GOOD.replace("epochs = 2", "epochs = \"two\""));
-        assert!(e.contains("line 16"), "{e}");
-        assert!(e.contains("invalid type"), "{e}");
-    }
-
-    #[test]
-    fn augmentation_needs_cifar10() {
-        let e = err(&GOOD.replace("epochs = 2", "epochs = 2\ncutout = 8"));
-        assert!(e.contains("cutout: needs dataset cifar10"), "{e}");
-    }
-
-    #[test]
-    fn unknown_arm_is_an_error() {
-        let e = err(&GOOD
-            .replace("[arms.manual]", "[arms.fancy]")
-            .replace("[arms.manual.recipe]", "[arms.fancy.recipe]"));
-        assert!(e.contains("unknown field `fancy`"), "{e}");
-        assert!(e.contains("`original`, `manual`"), "{e}");
-    }
-
-    #[test]
-    fn out_of_range_value_names_line_and_key() {
-        let e = err(&GOOD.replace("initial_lr = 0.1", "initial_lr = -1"));
-        assert_eq!(
-            e,
-            "suites/t.toml:15: arms.manual.recipe.initial_lr: must be > 0, got -1"
-        );
-        let e = err(&GOOD.replace("model = \"mlp\"", "model = \"resnet9000\""));
-        assert!(
-            e.starts_with("suites/t.toml:13: arms.manual.recipe.model: unknown model"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn suite_level_errors() {
-        let e = err(&GOOD.replace("seeds = [1, 2]", "seeds = []"));
-        assert_eq!(e, "suites/t.toml:5: suite.seeds: needs at least one seed");
-        let e = err(&GOOD.replace("name = \"synthetic\"", "name = \"imagenet\""));
-        assert!(
-            e.starts_with("suites/t.toml:8: dataset.name: unknown dataset"),
-            "{e}"
-        );
-        let e = err(&GOOD.replace("seeds = [1, 2]", "seeds = [1, 1]"));
-        assert!(e.contains("seed 1 is listed twice"), "{e}");
-    }
-
-    #[test]
-    fn malformed_toml_is_reported_with_position() {
-        let e = err("[suite\nname = 1");
-        assert!(
-            e.starts_with("suites/t.toml: TOML parse error at line 1"),
-            "{e}"
-        );
     }
 
     #[test]
@@ -1063,5 +987,81 @@ validation_fraction = 0.1
              --threads 1 --resume results/mini-vm-1.json"
         );
         assert_eq!(shell_word("it's"), r"'it'\''s'");
+    }
+
+    #[test]
+    fn a_good_suite_loads() {
+        let s = LoadedSuite::parse(GOOD, Path::new("t.toml")).unwrap();
+        assert_eq!(s.arms().len(), 1);
+        assert_eq!(s.arms()[0], ArmKind::Manual);
+        assert_eq!(s.sha256.len(), 64);
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let e = err(&GOOD.replace("initial_lr = 0.1", "initial_lr = 0.1\nlearning_rate = 3"));
+        assert!(
+            e.starts_with("suites/t.toml: TOML parse error at line 16"),
+            "{e}"
+        );
+        assert!(e.contains("unknown field `learning_rate`"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let e = err(&GOOD.replace("epochs = 2", "epochs = \"two\""));
+        assert!(e.contains("line 16"), "{e}");
+        assert!(e.contains("invalid type"), "{e}");
+    }
+
+    #[test]
+    fn augmentation_needs_cifar10() {
+        let e = err(&GOOD.replace("epochs = 2", "epochs = 2\ncutout = 8"));
+        assert!(e.contains("cutout: needs dataset cifar10"), "{e}");
+    }
+
+    #[test]
+    fn unknown_arm_is_an_error() {
+        let e = err(&GOOD
+            .replace("[arms.manual]", "[arms.fancy]")
+            .replace("[arms.manual.recipe]", "[arms.fancy.recipe]"));
+        assert!(e.contains("unknown field `fancy`"), "{e}");
+        assert!(e.contains("`original`, `manual`"), "{e}");
+    }
+
+    #[test]
+    fn out_of_range_value_names_line_and_key() {
+        let e = err(&GOOD.replace("initial_lr = 0.1", "initial_lr = -1"));
+        assert_eq!(
+            e,
+            "suites/t.toml:15: arms.manual.recipe.initial_lr: must be > 0, got -1"
+        );
+        let e = err(&GOOD.replace("model = \"mlp\"", "model = \"resnet9000\""));
+        assert!(
+            e.starts_with("suites/t.toml:13: arms.manual.recipe.model: unknown model"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn suite_level_errors() {
+        let e = err(&GOOD.replace("seeds = [1, 2]", "seeds = []"));
+        assert_eq!(e, "suites/t.toml:5: suite.seeds: needs at least one seed");
+        let e = err(&GOOD.replace("name = \"synthetic\"", "name = \"imagenet\""));
+        assert!(
+            e.starts_with("suites/t.toml:8: dataset.name: unknown dataset"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace("seeds = [1, 2]", "seeds = [1, 1]"));
+        assert!(e.contains("seed 1 is listed twice"), "{e}");
+    }
+
+    #[test]
+    fn malformed_toml_is_reported_with_position() {
+        let e = err("[suite\nname = 1");
+        assert!(
+            e.starts_with("suites/t.toml: TOML parse error at line 1"),
+            "{e}"
+        );
     }
 }

@@ -177,7 +177,7 @@ enum Command {
         /// Classifier width (1000 = the lab's head).
         #[arg(long, default_value_t = 1000)]
         classes: i64,
-        /// Intra-op CPU threads (default: libtorch's choice).
+        /// Intra-op CPU threads, 1 to 1024 (default: libtorch's choice).
         #[arg(long)]
         threads: Option<i32>,
         /// Channels-last (NHWC) inputs and weights.
@@ -217,7 +217,7 @@ enum ArchCommand {
     Show {
         /// The architecture file, e.g. results/quick-nas/epoch_3.json.
         file: PathBuf,
-        /// Number of cells.
+        /// Number of cells (at least 3: two of them are reduction cells).
         #[arg(long, default_value_t = 20)]
         layers: usize,
         /// Channels C of the first cells.
@@ -281,6 +281,7 @@ pub fn main() -> i32 {
 fn dispatch(command: Command) -> Result<(), Failure> {
     match command {
         Command::Env { label, json } => {
+            check_label(label.as_deref())?;
             let env = EnvRecord::capture(label.as_deref());
             if json {
                 say(&serde_json::to_string_pretty(&env)?);
@@ -303,6 +304,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             resume,
             checkpoint_every,
         } => {
+            check_label(label.as_deref())?;
             let mut loaded = LoadedSuite::load(&suite)?;
             // Before hours of training, not after.
             if let Some(out) = &report {
@@ -320,6 +322,11 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 loaded.override_epochs(e);
             }
             if let Some(s) = seeds {
+                // As in the suite file: a repeated seed would run (and count) the same run twice.
+                let mut seen = std::collections::HashSet::new();
+                if let Some(dup) = s.iter().find(|x| !seen.insert(**x)) {
+                    return Err(UsageError(format!("--seeds: seed {dup} is listed twice")).into());
+                }
                 loaded.override_seeds(s);
             }
             if let Some(t) = threads {
@@ -512,6 +519,19 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 ))
                 .into());
             }
+            // Checked here so that they are usage errors (exit 2), not a failed benchmark.
+            for (flag, value) in [("--batch", batch), ("--classes", classes)] {
+                if value < 1 {
+                    return Err(UsageError(format!("{flag} must be at least 1")).into());
+                }
+            }
+            if steps == 0 {
+                return Err(UsageError("--steps must be at least 1".into()).into());
+            }
+            // The same bound as `run --threads`: thousands of threads can hang the machine.
+            if threads.is_some_and(|t| !(1..=1024).contains(&t)) {
+                return Err(UsageError("--threads must be in [1, 1024]".into()).into());
+            }
             let cfg = crate::bench::BenchConfig {
                 model,
                 style,
@@ -559,10 +579,16 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                     input_channels,
                 },
         } => {
-            if layers == 0 || channels < 1 || classes < 1 || input_channels < 1 {
+            // As in suites: the network has reduction cells at 1/3 and 2/3 of its depth.
+            if layers < 3 {
+                return Err(UsageError(format!(
+                    "--layers must be at least 3 (two reduction cells), got {layers}"
+                ))
+                .into());
+            }
+            if channels < 1 || classes < 1 || input_channels < 1 {
                 return Err(UsageError(
-                    "--layers, --channels, --classes and --input-channels must be at least 1"
-                        .into(),
+                    "--channels, --classes and --input-channels must be at least 1".into(),
                 )
                 .into());
             }
@@ -579,6 +605,17 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             say(out.trim_end());
             Ok(())
         } // --- end nas ---
+    }
+}
+
+/// A label names the machine in reports and result file names; an empty one would leave a
+/// nameless column and a file name like `suite--<time>.json`.
+fn check_label(label: Option<&str>) -> Result<(), UsageError> {
+    match label {
+        Some(l) if l.trim().is_empty() => Err(UsageError(
+            "--label must not be empty (leave it out to use the hostname)".into(),
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -64,3 +64,19 @@ fn arch_show_bad_file_exits_2_naming_the_key() {
     assert!(stderr.contains("normal_n2_p0"), "{stderr}");
     assert!(stderr.contains("bad.json"), "{stderr}");
 }
+
+#[test]
+fn arch_show_refuses_fewer_than_three_cells_like_suites() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.json");
+    std::fs::write(&path, export(&Genotype::darts_v2(), OpFormat::Index)).unwrap();
+    let out = harness(&["arch", "show", path.to_str().unwrap(), "--layers", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--layers must be at least 3 (two reduction cells), got 1"),
+        "{stderr}"
+    );
+    let out = harness(&["arch", "show", path.to_str().unwrap(), "--layers", "3"]);
+    assert!(out.status.success());
+}

@@ -45,6 +45,7 @@ architecture = "arch.json"
 layers = 3
 channels = 2
 epochs = 1
+cutout = 0
 "#;
 
 /// Runs `harness run s.toml` on `suite` (plus `files`) and returns the error output, after
@@ -109,6 +110,75 @@ fn unknown_model_optimizer_dataset_and_arm() {
     );
     let err = run_fails(&BASE.replace("arms.manual]", "arms.manul]"), &[], &[]);
     assert_mentions(&err, &["s.toml", "unknown field `manul`", "original"]);
+}
+
+#[test]
+fn a_split_with_an_empty_side_names_the_key_and_the_sizes() {
+    let digits = BASE.replace("samples_per_class = 5", "test_fraction = 0.9999");
+    let err = run_fails(&digits.replace("\"synthetic\"", "\"digits\""), &[], &[]);
+    assert_mentions(
+        &err,
+        &[
+            "s.toml:8: dataset.test_fraction",
+            "0.9999 of the 1797 digits images gives 0 training and 1797 test images",
+        ],
+    );
+    let err = run_fails(
+        &BASE.replace("samples_per_class = 5", "samples_per_class = 1"),
+        &[],
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &[
+            "s.toml:8: dataset.samples_per_class",
+            "must be >= 2",
+            "got 1",
+        ],
+    );
+}
+
+#[test]
+fn a_repeated_seed_on_the_command_line_is_refused_like_in_the_file() {
+    let err = run_fails(BASE, &[], &["--seeds", "3,1,3"]);
+    assert_mentions(&err, &["--seeds: seed 3 is listed twice"]);
+}
+
+#[test]
+fn bench_arguments_out_of_range_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, message) in [
+        (["--batch", "0"], "--batch must be at least 1"),
+        (["--steps", "0"], "--steps must be at least 1"),
+        (["--classes", "0"], "--classes must be at least 1"),
+        (["--threads", "0"], "--threads must be in [1, 1024]"),
+        (["--threads", "5000"], "--threads must be in [1, 1024]"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(["bench", "--model", "squeezenet1_1", "--device", "cpu"])
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_mentions(&err, &[message]);
+    }
+}
+
+#[test]
+fn an_empty_label_is_refused() {
+    let err = run_fails(BASE, &[], &["--label", ""]);
+    assert_mentions(&err, &["--label must not be empty"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["env", "--label", " "])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_mentions(
+        &String::from_utf8_lossy(&out.stderr),
+        &["--label must not be empty"],
+    );
 }
 
 #[test]

@@ -376,21 +376,35 @@ pub fn md5_file(path: &Path) -> Result<String, DataError> {
 /// Downloads the official archive into `dir/cifar-10-batches-bin/` unless valid files are
 /// already in `dir` or `dir/cifar-10-batches-bin/`. Atomic: the archive goes to a temporary
 /// file in `dir`, is MD5-verified, extracted into a temporary directory and only then renamed
-/// into place; a failure leaves no partial dataset behind.
+/// into place; a failure leaves no partial dataset behind, nor the folders it created.
 pub fn download(dir: &Path) -> Result<DownloadOutcome, DataError> {
+    download_from(URL, ARCHIVE_MD5, dir)
+}
+
+fn download_from(url: &str, md5: &str, dir: &Path) -> Result<DownloadOutcome, DataError> {
     if let Ok((base, _)) = check_files(dir) {
         return Ok(DownloadOutcome::AlreadyPresent(base));
     }
+    // The folders about to be created, deepest first, to take back on failure.
+    let created: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .collect();
     fs::create_dir_all(dir).map_err(io_err(dir))?;
     let tmp = dir.join(format!(
         ".cifar-10-binary.tar.gz.part-{}",
         std::process::id()
     ));
-    let result = fetch(URL, &tmp).and_then(|()| install_archive(&tmp, dir, ARCHIVE_MD5));
+    let result = fetch(url, &tmp).and_then(|()| install_archive(&tmp, dir, md5));
     let _ = fs::remove_file(&tmp);
-    let base = result?;
-    check_files(&base)?;
-    Ok(DownloadOutcome::Downloaded(base))
+    let result = result.and_then(|base| check_files(&base).map(|_| base));
+    if result.is_err() {
+        // remove_dir only removes empty folders: anything else put there stays.
+        for d in created {
+            let _ = fs::remove_dir(d);
+        }
+    }
+    Ok(DownloadOutcome::Downloaded(result?))
 }
 
 /// Streams `url` into `dest`.
@@ -671,6 +685,25 @@ mod tests {
         assert_eq!(c.test_labels.size(), vec![2]);
         // Re-installing over an existing directory works.
         install_archive(&archive, &dest, &md5).unwrap();
+    }
+
+    #[test]
+    fn a_failed_download_removes_the_folders_it_created() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("data/cifar10");
+        // Nothing listens on the discard port: the connection is refused at once.
+        let e = download_from("http://127.0.0.1:9/cifar.tar.gz", ARCHIVE_MD5, &target);
+        assert!(matches!(e, Err(DataError::Download { .. })), "{e:?}");
+        assert!(!d.path().join("data").exists());
+        // A folder that was there before stays, with what is in it.
+        fs::create_dir_all(&target).unwrap();
+        fs::write(target.join("notes.txt"), "mine").unwrap();
+        assert!(download_from("http://127.0.0.1:9/cifar.tar.gz", ARCHIVE_MD5, &target).is_err());
+        assert_eq!(
+            fs::read_to_string(target.join("notes.txt")).unwrap(),
+            "mine"
+        );
+        assert_eq!(fs::read_dir(&target).unwrap().count(), 1);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use tch::Tensor;
 
-pub use split::{stratified_split, Split};
+pub use split::{check_split, stratified_split, Split, SplitSizes};
 
 /// Which dataset a suite trains on, and how it is split.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -183,15 +183,55 @@ pub fn load(spec: &DatasetSpec) -> anyhow::Result<Dataset> {
         }
         .into());
     }
+    if let Some(sizes) = class_sizes(spec)? {
+        check_split(&sizes, spec.test_fraction, "test").map_err(|m| DataError::Invalid {
+            name: spec.name.clone(),
+            message: format!("test_fraction {} gives {m}", spec.test_fraction),
+        })?;
+    }
     match spec.name.as_str() {
         "digits" => Ok(digits::load(spec.test_fraction, spec.split_seed)?),
         "synthetic" => Ok(synthetic::load(
-            spec.samples_per_class.unwrap_or(60),
+            spec.samples_per_class
+                .unwrap_or(synthetic::DEFAULT_SAMPLES_PER_CLASS),
             spec.test_fraction,
             spec.split_seed,
         )),
         "cifar10" => load_cifar10(spec),
         other => Err(DataError::Unknown(other.to_string()).into()),
+    }
+}
+
+/// Side in pixels of a dataset's square images, before loading it.
+pub fn image_side(name: &str) -> Option<i64> {
+    match name {
+        "digits" | "synthetic" => Some(8),
+        "cifar10" => Some(32),
+        _ => None,
+    }
+}
+
+/// Images per class (labels 0, 1, …) of a dataset that `test_fraction` splits (digits,
+/// synthetic), without building it; `None` for cifar10, whose split is fixed.
+pub fn class_sizes(spec: &DatasetSpec) -> Result<Option<Vec<usize>>, DataError> {
+    match spec.name.as_str() {
+        "digits" => {
+            let (_, labels) = digits::raw()?;
+            let mut sizes = vec![0; 10];
+            for l in labels {
+                let slot = usize::try_from(l).ok().and_then(|l| sizes.get_mut(l));
+                *slot.ok_or_else(|| DataError::CorruptDigits(format!("label {l}")))? += 1;
+            }
+            Ok(Some(sizes))
+        }
+        "synthetic" => Ok(Some(vec![
+            spec.samples_per_class.unwrap_or(
+                synthetic::DEFAULT_SAMPLES_PER_CLASS
+            );
+            synthetic::CLASSES
+        ])),
+        "cifar10" => Ok(None),
+        other => Err(DataError::Unknown(other.to_string())),
     }
 }
 
@@ -305,6 +345,22 @@ impl Dataset {
     /// selection (HPO) never looks at the real test set.
     pub fn validation_split(&self, fraction: f64, seed: u64) -> anyhow::Result<Dataset> {
         let labels = Vec::<i64>::try_from(&self.train_y.to_device(tch::Device::Cpu))?;
+        let mut sizes = std::collections::BTreeMap::<i64, usize>::new();
+        for &l in &labels {
+            *sizes.entry(l).or_default() += 1;
+        }
+        check_split(
+            &sizes.into_values().collect::<Vec<_>>(),
+            fraction,
+            "validation",
+        )
+        .map_err(|m| DataError::Invalid {
+            name: self.info.name.clone(),
+            message: format!(
+                "a validation fraction of {fraction} of the {} training images gives {m}",
+                labels.len()
+            ),
+        })?;
         let (train_idx, val_idx, split) = stratified_split(&labels, fraction, seed);
         let device = self.train_x.device();
         let index = |idx: &[usize]| {
@@ -371,13 +427,56 @@ mod cifar_tests {
             .unwrap()
             .unwrap();
         assert_eq!((t.crop_padding, t.flip_p, t.cutout), (0, 0.0, 0));
-        assert_eq!(ds.validation_split(0.2, 0).unwrap().u8_images, ds.u8_images);
+        // 10 images of random classes are too few to hold out 20% of each class.
+        let e = ds.validation_split(0.2, 0).err().unwrap();
+        assert!(e.is::<DataError>(), "{e}");
+        assert!(e.to_string().contains("0 validation images"), "{e}");
+        let more = tempfile::tempdir().unwrap();
+        cifar10::write_synthetic(more.path(), 40, 6, 1).unwrap();
+        let big = load(&DatasetSpec {
+            dir: Some(more.path().display().to_string()),
+            train_limit: None,
+            ..spec.clone()
+        })
+        .unwrap();
+        assert_eq!(
+            big.validation_split(0.2, 0).unwrap().u8_images,
+            ds.u8_images
+        );
         let missing = DatasetSpec {
             dir: Some(tmp.path().join("nope").display().to_string()),
             ..spec
         };
         let e = load(&missing).err().unwrap().to_string();
         assert!(e.contains("harness data cifar10"), "{e}");
+    }
+
+    #[test]
+    fn a_split_with_an_empty_side_is_a_data_error() {
+        let spec = DatasetSpec {
+            name: "digits".into(),
+            test_fraction: 0.9999,
+            split_seed: 0,
+            samples_per_class: None,
+            dir: None,
+            train_limit: None,
+            test_limit: None,
+        };
+        let e = load(&spec).err().unwrap();
+        assert!(e.is::<DataError>(), "{e}");
+        assert!(
+            e.to_string()
+                .contains("test_fraction 0.9999 gives 0 training and 1797 test images"),
+            "{e}"
+        );
+        let one = DatasetSpec {
+            name: "synthetic".into(),
+            samples_per_class: Some(1),
+            test_fraction: 0.5,
+            ..spec
+        };
+        let e = load(&one).err().unwrap().to_string();
+        assert!(e.contains("0 training and 10 test images"), "{e}");
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub fn stratified_split(
     for class in classes {
         let mut members: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == class).collect();
         members.shuffle(&mut rng);
-        let n_test = ((members.len() as f64) * test_fraction).round() as usize;
+        let n_test = test_count(members.len(), test_fraction);
         test.extend_from_slice(&members[..n_test]);
         train.extend_from_slice(&members[n_test..]);
     }
@@ -49,6 +49,61 @@ pub fn stratified_split(
         test_indices_sha256: hex,
     };
     (train, test, split)
+}
+
+/// How many of a class's `n` images [`stratified_split`] puts on the test side.
+pub fn test_count(n: usize, test_fraction: f64) -> usize {
+    (((n as f64) * test_fraction).round() as usize).min(n)
+}
+
+/// The sides [`stratified_split`] makes of classes of these sizes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SplitSizes {
+    /// Training images per class, in the order of the class sizes given.
+    pub train_per_class: Vec<usize>,
+    pub n_train: usize,
+    pub n_test: usize,
+}
+
+/// The sizes of a stratified split of classes of `class_sizes` images, or why it is unusable
+/// (`held_out` names the held-out side in the message: "test" or "validation").
+/// An empty side does not make training fail: every run reports a NaN accuracy, is recorded as
+/// diverged and the suite still "completes", so it is refused up front. Every class needs a
+/// training image, not just the side as a whole: a class with none is never learnt while its
+/// test images still count, which caps the accuracy without any sign of why, and the
+/// validation splits taken from the training side lose it as well.
+pub fn check_split(
+    class_sizes: &[usize],
+    test_fraction: f64,
+    held_out: &str,
+) -> Result<SplitSizes, String> {
+    let test: Vec<usize> = class_sizes
+        .iter()
+        .map(|&n| test_count(n, test_fraction))
+        .collect();
+    let train_per_class: Vec<usize> = class_sizes.iter().zip(&test).map(|(n, t)| n - t).collect();
+    let (n_train, n_test) = (train_per_class.iter().sum(), test.iter().sum());
+    let sides = format!("{n_train} training and {n_test} {held_out} images");
+    if n_train + n_test == 0 {
+        return Err("no images at all".to_string());
+    }
+    if n_test == 0 {
+        return Err(format!(
+            "{sides}: the {held_out} side would be empty (it needs at least one image)"
+        ));
+    }
+    if let Some(class) = train_per_class.iter().position(|&n| n == 0) {
+        return Err(format!(
+            "{sides}, with all {} images of class {class} on the test side: every class needs \
+             at least one training image",
+            class_sizes[class]
+        ));
+    }
+    Ok(SplitSizes {
+        train_per_class,
+        n_train,
+        n_test,
+    })
 }
 
 #[cfg(test)]
@@ -70,5 +125,26 @@ mod tests {
         assert_eq!(split, split2);
         let (_, test3, _) = stratified_split(&labels, 0.2, 8);
         assert_ne!(test, test3);
+    }
+
+    #[test]
+    fn split_sizes_refuse_an_empty_side_or_an_untrained_class() {
+        let digits = [178, 182, 177, 183, 181, 182, 181, 179, 174, 180];
+        let ok = check_split(&digits, 0.5, "test").unwrap();
+        assert_eq!((ok.n_train, ok.n_test), (896, 901));
+        let e = check_split(&digits, 0.0001, "test").unwrap_err();
+        assert!(e.starts_with("1797 training and 0 test images"), "{e}");
+        let e = check_split(&digits, 0.9999, "test").unwrap_err();
+        assert!(e.starts_with("0 training and 1797 test images"), "{e}");
+        assert!(e.contains("all 178 images of class 0"), "{e}");
+        // One class too small to keep a training image while the others can.
+        let e = check_split(&[10, 1], 0.5, "test").unwrap_err();
+        assert!(e.contains("class 1"), "{e}");
+        assert!(check_split(&[0; 10], 0.2, "test").is_err());
+        // The counts are the ones stratified_split makes.
+        let labels: Vec<i64> = (0..25).map(|i| i % 2).collect();
+        let (train, test, _) = stratified_split(&labels, 0.3, 1);
+        let sizes = check_split(&[13, 12], 0.3, "test").unwrap();
+        assert_eq!((sizes.n_train, sizes.n_test), (train.len(), test.len()));
     }
 }

@@ -6,7 +6,9 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use tch::Tensor;
 
-const CLASSES: usize = 10;
+pub const CLASSES: usize = 10;
+/// Images per class when a suite does not say.
+pub const DEFAULT_SAMPLES_PER_CLASS: usize = 60;
 
 pub fn load(samples_per_class: usize, test_fraction: f64, seed: u64) -> Dataset {
     let mut rng = ChaCha8Rng::seed_from_u64(0x5eed_0000 ^ seed);

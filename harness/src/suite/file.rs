@@ -178,6 +178,9 @@ pub struct LoadedSuite {
     pub sha256: String,
     /// Changes made on the command line (e.g. "epochs=2"), stated in results and reports.
     pub overrides: Vec<String>,
+    /// The command-line options that made `overrides` (e.g. "--epochs 2"), for
+    /// [`LoadedSuite::resume_command`].
+    override_flags: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -214,6 +217,7 @@ impl LoadedSuite {
             message: e.to_string().trim_end().to_string(),
         })?;
         validate(&file, text, &shown)?;
+        validate_against_data(&file, text, &shown)?;
         if let Some(rel) = file.arms.nas.as_ref().and_then(|n| n.architecture.as_ref()) {
             let arch = relative_to(path).join(rel);
             let invalid = |message: String| SuiteError::Invalid {
@@ -245,6 +249,7 @@ impl LoadedSuite {
             path: path.to_path_buf(),
             sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
             overrides: Vec::new(),
+            override_flags: Vec::new(),
         })
     }
 
@@ -305,11 +310,13 @@ impl LoadedSuite {
             }
         }
         self.overrides.push(format!("epochs={epochs} (all arms)"));
+        self.override_flags.push(format!("--epochs {epochs}"));
     }
 
     /// Replaces the intra-op thread count; recorded.
     pub fn override_threads(&mut self, threads: i32) {
         self.overrides.push(format!("threads={threads}"));
+        self.override_flags.push(format!("--threads {threads}"));
         self.file.suite.threads = Some(threads);
     }
 
@@ -318,6 +325,8 @@ impl LoadedSuite {
     pub fn override_data_dir(&mut self, dir: &str) {
         self.file.dataset.dir = Some(dir.to_string());
         self.overrides.push(format!("data_dir={dir}"));
+        self.override_flags
+            .push(format!("--data-dir {}", shell_word(dir)));
     }
 
     /// Replaces the seed list; recorded.
@@ -330,7 +339,40 @@ impl LoadedSuite {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
+        self.override_flags.push(format!(
+            "--seeds {}",
+            seeds
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        ));
         self.file.suite.seeds = seeds;
+    }
+
+    /// The command that continues an interrupted run of this suite in `result`: with the
+    /// options that changed the suite, since a resume with other options is refused.
+    pub fn resume_command(&self, result: &Path) -> String {
+        let mut words = vec![
+            "harness run".to_string(),
+            shell_word(&self.path.display().to_string()),
+        ];
+        words.extend(self.override_flags.iter().cloned());
+        words.push(format!(
+            "--resume {}",
+            shell_word(&result.display().to_string())
+        ));
+        words.join(" ")
+    }
+}
+
+/// `word` as one shell word (single-quoted unless it is plainly safe), for printed commands.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=+,@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
 
@@ -610,28 +652,127 @@ fn load_search_space(
     Ok(space)
 }
 
-/// The 1-based line of `key` inside `[table]` (or of the table header, or 1), for messages.
-pub(crate) fn locate(text: &str, table: &str, key: &str) -> usize {
-    let header = format!("[{table}]");
-    let mut in_table = false;
-    let mut header_line = None;
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if t.starts_with('[') {
-            in_table = t == header;
-            if in_table {
-                header_line = Some(i + 1);
-            }
-            continue;
-        }
-        if in_table {
-            let k = t.split('=').next().unwrap_or("").trim();
-            if k == key {
-                return i + 1;
-            }
+/// The checks that depend on the dataset's size: every split the suite makes (test, and the
+/// validation splits the tuned and nas arms take from the training side) leaves images on both
+/// sides, and the nas arm's cutout fits the images. Without them an empty side does not fail:
+/// every run records a NaN accuracy as "diverged" and the suite completes with exit 0.
+fn validate_against_data(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> {
+    let invalid = |table: &str, key: &str, message: String| SuiteError::Invalid {
+        path: path.to_string(),
+        line: locate(text, table, key),
+        key: format!("{table}.{key}"),
+        message,
+    };
+    let d = &file.dataset;
+    if let (Some(nas), Some(side)) = (&file.arms.nas, crate::data::image_side(&d.name)) {
+        // A square of side >= 2 × the image covers all of it wherever its centre falls; one
+        // as large as the image already hides most of it (the default 16 is for 32×32).
+        let cutout = nas.retrain.cutout;
+        if cutout >= side {
+            return Err(invalid(
+                "arms.nas.retrain",
+                "cutout",
+                format!(
+                    "must be below the side of the {side}×{side} {} images (0 = off; the \
+                     default 16 is for CIFAR-10's 32×32), got {cutout}",
+                    d.name
+                ),
+            ));
         }
     }
-    header_line.unwrap_or(1)
+    if d.name == "cifar10" {
+        for (key, limit) in [("train_limit", d.train_limit), ("test_limit", d.test_limit)] {
+            if limit == Some(0) {
+                return Err(invalid(
+                    "dataset",
+                    key,
+                    "must be >= 1 (leave it out to use every image)".into(),
+                ));
+            }
+        }
+        // Its split is fixed; class counts under a limit are only known once the files are read.
+        return Ok(());
+    }
+    if let (true, Some(n)) = (d.name == "synthetic", d.samples_per_class) {
+        if n < 2 {
+            return Err(invalid(
+                "dataset",
+                "samples_per_class",
+                format!("must be >= 2 (one training and one test image per class), got {n}"),
+            ));
+        }
+    }
+    let Some(sizes) =
+        crate::data::class_sizes(d).map_err(|e| invalid("dataset", "name", e.to_string()))?
+    else {
+        return Ok(());
+    };
+    let total: usize = sizes.iter().sum();
+    let split = crate::data::check_split(&sizes, d.test_fraction, "test").map_err(|m| {
+        invalid(
+            "dataset",
+            "test_fraction",
+            format!(
+                "{} of the {total} {} images gives {m}",
+                d.test_fraction, d.name
+            ),
+        )
+    })?;
+    let mut held_out = Vec::new();
+    if let Some(t) = file
+        .arms
+        .tuned
+        .as_ref()
+        .filter(|t| t.hpo.metric == "val_acc")
+    {
+        held_out.push(("arms.tuned.hpo", t.hpo.validation_fraction));
+    }
+    if let Some(b) = file
+        .arms
+        .nas
+        .as_ref()
+        .and_then(|n| n.random_baseline.as_ref())
+    {
+        held_out.push(("arms.nas.random_baseline", b.validation_fraction));
+    }
+    for (table, fraction) in held_out {
+        crate::data::check_split(&split.train_per_class, fraction, "validation").map_err(|m| {
+            invalid(
+                table,
+                "validation_fraction",
+                format!(
+                    "{fraction} of the {} training images gives {m}",
+                    split.n_train
+                ),
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// The 1-based line of `key` inside the table `table` (dotted path), for messages: where the
+/// key is written, or else where the table (or the nearest enclosing one that is there) is
+/// written (its header, or its key in a dotted or inline spelling), or 1. Found with the TOML parser's spans, so inline tables, dotted keys, quoted
+/// keys and headers with spaces are located like plain `[table]` + `key = …` lines.
+pub(crate) fn locate(text: &str, table: &str, key: &str) -> usize {
+    let Ok(doc) = toml::de::DeTable::parse(text) else {
+        return 1;
+    };
+    let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+    let mut current = doc.get_ref();
+    let mut line = 1;
+    for (depth, part) in table.split('.').chain([key]).enumerate() {
+        let Some((k, v)) = current.iter().find(|(k, _)| k.get_ref() == part) else {
+            break;
+        };
+        line = line_of(k.span().start);
+        match v.get_ref().as_table() {
+            Some(t) => current = t,
+            None if depth < table.split('.').count() => break,
+            None => {}
+        }
+    }
+    line
 }
 
 #[cfg(test)]
@@ -661,6 +802,234 @@ batch_size = 32
         LoadedSuite::parse(text, Path::new("suites/t.toml"))
             .unwrap_err()
             .to_string()
+    }
+
+    #[test]
+    fn a_split_with_an_empty_side_is_refused_with_its_sizes() {
+        let digits = GOOD.replace("name = \"synthetic\"", "name = \"digits\"");
+        let e = err(&digits.replace("[dataset]", "[dataset]\ntest_fraction = 0.0001"));
+        assert_eq!(
+            e,
+            "suites/t.toml:8: dataset.test_fraction: 0.0001 of the 1797 digits images gives 1797 \
+             training and 0 test images: the test side would be empty (it needs at least one \
+             image)"
+        );
+        let e = err(&digits.replace("[dataset]", "[dataset]\ntest_fraction = 0.9999"));
+        assert!(
+            e.starts_with(
+                "suites/t.toml:8: dataset.test_fraction: 0.9999 of the 1797 digits images gives 0 \
+                 training and 1797 test images"
+            ),
+            "{e}"
+        );
+        for n in [0, 1] {
+            let e = err(&GOOD.replace(
+                "name = \"synthetic\"",
+                &format!("name = \"synthetic\"\nsamples_per_class = {n}"),
+            ));
+            assert_eq!(
+                e,
+                format!(
+                    "suites/t.toml:9: dataset.samples_per_class: must be >= 2 (one training and \
+                     one test image per class), got {n}"
+                )
+            );
+        }
+        // 2 per class: one test image each at 0.5, none at 0.2.
+        let two = GOOD.replace(
+            "name = \"synthetic\"",
+            "name = \"synthetic\"\nsamples_per_class = 2",
+        );
+        assert!(LoadedSuite::parse(
+            &two.replace("[dataset]", "[dataset]\ntest_fraction = 0.5"),
+            Path::new("t.toml")
+        )
+        .is_ok());
+        let e = err(&two);
+        assert!(
+            e.contains("dataset.test_fraction: 0.2 of the 20 synthetic images gives 20 training and 0 test"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_validation_split_with_an_empty_side_is_refused() {
+        let tuned = GOOD.replace(
+            "name = \"synthetic\"",
+            "name = \"synthetic\"\nsamples_per_class = 4",
+        ) + r#"
+[arms.tuned.recipe]
+model = "mlp"
+optimizer = "sgd"
+initial_lr = 0.1
+epochs = 2
+batch_size = 32
+[arms.tuned.hpo]
+search_space = "none.json"
+tuner = "tpe"
+optimize_mode = "maximize"
+trial_epochs = 1
+max_trials = 1
+validation_fraction = 0.1
+"#;
+        // 4 per class: 3 train, 1 test; 0.1 of 3 rounds to 0 validation images.
+        let e = err(&tuned);
+        assert_eq!(
+            e,
+            "suites/t.toml:32: arms.tuned.hpo.validation_fraction: 0.1 of the 30 training images \
+             gives 30 training and 0 validation images: the validation side would be empty (it \
+             needs at least one image)"
+        );
+        // Scored on the test set, the tuned arm takes no validation split.
+        let e = err(&tuned.replace("max_trials = 1", "max_trials = 1\nmetric = \"test_acc\""));
+        assert!(e.contains("none.json"), "{e}");
+    }
+
+    #[test]
+    fn nas_cutout_must_fit_the_images() {
+        let nas = GOOD.to_string() + "[arms.nas.retrain]\nlayers = 3\ncutout = 16\n";
+        let e = err(&nas);
+        assert_eq!(
+            e,
+            "suites/t.toml:20: arms.nas.retrain.cutout: must be below the side of the 8×8 \
+             synthetic images (0 = off; the default 16 is for CIFAR-10's 32×32), got 16"
+        );
+        let ok = nas.replace("cutout = 16", "cutout = 2");
+        assert!(LoadedSuite::parse(&ok, Path::new("t.toml")).is_ok());
+    }
+
+    #[test]
+    fn nas_numbers_are_checked_like_recipe_fields() {
+        let nas = GOOD.to_string()
+            + "[arms.nas.search]\nlayers = 3\n[arms.nas.retrain]\nlayers = 3\ncutout = 0\n";
+        assert!(LoadedSuite::parse(&nas, Path::new("t.toml")).is_ok());
+        let cases = [
+            ("retrain", "grad_clip = -1.0", "must be > 0, got -1"),
+            (
+                "retrain",
+                "weight_decay = -1.0",
+                "must be in [0, 1], got -1",
+            ),
+            ("retrain", "momentum = 5.0", "must be in [0, 1), got 5"),
+            (
+                "retrain",
+                "lr_min = 10.0",
+                "must be in [0, lr = 0.025], got 10",
+            ),
+            ("retrain", "aux_weight = nan", "must be >= 0, got NaN"),
+            ("retrain", "drop_path = inf", "must be in [0, 1), got inf"),
+            ("retrain", "epochs = 0", "must be in [1, 1000000], got 0"),
+            ("search", "w_momentum = -1.0", "must be in [0, 1), got -1"),
+            ("search", "grad_clip = nan", "must be > 0, got NaN"),
+            (
+                "search",
+                "w_lr_min = 1.0",
+                "must be in [0, w_lr = 0.025], got 1",
+            ),
+            (
+                "search",
+                "alpha_weight_decay = 2.0",
+                "must be in [0, 1], got 2",
+            ),
+            ("search", "channels = 0", "must be in [1, 65536], got 0"),
+        ];
+        for (table, line, message) in cases {
+            let header = format!("[arms.nas.{table}]\nlayers = 3\n");
+            let text = nas.replacen(&header, &format!("{header}{line}\n"), 1);
+            let at = text.lines().position(|l| l == line).unwrap() + 1;
+            let key = line.split(" = ").next().unwrap();
+            assert_eq!(
+                err(&text),
+                format!("suites/t.toml:{at}: arms.nas.{table}.{key}: {message}")
+            );
+        }
+        let baseline = format!("{nas}[arms.nas.random_baseline]\nsamples = 2\nepochs = 0\n");
+        assert_eq!(
+            err(&baseline),
+            "suites/t.toml:25: arms.nas.random_baseline.epochs: must be in [1, 1000000], got 0"
+        );
+    }
+
+    #[test]
+    fn every_shipped_suite_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                LoadedSuite::load(&path).unwrap_or_else(|e| panic!("{e}"));
+                n += 1;
+            }
+        }
+        assert!(n >= 5, "{n} suites in {}", dir.display());
+    }
+
+    #[test]
+    fn lines_are_found_in_every_toml_spelling() {
+        let head =
+            "[suite]\nname = \"t\"\nversion = 1\nseeds = [1]\n[dataset]\nname = \"digits\"\n";
+        let recipe = "model = \"cnn\"\noptimizer = \"sgd\"\ninitial_lr = 0.1\nepochs = 2\n";
+        let expect = |text: &str, at: &str| {
+            let line = text.lines().position(|l| l.contains(at)).unwrap() + 1;
+            let e = err(text);
+            assert!(
+                e.starts_with(&format!("suites/t.toml:{line}: ")),
+                "{e}\n{text}"
+            );
+        };
+        // Inline table.
+        let inline = format!(
+            "{head}[arms.original]\ndescription = \"x\"\nrecipe = {{ model = \"cnn\", \
+             optimizer = \"sgd\", initial_lr = 0.1, epochs = 0, batch_size = 32 }}\n"
+        );
+        expect(&inline, "epochs = 0");
+        assert!(err(&inline).contains("arms.original.recipe.epochs"));
+        // Dotted keys.
+        let dotted = format!(
+            "{head}[arms]\noriginal.recipe.model = \"cnn\"\noriginal.recipe.optimizer = \"sgd\"\n\
+             original.recipe.initial_lr = 0.1\noriginal.recipe.epochs = 2\n\
+             original.recipe.batch_size = 0\n"
+        );
+        expect(&dotted, "batch_size = 0");
+        // A header with spaces, a trailing comment.
+        let spaced = format!("{head}[ arms.original.recipe ]\n{recipe}batch_size = 0   # c\n");
+        expect(&spaced, "batch_size = 0");
+        // Quoted keys, and a key spelt with spaces around a dot in the header.
+        let quoted =
+            format!("{head}[ arms . \"original\" . recipe ]\n{recipe}\"batch_size\" = 0\n");
+        expect(&quoted, "\"batch_size\" = 0");
+        let tolerance = format!(
+            "[suite]\nname = \"t\"\nversion = 1\nseeds = [1]\n\"tolerance\" = 5.0\n[dataset]\n\
+             name = \"digits\"\n[arms.original.recipe]\n{recipe}batch_size = 8\n"
+        );
+        expect(&tolerance, "\"tolerance\"");
+        // A key left out (its default is what is wrong): the table's header; a table left out:
+        // the nearest enclosing one; nothing at all: line 1.
+        let plain = format!("{head}[arms.original.recipe]\n{recipe}batch_size = 8\n");
+        assert_eq!(locate(&plain, "arms.original.recipe", "momentum"), 7);
+        assert_eq!(locate(&plain, "arms.nas", "architecture"), 7);
+        assert_eq!(locate(&plain, "suite", "seeds"), 4);
+        assert_eq!(locate(&plain, "nope", "x"), 1);
+    }
+
+    #[test]
+    fn the_resume_command_repeats_the_overrides() {
+        let mut s = LoadedSuite::parse(GOOD, Path::new("suites/mini.toml")).unwrap();
+        let result = Path::new("results/mini-vm-1.json");
+        assert_eq!(
+            s.resume_command(result),
+            "harness run suites/mini.toml --resume results/mini-vm-1.json"
+        );
+        s.override_data_dir("my data");
+        s.override_epochs(2);
+        s.override_seeds(vec![3, 4]);
+        s.override_threads(1);
+        assert_eq!(
+            s.resume_command(result),
+            "harness run suites/mini.toml --data-dir 'my data' --epochs 2 --seeds 3,4 \
+             --threads 1 --resume results/mini-vm-1.json"
+        );
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
     }
 
     #[test]

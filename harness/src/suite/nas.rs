@@ -214,76 +214,118 @@ impl NasArmSpec {
         }
     }
 
-    /// Problems as (key relative to `arms.nas`, message).
+    /// Problems as (key relative to `arms.nas`, message). Ranges and wording as a recipe's
+    /// (`Recipe::validate`), except that `grad_clip` must be > 0: DARTS always clips, and a
+    /// limit of 0 would zero every gradient rather than switch clipping off.
     pub fn validate(&self) -> Result<(), (String, String)> {
-        let err = |k: &str, m: &str| Err((k.to_string(), m.to_string()));
+        let bad = |key: &str, message: String| Err((key.to_string(), message));
+        let finite_in = |v: f64, lo: f64, hi: f64| v.is_finite() && v >= lo && v <= hi;
+        let positive = |key: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                bad(key, format!("must be > 0, got {v}"))
+            }
+        };
+        let fraction = |key: &str, v: f64, closed: bool| {
+            let (ok, range) = if closed {
+                (finite_in(v, 0.0, 1.0), "[0, 1]")
+            } else {
+                (finite_in(v, 0.0, 0.999_999), "[0, 1)")
+            };
+            if ok {
+                Ok(())
+            } else {
+                bad(key, format!("must be in {range}, got {v}"))
+            }
+        };
+        let lr_min = |key: &str, min: f64, lr_key: &str, lr: f64| {
+            if finite_in(min, 0.0, lr) {
+                Ok(())
+            } else {
+                bad(key, format!("must be in [0, {lr_key} = {lr}], got {min}"))
+            }
+        };
+        let count = |key: &str, v: usize| {
+            if (1..=1_000_000).contains(&v) {
+                Ok(())
+            } else {
+                bad(key, format!("must be in [1, 1000000], got {v}"))
+            }
+        };
+        let size = |prefix: &str, layers: usize, channels: i64| {
+            if layers < 3 {
+                return bad(
+                    &format!("{prefix}.layers"),
+                    format!("must be >= 3 (two reduction cells), got {layers}"),
+                );
+            }
+            if !(1..=65_536).contains(&channels) {
+                return bad(
+                    &format!("{prefix}.channels"),
+                    format!("must be in [1, 65536], got {channels}"),
+                );
+            }
+            Ok(())
+        };
         if !["index", "name"].contains(&self.export_format.as_str()) {
-            return Err((
-                "export_format".into(),
+            return bad(
+                "export_format",
                 format!(
                     "must be \"index\" or \"name\", got \"{}\"",
                     self.export_format
                 ),
-            ));
+            );
         }
         let s = &self.search;
         if self.architecture.is_none() {
-            if s.layers < 3 {
-                return err("search.layers", "must be >= 3 (two reduction cells)");
-            }
-            if s.channels < 1 {
-                return err("search.channels", "must be >= 1");
-            }
-            if s.epochs == 0 {
-                return err("search.epochs", "must be >= 1");
-            }
-            if s.batch_size == 0 {
-                return err("search.batch_size", "must be >= 1");
-            }
-            if !(s.w_lr > 0.0 && s.w_lr.is_finite()) {
-                return err("search.w_lr", "must be > 0");
-            }
-            if !(s.alpha_lr > 0.0 && s.alpha_lr.is_finite()) {
-                return err("search.alpha_lr", "must be > 0");
-            }
-            if !(s.hessian_radius > 0.0 && s.hessian_radius.is_finite()) {
-                return err("search.hessian_radius", "must be > 0 (DARTS: 0.01)");
+            size("search", s.layers, s.channels)?;
+            count("search.epochs", s.epochs)?;
+            count("search.batch_size", s.batch_size)?;
+            positive("search.w_lr", s.w_lr)?;
+            lr_min("search.w_lr_min", s.w_lr_min, "w_lr", s.w_lr)?;
+            fraction("search.w_momentum", s.w_momentum, false)?;
+            fraction("search.w_weight_decay", s.w_weight_decay, true)?;
+            positive("search.grad_clip", s.grad_clip)?;
+            positive("search.alpha_lr", s.alpha_lr)?;
+            fraction("search.alpha_weight_decay", s.alpha_weight_decay, true)?;
+            if !(s.hessian_radius.is_finite() && s.hessian_radius > 0.0) {
+                return bad(
+                    "search.hessian_radius",
+                    format!("must be > 0 (DARTS: 0.01), got {}", s.hessian_radius),
+                );
             }
         }
         let r = &self.retrain;
-        if r.layers < 3 {
-            return err("retrain.layers", "must be >= 3 (two reduction cells)");
+        size("retrain", r.layers, r.channels)?;
+        count("retrain.epochs", r.epochs)?;
+        count("retrain.batch_size", r.batch_size)?;
+        positive("retrain.lr", r.lr)?;
+        lr_min("retrain.lr_min", r.lr_min, "lr", r.lr)?;
+        fraction("retrain.momentum", r.momentum, false)?;
+        fraction("retrain.weight_decay", r.weight_decay, true)?;
+        positive("retrain.grad_clip", r.grad_clip)?;
+        fraction("retrain.drop_path", r.drop_path, false)?;
+        if !finite_in(r.aux_weight, 0.0, f64::MAX) {
+            return bad(
+                "retrain.aux_weight",
+                format!("must be >= 0, got {}", r.aux_weight),
+            );
         }
-        if r.channels < 1 {
-            return err("retrain.channels", "must be >= 1");
-        }
-        if r.epochs == 0 {
-            return err("retrain.epochs", "must be >= 1");
-        }
-        if r.batch_size == 0 {
-            return err("retrain.batch_size", "must be >= 1");
-        }
-        if !(r.lr > 0.0 && r.lr.is_finite()) {
-            return err("retrain.lr", "must be > 0");
-        }
-        if !(0.0..1.0).contains(&r.drop_path) {
-            return err("retrain.drop_path", "must be in [0, 1)");
-        }
-        if r.aux_weight < 0.0 {
-            return err("retrain.aux_weight", "must be >= 0");
-        }
-        if r.cutout < 0 {
-            return err("retrain.cutout", "must be >= 0 (0 = off)");
+        if !(0..=1024).contains(&r.cutout) {
+            return bad(
+                "retrain.cutout",
+                format!("must be in [0, 1024] pixels (0 = off), got {}", r.cutout),
+            );
         }
         if let Some(b) = &self.random_baseline {
-            if b.samples == 0 {
-                return err("random_baseline.samples", "must be >= 1");
-            }
-            if b.epochs == 0 {
-                return err("random_baseline.epochs", "must be >= 1");
-            }
+            count("random_baseline.samples", b.samples)?;
+            count("random_baseline.epochs", b.epochs)?;
             if !(b.validation_fraction > 0.0 && b.validation_fraction < 1.0) {
-                return err("random_baseline.validation_fraction", "must be in (0, 1)");
+                return bad(
+                    "random_baseline.validation_fraction",
+                    format!("must be in (0, 1), got {}", b.validation_fraction),
+                );
             }
         }
         Ok(())

@@ -270,8 +270,8 @@ fn malformed_and_invalid_search_spaces() {
     assert_mentions(
         &err,
         &[
-            "s.toml",
-            "arms.tuned.hpo.validation_fraction = 0.001 leaves 0 of the 40 training images for validation and 40 to train",
+            "s.toml:31: arms.tuned.hpo.validation_fraction",
+            "gives 40 training and 0 validation images: the validation side would be empty",
         ],
     );
 }

@@ -570,7 +570,7 @@ mod tests {
         r.concurrency = 2;
         r.trial_epochs = 1;
         r.stop_reason = crate::hpo::StopReason::MaxTrials;
-        let (md, _) = section(&r, "quick", Lang::En, dir.path(), "r").unwrap();
+        let (md, _) = section(&r, "quick", "quick", Lang::En, dir.path(), "r").unwrap();
         assert!(md.contains("1 epoch per trial."), "{md}");
         assert!(
             md.contains("ended because it had run max_trials = 3."),
@@ -581,7 +581,7 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("Trials ran 2 at a time"), "{md}");
-        let (zh, _) = section(&r, "quick", Lang::Zh, dir.path(), "r").unwrap();
+        let (zh, _) = section(&r, "quick", "quick", Lang::Zh, dir.path(), "r").unwrap();
         assert!(zh.contains("**警告**") && zh.contains("2 个并发"), "{zh}");
     }
 

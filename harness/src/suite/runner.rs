@@ -204,10 +204,9 @@ pub fn run_suite(
     if interrupted {
         anyhow::bail!(
             "interrupted: {} keeps every run that finished (status \"interrupted\"); \
-             `harness run {} --resume {}` continues it",
+             `{}` continues it",
             writer.path().display(),
-            suite.path.display(),
-            writer.path().display()
+            suite.resume_command(writer.path())
         );
     }
     journal.finish();

@@ -244,7 +244,10 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
         // Bad input anywhere in the chain (a missing dataset may come wrapped in context).
         let input_error = error.chain().any(|cause| {
             cause.is::<crate::suite::SuiteError>()
-                || cause.is::<results::ResultError>()
+                // Writing the result is the work (a full disk is not bad input).
+                || cause
+                    .downcast_ref::<results::ResultError>()
+                    .is_some_and(|e| !matches!(e, results::ResultError::Write { .. }))
                 || cause.is::<crate::data::DataError>()
                 || cause.is::<crate::data::cifar10::DataError>()
                 || cause.is::<crate::suite::journal::Locked>()
@@ -715,4 +718,31 @@ fn install_stop_flag() -> Arc<AtomicBool> {
         let _ = signal_hook::flag::register(sig, Arc::clone(&flag));
     }
     flag
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bad input exits 2 wherever it sits in the error chain; a result file that cannot be
+    /// written (a full disk) is the work failing: 1.
+    #[test]
+    fn exit_codes_separate_bad_input_from_failed_work() {
+        let io = || std::io::Error::from_raw_os_error(libc::ENOSPC);
+        let write = results::ResultError::Write {
+            path: "r.json".into(),
+            error: io(),
+        };
+        assert_eq!(Failure::from(write).code, 1);
+        let read = results::ResultError::Read {
+            path: "r.json".into(),
+            error: std::io::Error::from(std::io::ErrorKind::NotFound),
+        };
+        assert_eq!(
+            Failure::from(anyhow::Error::from(read).context("report")).code,
+            2
+        );
+        assert_eq!(Failure::from(UsageError("--seeds".into())).code, 2);
+        assert_eq!(Failure::from(anyhow::anyhow!("diverged")).code, 1);
+    }
 }

@@ -340,10 +340,9 @@ pub(crate) fn split_and_standardize(
 }
 
 impl Dataset {
-    /// Holds out a stratified, seeded `fraction` of the training set as a validation set:
-    /// the returned dataset trains on the rest and "tests" on the held-out part, so that
-    /// selection (HPO) never looks at the real test set.
-    pub fn validation_split(&self, fraction: f64, seed: u64) -> anyhow::Result<Dataset> {
+    /// Whether [`Dataset::validation_split`] with `fraction` leaves images on both sides and a
+    /// training image in every class, without building it; returns the training labels.
+    pub fn check_validation_split(&self, fraction: f64) -> anyhow::Result<Vec<i64>> {
         let labels = Vec::<i64>::try_from(&self.train_y.to_device(tch::Device::Cpu))?;
         let mut sizes = std::collections::BTreeMap::<i64, usize>::new();
         for &l in &labels {
@@ -361,6 +360,14 @@ impl Dataset {
                 labels.len()
             ),
         })?;
+        Ok(labels)
+    }
+
+    /// Holds out a stratified, seeded `fraction` of the training set as a validation set:
+    /// the returned dataset trains on the rest and "tests" on the held-out part, so that
+    /// selection (HPO) never looks at the real test set.
+    pub fn validation_split(&self, fraction: f64, seed: u64) -> anyhow::Result<Dataset> {
+        let labels = self.check_validation_split(fraction)?;
         let (train_idx, val_idx, split) = stratified_split(&labels, fraction, seed);
         let device = self.train_x.device();
         let index = |idx: &[usize]| {

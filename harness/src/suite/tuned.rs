@@ -94,7 +94,7 @@ pub fn check_validation_split(
     if hpo.metric != "val_acc" {
         return Ok(());
     }
-    data.validation_split(hpo.validation_fraction, hpo.trial_seed)
+    data.check_validation_split(hpo.validation_fraction)
         .map(drop)
         .map_err(|e| super::SuiteError::Parse {
             path: suite.path.display().to_string(),

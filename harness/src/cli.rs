@@ -325,9 +325,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 loaded.override_epochs(e);
             }
             if let Some(s) = seeds {
-                // As in the suite file: a repeated seed would run (and count) the same run twice.
-                let mut seen = std::collections::HashSet::new();
-                if let Some(dup) = s.iter().find(|x| !seen.insert(**x)) {
+                if let Some(dup) = crate::suite::repeated_seed(&s) {
                     return Err(UsageError(format!("--seeds: seed {dup} is listed twice")).into());
                 }
                 loaded.override_seeds(s);

@@ -390,8 +390,7 @@ fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> 
     if meta.seeds.is_empty() {
         return Err(invalid("suite", "seeds", "needs at least one seed".into()));
     }
-    let mut seen = std::collections::HashSet::new();
-    if let Some(dup) = meta.seeds.iter().find(|s| !seen.insert(**s)) {
+    if let Some(dup) = repeated_seed(&meta.seeds) {
         return Err(invalid(
             "suite",
             "seeds",
@@ -471,6 +470,13 @@ fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> 
         })?;
     }
     Ok(())
+}
+
+/// The first seed listed a second time: it would run (and count) the same run twice. For the
+/// suite file's `seeds` and `harness run --seeds` alike.
+pub fn repeated_seed(seeds: &[u64]) -> Option<u64> {
+    let mut seen = std::collections::HashSet::new();
+    seeds.iter().copied().find(|s| !seen.insert(*s))
 }
 
 /// What a recipe asks of the dataset, checked when the suite is read rather than when the arm

@@ -8,5 +8,6 @@ pub mod runner;
 pub mod tuned;
 
 pub use file::{
-    ArmKind, ArmSpec, HpoSpec, LoadedSuite, SuiteError, SuiteFile, SuiteMeta, TunedArmSpec,
+    repeated_seed, ArmKind, ArmSpec, HpoSpec, LoadedSuite, SuiteError, SuiteFile, SuiteMeta,
+    TunedArmSpec,
 };

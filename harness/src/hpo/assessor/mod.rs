@@ -63,6 +63,12 @@ impl Assessor for NoAssessor {
     }
 }
 
+// Option defaults, shared by `build_assessor` and `check_can_stop` (NNI's and Optuna's).
+const DEFAULT_START_STEP: usize = 0;
+const DEFAULT_MIN_RESOURCE: usize = 1;
+const DEFAULT_REDUCTION_FACTOR: usize = 3;
+const DEFAULT_EARLY_STOPPING_RATE: usize = 0;
+
 /// Valid names for [`build_assessor`].
 pub const ASSESSOR_NAMES: [&str; 4] = ["none", "medianstop", "asha", "hyperband"];
 
@@ -93,7 +99,7 @@ pub fn build_assessor(
         }
         "medianstop" => {
             let mut o = Opts::new("medianstop", options)?;
-            let start_step = o.usize("start_step", 0, 0)?;
+            let start_step = o.usize("start_step", DEFAULT_START_STEP, 0)?;
             o.finish()?;
             Box::new(MedianStop::new(direction, start_step))
         }
@@ -107,9 +113,9 @@ pub fn build_assessor(
                 "stopping",
                 &["stopping", "promotion", "synchronous"],
             )?;
-            let min_resource = o.usize("min_resource", 1, 1)?;
-            let eta = o.usize("reduction_factor", 3, 2)?;
-            let rate = o.usize("min_early_stopping_rate", 0, 0)?;
+            let min_resource = o.usize("min_resource", DEFAULT_MIN_RESOURCE, 1)?;
+            let eta = o.usize("reduction_factor", DEFAULT_REDUCTION_FACTOR, 2)?;
+            let rate = o.usize("min_early_stopping_rate", DEFAULT_EARLY_STOPPING_RATE, 0)?;
             let ladder = Ladder::new(max_epochs, min_resource, eta, rate);
             if kind != "stopping" {
                 o.finish()?;
@@ -129,8 +135,8 @@ pub fn build_assessor(
                 return Err(bad_max("hyperband"));
             }
             let mut o = Opts::new("hyperband", options)?;
-            let min_resource = o.usize("min_resource", 1, 1)?;
-            let eta = o.usize("reduction_factor", 3, 2)?;
+            let min_resource = o.usize("min_resource", DEFAULT_MIN_RESOURCE, 1)?;
+            let eta = o.usize("reduction_factor", DEFAULT_REDUCTION_FACTOR, 2)?;
             o.finish()?;
             Box::new(Hyperband::new(direction, max_epochs, min_resource, eta))
         }
@@ -167,22 +173,25 @@ pub fn check_can_stop(
         })
     };
     match name {
-        "medianstop" if get("start_step", 0) >= max_epochs => bad(
+        "medianstop" if get("start_step", DEFAULT_START_STEP) >= max_epochs => bad(
             name,
             "start_step",
             format!(
                 "{} is not below trial_epochs = {max_epochs}: the rule would never stop a trial \
                  (use assessor = \"none\" for no early stopping)",
-                get("start_step", 0)
+                get("start_step", DEFAULT_START_STEP)
             ),
         ),
         "asha" | "hyperband" => {
             let rate = if name == "asha" {
-                get("min_early_stopping_rate", 0)
+                get("min_early_stopping_rate", DEFAULT_EARLY_STOPPING_RATE)
             } else {
                 0
             };
-            let (min_resource, eta) = (get("min_resource", 1), get("reduction_factor", 3));
+            let (min_resource, eta) = (
+                get("min_resource", DEFAULT_MIN_RESOURCE),
+                get("reduction_factor", DEFAULT_REDUCTION_FACTOR),
+            );
             if !Ladder::new(max_epochs, min_resource, eta, rate)
                 .epochs()
                 .is_empty()

@@ -381,3 +381,122 @@ fn resume_with_other_options_is_refused_by_name() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("different version of the suite"), "{err}");
 }
+
+/// A tuned-only suite whose search is far longer than the test waits: 150 short trials.
+const LONG_SEARCH: &str = r#"
+[suite]
+name = "long-search"
+version = 1
+seeds = [1]
+threads = 1
+
+[dataset]
+name = "synthetic"
+samples_per_class = 24
+
+[arms.tuned]
+[arms.tuned.recipe]
+model = "mlp"
+width = 16
+optimizer = "sgd"
+initial_lr = 0.05
+momentum = 0.9
+epochs = 3
+batch_size = 16
+[arms.tuned.hpo]
+search_space = "space.json"
+tuner = "random"
+optimize_mode = "maximize"
+metric = "val_acc"
+trial_epochs = 3
+max_trials = 150
+assessor = "none"
+"#;
+
+/// Finished trials in the resume folder (0 before it exists; the run writes as we read).
+fn trial_entries(results: &Path) -> usize {
+    let Ok(dirs) = std::fs::read_dir(results) else {
+        return 0;
+    };
+    dirs.flatten()
+        .filter(|d| d.file_name().to_string_lossy().ends_with(".resume"))
+        .filter_map(|d| std::fs::read_dir(d.path()).ok())
+        .flat_map(|entries| entries.flatten())
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("tuned.job-") && name.ends_with(".json")
+        })
+        .count()
+}
+
+#[test]
+fn an_interrupted_search_lists_its_finished_trials_and_resume_keeps_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), LONG_SEARCH).unwrap();
+    std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
+    let results = dir.path().join("results");
+    let mut child = harness(dir.path(), &["run", "s.toml", "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while trial_entries(&results) < 3 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the search ended early"
+        );
+        assert!(Instant::now() < deadline, "no trial finished in 5 minutes");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // SAFETY: signalling our own child process by pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+
+    let path = result_file(&results);
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(file["status"], "interrupted");
+    let hpo = &file["arms"][0]["hpo"];
+    let trials = hpo["trials"].as_array().unwrap();
+    assert!(trials.len() >= 3, "{hpo:#}");
+    assert!(trials.len() < 150);
+    for (i, t) in trials.iter().enumerate() {
+        assert_eq!(t["id"], i, "trials in id order, none missing");
+        assert_eq!(t["status"], "SUCCEEDED", "{t:#}");
+        assert_eq!(t["intermediate"].as_array().unwrap().len(), 3);
+    }
+    assert_eq!(hpo["stop_reason"], "interrupted");
+    assert_eq!(hpo["chosen_trial"], Value::Null);
+    assert!(hpo["best_trial"].is_u64());
+    assert_eq!(hpo["search_cost"]["trials"], trials.len());
+    assert_eq!(hpo["search_cost"]["trial_epochs"], 3 * trials.len());
+
+    let out = harness(
+        dir.path(),
+        &["report", &path.display().to_string(), "-o", "r.md"],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = std::fs::read_to_string(dir.path().join("r.md")).unwrap();
+    let n = trials.len();
+    assert!(
+        report.contains(&format!(
+            "The search was interrupted after {n} finished trials; `harness run --resume` \
+             continues it from there."
+        )) && report.contains(&format!("Best so far: trial {}", hpo["best_trial"])),
+        "{report}"
+    );
+
+    // The resumed search keeps those trials as they were and runs the rest.
+    let done = run_to_end(dir.path(), &["run", "s.toml", "--quiet", "--resume"]);
+    let done: Value = serde_json::from_str(&std::fs::read_to_string(done).unwrap()).unwrap();
+    let all = done["arms"][0]["hpo"]["trials"].as_array().unwrap();
+    assert_eq!(all.len(), 150);
+    assert_eq!(all[..n], trials[..]);
+    assert_eq!(done["arms"][0]["hpo"]["stop_reason"], "max_trials");
+}

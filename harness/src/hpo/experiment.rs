@@ -164,6 +164,10 @@ pub enum StopReason {
     MaxDuration,
     MaxTrialEpochs,
     TunerExhausted,
+    /// The harness run was stopped (Ctrl-C / SIGTERM) during the search: the record holds the
+    /// trials finished so far and no chosen configuration (`--resume` continues the search).
+    /// Set by the suite runner; the loop itself never stops for this reason.
+    Interrupted,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -520,7 +524,7 @@ where
             }
         }
     };
-    let best_trial = best_trial(&trials, config.direction);
+    let best_trial = best_trial_of(&trials, config.direction);
     let cost = Cost {
         trials: trials.len(),
         trial_epochs: epochs_trained(&trials),
@@ -544,7 +548,7 @@ fn epochs_trained(trials: &[Trial]) -> usize {
 /// search whose assessor pauses trials, or every trial was stopped — the best of the
 /// early-stopped trials that got furthest, as ASHA picks from its top rung: comparing metrics
 /// of different budgets would favour longer-trained trials, not better ones.
-fn best_trial(trials: &[Trial], direction: Direction) -> Option<usize> {
+pub fn best_trial_of(trials: &[Trial], direction: Direction) -> Option<usize> {
     let pick = |status: TrialStatus, epochs: Option<usize>| {
         let mut best: Option<&Trial> = None;
         for t in trials {
@@ -1069,12 +1073,12 @@ mod tests {
             t(3, TrialStatus::Failed, &[0.95, 0.99, 0.99, 0.99]),
         ];
         // Not trial 0 (0.9 after one epoch): trial 2, the best at three epochs.
-        assert_eq!(best_trial(&trials, Direction::Maximize), Some(2));
-        assert_eq!(best_trial(&trials, Direction::Minimize), Some(1));
+        assert_eq!(best_trial_of(&trials, Direction::Maximize), Some(2));
+        assert_eq!(best_trial_of(&trials, Direction::Minimize), Some(1));
         let mut done = trials.to_vec();
         done[0].status = TrialStatus::Succeeded;
-        assert_eq!(best_trial(&done, Direction::Maximize), Some(0));
-        assert_eq!(best_trial(&trials[3..], Direction::Maximize), None);
+        assert_eq!(best_trial_of(&done, Direction::Maximize), Some(0));
+        assert_eq!(best_trial_of(&trials[3..], Direction::Maximize), None);
     }
 
     /// A [`promotion_search`] run to the end, and the same search killed after `killed_after`

@@ -14,7 +14,7 @@ pub mod tuner;
 
 pub use assessor::{build_assessor, check_can_stop, Assessor, Decision, ASSESSOR_NAMES};
 pub use experiment::{
-    now_rfc3339, run_experiment, run_experiment_resumable, Cost, ExperimentConfig,
+    best_trial_of, now_rfc3339, run_experiment, run_experiment_resumable, Cost, ExperimentConfig,
     ExperimentOutcome, StopReason, Trial, TrialContext, TrialOutput, TrialStatus,
 };
 pub use rank::spearman;

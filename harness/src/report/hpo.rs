@@ -48,10 +48,15 @@ pub fn section(
         )
     });
     md.push_str(&search_notes(record, zh));
-    if let Some(best) = record
-        .best_trial
-        .and_then(|id| record.trials.iter().find(|t| t.id == id))
-    {
+    // The chosen configuration (with retrain_top_k it may not be the search's best); an
+    // interrupted search has chosen none yet, only a best so far.
+    let interrupted = record.stop_reason == crate::hpo::StopReason::Interrupted;
+    let shown = if interrupted {
+        record.best_trial
+    } else {
+        record.chosen_trial.or(record.best_trial)
+    };
+    if let Some(best) = shown.and_then(|id| record.trials.iter().find(|t| t.id == id)) {
         let metric = best.final_metric.map_or("—".into(), |m| format!("{m:.4}"));
         // Epochs behind the number: fewer than the trial budget when no trial completed and the
         // search chose among the early-stopped ones.
@@ -59,17 +64,27 @@ pub fn section(
             TrialStatus::EarlyStopped => best.intermediate.len(),
             _ => record.trial_epochs,
         };
-        md.push_str(&if zh {
-            format!(
+        md.push_str(&match (zh, interrupted) {
+            (true, false) => format!(
                 "选中 trial {}：搜索时 {} = {metric}（{epochs} 轮的搜索预算下的数字，**不是**模型的准确率；模型准确率是上表中全预算重训的结果）。\n\n",
                 best.id, record.metric
-            )
-        } else {
-            format!(
+            ),
+            (true, true) => format!(
+                "目前最好的是 trial {}：搜索时 {} = {metric}（{epochs} 轮）。搜索尚未结束，还没有选中配置，也没有全预算重训。\n\n",
+                best.id, record.metric
+            ),
+            (false, false) => format!(
                 "Chosen: trial {} with search-time {} = {metric} (a {epochs}-epoch search-budget number, \
                  **not** the model's accuracy: the accuracy table shows the full-budget retraining).\n\n",
                 best.id, record.metric
-            )
+            ),
+            (false, true) => format!(
+                "Best so far: trial {} with search-time {} = {metric} ({}). The search has not \
+                 finished: no configuration is chosen or retrained yet.\n\n",
+                best.id,
+                record.metric,
+                self::epochs(epochs)
+            ),
         });
     }
 
@@ -165,27 +180,46 @@ fn epochs(n: usize) -> String {
     format!("{n} epoch{}", if n == 1 { "" } else { "s" })
 }
 
-/// Why the search ended, and what the reader must know to trust it: trials selected on the
-/// test set (the lab's practice, optimistically biased) and concurrent trials (not
-/// bit-reproducible: they share libtorch's random generator).
+/// Why the search ended (or that it was interrupted), then what the reader must know to trust
+/// it.
 fn search_notes(record: &HpoRecord, zh: bool) -> String {
     use crate::hpo::StopReason;
-    let mut md = String::new();
-    let why = match (record.stop_reason, zh) {
-        (StopReason::MaxTrials, false) => format!("it had run max_trials = {}", record.max_trials),
-        (StopReason::MaxTrials, true) => format!("达到 max_trials = {}", record.max_trials),
-        (StopReason::MaxTrialEpochs, false) => "its trial-epoch budget was spent".into(),
-        (StopReason::MaxTrialEpochs, true) => "trial-轮预算用完".into(),
-        (StopReason::MaxDuration, false) => "max_duration_s was reached".into(),
-        (StopReason::MaxDuration, true) => "达到 max_duration_s".into(),
-        (StopReason::TunerExhausted, false) => "the tuner had no new configuration left".into(),
-        (StopReason::TunerExhausted, true) => "调参器已无新的配置".into(),
+    let n = record.trials.len();
+    let ended = |why: String| {
+        if zh {
+            format!("搜索结束原因：{why}。")
+        } else {
+            format!("The search ended because {why}.")
+        }
     };
-    md.push_str(&if zh {
-        format!("搜索结束原因：{why}。\n\n")
-    } else {
-        format!("The search ended because {why}.\n\n")
-    });
+    let first = match (record.stop_reason, zh) {
+        (StopReason::MaxTrials, false) => {
+            ended(format!("it had run max_trials = {}", record.max_trials))
+        }
+        (StopReason::MaxTrials, true) => ended(format!("达到 max_trials = {}", record.max_trials)),
+        (StopReason::MaxTrialEpochs, false) => ended("its trial-epoch budget was spent".into()),
+        (StopReason::MaxTrialEpochs, true) => ended("trial-轮预算用完".into()),
+        (StopReason::MaxDuration, false) => ended("max_duration_s was reached".into()),
+        (StopReason::MaxDuration, true) => ended("达到 max_duration_s".into()),
+        (StopReason::TunerExhausted, false) => {
+            ended("the tuner had no new configuration left".into())
+        }
+        (StopReason::TunerExhausted, true) => ended("调参器已无新的配置".into()),
+        (StopReason::Interrupted, false) => format!(
+            "The search was interrupted after {n} finished trial{}; `harness run --resume` \
+             continues it from there.",
+            if n == 1 { "" } else { "s" }
+        ),
+        (StopReason::Interrupted, true) => {
+            format!("搜索在完成 {n} 个 trial 后被中断；`harness run --resume` 从中断处继续。")
+        }
+    };
+    format!("{first}\n\n{}", trust_notes(record, zh))
+}
+
+/// What the reader must know to trust the search: selection on the test set, concurrency.
+fn trust_notes(record: &HpoRecord, zh: bool) -> String {
+    let mut md = String::new();
     if record.metric == "test_acc" {
         md.push_str(if zh {
             "**警告**：trial 以测试集准确率评分（`metric = \"test_acc\"`，实验原来的做法），所选配置是在报告它的同一批图像上选出的，报告的准确率偏乐观。\n\n"
@@ -583,6 +617,54 @@ mod tests {
         assert!(md.contains("Trials ran 2 at a time"), "{md}");
         let (zh, _) = section(&r, "quick", "quick", Lang::Zh, dir.path(), "r").unwrap();
         assert!(zh.contains("**警告**") && zh.contains("2 个并发"), "{zh}");
+    }
+
+    #[test]
+    fn the_chosen_line_names_the_chosen_trial_not_the_search_best() {
+        // retrain_top_k chose trial 1 at the full budget over the search's best, trial 0.
+        let dir = tempfile::tempdir().unwrap();
+        let trials = vec![
+            trial(0, TrialStatus::Succeeded, &[0.5, 0.9], vec![]),
+            trial(1, TrialStatus::Succeeded, &[0.6, 0.8], vec![]),
+        ];
+        let mut r = record(trials, Some(0));
+        r.chosen_trial = Some(1);
+        let (md, _) = section(&r, "quick", "quick", Lang::En, dir.path(), "r").unwrap();
+        assert!(
+            md.contains("Chosen: trial 1 with search-time val_acc = 0.8000"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn an_interrupted_search_shows_its_best_so_far_and_no_choice() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = record(
+            vec![
+                trial(0, TrialStatus::Succeeded, &[0.5, 0.9], vec![]),
+                trial(1, TrialStatus::EarlyStopped, &[0.3], vec![]),
+            ],
+            Some(0),
+        );
+        r.chosen_trial = None;
+        r.stop_reason = crate::hpo::StopReason::Interrupted;
+        let (md, _) = section(&r, "quick", "quick", Lang::En, dir.path(), "r").unwrap();
+        assert!(
+            md.contains(
+                "The search was interrupted after 2 finished trials; `harness run --resume` \
+                 continues it from there."
+            ) && md.contains(
+                "Best so far: trial 0 with search-time val_acc = 0.9000 (4 epochs). The search \
+                 has not finished: no configuration is chosen or retrained yet."
+            ) && !md.contains("Chosen:")
+                && !md.contains("ended because"),
+            "{md}"
+        );
+        let (zh, _) = section(&r, "quick", "quick", Lang::Zh, dir.path(), "r").unwrap();
+        assert!(
+            zh.contains("搜索在完成 2 个 trial 后被中断") && zh.contains("目前最好的是 trial 0"),
+            "{zh}"
+        );
     }
 
     #[test]

@@ -6,15 +6,15 @@ use super::journal::{self, Journal};
 use super::runner::{Interrupted, TrainUnit};
 use super::TunedArmSpec;
 use crate::data::Dataset;
-use crate::hpo::Trial;
 use crate::hpo::{
-    build_assessor, build_tuner, run_experiment_resumable, spearman, Decision, Direction,
-    ExperimentConfig, ParamKind, ParamSpec, Params, SearchSpace, TrialContext, TrialOutput,
-    TrialStatus,
+    best_trial_of, build_assessor, build_tuner, run_experiment_resumable, spearman, Cost, Decision,
+    Direction, ExperimentConfig, ParamKind, ParamSpec, Params, SearchSpace, StopReason, Trial,
+    TrialContext, TrialOutput, TrialStatus,
 };
 use crate::progress::Progress;
 use crate::results::{ArmResult, FidelityCheck, FidelityEntry, HpoRecord};
 use crate::train::{self, Control, OptimizerKind, Recipe, RunOutcome, ScheduleKind, TrainOptions};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -216,6 +216,9 @@ pub fn run_tuned_arm(
         }
     };
     let mut journal_error = None;
+    // Each trial as its latest finished stretch left it (replayed ones included), by id: what
+    // an interrupted result file lists. A trial cut short by Ctrl-C is not in it.
+    let mut finished_so_far: BTreeMap<usize, Trial> = BTreeMap::new();
     let outcome = run_experiment_resumable(
         &config,
         tuner.as_mut(),
@@ -228,6 +231,7 @@ pub fn run_tuned_arm(
             if ctx.stop.load(Ordering::SeqCst) {
                 return;
             }
+            finished_so_far.insert(t.id, t.clone());
             let paused = pauses && t.status == TrialStatus::EarlyStopped;
             if let Some(j) = ctx.journal {
                 if let Err(e) = j.put(&job_key(job), t) {
@@ -253,6 +257,24 @@ pub fn run_tuned_arm(
         },
     );
     if ctx.stop.load(Ordering::SeqCst) {
+        // The file shows the search so far; the journal (and paused trials' checkpoints) let
+        // --resume continue it.
+        if !finished_so_far.is_empty() {
+            let trials: Vec<Trial> = finished_so_far.into_values().collect();
+            let cost = Cost {
+                trials: trials.len(),
+                trial_epochs: trials.iter().map(|t| t.intermediate.len()).sum(),
+                seconds: outcome.cost.seconds,
+            };
+            let best = best_trial_of(&trials, direction);
+            arm.hpo = Some(search_record(
+                ctx,
+                trials,
+                best,
+                cost,
+                StopReason::Interrupted,
+            ));
+        }
         return Err(Interrupted.into());
     }
     if pauses {
@@ -264,32 +286,13 @@ pub fn run_tuned_arm(
     }
 
     let best = outcome.best().cloned();
-    let mut record = HpoRecord {
-        search_space_path: ctx.space_path.clone(),
-        search_space: std::fs::read_to_string(&ctx.space_path)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or(serde_json::Value::Null),
-        tuner: hpo.tuner.clone(),
-        tuner_options: hpo.tuner_options.clone(),
-        tuner_seed: hpo.tuner_seed,
-        assessor: hpo.assessor.clone(),
-        assessor_options: hpo.assessor_options.clone(),
-        optimize_mode: hpo.optimize_mode.clone(),
-        metric: hpo.metric.clone(),
-        trial_epochs: hpo.trial_epochs,
-        max_trials: hpo.max_trials,
-        max_trial_epochs: hpo.max_trial_epochs,
-        concurrency: hpo.concurrency,
-        best_trial: outcome.best_trial,
-        chosen_trial: None,
-        chosen_params: None,
-        search_cost: outcome.cost.clone(),
-        stop_reason: outcome.stop_reason,
-        trials: outcome.trials.clone(),
-        fidelity: None,
-        retrain_seconds: 0.0,
-    };
+    let mut record = search_record(
+        ctx,
+        outcome.trials.clone(),
+        outcome.best_trial,
+        outcome.cost.clone(),
+        outcome.stop_reason,
+    );
     let Some(search_best) = best else {
         arm.hpo = Some(record);
         on_update(arm)?;
@@ -438,6 +441,43 @@ pub fn run_tuned_arm(
         on_update(arm)?;
     }
     Ok(())
+}
+
+/// The search's record before a configuration is chosen (no fidelity check, no retraining).
+fn search_record(
+    ctx: &TunedContext,
+    trials: Vec<Trial>,
+    best_trial: Option<usize>,
+    search_cost: Cost,
+    stop_reason: StopReason,
+) -> HpoRecord {
+    let hpo = &ctx.spec.hpo;
+    HpoRecord {
+        search_space_path: ctx.space_path.clone(),
+        search_space: std::fs::read_to_string(&ctx.space_path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or(serde_json::Value::Null),
+        tuner: hpo.tuner.clone(),
+        tuner_options: hpo.tuner_options.clone(),
+        tuner_seed: hpo.tuner_seed,
+        assessor: hpo.assessor.clone(),
+        assessor_options: hpo.assessor_options.clone(),
+        optimize_mode: hpo.optimize_mode.clone(),
+        metric: hpo.metric.clone(),
+        trial_epochs: hpo.trial_epochs,
+        max_trials: hpo.max_trials,
+        max_trial_epochs: hpo.max_trial_epochs,
+        concurrency: hpo.concurrency,
+        trials,
+        best_trial,
+        chosen_trial: None,
+        chosen_params: None,
+        search_cost,
+        stop_reason,
+        fidelity: None,
+        retrain_seconds: 0.0,
+    }
 }
 
 fn train_full(

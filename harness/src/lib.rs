@@ -15,6 +15,7 @@ pub mod nas;
 pub mod progress;
 pub mod report;
 pub mod results;
+pub mod shell;
 pub mod stats;
 pub mod strict_json;
 pub mod suite;

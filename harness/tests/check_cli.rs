@@ -169,6 +169,9 @@ fn check_refuses_unfinished_results_and_compare_warns() {
     let base = write(dir.path(), "base.json", &file("box", &[0.95, 0.96, 0.955]));
     let mut partial = file("box", &[0.95]);
     partial.status = harness::results::RunStatus::Interrupted;
+    // Run with --epochs 2: the printed command must repeat it (a resume without is refused).
+    partial.suite.overrides = vec!["epochs=2 (all arms)".into()];
+    partial.suite.override_args = vec!["--epochs".into(), "2".into()];
     let cand = write(dir.path(), "new.json", &partial);
     for args in [
         vec!["check", "--baseline", s(&base), s(&cand)],
@@ -184,7 +187,7 @@ fn check_refuses_unfinished_results_and_compare_warns() {
         assert!(err.contains("status \"interrupted\""), "{err}");
         assert!(
             err.contains(&format!(
-                "harness run suites/quick.toml --resume {}",
+                "harness run suites/quick.toml --epochs 2 --resume {}",
                 s(&cand)
             )),
             "{err}"

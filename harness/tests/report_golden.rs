@@ -82,6 +82,11 @@ fn result(env_name: &str, shift: f64) -> ResultFile {
             } else {
                 vec![]
             },
+            override_args: if shift > 0.0 {
+                vec!["--epochs".into(), "4".into()]
+            } else {
+                vec![]
+            },
             definition: serde_json::json!({}),
         },
         dataset: DatasetInfo {
@@ -252,7 +257,10 @@ fn an_unfinished_result_is_flagged_at_the_top_in_both_languages() {
         "{en}"
     );
     assert!(
-        top.contains("`harness run suites/quick.toml --resume RESULT`"),
+        // With the --epochs it was run with: a resume without it is refused.
+        top.contains(
+            "`harness run suites/quick.toml --epochs 4 --resume RESULT` (RESULT: its result file)"
+        ),
         "{top}"
     );
     assert!(!top.contains("server's result"), "{top}");

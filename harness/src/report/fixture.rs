@@ -104,6 +104,7 @@ pub fn result(label: &str, arms: Vec<ArmResult>) -> ResultFile {
             seeds,
             tolerance: 0.01,
             overrides: Vec::new(),
+            override_args: Vec::new(),
             definition: serde_json::json!({"name": "quick", "version": 1}),
         },
         dataset: DatasetInfo {

@@ -532,16 +532,17 @@ fn unfinished_warnings(files: &[ResultFile], labels: &[String], lang: Lang) -> V
         .filter(|(f, _)| f.status != RunStatus::Complete)
         .map(|(f, label)| {
             let runs: usize = f.arms.iter().map(|a| a.runs.len()).sum();
-            let (status, suite) = (status_word(lang, &f.status), &f.suite.path);
+            let status = status_word(lang, &f.status);
+            let resume = f.resume_command_as("RESULT");
             match lang {
                 Lang::En => format!(
                     "**Warning:** {label}'s result is unfinished (status {status}, {runs} runs \
                      finished): its numbers cover only the runs that finished. Finish it with \
-                     `harness run {suite} --resume RESULT`."
+                     `{resume}` (RESULT: its result file)."
                 ),
                 Lang::Zh => format!(
                     "**警告：** {label} 的结果未完成（状态：{status}，已完成 {runs} 次运行），\
-                     数字只包含已完成的运行。用 `harness run {suite} --resume 结果文件` 续跑完成。"
+                     数字只包含已完成的运行。用 `{resume}` 续跑完成（RESULT：该结果文件）。"
                 ),
             }
         })

@@ -62,9 +62,26 @@ impl ResultFile {
         ))
     }
 
-    /// The command that finishes this file, shown as `shown`.
-    pub fn resume_command(&self, shown: &str) -> String {
-        format!("harness run {} --resume {shown}", self.suite.path)
+    /// The command that finishes the file at `path`.
+    pub fn resume_command(&self, path: &str) -> String {
+        self.resume_command_as(&crate::shell::word(path))
+    }
+
+    /// The command that finishes this file, naming it `result` as given (a shell word, or a
+    /// placeholder such as `RESULT`). It repeats the run's `--epochs/--seeds/…` arguments,
+    /// without which a resume is refused; a file written before they were recorded states its
+    /// overrides instead.
+    pub fn resume_command_as(&self, result: &str) -> String {
+        let s = &self.suite;
+        let command = crate::shell::resume_command(&s.path, &s.override_args, result);
+        if s.override_args.is_empty() && !s.overrides.is_empty() {
+            format!(
+                "{command} (with the options it was run with: {})",
+                s.overrides.join(", ")
+            )
+        } else {
+            command
+        }
     }
 }
 
@@ -80,6 +97,10 @@ pub struct SuiteRecord {
     pub tolerance: f64,
     /// Command-line changes to the file's definition (e.g. a shorter epoch count).
     pub overrides: Vec<String>,
+    /// The command-line arguments that made them, one word each (`["--epochs", "2"]`): a
+    /// resume must repeat them. Absent in files written before they were recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub override_args: Vec<String>,
     /// The parsed suite, after overrides.
     pub definition: serde_json::Value,
 }

@@ -185,6 +185,35 @@ mod tests {
     }
 
     #[test]
+    fn the_resume_command_repeats_the_runs_arguments_or_states_old_overrides() {
+        let mut file = fixture::result("a", vec![]);
+        assert_eq!(
+            file.resume_command("results/my run.json"),
+            "harness run suites/quick.toml --resume 'results/my run.json'"
+        );
+        file.suite.overrides = vec!["epochs=2 (all arms)".into(), "data_dir=d d".into()];
+        file.suite.override_args = ["--epochs", "2", "--data-dir", "d d"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            file.resume_command("r.json"),
+            "harness run suites/quick.toml --epochs 2 --data-dir 'd d' --resume r.json"
+        );
+        // A file written before the arguments were recorded (no override_args in its JSON).
+        let mut value = serde_json::to_value(&file).unwrap();
+        value["suite"]
+            .as_object_mut()
+            .unwrap()
+            .remove("override_args");
+        let old = parse_result(&value.to_string(), "r.json").unwrap();
+        assert_eq!(
+            old.resume_command_as("RESULT"),
+            "harness run suites/quick.toml --resume RESULT (with the options it was run with: \
+             epochs=2 (all arms), data_dir=d d)"
+        );
+    }
+
+    #[test]
     fn schema_errors_name_the_field_and_its_line() {
         let e = error_after(|v| v["arms"][0]["runs"][1]["final_test_acc"] = "high".into());
         assert!(

@@ -178,9 +178,9 @@ pub struct LoadedSuite {
     pub sha256: String,
     /// Changes made on the command line (e.g. "epochs=2"), stated in results and reports.
     pub overrides: Vec<String>,
-    /// The command-line options that made `overrides` (e.g. "--epochs 2"), for
-    /// [`LoadedSuite::resume_command`].
-    override_flags: Vec<String>,
+    /// The command-line arguments that made `overrides`, one word each (`--epochs`, `2`):
+    /// recorded in the result so every printed resume command can repeat them.
+    pub override_args: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -249,7 +249,7 @@ impl LoadedSuite {
             path: path.to_path_buf(),
             sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
             overrides: Vec::new(),
-            override_flags: Vec::new(),
+            override_args: Vec::new(),
         })
     }
 
@@ -310,13 +310,15 @@ impl LoadedSuite {
             }
         }
         self.overrides.push(format!("epochs={epochs} (all arms)"));
-        self.override_flags.push(format!("--epochs {epochs}"));
+        self.override_args
+            .extend(["--epochs".into(), epochs.to_string()]);
     }
 
     /// Replaces the intra-op thread count; recorded.
     pub fn override_threads(&mut self, threads: i32) {
         self.overrides.push(format!("threads={threads}"));
-        self.override_flags.push(format!("--threads {threads}"));
+        self.override_args
+            .extend(["--threads".into(), threads.to_string()]);
         self.file.suite.threads = Some(threads);
     }
 
@@ -325,8 +327,8 @@ impl LoadedSuite {
     pub fn override_data_dir(&mut self, dir: &str) {
         self.file.dataset.dir = Some(dir.to_string());
         self.overrides.push(format!("data_dir={dir}"));
-        self.override_flags
-            .push(format!("--data-dir {}", shell_word(dir)));
+        self.override_args
+            .extend(["--data-dir".into(), dir.to_string()]);
     }
 
     /// Replaces the seed list; recorded.
@@ -339,40 +341,20 @@ impl LoadedSuite {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
-        self.override_flags.push(format!(
-            "--seeds {}",
-            seeds
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(",")
-        ));
+        let list: Vec<String> = seeds.iter().map(u64::to_string).collect();
+        self.override_args
+            .extend(["--seeds".into(), list.join(",")]);
         self.file.suite.seeds = seeds;
     }
 
     /// The command that continues an interrupted run of this suite in `result`: with the
     /// options that changed the suite, since a resume with other options is refused.
     pub fn resume_command(&self, result: &Path) -> String {
-        let mut words = vec![
-            "harness run".to_string(),
-            shell_word(&self.path.display().to_string()),
-        ];
-        words.extend(self.override_flags.iter().cloned());
-        words.push(format!(
-            "--resume {}",
-            shell_word(&result.display().to_string())
-        ));
-        words.join(" ")
-    }
-}
-
-/// `word` as one shell word (single-quoted unless it is plainly safe), for printed commands.
-fn shell_word(word: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=+,@%".contains(c);
-    if !word.is_empty() && word.chars().all(plain) {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
+        crate::shell::resume_command(
+            &self.path.display().to_string(),
+            &self.override_args,
+            &crate::shell::word(&result.display().to_string()),
+        )
     }
 }
 
@@ -1035,7 +1017,6 @@ validation_fraction = 0.1
             "harness run suites/mini.toml --data-dir 'my data' --epochs 2 --seeds 3,4 \
              --threads 1 --resume results/mini-vm-1.json"
         );
-        assert_eq!(shell_word("it's"), r"'it'\''s'");
     }
 
     #[test]

@@ -286,6 +286,7 @@ fn new_result(
             seeds: meta.seeds.clone(),
             tolerance: meta.tolerance,
             overrides: suite.overrides.clone(),
+            override_args: suite.override_args.clone(),
             definition: serde_json::to_value(&suite.file)?,
         },
         dataset: dataset.info.clone(),

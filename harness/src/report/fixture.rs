@@ -2,7 +2,8 @@
 //! training. Not part of the stable API.
 use crate::data::DatasetInfo;
 use crate::env::{EnvRecord, Fact};
-use crate::results::{ArmResult, ResultFile, RunStatus, SuiteRecord, SCHEMA_VERSION};
+use crate::hpo::{Cost, StopReason, Trial, TrialStatus};
+use crate::results::{ArmResult, HpoRecord, ResultFile, RunStatus, SuiteRecord, SCHEMA_VERSION};
 use crate::train::{EpochRecord, RunOutcome};
 
 /// A deterministic-eligible environment record for a CPU run, labelled `label`.
@@ -136,4 +137,54 @@ pub fn sized(label: &str, arms: usize, seeds: usize, epochs: usize) -> ResultFil
         })
         .collect();
     result(label, arms)
+}
+
+/// A trial with the metric curve `curve` (its final metric the last value).
+pub fn trial(id: usize, status: TrialStatus, curve: &[f64], paused_at: Vec<usize>) -> Trial {
+    Trial {
+        id,
+        params: serde_json::from_str(r#"{"lr": 0.1}"#).expect("valid JSON"),
+        status,
+        intermediate: curve.to_vec(),
+        final_metric: curve.last().copied(),
+        stopped_at_epoch: (status == TrialStatus::EarlyStopped).then_some(curve.len()),
+        paused_at,
+        error: None,
+        start: None,
+        end: None,
+        duration_s: 1.0,
+        details: serde_json::Value::Null,
+    }
+}
+
+/// A TPE + promotion-ASHA search over `trials` on `val_acc` (4 epochs per trial, a 12
+/// trial-epoch budget, ended by its time limit), `best_trial` chosen.
+pub fn search(trials: Vec<Trial>, best_trial: Option<usize>) -> HpoRecord {
+    HpoRecord {
+        search_space_path: "space.json".into(),
+        search_space: serde_json::Value::Null,
+        tuner: "tpe".into(),
+        tuner_options: serde_json::Value::Null,
+        tuner_seed: 0,
+        assessor: "asha".into(),
+        assessor_options: serde_json::json!({"type": "promotion", "reduction_factor": 2}),
+        optimize_mode: "maximize".into(),
+        metric: "val_acc".into(),
+        trial_epochs: 4,
+        max_trials: 3,
+        max_trial_epochs: Some(12),
+        concurrency: 1,
+        best_trial,
+        chosen_trial: best_trial,
+        chosen_params: None,
+        search_cost: Cost {
+            trials: trials.len(),
+            trial_epochs: trials.iter().map(|t| t.intermediate.len()).sum(),
+            seconds: 1.0,
+        },
+        stop_reason: StopReason::MaxDuration,
+        trials,
+        fidelity: None,
+        retrain_seconds: 2.0,
+    }
 }

@@ -507,52 +507,7 @@ fn flatten(params: &crate::hpo::Params) -> Vec<(String, serde_json::Value)> {
 mod tests {
     use super::*;
 
-    fn trial(id: usize, status: TrialStatus, curve: &[f64], paused_at: Vec<usize>) -> Trial {
-        Trial {
-            id,
-            params: serde_json::from_str(r#"{"lr": 0.1}"#).unwrap(),
-            status,
-            intermediate: curve.to_vec(),
-            final_metric: curve.last().copied(),
-            stopped_at_epoch: (status == TrialStatus::EarlyStopped).then_some(curve.len()),
-            paused_at,
-            error: None,
-            start: None,
-            end: None,
-            duration_s: 1.0,
-            details: serde_json::Value::Null,
-        }
-    }
-
-    fn record(trials: Vec<Trial>, best_trial: Option<usize>) -> HpoRecord {
-        HpoRecord {
-            search_space_path: "space.json".into(),
-            search_space: serde_json::Value::Null,
-            tuner: "tpe".into(),
-            tuner_options: serde_json::Value::Null,
-            tuner_seed: 0,
-            assessor: "asha".into(),
-            assessor_options: serde_json::json!({"type": "promotion", "reduction_factor": 2}),
-            optimize_mode: "maximize".into(),
-            metric: "val_acc".into(),
-            trial_epochs: 4,
-            max_trials: 3,
-            max_trial_epochs: Some(12),
-            concurrency: 1,
-            best_trial,
-            chosen_trial: best_trial,
-            chosen_params: None,
-            search_cost: crate::hpo::Cost {
-                trials: trials.len(),
-                trial_epochs: trials.iter().map(|t| t.intermediate.len()).sum(),
-                seconds: 1.0,
-            },
-            stop_reason: crate::hpo::StopReason::MaxDuration,
-            trials,
-            fidelity: None,
-            retrain_seconds: 2.0,
-        }
-    }
+    use crate::report::fixture::{search as record, trial};
 
     #[test]
     fn the_search_line_names_the_assessor_options_and_the_chosen_trials_budget() {

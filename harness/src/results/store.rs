@@ -173,7 +173,9 @@ fn to_bytes(result: &ResultFile) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::fsutil::FAIL_WRITES_WITH;
+    use crate::hpo::TrialStatus;
     use crate::report::fixture;
+    use crate::results::HpoRecord;
 
     /// The message of `parse_result` on the fixture's JSON after `edit`.
     fn error_after(edit: impl FnOnce(&mut serde_json::Value)) -> String {
@@ -248,6 +250,49 @@ mod tests {
         let e = error_after(|v| v["arms"][0]["runs"][0]["epochs"][1]["test_acc"] = (-0.1).into());
         assert!(
             e.contains("arms[0].runs[0].epochs[1].test_acc: -0.1 is not"),
+            "{e}"
+        );
+        // A search's trial curves and fidelity entries are accuracies too (val_acc here).
+        let with_search = |edit: &dyn Fn(&mut HpoRecord)| {
+            let mut file = fixture::result("a", vec![fixture::arm("tuned", &[(1, 0.9)], 2)]);
+            let trials = vec![fixture::trial(
+                0,
+                TrialStatus::Succeeded,
+                &[0.5, 0.9],
+                vec![],
+            )];
+            let mut search = fixture::search(trials, Some(0));
+            edit(&mut search);
+            file.arms[0].hpo = Some(search);
+            let text = serde_json::to_string(&file).unwrap();
+            parse_result(&text, "r.json").err().map(|e| e.to_string())
+        };
+        assert_eq!(with_search(&|_| ()), None);
+        let e = with_search(&|s| s.trials[0].intermediate[1] = 90.0).unwrap();
+        assert!(
+            e.contains("arms[0].hpo.trials[0].intermediate[1]: 90 is not an accuracy"),
+            "{e}"
+        );
+        let e = with_search(&|s| s.trials[0].final_metric = Some(-1.0)).unwrap();
+        assert!(
+            e.contains("arms[0].hpo.trials[0].final_metric: -1 is not"),
+            "{e}"
+        );
+        let e = with_search(&|s| {
+            s.fidelity = Some(crate::results::FidelityCheck {
+                seed: 0,
+                entries: vec![crate::results::FidelityEntry {
+                    trial_id: 0,
+                    search_metric: 0.9,
+                    full_budget_metric: Some(1.5),
+                }],
+                spearman: None,
+                warning: None,
+            })
+        })
+        .unwrap();
+        assert!(
+            e.contains("arms[0].hpo.fidelity.entries[0].full_budget_metric: 1.5 is not"),
             "{e}"
         );
         // The bounds themselves are accuracies.

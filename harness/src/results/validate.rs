@@ -1,20 +1,72 @@
 //! Values a parsed result file must hold. Accuracies are fractions in [0, 1]: JSON cannot carry
-//! NaN, but a hand-edited 97.5 (a percentage) or -0.1 would silently skew every mean and gate.
-use super::ResultFile;
+//! NaN, but a hand-edited 97.5 (a percentage) or -0.1 would silently skew every mean and gate,
+//! or, in a search's trials, the report's choice of the best trial and its plots.
+use super::{ArmResult, HpoRecord, ResultFile};
 use crate::train::RunOutcome;
 
 /// The first accuracy outside [0, 1], as its JSON path and value.
 pub(super) fn out_of_range_accuracy(result: &ResultFile) -> Option<(String, f64)> {
-    result.arms.iter().enumerate().find_map(|(i, arm)| {
-        in_runs(&arm.runs, &format!("arms[{i}].runs")).or_else(|| {
+    result
+        .arms
+        .iter()
+        .enumerate()
+        .find_map(|(i, arm)| in_arm(arm, &format!("arms[{i}]")))
+}
+
+fn in_arm(arm: &ArmResult, at: &str) -> Option<(String, f64)> {
+    in_runs(&arm.runs, &format!("{at}.runs"))
+        .or_else(|| in_search(arm.hpo.as_ref()?, &format!("{at}.hpo")))
+        .or_else(|| {
             let nas = arm.nas.as_ref()?;
-            in_runs(&nas.random_runs, &format!("arms[{i}].nas.random_runs"))
+            in_runs(&nas.random_runs, &format!("{at}.nas.random_runs")).or_else(|| {
+                nas.random_samples.iter().enumerate().find_map(|(j, s)| {
+                    let v = s.val_acc.filter(|v| outside(*v))?;
+                    Some((format!("{at}.nas.random_samples[{j}].val_acc"), v))
+                })
+            })
+        })
+}
+
+fn outside(v: f64) -> bool {
+    !(0.0..=1.0).contains(&v)
+}
+
+/// A search's trial metrics, when they are accuracies (`val_acc`, `test_acc`).
+fn in_search(hpo: &HpoRecord, at: &str) -> Option<(String, f64)> {
+    if !matches!(hpo.metric.as_str(), "val_acc" | "test_acc") {
+        return None;
+    }
+    let trials = hpo.trials.iter().enumerate().find_map(|(j, t)| {
+        let at = format!("{at}.trials[{j}]");
+        t.final_metric
+            .filter(|v| outside(*v))
+            .map(|v| (format!("{at}.final_metric"), v))
+            .or_else(|| {
+                t.intermediate
+                    .iter()
+                    .enumerate()
+                    .find(|(_, v)| outside(**v))
+                    .map(|(k, v)| (format!("{at}.intermediate[{k}]"), *v))
+            })
+    });
+    trials.or_else(|| {
+        let fidelity = hpo.fidelity.as_ref()?;
+        fidelity.entries.iter().enumerate().find_map(|(j, e)| {
+            let at = format!("{at}.fidelity.entries[{j}]");
+            [
+                ("search_metric", Some(e.search_metric)),
+                ("full_budget_metric", e.full_budget_metric),
+            ]
+            .into_iter()
+            .find_map(|(name, v)| {
+                v.filter(|v| outside(*v))
+                    .map(|v| (format!("{at}.{name}"), v))
+            })
         })
     })
 }
 
 fn in_runs(runs: &[RunOutcome], at: &str) -> Option<(String, f64)> {
-    let bad = |v: f64| !(0.0..=1.0).contains(&v);
     runs.iter().enumerate().find_map(|(j, r)| {
         let finals = [
             ("final_test_acc", r.final_test_acc),
@@ -23,14 +75,14 @@ fn in_runs(runs: &[RunOutcome], at: &str) -> Option<(String, f64)> {
         finals
             .into_iter()
             .find_map(|(name, v)| {
-                v.filter(|v| bad(*v))
+                v.filter(|v| outside(*v))
                     .map(|v| (format!("{at}[{j}].{name}"), v))
             })
             .or_else(|| {
                 r.epochs.iter().enumerate().find_map(|(k, e)| {
                     [("train_acc", e.train_acc), ("test_acc", e.test_acc)]
                         .into_iter()
-                        .find(|(_, v)| bad(*v))
+                        .find(|(_, v)| outside(*v))
                         .map(|(name, v)| (format!("{at}[{j}].epochs[{k}].{name}"), v))
                 })
             })

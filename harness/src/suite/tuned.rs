@@ -125,6 +125,11 @@ fn job_key(job: usize) -> String {
     format!("tuned.job-{job}")
 }
 
+/// The journal entry holding the seconds the search had run when it journaled its latest
+/// trial, over every session of a resumed run: replayed trials take no time, so without it a
+/// resumed search's cost would count only its last session.
+const SEARCH_SECONDS_KEY: &str = "tuned.search-seconds";
+
 /// Runs the search and the full-budget retraining; `arm` is filled in as it goes and
 /// `on_update` is called after the search and after each retrained seed (to save the file).
 pub fn run_tuned_arm(
@@ -216,6 +221,8 @@ pub fn run_tuned_arm(
         }
     };
     let mut journal_error = None;
+    let seconds_before: f64 = journal::finished(ctx.journal, SEARCH_SECONDS_KEY)?.unwrap_or(0.0);
+    let search_start = Instant::now();
     // Each trial as its latest finished stretch left it (replayed ones included), by id: what
     // an interrupted result file lists. A trial cut short by Ctrl-C is not in it.
     let mut finished_so_far: BTreeMap<usize, Trial> = BTreeMap::new();
@@ -234,7 +241,11 @@ pub fn run_tuned_arm(
             finished_so_far.insert(t.id, t.clone());
             let paused = pauses && t.status == TrialStatus::EarlyStopped;
             if let Some(j) = ctx.journal {
-                if let Err(e) = j.put(&job_key(job), t) {
+                let seconds = seconds_before + search_start.elapsed().as_secs_f64();
+                if let Err(e) = j
+                    .put(&job_key(job), t)
+                    .and_then(|()| j.put(SEARCH_SECONDS_KEY, &seconds))
+                {
                     journal_error.get_or_insert(e);
                 }
                 if !paused {
@@ -256,6 +267,7 @@ pub fn run_tuned_arm(
             ));
         },
     );
+    let search_seconds = seconds_before + outcome.cost.seconds;
     if ctx.stop.load(Ordering::SeqCst) {
         // The file shows the search so far; the journal (and paused trials' checkpoints) let
         // --resume continue it.
@@ -264,7 +276,7 @@ pub fn run_tuned_arm(
             let cost = Cost {
                 trials: trials.len(),
                 trial_epochs: trials.iter().map(|t| t.intermediate.len()).sum(),
-                seconds: outcome.cost.seconds,
+                seconds: search_seconds,
             };
             let best = best_trial_of(&trials, direction);
             arm.hpo = Some(search_record(
@@ -290,7 +302,10 @@ pub fn run_tuned_arm(
         ctx,
         outcome.trials.clone(),
         outcome.best_trial,
-        outcome.cost.clone(),
+        Cost {
+            seconds: search_seconds,
+            ..outcome.cost.clone()
+        },
         outcome.stop_reason,
     );
     let Some(search_best) = best else {

@@ -272,8 +272,21 @@ pub fn main() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    match dispatch(cli.command) {
-        Ok(()) => 0,
+    crate::panics::install_hook();
+    let outcome = std::panic::catch_unwind(|| dispatch(cli.command))
+        .unwrap_or_else(|p| Err(anyhow::anyhow!("{}", crate::panics::message(p.as_ref())).into()));
+    match outcome {
+        Ok(()) => match STDOUT_ERROR
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            None => 0,
+            Some(e) => {
+                eprintln!("error: cannot write to standard output: {e}");
+                1
+            }
+        },
         Err(f) => {
             eprintln!("error: {:#}", f.error);
             f.code
@@ -487,9 +500,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Models { json, classes } => {
-            if classes < 1 {
-                return Err(UsageError("--classes must be at least 1".into()).into());
-            }
+            check_classes(classes)?;
             let rows = crate::models::catalogue(classes)?;
             if json {
                 say(&serde_json::to_string_pretty(&rows)?);
@@ -521,10 +532,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 .into());
             }
             // Checked here so that they are usage errors (exit 2), not a failed benchmark.
-            for (flag, value) in [("--batch", batch), ("--classes", classes)] {
-                if value < 1 {
-                    return Err(UsageError(format!("{flag} must be at least 1")).into());
-                }
+            check_classes(classes)?;
+            if !(1..=MAX_BATCH).contains(&batch) {
+                return Err(UsageError(format!("--batch must be in [1, {MAX_BATCH}]")).into());
             }
             if steps == 0 {
                 return Err(UsageError("--steps must be at least 1".into()).into());
@@ -580,18 +590,12 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                     input_channels,
                 },
         } => {
-            // As in suites: the network has reduction cells at 1/3 and 2/3 of its depth.
-            if layers < 3 {
-                return Err(UsageError(format!(
-                    "--layers must be at least 3 (two reduction cells), got {layers}"
-                ))
-                .into());
-            }
-            if channels < 1 || classes < 1 || input_channels < 1 {
-                return Err(UsageError(
-                    "--channels, --classes and --input-channels must be at least 1".into(),
-                )
-                .into());
+            // As in suites: reduction cells at 1/3 and 2/3 of the depth, the same bounds.
+            crate::suite::nas::check_size(layers, channels)
+                .map_err(|e| UsageError(format!("--{e}")))?;
+            check_classes(classes)?;
+            if !(1..=64).contains(&input_channels) {
+                return Err(UsageError("--input-channels must be in [1, 64]".into()).into());
             }
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| UsageError(format!("{}: {e}", file.display())))?;
@@ -606,6 +610,22 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             say(out.trim_end());
             Ok(())
         } // --- end nas ---
+    }
+}
+
+/// Largest `--classes` of `models`, `bench` and `arch show` (ImageNet-21k has 21,841): larger
+/// only builds a classifier too large for memory.
+const MAX_CLASSES: i64 = 100_000;
+/// Largest `bench --batch`: 65,536 images of 3×32×32 are already 800 MB.
+const MAX_BATCH: i64 = 65_536;
+
+fn check_classes(classes: i64) -> Result<(), UsageError> {
+    if (1..=MAX_CLASSES).contains(&classes) {
+        Ok(())
+    } else {
+        Err(UsageError(format!(
+            "--classes must be in [1, {MAX_CLASSES}], got {classes}"
+        )))
     }
 }
 
@@ -647,10 +667,23 @@ fn env_table(env: &EnvRecord) -> String {
     table.to_string()
 }
 
-/// Prints a line to stdout; a closed pipe (`harness env --json | head`) is not an error.
+/// The first failure to write to stdout: the command's output is lost (a full disk under
+/// `> env.json`), so it exits 1 even when its work succeeded.
+static STDOUT_ERROR: std::sync::Mutex<Option<std::io::Error>> = std::sync::Mutex::new(None);
+
+/// Prints a line to stdout; a closed pipe (`harness env --json | head`) is not an error, any
+/// other failure is noted in [`STDOUT_ERROR`].
 fn say(text: &str) {
     use std::io::Write;
-    let _ = writeln!(std::io::stdout().lock(), "{text}");
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            STDOUT_ERROR
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_or_insert(e);
+        }
+    }
 }
 
 /// auto = CUDA if libtorch can use it, else CPU; an explicit device that is not there is an

@@ -12,6 +12,7 @@ pub mod fsutil;
 pub mod hpo;
 pub mod models;
 pub mod nas;
+pub mod panics;
 pub mod progress;
 pub mod report;
 pub mod results;

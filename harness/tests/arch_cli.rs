@@ -66,17 +66,36 @@ fn arch_show_bad_file_exits_2_naming_the_key() {
 }
 
 #[test]
-fn arch_show_refuses_fewer_than_three_cells_like_suites() {
+fn arch_show_refuses_sizes_out_of_range_like_suites() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v2.json");
     std::fs::write(&path, export(&Genotype::darts_v2(), OpFormat::Index)).unwrap();
-    let out = harness(&["arch", "show", path.to_str().unwrap(), "--layers", "1"]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("--layers must be at least 3 (two reduction cells), got 1"),
-        "{stderr}"
-    );
+    // Fewer than three cells; so deep or wide or with so many classes that building the
+    // network would exhaust memory (it took 24 GB and ignored Ctrl-C at 100,000 cells).
+    for (args, message) in [
+        (
+            ["--layers", "1"],
+            "--layers must be in [3, 200] (two reduction cells at least), got 1",
+        ),
+        (["--layers", "100000"], "--layers must be in [3, 200]"),
+        (
+            ["--channels", "100000"],
+            "--channels must be in [1, 65536], got 100000",
+        ),
+        (
+            ["--classes", "1000000000"],
+            "--classes must be in [1, 100000], got 1000000000",
+        ),
+        (
+            ["--input-channels", "0"],
+            "--input-channels must be in [1, 64]",
+        ),
+    ] {
+        let out = harness(&["arch", "show", path.to_str().unwrap(), args[0], args[1]]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
     let out = harness(&["arch", "show", path.to_str().unwrap(), "--layers", "3"]);
     assert!(out.status.success());
 }

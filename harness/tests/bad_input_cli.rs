@@ -148,9 +148,17 @@ fn a_repeated_seed_on_the_command_line_is_refused_like_in_the_file() {
 fn bench_arguments_out_of_range_are_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
     for (args, message) in [
-        (["--batch", "0"], "--batch must be at least 1"),
+        (["--batch", "0"], "--batch must be in [1, 65536]"),
+        (["--batch", "100000000"], "--batch must be in [1, 65536]"),
         (["--steps", "0"], "--steps must be at least 1"),
-        (["--classes", "0"], "--classes must be at least 1"),
+        (
+            ["--classes", "0"],
+            "--classes must be in [1, 100000], got 0",
+        ),
+        (
+            ["--classes", "100000000"],
+            "--classes must be in [1, 100000]",
+        ),
         (["--threads", "0"], "--threads must be in [1, 1024]"),
         (["--threads", "5000"], "--threads must be in [1, 1024]"),
     ] {

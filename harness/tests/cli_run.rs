@@ -185,3 +185,61 @@ fn requesting_a_missing_cuda_device_is_a_clear_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--device cuda:0: CUDA is not available"));
 }
+
+/// A model too large for memory: libtorch cannot allocate it and tch panics inside its
+/// `VarStore`. The arm fails with one clear line, the other arms run, the file is complete.
+#[test]
+fn a_model_too_large_for_memory_fails_its_arm_not_the_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    // A CNN 65,536 channels wide: its second convolution alone needs about 300 GB.
+    let suite = SUITE
+        .replace("initial_lr = 1e6", "initial_lr = 0.1")
+        .replace(
+            "model = \"mlp\"\nwidth = 16",
+            "model = \"cnn\"\nwidth = 65536",
+        );
+    std::fs::write(dir.path().join("tiny.toml"), suite).unwrap();
+    let out = harness(&["run", "tiny.toml", "--quiet"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "original: panicked: libtorch could not allocate memory (you tried to allocate"
+        ) && !err.contains("frame #")
+            && !err.contains("stack backtrace"),
+        "{err}"
+    );
+    let path = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("result: ").map(str::to_string))
+        .expect("prints the result path");
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(path)).unwrap()).unwrap();
+    assert_eq!(result["status"], "complete");
+    assert!(result["arms"][0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("too large for this machine"));
+    assert_eq!(test_accs(&result, "manual").len(), 2);
+}
+
+/// Output that cannot be written (a full disk under `> env.json`) is a failure, not a success
+/// with the output lost; a closed pipe (`| head`) is not.
+#[test]
+fn output_that_cannot_be_written_fails_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["env", "--json"][..], &["models", "--json"]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(args)
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("error: cannot write to standard output: No space left on device"),
+            "{args:?}: {err}"
+        );
+    }
+}

@@ -112,6 +112,16 @@ fn nas_validation_errors_name_file_line_key() {
         e.contains("suites/t.toml:14: arms.nas.search.layers"),
         "{e}"
     );
+    // So deep that building the network would exhaust memory before any check could stop it.
+    let bad = TINY.replace(
+        "layers = 3\nchannels = 2\nepochs = 2",
+        "layers = 1000000000000\nchannels = 2\nepochs = 2",
+    );
+    let e = parse(&bad).unwrap_err();
+    assert!(
+        e.contains("suites/t.toml:14: arms.nas.search.layers") && e.contains("must be in [3, 200]"),
+        "{e}"
+    );
     let bad = TINY.replace("samples = 2", "samples = 0");
     let e = parse(&bad).unwrap_err();
     assert!(e.contains("arms.nas.random_baseline.samples"), "{e}");

@@ -196,16 +196,6 @@ impl ExperimentOutcome {
     }
 }
 
-fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        s.to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".into()
-    }
-}
-
 /// Trial-epochs trained so far, shared by the trials of a batch, against the search budget.
 struct EpochBudget {
     spent: Mutex<usize>,
@@ -306,7 +296,10 @@ where
         Err(p) => (
             TrialStatus::Failed,
             None,
-            Some(format!("trial panicked: {}", panic_text(p.as_ref()))),
+            Some(format!(
+                "trial panicked: {}",
+                crate::panics::message(p.as_ref())
+            )),
             serde_json::Value::Null,
             None,
         ),

@@ -244,7 +244,8 @@ pub struct HpoRecord {
     pub stop_reason: crate::hpo::StopReason,
     /// Full-budget retraining of the top configurations (`retrain_top_k`).
     pub fidelity: Option<FidelityCheck>,
-    /// Seconds spent retraining at the full budget (chosen configuration and top-k).
+    /// Seconds spent retraining at the full budget (chosen configuration and top-k): the sum
+    /// of those runs' own times, so a resumed run counts every session.
     pub retrain_seconds: f64,
 }
 
@@ -298,8 +299,10 @@ pub struct NasRecord {
     /// Mean / sample std of the random baseline's reported accuracy (same metric as the arm).
     pub random_mean: Option<f64>,
     pub random_std: Option<f64>,
+    /// Seconds of the retrains over the suite's seeds (the sum of the runs' own times).
     pub retrain_seconds: f64,
-    /// Seconds of the random baseline (sampling, scoring and retraining).
+    /// Seconds of the random baseline: the samples' short trainings and the retrains of the
+    /// best (the sum of their own times).
     pub random_seconds: f64,
 }
 

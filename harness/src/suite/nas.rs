@@ -20,7 +20,6 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 use tch::Tensor;
 
 /// `[arms.nas]`. Defaults of the search and retrain tables: the Lab 8 reference
@@ -205,6 +204,44 @@ fn default_validation_fraction() -> f64 {
     0.2
 }
 
+/// Largest DARTS network depth: the paper searches 8 cells and retrains 20; a depth in the
+/// thousands only exhausts memory while the network is built (no Ctrl-C gets through).
+pub const MAX_LAYERS: usize = 200;
+/// Largest initial channel count (the paper: 16 searching, 36 retraining).
+pub const MAX_CHANNELS: i64 = 65_536;
+
+/// A network size out of range: the key (`layers`, `channels`) and why.
+#[derive(Debug)]
+pub struct SizeError {
+    pub key: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for SizeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.key, self.message)
+    }
+}
+
+/// The bounds on a DARTS network's size, for suites and `harness arch show`.
+pub fn check_size(layers: usize, channels: i64) -> Result<(), SizeError> {
+    if !(3..=MAX_LAYERS).contains(&layers) {
+        return Err(SizeError {
+            key: "layers",
+            message: format!(
+                "must be in [3, {MAX_LAYERS}] (two reduction cells at least), got {layers}"
+            ),
+        });
+    }
+    if !(1..=MAX_CHANNELS).contains(&channels) {
+        return Err(SizeError {
+            key: "channels",
+            message: format!("must be in [1, {MAX_CHANNELS}], got {channels}"),
+        });
+    }
+    Ok(())
+}
+
 impl NasArmSpec {
     pub fn op_format(&self) -> OpFormat {
         if self.export_format == "name" {
@@ -254,19 +291,7 @@ impl NasArmSpec {
             }
         };
         let size = |prefix: &str, layers: usize, channels: i64| {
-            if layers < 3 {
-                return bad(
-                    &format!("{prefix}.layers"),
-                    format!("must be >= 3 (two reduction cells), got {layers}"),
-                );
-            }
-            if !(1..=65_536).contains(&channels) {
-                return bad(
-                    &format!("{prefix}.channels"),
-                    format!("must be in [1, 65536], got {channels}"),
-                );
-            }
-            Ok(())
+            check_size(layers, channels).map_err(|e| (format!("{prefix}.{}", e.key), e.message))
         };
         if !["index", "name"].contains(&self.export_format.as_str()) {
             return bad(
@@ -677,8 +702,8 @@ pub fn run_nas_arm(
     }
     arm.nas = Some(record.clone());
     save(arm)?;
-    // 2. Retrain over the suite's seeds.
-    let t0 = Instant::now();
+    // 2. Retrain over the suite's seeds. Times are summed from the units' own, which a
+    // resumed run keeps (a replayed unit takes none).
     for &seed in ctx.seeds {
         check_stop(ctx.stop)?;
         ctx.progress.set_message(format!("nas retrain seed {seed}"));
@@ -697,15 +722,14 @@ pub fn run_nas_arm(
                 run.wall_seconds
             ));
         }
+        record.retrain_seconds += out.seconds;
         arm.runs.push(run);
         arm.summarize();
-        record.retrain_seconds = t0.elapsed().as_secs_f64();
         arm.nas = Some(record.clone());
         save(arm)?;
     }
     // 3. Random-search baseline.
     if let Some(b) = &spec.random_baseline {
-        let t1 = Instant::now();
         let val = d.validation_split(b.validation_fraction, b.seed)?;
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(b.seed);
         let mut best: Option<(usize, f64, Genotype)> = None;
@@ -716,6 +740,7 @@ pub fn run_nas_arm(
             let key = format!("nas.random.sample-{i}");
             let out = train_genotype(ctx, &key, &g, &val, b.seed, b.epochs)?;
             let score = out.diverged.is_none().then_some(out.last_test_acc);
+            record.random_seconds += out.seconds;
             record.random_samples.push(RandomSample {
                 architecture: serde_json::from_str(&archfile::export(&g, fmt))?,
                 val_acc: score,
@@ -737,7 +762,7 @@ pub fn run_nas_arm(
                 let key = format!("nas.random.seed-{seed}");
                 let out = train_genotype(ctx, &key, &g, d, seed, spec.retrain.epochs)?;
                 record.random_runs.push(run_outcome(seed, &out, n_train));
-                record.random_seconds = t1.elapsed().as_secs_f64();
+                record.random_seconds += out.seconds;
                 arm.nas = Some(record.clone());
                 save(arm)?;
             }
@@ -752,7 +777,6 @@ pub fn run_nas_arm(
                 record.random_std = Some(s);
             }
         }
-        record.random_seconds = t1.elapsed().as_secs_f64();
         arm.nas = Some(record.clone());
         save(arm)?;
     }

@@ -3,6 +3,7 @@ use super::journal::{self, Journal};
 use super::{tuned, ArmKind, ArmSpec, LoadedSuite};
 use crate::data::{self, Dataset};
 use crate::env::{self, EnvRecord};
+use crate::panics::guarded;
 use crate::progress::Progress;
 use crate::results::{
     read_result, ArmResult, ResultFile, ResultWriter, RunStatus, SuiteRecord, SCHEMA_VERSION,
@@ -112,8 +113,12 @@ pub fn run_suite(
                 journal: Some(&journal),
             };
             let mut arm = tuned_arm_result(spec);
-            let outcome = tuned::run_tuned_arm(&ctx, &mut arm, &mut |arm| {
-                save_arm(&mut result, arm, elapsed(), &writer)
+            // A panic (libtorch cannot allocate a model too large for memory) fails the arm,
+            // not the suite.
+            let outcome = guarded(|| {
+                tuned::run_tuned_arm(&ctx, &mut arm, &mut |arm| {
+                    save_arm(&mut result, arm, elapsed(), &writer)
+                })
             });
             if record_end(outcome, &mut arm, options.quiet)? {
                 interrupted = true;
@@ -140,8 +145,10 @@ pub fn run_suite(
                 journal: Some(&journal),
             };
             let mut arm = nas_arm_result(spec);
-            let outcome = super::nas::run_nas_arm(&ctx, &mut arm, &mut |arm| {
-                save_arm(&mut result, arm, elapsed(), &writer)
+            let outcome = guarded(|| {
+                super::nas::run_nas_arm(&ctx, &mut arm, &mut |arm| {
+                    save_arm(&mut result, arm, elapsed(), &writer)
+                })
             });
             if record_end(outcome, &mut arm, options.quiet)? {
                 interrupted = true;
@@ -168,21 +175,22 @@ pub fn run_suite(
                 options: &train_options,
                 stop,
             };
-            let outcome =
-                match unit.train(&spec.recipe, &dataset, seed, &mut |_| progress.epoch_done()) {
-                    Ok(outcome) => outcome,
-                    // An interrupted run is not a result: it would look like a short recipe.
-                    Err(e) if e.is::<Interrupted>() => {
-                        interrupted = true;
-                        break 'arms;
-                    }
-                    Err(e) => {
-                        // The other seeds would fail the same way; the other arms may not.
-                        record_end(Err(e), &mut arm, options.quiet)?;
-                        save_arm(&mut result, &arm, elapsed(), &writer)?;
-                        continue 'arms;
-                    }
-                };
+            let outcome = match guarded(|| {
+                unit.train(&spec.recipe, &dataset, seed, &mut |_| progress.epoch_done())
+            }) {
+                Ok(outcome) => outcome,
+                // An interrupted run is not a result: it would look like a short recipe.
+                Err(e) if e.is::<Interrupted>() => {
+                    interrupted = true;
+                    break 'arms;
+                }
+                Err(e) => {
+                    // The other seeds would fail the same way; the other arms may not.
+                    record_end(Err(e), &mut arm, options.quiet)?;
+                    save_arm(&mut result, &arm, elapsed(), &writer)?;
+                    continue 'arms;
+                }
+            };
             if !options.quiet {
                 progress.line(run_line(kind, &outcome, spec.recipe.report));
             }

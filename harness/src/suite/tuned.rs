@@ -321,7 +321,8 @@ pub fn run_tuned_arm(
     // full budget on the search data (still the validation split: the test set stays out of
     // selection), the best of them is chosen, and the rank correlation between search-budget and
     // full-budget metric says how far the short trials can be trusted.
-    let retrain_start = Instant::now();
+    // Summed from the runs' own times, which a resumed run keeps (a replayed run takes none).
+    let mut retrain_seconds = 0.0;
     let mut chosen_id = search_best.id;
     if hpo.retrain_top_k > 1 {
         let mut ranked: Vec<_> = outcome
@@ -345,6 +346,7 @@ pub fn run_tuned_arm(
             let recipe = apply_params(&ctx.spec.recipe, &trial.params)?;
             let key = format!("tuned.full-budget.trial-{}", trial.id);
             let run = train_full(&recipe, ctx, &search_data, hpo.trial_seed, key)?;
+            retrain_seconds += run.wall_seconds;
             progress.line(format!(
                 "tuned    trial {:<3} full-budget {} {}",
                 trial.id,
@@ -430,7 +432,7 @@ pub fn run_tuned_arm(
         )
     };
     arm.hyperparameters.push(("chosen by".into(), how));
-    record.retrain_seconds = retrain_start.elapsed().as_secs_f64();
+    record.retrain_seconds = retrain_seconds;
     arm.hpo = Some(record.clone());
     on_update(arm)?;
 
@@ -449,9 +451,10 @@ pub fn run_tuned_arm(
             run.final_test_acc
                 .map_or("diverged".into(), |a| format!("{a:.4}"))
         ));
+        retrain_seconds += run.wall_seconds;
         arm.runs.push(run);
         arm.summarize();
-        record.retrain_seconds = retrain_start.elapsed().as_secs_f64();
+        record.retrain_seconds = retrain_seconds;
         arm.hpo = Some(record.clone());
         on_update(arm)?;
     }

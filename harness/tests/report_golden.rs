@@ -82,6 +82,7 @@ fn result(env_name: &str, shift: f64) -> ResultFile {
             } else {
                 vec![]
             },
+            inputs: vec![],
             override_args: if shift > 0.0 {
                 vec!["--epochs".into(), "4".into()]
             } else {

@@ -380,6 +380,26 @@ fn resume_with_other_options_is_refused_by_name() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("different version of the suite"), "{err}");
+    // The suite file as it was, but its search space changed: the trials so far were drawn
+    // from the old one, so the result would mix two experiments.
+    std::fs::write(dir.path().join("s.toml"), SUITE).unwrap();
+    std::fs::write(
+        dir.path().join("space.json"),
+        SPACE.replace("[0.001, 0.3]", "[0.001, 0.2]"),
+    )
+    .unwrap();
+    let out = harness(dir.path(), &["run", "s.toml", "--resume"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("arms.tuned.hpo.search_space (space.json) has changed since this run started"),
+        "{err}"
+    );
+    // Put back, it resumes.
+    std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
+    run_to_end(dir.path(), &["run", "s.toml", "--quiet", "--resume"]);
 }
 
 /// A tuned-only suite whose search is far longer than the test waits: 150 short trials.

@@ -311,6 +311,12 @@ pub fn compare(files: &[ResultFile], level: f64) -> Result<Comparison, CompareEr
                 labels[0]
             ));
         }
+        for input in base.suite.changed_inputs(&f.suite) {
+            warnings.push(format!(
+                "{label} ran with a different {input} than {} (sha256)",
+                labels[0]
+            ));
+        }
         if f.suite.overrides != base.suite.overrides {
             warnings.push(format!(
                 "command-line overrides differ: {} used [{}], {label} used [{}]",
@@ -542,6 +548,31 @@ mod tests {
             .find(|l| l.starts_with("| original") && l.contains("a (2)"))
             .unwrap_or_else(|| panic!("{md}"));
         assert!(row.contains("| no "), "{row}");
+    }
+
+    #[test]
+    fn a_different_search_space_is_named() {
+        let input = |sha: &str| crate::results::InputFile {
+            key: "arms.tuned.hpo.search_space".into(),
+            path: "suites/quick_search_space.json".into(),
+            sha256: sha.into(),
+        };
+        let mut a = file("a", &[0.95, 0.96, 0.955]);
+        a.suite.inputs = vec![input("aa")];
+        let mut b = file("b", &[0.95, 0.96, 0.955]);
+        b.suite.inputs = vec![input("aa")];
+        assert!(compare(&[a.clone(), b.clone()], 0.95)
+            .unwrap()
+            .warnings
+            .is_empty());
+        b.suite.inputs = vec![input("bb")];
+        let c = compare(&[a, b], 0.95).unwrap();
+        assert_eq!(
+            c.warnings,
+            vec!["b ran with a different arms.tuned.hpo.search_space \
+                 (suites/quick_search_space.json) than a (sha256)"
+                .to_string()]
+        );
     }
 
     #[test]

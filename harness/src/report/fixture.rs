@@ -106,6 +106,7 @@ pub fn result(label: &str, arms: Vec<ArmResult>) -> ResultFile {
             tolerance: 0.01,
             overrides: Vec::new(),
             override_args: Vec::new(),
+            inputs: Vec::new(),
             definition: serde_json::json!({"name": "quick", "version": 1}),
         },
         dataset: DatasetInfo {

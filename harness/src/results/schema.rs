@@ -101,8 +101,40 @@ pub struct SuiteRecord {
     /// resume must repeat them. Absent in files written before they were recorded.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub override_args: Vec<String>,
+    /// The files the suite names (search space, architecture), with their digests: part of
+    /// the experiment as much as the suite file. Absent in files written before they were
+    /// recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<InputFile>,
     /// The parsed suite, after overrides.
     pub definition: serde_json::Value,
+}
+
+/// A file a suite names, as it was when the suite was read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputFile {
+    /// The suite key that names it, e.g. `arms.tuned.hpo.search_space`.
+    pub key: String,
+    pub path: String,
+    /// SHA-256 of its bytes.
+    pub sha256: String,
+}
+
+impl SuiteRecord {
+    /// The named files whose content differs between the two records, as `key (path)`; a
+    /// file only one of them records is not compared.
+    pub fn changed_inputs(&self, other: &SuiteRecord) -> Vec<String> {
+        self.inputs
+            .iter()
+            .filter(|a| {
+                other
+                    .inputs
+                    .iter()
+                    .any(|b| b.key == a.key && b.sha256 != a.sha256)
+            })
+            .map(|a| format!("{} ({})", a.key, a.path))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

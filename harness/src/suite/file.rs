@@ -181,6 +181,8 @@ pub struct LoadedSuite {
     /// The command-line arguments that made `overrides`, one word each (`--epochs`, `2`):
     /// recorded in the result so every printed resume command can repeat them.
     pub override_args: Vec<String>,
+    /// The files the suite names (search space, architecture) with their digests.
+    pub inputs: Vec<crate::results::InputFile>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -241,15 +243,41 @@ impl LoadedSuite {
             )?),
             None => None,
         };
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(text.as_bytes());
+        let named = [
+            (
+                ("arms.tuned.hpo", "search_space"),
+                file.arms.tuned.as_ref().map(|t| &t.hpo.search_space),
+            ),
+            (
+                ("arms.nas", "architecture"),
+                file.arms.nas.as_ref().and_then(|n| n.architecture.as_ref()),
+            ),
+        ];
+        let mut inputs = Vec::new();
+        for ((table, key), rel) in named {
+            let Some(rel) = rel else { continue };
+            let at = relative_to(path).join(rel);
+            // Read and checked above; read again for its exact bytes.
+            let bytes = std::fs::read(&at).map_err(|e| SuiteError::Invalid {
+                path: shown.clone(),
+                line: locate(text, table, key),
+                key: format!("{table}.{key}"),
+                message: format!("{}: {e}", at.display()),
+            })?;
+            inputs.push(crate::results::InputFile {
+                key: format!("{table}.{key}"),
+                path: at.display().to_string(),
+                sha256: sha256_hex(&bytes),
+            });
+        }
         Ok(LoadedSuite {
             file,
             search_space,
             path: path.to_path_buf(),
-            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            sha256: sha256_hex(text.as_bytes()),
             overrides: Vec::new(),
             override_args: Vec::new(),
+            inputs,
         })
     }
 
@@ -356,6 +384,14 @@ impl LoadedSuite {
             &crate::shell::word(&result.display().to_string()),
         )
     }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> {

@@ -295,6 +295,7 @@ fn new_result(
             tolerance: meta.tolerance,
             overrides: suite.overrides.clone(),
             override_args: suite.override_args.clone(),
+            inputs: suite.inputs.clone(),
             definition: serde_json::to_value(&suite.file)?,
         },
         dataset: dataset.info.clone(),
@@ -336,6 +337,17 @@ fn resume_result(
              same --epochs/--seeds/--threads/--data-dir options",
             old.suite.overrides.join(", "),
             suite.overrides.join(", ")
+        );
+    }
+    // A changed search space or architecture file would mix two experiments in one result.
+    let changed = old.suite.changed_inputs(&SuiteRecord {
+        inputs: suite.inputs.clone(),
+        ..old.suite.clone()
+    });
+    if let Some(input) = changed.first() {
+        anyhow::bail!(
+            "{shown}: {input} has changed since this run started (its sha256 is recorded in \
+             the result); resume with the file it was started with"
         );
     }
     if !super::journal::journal_dir(path).is_dir() {

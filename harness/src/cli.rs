@@ -143,6 +143,10 @@ enum Command {
         /// Target folder.
         #[arg(long, default_value = crate::data::DEFAULT_CIFAR10_DIR)]
         dir: PathBuf,
+        /// Where to fetch the archive from: the official URL, or a mirror of the same file (its
+        /// MD5 is checked all the same).
+        #[arg(long, default_value = crate::data::cifar10::URL)]
+        url: String,
     },
     /// List every model with its trainable parameter count in each style.
     Models {
@@ -478,16 +482,34 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             }
         }
         // --- CIFAR-10 and the model zoo (issue 5) ---
-        Command::Data { dataset: _, dir } => {
-            use crate::data::cifar10::{self, DownloadOutcome};
-            if cifar10::check_files(&dir).is_err() {
+        Command::Data {
+            dataset: _,
+            dir,
+            url,
+        } => {
+            use crate::data::cifar10::{self, DataError, DownloadOutcome};
+            if dir.exists() && !dir.is_dir() {
+                return Err(UsageError(format!(
+                    "--dir {}: is a file, not a folder",
+                    dir.display()
+                ))
+                .into());
+            }
+            if let Err(why) = cifar10::check_files(&dir) {
+                // Say what is wrong with the files there: offline, the download fails next.
+                if !matches!(why, DataError::MissingDir(_)) {
+                    eprintln!("cifar10: no valid copy in {}: {why}", dir.display());
+                }
                 say(&format!(
-                    "downloading {} (about 170 MB) into {}",
-                    cifar10::URL,
+                    "downloading {url} (about 170 MB) into {}",
                     dir.display()
                 ));
             }
-            match cifar10::download(&dir)? {
+            // A failed download, checksum or extraction is the work failing (exit 1), not bad
+            // input, so the error keeps its message and drops its input-error type.
+            let outcome = cifar10::download_from(&url, cifar10::ARCHIVE_MD5, &dir)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            match outcome {
                 DownloadOutcome::AlreadyPresent(p) => {
                     say(&format!("cifar10: already present in {}", p.display()))
                 }
@@ -635,6 +657,10 @@ fn check_label(label: Option<&str>) -> Result<(), UsageError> {
     match label {
         Some(l) if l.trim().is_empty() => Err(UsageError(
             "--label must not be empty (leave it out to use the hostname)".into(),
+        )),
+        // It heads a report column and a table row: one line.
+        Some(l) if l.chars().any(char::is_control) => Err(UsageError(
+            "--label must be one line without control characters (tabs, line breaks)".into(),
         )),
         _ => Ok(()),
     }

@@ -243,3 +243,72 @@ fn output_that_cannot_be_written_fails_the_command() {
         );
     }
 }
+
+/// `harness data cifar10`: a --dir that is a file is bad input; files that are there but
+/// invalid are named before the download is tried; a download that fails (here from a mirror
+/// URL nothing answers at) is the work failing, exit 1, with the files there left alone.
+#[test]
+fn data_names_invalid_files_and_a_failed_download_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("afile"), b"x").unwrap();
+    let out = harness(&["data", "cifar10", "--dir", "afile"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--dir afile: is a file, not a folder"));
+
+    let batches = dir.path().join("d/cifar-10-batches-bin");
+    std::fs::create_dir_all(&batches).unwrap();
+    std::fs::write(batches.join("data_batch_1.bin"), [0u8; 100]).unwrap();
+    let unreachable = "http://127.0.0.1:9/cifar-10-binary.tar.gz";
+    let out = harness(
+        &["data", "cifar10", "--dir", "d", "--url", unreachable],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cifar10: no valid copy in d: CIFAR-10 file d/cifar-10-batches-bin/data_batch_1.bin has 100 bytes")
+            && err.contains(&format!("error: download of {unreachable} failed")),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(batches.join("data_batch_1.bin"))
+            .unwrap()
+            .len(),
+        100
+    );
+}
+
+/// Missing CIFAR-10 files are reported where they were asked for: the suite's `dataset.dir`
+/// (file and line) or `--data-dir`.
+#[test]
+fn missing_cifar_data_names_the_suite_key_or_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = SUITE.replace(
+        "name = \"synthetic\"\nsamples_per_class = 30",
+        "name = \"cifar10\"\ndir = \"nowhere\"",
+    );
+    std::fs::write(dir.path().join("c.toml"), suite).unwrap();
+    let out = harness(&["run", "c.toml"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error: c.toml:9: dataset.dir: CIFAR-10 directory nowhere does not exist"),
+        "{err}"
+    );
+    let out = harness(&["run", "c.toml", "--data-dir", "elsewhere"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error: --data-dir: CIFAR-10 directory elsewhere does not exist"),
+        "{err}"
+    );
+    assert!(!dir.path().join("results").exists());
+}
+
+#[test]
+fn a_label_of_several_lines_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = harness(&["env", "--label", "a\nb"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--label must be one line"));
+}

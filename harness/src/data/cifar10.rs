@@ -50,9 +50,13 @@ pub const CLASSES: [&str; 10] = [
 pub enum DataError {
     #[error("CIFAR-10 directory {0} does not exist; run `harness data cifar10 --dir DIR` to download and verify it")]
     MissingDir(PathBuf),
+    #[error("CIFAR-10 directory {0} is a file, not a folder")]
+    NotADir(PathBuf),
+    #[error("CIFAR-10 file {0} is a folder, not a file")]
+    NotAFile(PathBuf),
     #[error("CIFAR-10 file {0} is missing (looked in {1} and {1}/cifar-10-batches-bin); run `harness data cifar10 --dir DIR` to download and verify it")]
     MissingFile(String, PathBuf),
-    #[error("CIFAR-10 file {path} has {found} bytes, expected {expected}; the file is truncated or not the binary version; delete {dir} and run `harness data cifar10 --dir DIR` to download and verify it", dir = .path.parent().map(|p| p.display().to_string()).unwrap_or_default())]
+    #[error("CIFAR-10 file {path} has {found} bytes, expected {expected}; the file is truncated or not the binary version; replace it with a good copy (`harness data cifar10 --dir DIR` downloads and verifies one into DIR/cifar-10-batches-bin)")]
     BadSize {
         path: PathBuf,
         found: u64,
@@ -104,6 +108,9 @@ pub struct Cifar10 {
 
 /// Finds the directory holding the batch files: `dir` itself or `dir/cifar-10-batches-bin`.
 pub fn resolve_dir(dir: &Path) -> Result<PathBuf, DataError> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(DataError::NotADir(dir.to_path_buf()));
+    }
     if !dir.is_dir() {
         return Err(DataError::MissingDir(dir.to_path_buf()));
     }
@@ -129,6 +136,9 @@ pub fn check_files(dir: &Path) -> Result<(PathBuf, Vec<usize>), DataError> {
         let path = base.join(name);
         let meta = fs::metadata(&path)
             .map_err(|_| DataError::MissingFile(name.to_string(), dir.to_path_buf()))?;
+        if meta.is_dir() {
+            return Err(DataError::NotAFile(path));
+        }
         let size = meta.len();
         if synthetic {
             if size == 0 || size % RECORD_BYTES as u64 != 0 {
@@ -143,8 +153,16 @@ pub fn check_files(dir: &Path) -> Result<(PathBuf, Vec<usize>), DataError> {
                 });
             }
         } else if size != OFFICIAL_FILE_BYTES {
+            // CIFAR-100's binaries have two label bytes per record.
+            const CIFAR100_RECORD_BYTES: u64 = RECORD_BYTES as u64 + 1;
             let note = if size % RECORD_BYTES as u64 == 0 {
                 format!("{} records found", size / RECORD_BYTES as u64)
+            } else if size % CIFAR100_RECORD_BYTES == 0 {
+                format!(
+                    "{} records of {CIFAR100_RECORD_BYTES} bytes: this looks like CIFAR-100, not \
+                     CIFAR-10",
+                    size / CIFAR100_RECORD_BYTES
+                )
             } else {
                 format!("not a multiple of the {RECORD_BYTES}-byte record")
             };
@@ -381,7 +399,8 @@ pub fn download(dir: &Path) -> Result<DownloadOutcome, DataError> {
     download_from(URL, ARCHIVE_MD5, dir)
 }
 
-fn download_from(url: &str, md5: &str, dir: &Path) -> Result<DownloadOutcome, DataError> {
+/// [`download`] from `url` (a mirror of the official archive), checked against `md5`.
+pub fn download_from(url: &str, md5: &str, dir: &Path) -> Result<DownloadOutcome, DataError> {
     if let Ok((base, _)) = check_files(dir) {
         return Ok(DownloadOutcome::AlreadyPresent(base));
     }

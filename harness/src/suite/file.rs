@@ -281,6 +281,30 @@ impl LoadedSuite {
         })
     }
 
+    /// A failure to read the suite's dataset, said where it was asked for: `--data-dir`, or the
+    /// suite's `dataset.dir` (its file and line). Datasets without files pass through as they are.
+    pub fn dataset_error(&self, error: anyhow::Error) -> anyhow::Error {
+        if self.file.dataset.name != "cifar10" {
+            return error;
+        }
+        if self.override_args.iter().any(|a| a == "--data-dir") {
+            return error.context("--data-dir");
+        }
+        let shown = self.path.display().to_string();
+        let line = std::fs::read_to_string(&self.path).map_or(1, |t| locate(&t, "dataset", "dir"));
+        let dir = match &self.file.dataset.dir {
+            Some(_) => "dataset.dir",
+            None => "dataset.dir (not set: the default data/cifar10)",
+        };
+        SuiteError::Invalid {
+            path: shown,
+            line,
+            key: dir.into(),
+            message: format!("{error:#}"),
+        }
+        .into()
+    }
+
     /// The folder the suite's relative paths (search space, architecture) are resolved in.
     pub fn dir(&self) -> &Path {
         relative_to(&self.path)

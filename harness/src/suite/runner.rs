@@ -48,7 +48,9 @@ pub fn run_suite(
     if let Some(threads) = suite.file.suite.threads {
         tch::set_num_threads(threads);
     }
-    let dataset = data::load(&suite.file.dataset)?.to_device(options.device);
+    let dataset = data::load(&suite.file.dataset)
+        .map_err(|e| suite.dataset_error(e))?
+        .to_device(options.device);
     tuned::check_validation_split(suite, &dataset)?;
     let (mut result, writer, wall_before) = match &options.resume {
         Some(path) => resume_result(suite, path)?,

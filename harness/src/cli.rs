@@ -766,15 +766,48 @@ pub fn parse_device(text: &str) -> Result<tch::Device, UsageError> {
     }
 }
 
-/// Ctrl-C / SIGTERM set a flag that the runner checks after every epoch; a second Ctrl-C
-/// exits at once.
+/// A second signal this soon after the first is the same interrupt: `timeout` signals the
+/// process and then its group, a terminal's Ctrl-C reaches every process of the job.
+const SECOND_SIGNAL_AFTER_MS: u64 = 500;
+
+/// Ctrl-C / SIGTERM set a flag that the runner checks after every epoch; a second one (at least
+/// [`SECOND_SIGNAL_AFTER_MS`] later) exits at once with code 1, saying so.
 fn install_stop_flag() -> Arc<AtomicBool> {
+    use std::sync::atomic::{AtomicU64, Ordering};
     let flag = Arc::new(AtomicBool::new(false));
+    let first_ms = Arc::new(AtomicU64::new(0));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        let _ = signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&flag));
-        let _ = signal_hook::flag::register(sig, Arc::clone(&flag));
+        let (flag, first_ms) = (Arc::clone(&flag), Arc::clone(&first_ms));
+        // SAFETY: the handler only uses atomics, clock_gettime, write and _exit, which are
+        // async-signal-safe.
+        let _ = unsafe {
+            signal_hook::low_level::register(sig, move || {
+                let now = monotonic_ms();
+                if !flag.swap(true, Ordering::SeqCst) {
+                    first_ms.store(now, Ordering::SeqCst);
+                } else if now.saturating_sub(first_ms.load(Ordering::SeqCst))
+                    >= SECOND_SIGNAL_AFTER_MS
+                {
+                    let message = b"harness: interrupted again: exiting now; the result file \
+                        stays \"running\" and `harness run SUITE --resume` continues it\n";
+                    libc::write(2, message.as_ptr().cast(), message.len());
+                    libc::_exit(1);
+                }
+            })
+        };
     }
     flag
+}
+
+/// Milliseconds on the monotonic clock (async-signal-safe).
+fn monotonic_ms() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000
 }
 
 #[cfg(test)]

@@ -11,11 +11,21 @@ pub fn word(word: &str) -> String {
     }
 }
 
+/// A path as one shell word that cannot be read as an option: `-rd/x.json` becomes
+/// `./-rd/x.json`.
+pub fn path_word(path: &str) -> String {
+    if path.starts_with('-') {
+        word(&format!("./{path}"))
+    } else {
+        word(path)
+    }
+}
+
 /// `harness run SUITE [ARGS…] --resume RESULT`: `override_args` are the command-line arguments
 /// that changed the suite (a resume without them is refused), one word each; `result` is
 /// written as given, so a caller can pass a placeholder such as `RESULT`.
 pub fn resume_command(suite: &str, override_args: &[String], result: &str) -> String {
-    let mut words = vec!["harness".to_string(), "run".to_string(), word(suite)];
+    let mut words = vec!["harness".to_string(), "run".to_string(), path_word(suite)];
     words.extend(override_args.iter().map(|a| word(a)));
     words.push("--resume".into());
     words.push(result.to_string());
@@ -32,6 +42,8 @@ mod tests {
         assert_eq!(word("my data"), "'my data'");
         assert_eq!(word("it's"), r"'it'\''s'");
         assert_eq!(word(""), "''");
+        assert_eq!(path_word("-rd/r.json"), "./-rd/r.json");
+        assert_eq!(path_word("-my dir/r.json"), "'./-my dir/r.json'");
     }
 
     #[test]

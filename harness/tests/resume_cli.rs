@@ -507,8 +507,8 @@ fn an_interrupted_search_lists_its_finished_trials_and_resume_keeps_them() {
     let n = trials.len();
     assert!(
         report.contains(&format!(
-            "The search was interrupted after {n} finished trials; `harness run --resume` \
-             continues it from there."
+            "The search was interrupted after {n} finished trials; resuming the run \
+             (`--resume`, as the warning at the top says) continues it from there."
         )) && report.contains(&format!("Best so far: trial {}", hpo["best_trial"])),
         "{report}"
     );

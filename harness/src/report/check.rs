@@ -159,7 +159,7 @@ pub fn check(
                         ca.runs.len()
                     ));
                 }
-                let keys = changed_keys(&b.definition, &ca.definition);
+                let keys = changed_keys(&super::compare::defined(b), &super::compare::defined(ca));
                 if !keys.is_empty() {
                     warnings.push(format!(
                         "arm {}: the candidate's definition differs at {}",

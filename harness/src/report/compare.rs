@@ -177,6 +177,22 @@ pub fn ensure_same_suite(files: &[ResultFile], labels: &[String]) -> Result<(), 
     Ok(())
 }
 
+/// The arm's definition as the suite gave it, for comparing machines. A finished tuned arm
+/// records `{description, base_recipe, hpo, chosen_recipe}`: the chosen recipe is an outcome
+/// of the search (machines may choose differently, or not yet, in an unfinished file), so it
+/// is left out and the base recipe compared as `recipe`, as the arm is defined before a choice.
+pub fn defined(arm: &ArmResult) -> Value {
+    let d = &arm.definition;
+    match (d.get("base_recipe"), d.get("hpo")) {
+        (Some(recipe), Some(hpo)) => serde_json::json!({
+            "description": d.get("description").cloned().unwrap_or(Value::Null),
+            "recipe": recipe,
+            "hpo": hpo,
+        }),
+        _ => d.clone(),
+    }
+}
+
 /// The dotted paths (`recipe.initial_lr`, `seeds[2]`) at which two JSON values differ: keys
 /// present on one side only, and leaves with different values. Equal values give an empty list;
 /// different values at the top level (not both objects) give `["(whole definition)"]`.
@@ -359,7 +375,7 @@ pub fn compare(files: &[ResultFile], level: f64) -> Result<Comparison, CompareEr
                 changed.push(Vec::new());
                 continue;
             };
-            let keys = changed_keys(&b.definition, &o.definition);
+            let keys = changed_keys(&defined(b), &defined(o));
             if !keys.is_empty() {
                 warnings.push(format!(
                     "arm {name}: {}'s definition differs from {}'s at {}: the numbers are not the same experiment",
@@ -654,6 +670,33 @@ mod tests {
             c.warnings[0].contains("recipe.initial_lr"),
             "{:?}",
             c.warnings
+        );
+    }
+
+    #[test]
+    fn a_tuned_arms_choice_is_an_outcome_not_its_definition() {
+        let arm = |definition: Value| ArmResult {
+            definition,
+            ..crate::report::fixture::arm("tuned", &[(1, 0.9)], 2)
+        };
+        let spec =
+            serde_json::json!({"description": "t", "recipe": {"lr": 0.1}, "hpo": {"tuner": "tpe"}});
+        let chose = |lr: f64| {
+            arm(
+                serde_json::json!({"description": "t", "base_recipe": {"lr": 0.1},
+                "hpo": {"tuner": "tpe"}, "chosen_recipe": {"lr": lr}}),
+            )
+        };
+        // Two machines that chose differently, and a file whose search has not chosen yet.
+        assert!(changed_keys(&defined(&chose(0.3)), &defined(&chose(0.02))).is_empty());
+        assert!(changed_keys(&defined(&chose(0.3)), &defined(&arm(spec))).is_empty());
+        let other = arm(
+            serde_json::json!({"description": "t", "base_recipe": {"lr": 0.5},
+            "hpo": {"tuner": "tpe"}, "chosen_recipe": {"lr": 0.3}}),
+        );
+        assert_eq!(
+            changed_keys(&defined(&chose(0.3)), &defined(&other)),
+            vec!["recipe.lr"]
         );
     }
 

@@ -206,15 +206,32 @@ fn search_notes(record: &HpoRecord, zh: bool) -> String {
         }
         (StopReason::TunerExhausted, true) => ended("调参器已无新的配置".into()),
         (StopReason::Interrupted, false) => format!(
-            "The search was interrupted after {n} finished trial{}; `harness run --resume` \
-             continues it from there.",
-            if n == 1 { "" } else { "s" }
+            "The search was interrupted after {n} finished trial{}{}; resuming the run \
+             (`--resume`, as the warning at the top says) continues it from there.",
+            if n == 1 { "" } else { "s" },
+            match waiting(record) {
+                0 => String::new(),
+                w => format!(" ({w} of them paused, waiting for a promotion)"),
+            }
         ),
-        (StopReason::Interrupted, true) => {
-            format!("搜索在完成 {n} 个 trial 后被中断；`harness run --resume` 从中断处继续。")
-        }
+        (StopReason::Interrupted, true) => format!(
+            "搜索在完成 {n} 个 trial 后被中断{}；续跑（`--resume`，见顶部的警告）从中断处继续。",
+            match waiting(record) {
+                0 => String::new(),
+                w => format!("（其中 {w} 个暂停，等待晋级）"),
+            }
+        ),
     };
     format!("{first}\n\n{}", trust_notes(record, zh))
+}
+
+/// Trials an interrupted search had paused (a pausing assessor would have continued them).
+fn waiting(record: &HpoRecord) -> usize {
+    record
+        .trials
+        .iter()
+        .filter(|t| t.status == TrialStatus::Waiting)
+        .count()
 }
 
 /// What the reader must know to trust the search: selection on the test set, concurrency.
@@ -283,8 +300,13 @@ fn trial_table(trials: &[Trial], minimize: bool, zh: bool) -> String {
                 (TrialStatus::Failed, _, Some(err)) => format!("FAILED: {err}"),
                 (s, _, _) => s.name().to_string(),
             };
-            if !t.paused_at.is_empty() {
-                let epochs: Vec<String> = t.paused_at.iter().map(|e| e.to_string()).collect();
+            // A waiting trial (an interrupted search's paused one) waits at its last epoch.
+            let mut pauses = t.paused_at.clone();
+            if let (TrialStatus::Waiting, Some(e)) = (t.status, t.stopped_at_epoch) {
+                pauses.push(e);
+            }
+            if !pauses.is_empty() {
+                let epochs: Vec<String> = pauses.iter().map(|e| e.to_string()).collect();
                 let paused = if zh { "暂停于" } else { "paused at" };
                 status.push_str(&format!(" ({paused} {})", epochs.join(", ")));
             }
@@ -606,8 +628,8 @@ mod tests {
         let (md, _) = section(&r, "quick", "quick", Lang::En, dir.path(), "r").unwrap();
         assert!(
             md.contains(
-                "The search was interrupted after 2 finished trials; `harness run --resume` \
-                 continues it from there."
+                "The search was interrupted after 2 finished trials; resuming the run \
+                 (`--resume`, as the warning at the top says) continues it from there."
             ) && md.contains(
                 "Best so far: trial 0 with search-time val_acc = 0.9000 (4 epochs). The search \
                  has not finished: no configuration is chosen or retrained yet."
@@ -620,6 +642,26 @@ mod tests {
             zh.contains("搜索在完成 2 个 trial 后被中断") && zh.contains("目前最好的是 trial 0"),
             "{zh}"
         );
+    }
+
+    #[test]
+    fn an_interrupted_search_with_paused_trials_or_none_at_all_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut paused = trial(0, TrialStatus::Waiting, &[0.5, 0.6], vec![1]);
+        paused.stopped_at_epoch = Some(2);
+        let mut r = record(vec![paused], None);
+        r.stop_reason = crate::hpo::StopReason::Interrupted;
+        let (md, _) = section(&r, "quick", "quick", Lang::En, dir.path(), "r").unwrap();
+        assert!(
+            md.contains(
+                "interrupted after 1 finished trial (1 of them paused, waiting for a promotion);"
+            ) && md.contains("| WAITING (paused at 1, 2) |"),
+            "{md}"
+        );
+        // Stopped before any trial finished: the section says so, with no table rows to draw.
+        r.trials.clear();
+        let (md, _) = section(&r, "quick", "quick", Lang::En, dir.path(), "r").unwrap();
+        assert!(md.contains("interrupted after 0 finished trials;"), "{md}");
     }
 
     #[test]

@@ -64,7 +64,7 @@ impl ResultFile {
 
     /// The command that finishes the file at `path`.
     pub fn resume_command(&self, path: &str) -> String {
-        self.resume_command_as(&crate::shell::word(path))
+        self.resume_command_as(&crate::shell::path_word(path))
     }
 
     /// The command that finishes this file, naming it `result` as given (a shell word, or a

@@ -405,7 +405,7 @@ impl LoadedSuite {
         crate::shell::resume_command(
             &self.path.display().to_string(),
             &self.override_args,
-            &crate::shell::word(&result.display().to_string()),
+            &crate::shell::path_word(&result.display().to_string()),
         )
     }
 }

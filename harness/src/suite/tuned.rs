@@ -269,24 +269,30 @@ pub fn run_tuned_arm(
     );
     let search_seconds = seconds_before + outcome.cost.seconds;
     if ctx.stop.load(Ordering::SeqCst) {
-        // The file shows the search so far; the journal (and paused trials' checkpoints) let
-        // --resume continue it.
-        if !finished_so_far.is_empty() {
-            let trials: Vec<Trial> = finished_so_far.into_values().collect();
-            let cost = Cost {
-                trials: trials.len(),
-                trial_epochs: trials.iter().map(|t| t.intermediate.len()).sum(),
-                seconds: search_seconds,
-            };
-            let best = best_trial_of(&trials, direction);
-            arm.hpo = Some(search_record(
-                ctx,
-                trials,
-                best,
-                cost,
-                StopReason::Interrupted,
-            ));
+        // The file shows the search so far (perhaps no trial yet); the journal, and paused
+        // trials' checkpoints, let --resume continue it.
+        let mut trials: Vec<Trial> = finished_so_far.into_values().collect();
+        if pauses {
+            // Paused, not stopped: the search would have continued them.
+            for t in &mut trials {
+                if t.status == TrialStatus::EarlyStopped {
+                    t.status = TrialStatus::Waiting;
+                }
+            }
         }
+        let cost = Cost {
+            trials: trials.len(),
+            trial_epochs: trials.iter().map(|t| t.intermediate.len()).sum(),
+            seconds: search_seconds,
+        };
+        let best = best_trial_of(&trials, direction);
+        arm.hpo = Some(search_record(
+            ctx,
+            trials,
+            best,
+            cost,
+            StopReason::Interrupted,
+        ));
         return Err(Interrupted.into());
     }
     if pauses {
@@ -323,6 +329,8 @@ pub fn run_tuned_arm(
     // full-budget metric says how far the short trials can be trusted.
     // Summed from the runs' own times, which a resumed run keeps (a replayed run takes none).
     let mut retrain_seconds = 0.0;
+    // Stopped during the retraining below, the file keeps the finished search.
+    arm.hpo = Some(record.clone());
     let mut chosen_id = search_best.id;
     if hpo.retrain_top_k > 1 {
         let mut ranked: Vec<_> = outcome

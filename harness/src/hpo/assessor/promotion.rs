@@ -87,6 +87,9 @@ impl AshaPromotion {
     }
 
     /// Indices of rung `k`'s entries, best first (ties: recorded first).
+    /// Rung `k`'s entries, best first; ties go to the lower trial id, not to the earlier
+    /// arrival: with concurrent trials arrivals race, and a resumed search, which replays the
+    /// journal in job order, must promote the same trials as the run it continues.
     fn ranked(&self, k: usize) -> Vec<usize> {
         let rung = &self.rungs[k];
         let mut order: Vec<usize> = (0..rung.len()).collect();
@@ -95,7 +98,7 @@ impl AshaPromotion {
                 self.direction.loss(Some(rung[a].value)),
                 self.direction.loss(Some(rung[b].value)),
             );
-            x.total_cmp(&y)
+            x.total_cmp(&y).then(rung[a].trial.cmp(&rung[b].trial))
         });
         order
     }
@@ -229,6 +232,17 @@ mod tests {
         // Continued: replays epoch 1 (no decision) and pauses at rung 1, epoch 3.
         assert_eq!(segment(&mut a, 1, &curves[1]), Some(3));
         assert_eq!(a.next_promotion(false), None);
+    }
+
+    #[test]
+    fn a_tie_goes_to_the_lower_trial_id_whatever_the_arrival_order() {
+        // Trials 1 and 0 reach rung 0 with the same value, 1 first (concurrent trials race);
+        // trial 2 is worse. Quota 1: trial 0, as a replay in job order would decide.
+        let mut a = AshaPromotion::new(Direction::Maximize, Ladder::new(4, 1, 3, 0));
+        segment(&mut a, 1, &[0.5; 4]);
+        segment(&mut a, 0, &[0.5; 4]);
+        segment(&mut a, 2, &[0.1; 4]);
+        assert_eq!(a.next_promotion(false), Some(0));
     }
 
     #[test]

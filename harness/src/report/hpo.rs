@@ -48,14 +48,11 @@ pub fn section(
         )
     });
     md.push_str(&search_notes(record, zh));
-    // The chosen configuration (with retrain_top_k it may not be the search's best); an
-    // interrupted search has chosen none yet, only a best so far.
-    let interrupted = record.stop_reason == crate::hpo::StopReason::Interrupted;
-    let shown = if interrupted {
-        record.best_trial
-    } else {
-        record.chosen_trial.or(record.best_trial)
-    };
+    // The chosen configuration (with retrain_top_k it may not be the search's best). A run
+    // interrupted during the search, or during the top-k retraining, has chosen none yet: the
+    // search's best so far is shown as such.
+    let interrupted = record.chosen_trial.is_none();
+    let shown = record.chosen_trial.or(record.best_trial);
     if let Some(best) = shown.and_then(|id| record.trials.iter().find(|t| t.id == id)) {
         let metric = best.final_metric.map_or("—".into(), |m| format!("{m:.4}"));
         // Epochs behind the number: fewer than the trial budget when no trial completed and the
@@ -70,7 +67,7 @@ pub fn section(
                 best.id, record.metric
             ),
             (true, true) => format!(
-                "目前最好的是 trial {}：搜索时 {} = {metric}（{epochs} 轮）。搜索尚未结束，还没有选中配置，也没有全预算重训。\n\n",
+                "目前最好的是 trial {}：搜索时 {} = {metric}（{epochs} 轮）；尚未选中配置，也没有全预算重训。\n\n",
                 best.id, record.metric
             ),
             (false, false) => format!(
@@ -79,8 +76,8 @@ pub fn section(
                 best.id, record.metric
             ),
             (false, true) => format!(
-                "Best so far: trial {} with search-time {} = {metric} ({}). The search has not \
-                 finished: no configuration is chosen or retrained yet.\n\n",
+                "Best so far: trial {} with search-time {} = {metric} ({}); no configuration is \
+                 chosen or retrained yet.\n\n",
                 best.id,
                 record.metric,
                 self::epochs(epochs)
@@ -631,8 +628,8 @@ mod tests {
                 "The search was interrupted after 2 finished trials; resuming the run \
                  (`--resume`, as the warning at the top says) continues it from there."
             ) && md.contains(
-                "Best so far: trial 0 with search-time val_acc = 0.9000 (4 epochs). The search \
-                 has not finished: no configuration is chosen or retrained yet."
+                "Best so far: trial 0 with search-time val_acc = 0.9000 (4 epochs); no \
+                 configuration is chosen or retrained yet."
             ) && !md.contains("Chosen:")
                 && !md.contains("ended because"),
             "{md}"

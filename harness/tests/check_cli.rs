@@ -172,6 +172,8 @@ fn check_refuses_unfinished_results_and_compare_warns() {
     // Run with --epochs 2: the printed command must repeat it (a resume without is refused).
     partial.suite.overrides = vec!["epochs=2 (all arms)".into()];
     partial.suite.override_args = vec!["--epochs".into(), "2".into()];
+    // Run in another folder: the command goes there first (the suite path is relative to it).
+    partial.suite.cwd = Some("/runs/box one".into());
     let cand = write(dir.path(), "new.json", &partial);
     for args in [
         vec!["check", "--baseline", s(&base), s(&cand)],
@@ -187,7 +189,7 @@ fn check_refuses_unfinished_results_and_compare_warns() {
         assert!(err.contains("status \"interrupted\""), "{err}");
         assert!(
             err.contains(&format!(
-                "harness run suites/quick.toml --epochs 2 --resume {}",
+                "cd '/runs/box one' && harness run suites/quick.toml --epochs 2 --resume {}",
                 s(&cand)
             )),
             "{err}"

@@ -83,6 +83,7 @@ fn result(env_name: &str, shift: f64) -> ResultFile {
                 vec![]
             },
             inputs: vec![],
+            cwd: None,
             override_args: if shift > 0.0 {
                 vec!["--epochs".into(), "4".into()]
             } else {

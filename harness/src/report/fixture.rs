@@ -107,6 +107,7 @@ pub fn result(label: &str, arms: Vec<ArmResult>) -> ResultFile {
             overrides: Vec::new(),
             override_args: Vec::new(),
             inputs: Vec::new(),
+            cwd: None,
             definition: serde_json::json!({"name": "quick", "version": 1}),
         },
         dataset: DatasetInfo {

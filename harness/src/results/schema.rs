@@ -62,9 +62,22 @@ impl ResultFile {
         ))
     }
 
-    /// The command that finishes the file at `path`.
+    /// The command that finishes the file at `path` (as this process names it). The suite path
+    /// and `--data-dir` are relative to the run's working directory: from anywhere else the
+    /// command first changes to it, and names the result by its absolute path.
     pub fn resume_command(&self, path: &str) -> String {
-        self.resume_command_as(&crate::shell::path_word(path))
+        let here = std::env::current_dir().ok();
+        match (&self.suite.cwd, here) {
+            (Some(cwd), Some(here)) if std::path::Path::new(cwd) != here => {
+                let result = here.join(path).display().to_string();
+                format!(
+                    "cd {} && {}",
+                    crate::shell::path_word(cwd),
+                    self.resume_command_as(&crate::shell::path_word(&result))
+                )
+            }
+            _ => self.resume_command_as(&crate::shell::path_word(path)),
+        }
     }
 
     /// The command that finishes this file, naming it `result` as given (a shell word, or a
@@ -106,6 +119,10 @@ pub struct SuiteRecord {
     /// recorded.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inputs: Vec<InputFile>,
+    /// The run's working directory, which `path` and a relative `--data-dir` are relative to
+    /// (for the resume command shown elsewhere). Absent in files written before it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
     /// The parsed suite, after overrides.
     pub definition: serde_json::Value,
 }

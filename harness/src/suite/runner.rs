@@ -298,6 +298,9 @@ fn new_result(
             overrides: suite.overrides.clone(),
             override_args: suite.override_args.clone(),
             inputs: suite.inputs.clone(),
+            cwd: std::env::current_dir()
+                .ok()
+                .map(|d| d.display().to_string()),
             definition: serde_json::to_value(&suite.file)?,
         },
         dataset: dataset.info.clone(),

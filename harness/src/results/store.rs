@@ -64,26 +64,67 @@ pub fn parse_result(text: &str, shown: &str) -> Result<ResultFile, ResultError> 
         path: shown.to_string(),
         message,
     };
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| parse(e.to_string()))?;
-    let Some(object) = value.as_object() else {
+    // One pass over the text when the file is valid (result files hold every trial's curves);
+    // from the text, not a parsed value, so that serde_json's line and column stay in the message.
+    let mut de = serde_json::Deserializer::from_str(text);
+    let typed = serde_path_to_error::deserialize::<_, ResultFile>(&mut de)
+        .map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            if field == "." {
+                inner.to_string()
+            } else {
+                format!("{field}: {inner}")
+            }
+        })
+        .and_then(|r| de.end().map(|()| r).map_err(|e| e.to_string()));
+    let result = match typed {
+        Ok(result) => {
+            check_version(u64::from(result.schema_version), shown)?;
+            result
+        }
+        // Before the field error, what says more: not JSON, not an object, or the version (a
+        // newer file gets a clear message instead of a confusing field error).
+        Err(field_error) => {
+            let value: serde_json::Value =
+                serde_json::from_str(text).map_err(|e| parse(e.to_string()))?;
+            let Some(object) = value.as_object() else {
+                return Err(parse(format!(
+                    "expected a JSON object at the top level, found {}",
+                    json_kind(&value)
+                )));
+            };
+            let version = match object.get("schema_version") {
+                None => return Err(parse("missing field `schema_version`".to_string())),
+                Some(v) => v.as_u64().ok_or_else(|| {
+                    parse(format!(
+                        "schema_version: expected a whole number such as {SCHEMA_VERSION}, \
+                         found {v}"
+                    ))
+                })?,
+            };
+            check_version(version, shown)?;
+            return Err(parse(field_error));
+        }
+    };
+    if let Some((field, v)) = super::validate::out_of_range_accuracy(&result) {
         return Err(parse(format!(
-            "expected a JSON object at the top level, found {}",
-            json_kind(&value)
+            "{field}: {v} is not an accuracy (a fraction in [0, 1])"
         )));
-    };
-    // The version first: a newer file gets a clear message instead of a confusing field error.
-    let version = match object.get("schema_version") {
-        None => return Err(parse("missing field `schema_version`".to_string())),
-        Some(v) => v.as_u64().ok_or_else(|| {
-            parse(format!(
-                "schema_version: expected a whole number such as {SCHEMA_VERSION}, found {v}"
-            ))
-        })?,
-    };
+    }
+    Ok(result)
+}
+
+/// A schema version this harness reads: 1 to [`SCHEMA_VERSION`].
+fn check_version(version: u64, shown: &str) -> Result<(), ResultError> {
     if version == 0 {
-        return Err(parse(format!(
-            "schema_version: 0 is not a known version (this harness reads 1 to {SCHEMA_VERSION})"
-        )));
+        return Err(ResultError::Parse {
+            path: shown.to_string(),
+            message: format!(
+                "schema_version: 0 is not a known version (this harness reads 1 to \
+                 {SCHEMA_VERSION})"
+            ),
+        });
     }
     if version > u64::from(SCHEMA_VERSION) {
         return Err(ResultError::TooNew {
@@ -91,23 +132,7 @@ pub fn parse_result(text: &str, shown: &str) -> Result<ResultFile, ResultError> 
             found: version,
         });
     }
-    // From the text, not the value, so that serde_json's line and column stay in the message.
-    let mut de = serde_json::Deserializer::from_str(text);
-    let result: ResultFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let field = e.path().to_string();
-        let inner = e.into_inner();
-        parse(if field == "." {
-            inner.to_string()
-        } else {
-            format!("{field}: {inner}")
-        })
-    })?;
-    if let Some((field, v)) = super::validate::out_of_range_accuracy(&result) {
-        return Err(parse(format!(
-            "{field}: {v} is not an accuracy (a fraction in [0, 1])"
-        )));
-    }
-    Ok(result)
+    Ok(())
 }
 
 fn json_kind(v: &serde_json::Value) -> &'static str {

@@ -599,12 +599,15 @@ impl SearchSpace {
     /// Read and parse a file; errors name the file.
     pub fn load(path: impl AsRef<Path>) -> Result<SearchSpace, SpaceError> {
         let path = path.as_ref();
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| SpaceError::Io {
-            file: name.clone(),
+        Self::from_json_str(&Self::read_text(path)?, &path.display().to_string())
+    }
+
+    /// The text of a search-space file, as [`SearchSpace::load`] reads it.
+    pub fn read_text(path: &Path) -> Result<String, SpaceError> {
+        std::fs::read_to_string(path).map_err(|e| SpaceError::Io {
+            file: path.display().to_string(),
             reason: e.to_string(),
-        })?;
-        Self::from_json_str(&text, &name)
+        })
     }
 
     /// Draw one parameter set.

@@ -220,56 +220,27 @@ impl LoadedSuite {
         })?;
         validate(&file, text, &shown)?;
         validate_against_data(&file, text, &shown)?;
+        // The files the suite names, each read once: checked, and its digest recorded.
+        let mut inputs = Vec::new();
         if let Some(rel) = file.arms.nas.as_ref().and_then(|n| n.architecture.as_ref()) {
             let arch = relative_to(path).join(rel);
-            let invalid = |message: String| SuiteError::Invalid {
-                path: shown.clone(),
-                line: locate(text, "arms.nas", "architecture"),
-                key: "arms.nas.architecture".into(),
-                message,
-            };
+            let invalid =
+                |message: String| SuiteError::at(&shown, text, "arms.nas", "architecture", message);
             let content = std::fs::read_to_string(&arch)
                 .map_err(|e| invalid(format!("{}: {e}", arch.display())))?;
             crate::nas::archfile::import(&content, &arch.display().to_string())
                 .map_err(|e| invalid(e.to_string()))?;
+            inputs.push(input_file("arms.nas.architecture", &arch, &content));
         }
         let search_space = match &file.arms.tuned {
-            Some(tuned) => Some(load_search_space(
-                tuned,
-                &file.dataset.name,
-                path,
-                text,
-                &shown,
-            )?),
+            Some(tuned) => {
+                let (space, input) =
+                    load_search_space(tuned, &file.dataset.name, path, text, &shown)?;
+                inputs.push(input);
+                Some(space)
+            }
             None => None,
         };
-        let named = [
-            (
-                ("arms.tuned.hpo", "search_space"),
-                file.arms.tuned.as_ref().map(|t| &t.hpo.search_space),
-            ),
-            (
-                ("arms.nas", "architecture"),
-                file.arms.nas.as_ref().and_then(|n| n.architecture.as_ref()),
-            ),
-        ];
-        let mut inputs = Vec::new();
-        for ((table, key), rel) in named {
-            let Some(rel) = rel else { continue };
-            let at = relative_to(path).join(rel);
-            // Read and checked above; read again for its exact bytes.
-            let bytes = std::fs::read(&at).map_err(|e| SuiteError::Invalid {
-                path: shown.clone(),
-                line: locate(text, table, key),
-                key: format!("{table}.{key}"),
-                message: format!("{}: {e}", at.display()),
-            })?;
-            inputs.push(crate::results::InputFile {
-                key: format!("{table}.{key}"),
-                path: at.display().to_string(),
-                sha256: sha256_hex(&bytes),
-            });
-        }
         Ok(LoadedSuite {
             file,
             search_space,
@@ -410,6 +381,28 @@ impl LoadedSuite {
     }
 }
 
+impl SuiteError {
+    /// A problem with `table.key` of the suite file `path` (whose text is `text`), at the line
+    /// where that key (or its table) is written.
+    fn at(path: &str, text: &str, table: &str, key: &str, message: String) -> SuiteError {
+        SuiteError::Invalid {
+            path: path.to_string(),
+            line: locate(text, table, key),
+            key: format!("{table}.{key}"),
+            message,
+        }
+    }
+}
+
+/// A file the suite names (`key`), with the digest of its content.
+fn input_file(key: &str, path: &Path, content: &str) -> crate::results::InputFile {
+    crate::results::InputFile {
+        key: key.into(),
+        path: path.display().to_string(),
+        sha256: sha256_hex(content.as_bytes()),
+    }
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes)
@@ -419,12 +412,8 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> {
-    let invalid = |table: &str, key: &str, message: String| SuiteError::Invalid {
-        path: path.to_string(),
-        line: locate(text, table, key),
-        key: format!("{table}.{key}"),
-        message,
-    };
+    let invalid =
+        |table: &str, key: &str, message: String| SuiteError::at(path, text, table, key, message);
     let meta = &file.suite;
     if meta.name.trim().is_empty() {
         return Err(invalid("suite", "name", "must not be empty".into()));
@@ -632,23 +621,22 @@ fn relative_to(suite_path: &Path) -> &Path {
 }
 
 /// Loads the tuned arm's search space (relative to the suite file) and checks it against the
-/// recipe fields a trial can set, and the tuner and assessor options against the space.
+/// recipe fields a trial can set, and the tuner and assessor options against the space; with
+/// the file's digest.
 fn load_search_space(
     tuned: &TunedArmSpec,
     dataset: &str,
     suite_path: &Path,
     text: &str,
     shown: &str,
-) -> Result<SearchSpace, SuiteError> {
+) -> Result<(SearchSpace, crate::results::InputFile), SuiteError> {
     let space_path = relative_to(suite_path).join(&tuned.hpo.search_space);
-    let line = locate(text, "arms.tuned.hpo", "search_space");
-    let space_error = |message: String| SuiteError::Invalid {
-        path: shown.to_string(),
-        line,
-        key: "arms.tuned.hpo.search_space".into(),
-        message,
-    };
-    let space = SearchSpace::load(&space_path).map_err(|e| space_error(e.to_string()))?;
+    let error =
+        |key: &str, message: String| SuiteError::at(shown, text, "arms.tuned.hpo", key, message);
+    let space_error = |message: String| error("search_space", message);
+    let space_text = SearchSpace::read_text(&space_path).map_err(|e| space_error(e.to_string()))?;
+    let space = SearchSpace::from_json_str(&space_text, &space_path.display().to_string())
+        .map_err(|e| space_error(e.to_string()))?;
     space
         .check_params(&crate::suite::tuned::recipe_param_specs())
         .map_err(|e| space_error(e.to_string()))?;
@@ -670,12 +658,7 @@ fn load_search_space(
         }
     }
     let direction = Direction::parse(&tuned.hpo.optimize_mode).unwrap_or(Direction::Maximize);
-    let option_error = |key: &str, e: crate::hpo::BuildError| SuiteError::Invalid {
-        path: shown.to_string(),
-        line: locate(text, "arms.tuned.hpo", key),
-        key: format!("arms.tuned.hpo.{key}"),
-        message: e.to_string(),
-    };
+    let option_error = |key: &str, e: crate::hpo::BuildError| error(key, e.to_string());
     build_tuner(
         &tuned.hpo.tuner,
         &space,
@@ -697,7 +680,8 @@ fn load_search_space(
         &tuned.hpo.assessor_options,
     )
     .map_err(|e| option_error("assessor_options", e))?;
-    Ok(space)
+    let input = input_file("arms.tuned.hpo.search_space", &space_path, &space_text);
+    Ok((space, input))
 }
 
 /// The checks that depend on the dataset's size: every split the suite makes (test, and the
@@ -705,12 +689,8 @@ fn load_search_space(
 /// sides, and the nas arm's cutout fits the images. Without them an empty side does not fail:
 /// every run records a NaN accuracy as "diverged" and the suite completes with exit 0.
 fn validate_against_data(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> {
-    let invalid = |table: &str, key: &str, message: String| SuiteError::Invalid {
-        path: path.to_string(),
-        line: locate(text, table, key),
-        key: format!("{table}.{key}"),
-        message,
-    };
+    let invalid =
+        |table: &str, key: &str, message: String| SuiteError::at(path, text, table, key, message);
     let d = &file.dataset;
     if let (Some(nas), Some(side)) = (&file.arms.nas, crate::data::image_side(&d.name)) {
         // A square of side >= 2 × the image covers all of it wherever its centre falls; one

@@ -51,7 +51,7 @@ pub fn section(
     // The chosen configuration (with retrain_top_k it may not be the search's best). A run
     // interrupted during the search, or during the top-k retraining, has chosen none yet: the
     // search's best so far is shown as such.
-    let interrupted = record.chosen_trial.is_none();
+    let undecided = record.chosen_trial.is_none();
     let shown = record.chosen_trial.or(record.best_trial);
     if let Some(best) = shown.and_then(|id| record.trials.iter().find(|t| t.id == id)) {
         let metric = best.final_metric.map_or("—".into(), |m| format!("{m:.4}"));
@@ -61,7 +61,7 @@ pub fn section(
             TrialStatus::EarlyStopped => best.intermediate.len(),
             _ => record.trial_epochs,
         };
-        md.push_str(&match (zh, interrupted) {
+        md.push_str(&match (zh, undecided) {
             (true, false) => format!(
                 "选中 trial {}：搜索时 {} = {metric}（{epochs} 轮的搜索预算下的数字，**不是**模型的准确率；模型准确率是上表中全预算重训的结果）。\n\n",
                 best.id, record.metric

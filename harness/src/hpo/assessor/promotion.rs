@@ -86,8 +86,7 @@ impl AshaPromotion {
             .find(|&i| !self.rungs[k][i].taken)
     }
 
-    /// Indices of rung `k`'s entries, best first (ties: recorded first).
-    /// Rung `k`'s entries, best first; ties go to the lower trial id, not to the earlier
+    /// Indices of rung `k`'s entries, best first; ties go to the lower trial id, not to the earlier
     /// arrival: with concurrent trials arrivals race, and a resumed search, which replays the
     /// journal in job order, must promote the same trials as the run it continues.
     fn ranked(&self, k: usize) -> Vec<usize> {

@@ -383,12 +383,13 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 let path = write_report(std::slice::from_ref(&summary.result), &out, Lang::En)?;
                 say(&format!("report: {}", path.display()));
             }
-            if !summary.failed_arms.is_empty() {
+            let failed_arms = summary.result.failed_arms();
+            if !failed_arms.is_empty() {
                 return Err(anyhow::anyhow!(
                     "the suite ran to the end, but {} arm(s) failed (recorded in the result \
                      file):\n  {}",
-                    summary.failed_arms.len(),
-                    summary.failed_arms.join("\n  ")
+                    failed_arms.len(),
+                    failed_arms.join("\n  ")
                 )
                 .into());
             }

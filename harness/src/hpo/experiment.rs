@@ -178,6 +178,17 @@ pub struct Cost {
     pub seconds: f64,
 }
 
+impl Cost {
+    /// The cost of these trials, which took `seconds` in all.
+    pub fn of(trials: &[Trial], seconds: f64) -> Cost {
+        Cost {
+            trials: trials.len(),
+            trial_epochs: epochs_trained(trials),
+            seconds,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExperimentOutcome {
     /// In id order.
@@ -518,11 +529,7 @@ where
         }
     };
     let best_trial = best_trial_of(&trials, config.direction);
-    let cost = Cost {
-        trials: trials.len(),
-        trial_epochs: epochs_trained(&trials),
-        seconds: t0.elapsed().as_secs_f64(),
-    };
+    let cost = Cost::of(&trials, t0.elapsed().as_secs_f64());
     ExperimentOutcome {
         trials,
         best_trial,

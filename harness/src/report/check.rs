@@ -126,7 +126,7 @@ pub fn check(
     if cand.suite.sha256 != base.suite.sha256 {
         warnings.push("the suite files differ (sha256), though name and version agree".into());
     }
-    for input in base.suite.changed_inputs(&cand.suite) {
+    for input in base.suite.changed_inputs(&cand.suite.inputs) {
         warnings.push(format!(
             "the candidate ran with a different {input} (sha256)"
         ));

@@ -327,7 +327,7 @@ pub fn compare(files: &[ResultFile], level: f64) -> Result<Comparison, CompareEr
                 labels[0]
             ));
         }
-        for input in base.suite.changed_inputs(&f.suite) {
+        for input in base.suite.changed_inputs(&f.suite.inputs) {
             warnings.push(format!(
                 "{label} ran with a different {input} than {} (sha256)",
                 labels[0]

@@ -179,11 +179,7 @@ pub fn search(trials: Vec<Trial>, best_trial: Option<usize>) -> HpoRecord {
         best_trial,
         chosen_trial: best_trial,
         chosen_params: None,
-        search_cost: Cost {
-            trials: trials.len(),
-            trial_epochs: trials.iter().map(|t| t.intermediate.len()).sum(),
-            seconds: 1.0,
-        },
+        search_cost: Cost::of(&trials, 1.0),
         stop_reason: StopReason::MaxDuration,
         trials,
         fidelity: None,

@@ -626,7 +626,7 @@ fn notes(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
                 Lang::Zh => format!("警告：{label} 的套件文件与 {} 的不同（sha256），虽然名称和版本相同。", labels[0]),
             });
         }
-        for input in first.changed_inputs(&f.suite) {
+        for input in first.changed_inputs(&f.suite.inputs) {
             out.push(match lang {
                 Lang::En => format!(
                     "Warning: {label} ran with a different {input} than {} (sha256).",

@@ -62,6 +62,14 @@ impl ResultFile {
         ))
     }
 
+    /// "arm: error" for each arm that failed (the suite went on with the others).
+    pub fn failed_arms(&self) -> Vec<String> {
+        self.arms
+            .iter()
+            .filter_map(|a| a.error.as_ref().map(|e| format!("{}: {e}", a.name)))
+            .collect()
+    }
+
     /// The command that finishes the file at `path` (as this process names it). The suite path
     /// and `--data-dir` are relative to the run's working directory: from anywhere else the
     /// command first changes to it, and names the result by its absolute path.
@@ -138,17 +146,12 @@ pub struct InputFile {
 }
 
 impl SuiteRecord {
-    /// The named files whose content differs between the two records, as `key (path)`; a
-    /// file only one of them records is not compared.
-    pub fn changed_inputs(&self, other: &SuiteRecord) -> Vec<String> {
+    /// The named files whose content differs in `other`, as `key (path)`; a file only one
+    /// side records is not compared.
+    pub fn changed_inputs(&self, other: &[InputFile]) -> Vec<String> {
         self.inputs
             .iter()
-            .filter(|a| {
-                other
-                    .inputs
-                    .iter()
-                    .any(|b| b.key == a.key && b.sha256 != a.sha256)
-            })
+            .filter(|a| other.iter().any(|b| b.key == a.key && b.sha256 != a.sha256))
             .map(|a| format!("{} ({})", a.key, a.path))
             .collect()
     }

@@ -30,8 +30,6 @@ pub struct RunOptions {
 pub struct RunSummary {
     pub path: PathBuf,
     pub result: ResultFile,
-    /// "arm: error" for each arm that failed (the suite still ran the others).
-    pub failed_arms: Vec<String>,
 }
 
 /// Runs every arm of the suite over its seeds. `stop` is checked after every epoch (Ctrl-C):
@@ -220,15 +218,9 @@ pub fn run_suite(
         );
     }
     journal.finish();
-    let failed_arms = result
-        .arms
-        .iter()
-        .filter_map(|a| a.error.as_ref().map(|e| format!("{}: {e}", a.name)))
-        .collect();
     Ok(RunSummary {
         path: writer.path().to_path_buf(),
         result,
-        failed_arms,
     })
 }
 
@@ -345,10 +337,7 @@ fn resume_result(
         );
     }
     // A changed search space or architecture file would mix two experiments in one result.
-    let changed = old.suite.changed_inputs(&SuiteRecord {
-        inputs: suite.inputs.clone(),
-        ..old.suite.clone()
-    });
+    let changed = old.suite.changed_inputs(&suite.inputs);
     if let Some(input) = changed.first() {
         anyhow::bail!(
             "{shown}: {input} has changed since this run started (its sha256 is recorded in \

@@ -280,11 +280,7 @@ pub fn run_tuned_arm(
                 }
             }
         }
-        let cost = Cost {
-            trials: trials.len(),
-            trial_epochs: trials.iter().map(|t| t.intermediate.len()).sum(),
-            seconds: search_seconds,
-        };
+        let cost = Cost::of(&trials, search_seconds);
         let best = best_trial_of(&trials, direction);
         arm.hpo = Some(search_record(
             ctx,

@@ -489,17 +489,18 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             url,
         } => {
             use crate::data::cifar10::{self, DataError, DownloadOutcome};
-            if dir.exists() && !dir.is_dir() {
-                return Err(UsageError(format!(
-                    "--dir {}: is a file, not a folder",
-                    dir.display()
-                ))
-                .into());
-            }
             if let Err(why) = cifar10::check_files(&dir) {
-                // Say what is wrong with the files there: offline, the download fails next.
-                if !matches!(why, DataError::MissingDir(_)) {
-                    eprintln!("cifar10: no valid copy in {}: {why}", dir.display());
+                match why {
+                    DataError::NotADir(_) => {
+                        return Err(UsageError(format!(
+                            "--dir {}: is a file, not a folder",
+                            dir.display()
+                        ))
+                        .into())
+                    }
+                    DataError::MissingDir(_) => {}
+                    // Say what is wrong with the files there: offline, the download fails next.
+                    _ => eprintln!("cifar10: no valid copy in {}: {why}", dir.display()),
                 }
                 say(&format!(
                     "downloading {url} (about 170 MB) into {}",

@@ -531,7 +531,7 @@ fn unfinished_warnings(files: &[ResultFile], labels: &[String], lang: Lang) -> V
         .zip(labels)
         .filter(|(f, _)| f.status != RunStatus::Complete)
         .map(|(f, label)| {
-            let runs: usize = f.arms.iter().map(|a| a.runs.len()).sum();
+            let runs = f.finished_runs();
             let status = status_word(lang, &f.status);
             let resume = f.resume_command_as("RESULT");
             match lang {

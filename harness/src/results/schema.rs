@@ -54,12 +54,17 @@ impl ResultFile {
             RunStatus::Running => "a `harness run` is still writing it, or was killed",
             RunStatus::Interrupted => "stopped before the suite finished",
         };
-        let runs: usize = self.arms.iter().map(|a| a.runs.len()).sum();
+        let runs = self.finished_runs();
         Some(format!(
             "status \"{}\" ({why}; {runs} run{} finished)",
             self.status.as_str(),
             if runs == 1 { "" } else { "s" }
         ))
+    }
+
+    /// Training runs the file holds, over all arms.
+    pub fn finished_runs(&self) -> usize {
+        self.arms.iter().map(|a| a.runs.len()).sum()
     }
 
     /// "arm: error" for each arm that failed (the suite went on with the others).

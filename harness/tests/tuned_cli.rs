@@ -57,6 +57,10 @@ fn a_budgeted_multivariate_search_stops_at_its_budget_and_says_so() {
     assert_eq!(hpo["max_trial_epochs"], 10);
     assert_eq!(hpo["search_cost"]["trial_epochs"], 10);
     assert_eq!(hpo["tuner_options"]["multivariate"], true);
+    // The result keeps the space it searched, as the file says it.
+    let space: Value = serde_json::from_str(SPACE).unwrap();
+    assert_eq!(hpo["search_space"], space);
+    assert_eq!(hpo["search_space_path"], "space.json");
     let trials = hpo["trials"].as_array().unwrap();
     let epochs: u64 = trials
         .iter()

@@ -246,6 +246,9 @@ pub struct SearchSpace {
     pub params: Vec<Param>,
     /// Number of parameter nodes, nested included.
     pub n_nodes: usize,
+    /// The document as it was parsed: a result stores the space it searched, and this is
+    /// the text that was validated (reading the file again could store an edited one).
+    pub document: Value,
 }
 
 /// What a trainer knows about one of its parameters.
@@ -593,6 +596,7 @@ impl SearchSpace {
             source_name: source_name.to_string(),
             params,
             n_nodes: p.next_id,
+            document: v.clone(),
         })
     }
 

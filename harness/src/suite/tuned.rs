@@ -476,10 +476,7 @@ fn search_record(
     let hpo = &ctx.spec.hpo;
     HpoRecord {
         search_space_path: ctx.space_path.clone(),
-        search_space: std::fs::read_to_string(&ctx.space_path)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or(serde_json::Value::Null),
+        search_space: ctx.space.document.clone(),
         tuner: hpo.tuner.clone(),
         tuner_options: hpo.tuner_options.clone(),
         tuner_seed: hpo.tuner_seed,

@@ -120,7 +120,7 @@ enum Command {
         baseline: PathBuf,
         /// The candidate result file.
         candidate: PathBuf,
-        /// Significance level of the one-sided tests, in (0, 0.5).
+        /// Significance level of the one-sided tests, in [0.000001, 0.5).
         #[arg(long, default_value_t = 0.05)]
         alpha: f64,
         /// Treat inconclusive as failure (exit 1).

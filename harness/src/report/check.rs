@@ -23,7 +23,7 @@ use serde::Serialize;
 /// Settings of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct CheckOptions {
-    /// Significance level, in (0, 0.5).
+    /// Significance level, in [0.000001, 0.5) (see `stats::gate::MIN_ALPHA`).
     pub alpha: f64,
     /// Inconclusive counts as failure (exit 1).
     pub strict: bool,
@@ -91,7 +91,7 @@ pub struct CheckReport {
 pub enum CheckError {
     #[error("{0}")]
     Suite(#[from] CompareError),
-    #[error("--alpha {0} must be in (0, 0.5)")]
+    #[error("--alpha {0} must be in [0.000001, 0.5)")]
     Alpha(f64),
 }
 
@@ -101,7 +101,7 @@ pub fn check(
     cand: &ResultFile,
     options: CheckOptions,
 ) -> Result<CheckReport, CheckError> {
-    if !(options.alpha > 0.0 && options.alpha < 0.5) {
+    if !crate::stats::gate::alpha_is_valid(options.alpha) {
         return Err(CheckError::Alpha(options.alpha));
     }
     let pair = [base.clone(), cand.clone()];
@@ -170,13 +170,13 @@ pub fn check(
             }
             _ => reasons.push(format!("the candidate did not run arm {}", b.name)),
         }
-        let single_seed_note = (!base_accs.is_empty()
-            && !cand_accs.is_empty()
-            && (base_accs.len() < 2 || cand_accs.len() < 2))
+        // Only where no seed variance could be used (one run a side, or several identical
+        // ones): one run against several that vary is judged against their spread.
+        let single_seed_note = (decision.method == "binomial")
             .then(|| {
                 if test_set_size > 0 {
                     format!(
-                        "only {} vs {} seeds: seed-to-seed variance cannot be estimated, so only large drops can be detected — more than {:.4} (binomial bound on {test_set_size} test images); run more seeds for a real gate",
+                        "only {} vs {} seeds: no seed-to-seed variance to use, so only large drops can be detected — more than {:.4} (binomial bound on {test_set_size} test images); run more seeds for a real gate",
                         base_accs.len(),
                         cand_accs.len(),
                         decision.min_detectable_drop
@@ -258,7 +258,7 @@ fn fmt_p(p: Option<f64>) -> String {
 /// The check for people: one small table per arm, the explanation, then the overall line.
 pub fn render_text(r: &CheckReport) -> String {
     use super::table::markdown;
-    let conf = 100.0 * (1.0 - 2.0 * r.options.alpha);
+    let conf = crate::stats::gate::confidence_percent(r.options.alpha);
     let mut out = format!(
         "harness check: suite `{}` v{} — baseline {} vs candidate {}\n\
          tolerance {:.4}, alpha {}, test set {} images\n",
@@ -277,7 +277,7 @@ pub fn render_text(r: &CheckReport) -> String {
         "baseline",
         "candidate",
         "diff",
-        &format!("{conf:.0}% CI"),
+        &format!("{conf}% CI"),
         "method",
         "p",
         "verdict",
@@ -287,13 +287,23 @@ pub fn render_text(r: &CheckReport) -> String {
     .collect();
     for a in &r.arms {
         let d = &a.decision;
+        // "none": no statistic was computed (a side without runs), so no numbers to show.
+        let computed = d.method != "none";
         let row = vec![
             a.baseline.accuracy_cell(),
             a.candidate
                 .as_ref()
                 .map_or("not run".into(), MachineArm::accuracy_cell),
-            format!("{:+.4}", d.diff),
-            format!("[{:+.4}, {:+.4}]", d.ci_low, d.ci_high),
+            if computed {
+                format!("{:+.4}", d.diff)
+            } else {
+                "—".into()
+            },
+            if computed {
+                format!("[{:+.4}, {:+.4}]", d.ci_low, d.ci_high)
+            } else {
+                "—".into()
+            },
             d.method.clone(),
             fmt_p(d.p_value),
             verdict_word(a.verdict).to_lowercase(),
@@ -304,8 +314,11 @@ pub fn render_text(r: &CheckReport) -> String {
         for reason in &a.reasons {
             out.push_str(&format!("FAIL: {reason}\n"));
         }
-        out.push_str(&d.explanation);
-        out.push('\n');
+        // A failed or missing arm has its reason above; "no data" would only contradict it.
+        if computed || a.reasons.is_empty() {
+            out.push_str(&d.explanation);
+            out.push('\n');
+        }
         if let Some(note) = &a.single_seed_note {
             out.push_str(&format!("note: {note}\n"));
         }
@@ -344,6 +357,10 @@ pub fn render_text(r: &CheckReport) -> String {
 pub fn overall_line(r: &CheckReport) -> String {
     let exact_fail = r.options.require_exact && !r.exact.is_reproduced();
     match r.verdict {
+        Verdict::Inconclusive if exact_fail && !r.options.strict => format!(
+            "overall: INCONCLUSIVE — no regression shown, but the data cannot rule one out; run more seeds. And --require-exact and no exact reproduction (exit {})",
+            r.exit_code
+        ),
         Verdict::Pass if exact_fail => format!(
             "overall: PASS, but --require-exact and no exact reproduction (exit {})",
             r.exit_code
@@ -408,6 +425,43 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_candidate_arm_fails_with_its_reason_alone() {
+        let a = file("a", &[0.95, 0.96, 0.955]);
+        let mut b = a.clone();
+        b.arms[0].runs.clear();
+        b.arms[0].error = Some("tuned arm: every trial failed (4 trials)".into());
+        let r = check(&a, &b, CheckOptions::default()).unwrap();
+        assert_eq!(r.arms[0].verdict, Verdict::Fail);
+        let text = render_text(&r);
+        assert!(
+            text.contains("| — (n=0)   | —    | —      | none   | — | fail    |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("FAIL: the candidate's arm failed: tuned arm: every trial failed"),
+            "{text}"
+        );
+        assert!(!text.contains("INCONCLUSIVE"), "{text}");
+    }
+
+    #[test]
+    fn require_exact_names_itself_as_the_reason_an_inconclusive_gate_fails() {
+        let a = file("a", &[0.90, 0.99]);
+        let mut b = file("a", &[0.89, 0.98]);
+        b.environment.torch.intra_op_threads = crate::env::Fact::known(99, "test");
+        let opts = CheckOptions {
+            require_exact: true,
+            ..CheckOptions::default()
+        };
+        let r = check(&a, &b, opts).unwrap();
+        assert_eq!((r.verdict, r.exit_code), (Verdict::Inconclusive, 1));
+        assert_eq!(
+            overall_line(&r),
+            "overall: INCONCLUSIVE — no regression shown, but the data cannot rule one out; run more seeds. And --require-exact and no exact reproduction (exit 1)"
+        );
+    }
+
+    #[test]
     fn a_diverged_candidate_run_fails_with_the_reason() {
         let a = file("a", &[0.95, 0.96, 0.955]);
         let mut b = a.clone();
@@ -429,6 +483,24 @@ mod tests {
         let note = r.arms[0].single_seed_note.as_deref().unwrap();
         assert!(note.contains("only large drops can be detected"), "{note}");
         assert!(note.contains("binomial bound on 360 test images"), "{note}");
+    }
+
+    #[test]
+    fn one_seed_rerun_is_judged_against_the_baseline_seed_spread() {
+        // A noisy 2-epoch suite (sd 0.07 over seeds) and a rerun of its third seed alone.
+        let a = file("a", &[0.6158, 0.5439, 0.4728]);
+        let b = file("a", &[0.4728]);
+        let r = check(&a, &b, CheckOptions::default()).unwrap();
+        let arm = &r.arms[0];
+        assert_eq!(arm.decision.method, "single-run-t");
+        assert_eq!(arm.verdict, Verdict::Inconclusive, "{}", render_text(&r));
+        assert!(arm.single_seed_note.is_none());
+        assert!(
+            arm.decision.explanation.contains("One run against 3"),
+            "{}",
+            arm.decision.explanation
+        );
+        assert_eq!(r.exit_code, 0);
     }
 
     #[test]
@@ -475,6 +547,20 @@ mod tests {
             ..CheckOptions::default()
         };
         assert_eq!(check(&a, &a, opts).unwrap_err(), CheckError::Alpha(0.7));
+        // Below 1e-6 the quantiles stop meaning anything (1 − 1e-17 rounds to 1).
+        let tiny = CheckOptions {
+            alpha: 1e-17,
+            ..CheckOptions::default()
+        };
+        assert_eq!(
+            check(&a, &a, tiny).unwrap_err().to_string(),
+            "--alpha 0.00000000000000001 must be in [0.000001, 0.5)"
+        );
+        let smallest = CheckOptions {
+            alpha: 1e-6,
+            ..CheckOptions::default()
+        };
+        assert!(render_text(&check(&a, &a, smallest).unwrap()).contains("99.9998% CI"));
         let mut b = a.clone();
         b.suite.version = 2;
         let e = check(&a, &b, CheckOptions::default()).unwrap_err();

@@ -52,6 +52,7 @@ pub struct MachineArm {
     /// Runs with an accuracy (diverged runs excluded).
     pub n: usize,
     pub mean: Option<f64>,
+    /// Sample standard deviation; `None` (JSON null) with fewer than 2 runs.
     pub std: Option<f64>,
     pub diverged: usize,
     /// Mean seconds per epoch over every epoch of every run.
@@ -82,11 +83,8 @@ impl MachineArm {
         MachineArm {
             n: accs.len(),
             mean: mean(&accs),
-            std: if accs.len() > 1 {
-                std_dev(&accs)
-            } else {
-                accs.first().map(|_| 0.0)
-            },
+            // One run has no spread: null, not a standard deviation of 0.
+            std: std_dev(&accs),
             diverged: arm
                 .runs
                 .iter()

@@ -232,7 +232,7 @@ fn environment_table(files: &[ResultFile], labels: &[String], lang: Lang) -> Str
     markdown(&header, &rows)
 }
 
-/// "0.9722 ± 0.0041 (n=3)", plus the number of diverged runs when there are any; recomputed
+/// "0.9722 ± 0.0041 (n=3)" ("0.9610 (n=1)"), plus the number of diverged runs when there are any; recomputed
 /// from the runs as `check` and `compare` do.
 pub fn accuracy_cell(arm: &ArmResult, lang: Lang) -> String {
     let t = text(lang);
@@ -245,6 +245,8 @@ pub fn accuracy_cell(arm: &ArmResult, lang: Lang) -> String {
     }
     let m = MachineArm::of(arm);
     let mut cell = match (m.mean, m.std) {
+        // One run has no spread to show (as in `compare` and `check`).
+        (Some(mean), _) if m.n == 1 => format!("{mean:.4} (n=1)"),
         (Some(mean), Some(std)) => format!("{mean:.4} ± {std:.4} (n={})", m.n),
         _ => format!("{} (n=0)", t.diverged),
     };
@@ -645,6 +647,21 @@ fn notes(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One run has no spread: the cell says n=1 without "± 0.0000", as compare and check do,
+    /// and compare's JSON gives a null std.
+    #[test]
+    fn one_run_shows_no_standard_deviation() {
+        let one = fixture::two_arms("a", &[0.9]);
+        assert_eq!(accuracy_cell(&one.arms[0], Lang::En), "0.9000 (n=1)");
+        let m = MachineArm::of(&one.arms[0]);
+        assert_eq!(
+            serde_json::to_value(&m).unwrap()["std"],
+            serde_json::Value::Null
+        );
+        let two = fixture::two_arms("a", &[0.9, 0.92]);
+        assert!(accuracy_cell(&two.arms[0], Lang::En).starts_with("0.9100 ± 0.0141 (n=2)"));
+    }
 
     /// Labels whose old ASCII slugs collided ("a b"/"a-b", and two CJK names of one length) get
     /// plot files of their own: none overwrites another, and each shows its own machine.

@@ -7,7 +7,11 @@
 //! * both sides have ≥ 2 values: Welch's t interval (`method = "welch-t"`);
 //!   with zero variance on both sides the interval is `[diff, diff]` and the
 //!   difference counts as significant iff it is non-zero;
-//! * a side has a single value and `test_set_size` is known: the binomial
+//! * one side has a single value and the other ≥ 2 values that are not all
+//!   equal: the t interval with the several values' variance assumed for the
+//!   single one (`method = "single-run-t"`, see
+//!   [`WelchTest::single_run`](crate::stats::hypothesis::WelchTest::single_run));
+//! * otherwise a side has a single value; if `test_set_size` is known: the binomial
 //!   interval `diff ± z_{(1+level)/2} · sqrt(p_a(1−p_a)/N + p_b(1−p_b)/N)`
 //!   (`method = "binomial"`; only test-set sampling noise is accounted for);
 //! * otherwise (single value and no test-set size, values outside `[0, 1]`
@@ -34,7 +38,7 @@ pub struct DiffEstimate {
     /// Two-sided p-value of H0: no difference.
     pub p_value: Option<f64>,
     pub significant: bool,
-    /// `"welch-t"`, `"binomial"` or `"n/a"`.
+    /// `"welch-t"`, `"single-run-t"`, `"binomial"` or `"n/a"`.
     pub method: String,
 }
 
@@ -65,6 +69,24 @@ pub fn compare_means(
     let diff = mean(b).unwrap_or(0.0) - mean(a).unwrap_or(0.0);
     if !(level > 0.0 && level < 1.0) {
         return DiffEstimate::na(Some(diff));
+    }
+    // One run against several that vary: their seed variance (see WelchTest::single_run).
+    let single_run = WelchTest::single_run(a, b)
+        .ok()
+        .filter(|t| !t.is_degenerate());
+    if let Some(t) = single_run {
+        let Ok((lo, hi)) = t.confidence_interval(level) else {
+            return DiffEstimate::na(Some(diff));
+        };
+        let p = t.p_value(Alternative::TwoSided, 0.0);
+        return DiffEstimate {
+            diff: Some(diff),
+            ci_low: Some(lo),
+            ci_high: Some(hi),
+            p_value: Some(p),
+            significant: p < 1.0 - level,
+            method: "single-run-t".to_string(),
+        };
     }
     if a.len() >= 2 && b.len() >= 2 {
         let Ok(w) = WelchTest::new(a, b) else {
@@ -141,6 +163,25 @@ mod tests {
         assert_eq!(e.method, "n/a");
         assert!(e.ci_low.is_none() && !e.significant);
         assert!((e.diff.unwrap() + 0.01).abs() < 1e-12);
+    }
+
+    #[test]
+    fn one_run_against_several() {
+        // scipy: d = 0.955 - mean(a), se = std(a, ddof=1)·sqrt(1 + 1/3),
+        // d ± t.ppf(0.975, 2)·se, p = 2·t.cdf(-|d|/se, 2)
+        let a = [0.971, 0.968, 0.975];
+        let e = compare_means(&a, &[0.955], 0.95, Some(10_000));
+        assert_eq!(e.method, "single-run-t");
+        let (d, se) = (-0.016333333333333422, 0.004055175020198817);
+        let h = 4.302652729749464 * se;
+        assert!((e.ci_low.unwrap() - (d - h)).abs() < 1e-9);
+        assert!((e.ci_high.unwrap() - (d + h)).abs() < 1e-9);
+        assert!(!e.significant, "within the seed spread: {e:?}");
+        // Several identical values give no variance to use: binomial, as for 1 vs 1.
+        assert_eq!(
+            compare_means(&[0.9, 0.9], &[0.8], 0.95, Some(100)).method,
+            "binomial"
+        );
     }
 
     #[test]

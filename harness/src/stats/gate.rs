@@ -27,24 +27,33 @@
 //!      not thrown off by a single wild run.
 //!      It judges the typical run (a location shift), not the worst one.
 //!      Used only if its smallest attainable p-value is below `alpha`.
-//!    * Either side has a single run: **binomial** (`"binomial"`). The
-//!      seed-to-seed variance cannot be estimated, so only the test-set
-//!      sampling noise (the noise floor above) is used as the standard error
-//!      of `diff`, with normal quantiles. Only drops larger than
+//!    * One side has a single run and the other ≥ 2 runs that are not all
+//!      equal: **single-run t** (`"single-run-t"`, Crawford & Howell's test of
+//!      a single case against a small sample). The seed-to-seed variance `s²`
+//!      of the side with several runs is assumed for the single run too:
+//!      `SE = s·sqrt(1/n_b + 1/n_c)`, t quantiles with `n − 1` df (`n` the
+//!      larger side). A rerun of one of the baseline's seeds is judged against
+//!      the baseline's own spread, not against the test-set noise alone.
+//!    * Both sides have a single run (or the several runs are all equal):
+//!      **binomial** (`"binomial"`). The seed-to-seed variance cannot be
+//!      estimated, so only the test-set sampling noise (the noise floor
+//!      above) is used as the standard error of `diff`, with normal
+//!      quantiles. Only drops larger than
 //!      `min_detectable_drop = θ + z_{1−α}·noise_floor` can be detected.
 //!      Without a test-set size there is no noise model and the verdict is
 //!      Inconclusive.
 //! 3. **Confidence bounds.** `ci_low` / `ci_high` are one-sided `1 − alpha`
 //!    confidence bounds for the true difference (together a two-sided
 //!    `1 − 2·alpha` interval, i.e. 90 % for `alpha = 0.05`): Welch–Satterthwaite
-//!    t quantiles for `"welch-t"`, normal quantiles for `"binomial"`, the
+//!    t quantiles for `"welch-t"`, t quantiles with `n − 1` df for
+//!    `"single-run-t"`, normal quantiles for `"binomial"`, the
 //!    distribution-free interval for a location shift (order statistics of the
 //!    pairwise differences) for `"mann-whitney"`.
 //! 4. **Verdict.**
 //!    * **Fail** — the drop is significantly larger than the threshold: the
 //!      one-sided test of H0 "the candidate is not worse than the baseline by
 //!      more than θ" (i.e. the shifted comparison of `candidate + θ` against
-//!      the baseline) rejects at level `alpha`. For Welch and binomial this
+//!      the baseline) rejects at level `alpha`. For the t tests and binomial this
 //!      is exactly `ci_high < −θ` (for Mann–Whitney it agrees up to ties).
 //!      `p_value` is the p-value of this test.
 //!    * **Pass** — not Fail, and the data rule out, at confidence `1 − alpha`,
@@ -63,7 +72,7 @@
 //!    With zero variance on both sides (e.g. deterministic runs) the
 //!    difference is taken as exact: Fail iff `diff < −θ`, otherwise Pass.
 //! 5. **Invalid input** — an empty side, NaN/infinite values, accuracies
-//!    outside `[0, 1]` when `test_set_size > 0`, `alpha` outside `(0, 0.5)` or a
+//!    outside `[0, 1]` when `test_set_size > 0`, `alpha` outside `[1e-6, 0.5)` or a
 //!    negative/non-finite tolerance — gives **Inconclusive** with method
 //!    `"none"`, `diff`/`ci_low`/`ci_high`/`min_detectable_drop` set to 0 (or
 //!    the computable mean difference), `p_value = None` and the reason in
@@ -83,6 +92,22 @@ use crate::stats::hypothesis::{
     binomial_diff_se, mann_whitney, mw_shift_bounds, normal_cdf, normal_quantile, t_quantile,
     Alternative, WelchTest,
 };
+
+/// The smallest significance level the gate accepts: below it `1 − alpha` rounds to 1 in
+/// floating point far enough that the quantiles (and so the intervals) stop meaning anything.
+pub const MIN_ALPHA: f64 = 1e-6;
+
+/// Whether `alpha` is a significance level the gate accepts: in `[MIN_ALPHA, 0.5)`.
+pub fn alpha_is_valid(alpha: f64) -> bool {
+    (MIN_ALPHA..0.5).contains(&alpha)
+}
+
+/// The two-sided confidence level `1 − 2·alpha` as a percentage, with the decimals it needs
+/// ("90", "99.9", "99.9998").
+pub fn confidence_percent(alpha: f64) -> String {
+    let text = format!("{:.4}", 100.0 * (1.0 - 2.0 * alpha));
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
 
 /// Pass requires the data to rule out a drop of `PASS_MARGIN_FACTOR · θ`.
 pub const PASS_MARGIN_FACTOR: f64 = 3.0;
@@ -119,7 +144,8 @@ pub struct GateInput<'a> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GateDecision {
     pub verdict: Verdict,
-    /// `"welch-t"`, `"mann-whitney"`, `"binomial"`, or `"none"` for invalid input.
+    /// `"welch-t"`, `"mann-whitney"`, `"single-run-t"`, `"binomial"`, or `"none"` for
+    /// invalid input.
     pub method: String,
     /// `mean(candidate) − mean(baseline)`.
     pub diff: f64,
@@ -225,8 +251,8 @@ pub fn decide(input: &GateInput) -> GateDecision {
     let ma = mean(base).unwrap_or(0.0);
     let mb = mean(cand).unwrap_or(0.0);
     let diff = mb - ma;
-    if !(alpha > 0.0 && alpha < 0.5) {
-        return invalid(format!("alpha {alpha} is not in (0, 0.5)"), diff);
+    if !alpha_is_valid(alpha) {
+        return invalid(format!("alpha {alpha} is not in [{MIN_ALPHA}, 0.5)"), diff);
     }
     if !(tol.is_finite() && tol >= 0.0) {
         return invalid(format!("tolerance {tol} is not a finite value >= 0"), diff);
@@ -268,7 +294,39 @@ pub fn decide(input: &GateInput) -> GateDecision {
         note: String,
     }
 
-    let outcome: Outcome = if na < 2 || nb < 2 {
+    // A t-based outcome (Welch, or one run against several).
+    let t_outcome = |method: &'static str, t: &WelchTest, note: String| {
+        let lo = t.lower_bound(level).unwrap_or(diff);
+        let hi = t.upper_bound(level).unwrap_or(diff);
+        Outcome {
+            method,
+            ci_low: lo,
+            ci_high: hi,
+            p_fail: t.p_value(Alternative::Less, -theta),
+            fail: hi < -theta,
+            pass: lo >= -pass_margin,
+            mdd: theta + (hi - diff),
+            note,
+        }
+    };
+    // One run against several runs that vary: their seed variance is the noise model.
+    let single_run = (na < 2 || nb < 2)
+        .then(|| WelchTest::single_run(base, cand).ok())
+        .flatten()
+        .filter(|t| !t.is_degenerate());
+
+    let outcome: Outcome = if let Some(t) = single_run {
+        let several = na.max(nb);
+        let sd = t.se / (1.0 / na as f64 + 1.0 / nb as f64).sqrt();
+        t_outcome(
+            "single-run-t",
+            &t,
+            format!(
+                " One run against {several}: the seed-to-seed spread of the {several} runs (sd {sd:.4}) is assumed for the single run too (Crawford–Howell t, df = {:.0}); run as many seeds on both sides for a stronger gate.",
+                t.df
+            ),
+        )
+    } else if na < 2 || nb < 2 {
         if n_test == 0 {
             return GateDecision {
                 verdict: Verdict::Inconclusive,
@@ -304,9 +362,16 @@ pub fn decide(input: &GateInput) -> GateDecision {
             fail: hi < -theta,
             pass: lo >= -pass_margin,
             mdd,
-            note: format!(
-                " Only {na} vs {nb} runs: seed-to-seed variance cannot be estimated, only the test-set sampling noise (binomial) is accounted for; only drops larger than {mdd:.4} can be detected."
-            ),
+            note: if na.max(nb) < 2 {
+                format!(
+                    " Only {na} vs {nb} runs: seed-to-seed variance cannot be estimated, only the test-set sampling noise (binomial) is accounted for; only drops larger than {mdd:.4} can be detected."
+                )
+            } else {
+                format!(
+                    " Only {na} vs {nb} runs, and the {} runs are identical (zero seed variance): only the test-set sampling noise (binomial) is accounted for; only drops larger than {mdd:.4} can be detected.",
+                    na.max(nb)
+                )
+            },
         }
     } else {
         let outlier_side = match (has_outlier(base), has_outlier(cand)) {
@@ -357,21 +422,12 @@ pub fn decide(input: &GateInput) -> GateDecision {
                 ),
             }
         } else {
-            let degenerate = welch.is_degenerate();
-            Outcome {
-                method: "welch-t",
-                ci_low: w_lo,
-                ci_high: w_hi,
-                p_fail: welch.p_value(Alternative::Less, -theta),
-                fail: w_hi < -theta,
-                pass: w_lo >= -pass_margin,
-                mdd: theta + (w_hi - diff),
-                note: if degenerate {
-                    " All runs on each side are identical (zero seed variance): the difference is taken as exact.".to_string()
-                } else {
-                    format!(" Welch df = {:.2}.", welch.df)
-                },
-            }
+            let note = if welch.is_degenerate() {
+                " All runs on each side are identical (zero seed variance): the difference is taken as exact.".to_string()
+            } else {
+                format!(" Welch df = {:.2}.", welch.df)
+            };
+            t_outcome("welch-t", &welch, note)
         }
     };
 
@@ -382,9 +438,9 @@ pub fn decide(input: &GateInput) -> GateDecision {
     } else {
         Verdict::Inconclusive
     };
-    let conf = 100.0 * (1.0 - 2.0 * alpha);
+    let conf = confidence_percent(alpha);
     let head = format!(
-        "{} ({}, {na} vs {nb} runs): candidate − baseline = {diff:+.4}, {conf:.0}% CI [{:+.4}, {:+.4}]; {threshold_text}.",
+        "{} ({}, {na} vs {nb} runs): candidate − baseline = {diff:+.4}, {conf}% CI [{:+.4}, {:+.4}]; {threshold_text}.",
         match verdict {
             Verdict::Pass => "PASS",
             Verdict::Fail => "FAIL",
@@ -607,8 +663,14 @@ mod tests {
         assert_eq!(d.verdict, Verdict::Fail, "{}", d.explanation);
         // 0.97 -> 0.965: not significantly beyond 0.01 and a 0.03 drop ruled out
         assert_eq!(gate(&[0.97], &[0.965]).verdict, Verdict::Pass);
-        // one run against several: still binomial
-        assert_eq!(gate(&[0.97], &[0.96, 0.97, 0.98]).method, "binomial");
+        // one run against several identical runs: no seed variance to use, binomial
+        let d = gate(&[0.97, 0.97, 0.97], &[0.95]);
+        assert_eq!((d.verdict, d.method.as_str()), (Verdict::Fail, "binomial"));
+        assert!(
+            d.explanation.contains("the 3 runs are identical"),
+            "{}",
+            d.explanation
+        );
         // without a test-set size there is no noise model
         let d = decide(&GateInput {
             baseline: &[0.97],
@@ -618,6 +680,42 @@ mod tests {
             test_set_size: 0,
         });
         assert_eq!(d.verdict, Verdict::Inconclusive);
+        assert!(all_finite(&d));
+    }
+
+    #[test]
+    fn one_run_against_several_uses_their_seed_variance() {
+        let base = [0.971, 0.968, 0.975];
+        // scipy: s = std(base, ddof=1), se = s·sqrt(1 + 1/3), t quantiles with 2 df
+        let d = gate(&base, &[0.955]);
+        assert_eq!(d.method, "single-run-t");
+        assert!((d.diff + 0.016333333333333422).abs() < 1e-12);
+        assert!(
+            (d.ci_high + 0.004492280748542254).abs() < 1e-9,
+            "{}",
+            d.ci_high
+        );
+        assert!(
+            (d.ci_low + 0.02817438591812459).abs() < 1e-9,
+            "{}",
+            d.ci_low
+        );
+        assert!((d.p_value.unwrap() - 0.12936970054558436).abs() < 1e-9);
+        assert!(
+            d.explanation.contains("Crawford–Howell t, df = 2"),
+            "{}",
+            d.explanation
+        );
+        // A drop far beyond the seed spread fails, whichever side has the single run.
+        assert_eq!(gate(&base, &[0.93]).verdict, Verdict::Fail);
+        assert_eq!(gate(&[0.99], &[0.95, 0.951, 0.949]).verdict, Verdict::Fail);
+
+        // One of the baseline's own seeds rerun exactly is no regression, however noisy the
+        // suite: the binomial noise of the test set alone (as before) called this a
+        // significant 7-point drop.
+        let noisy = [0.6158, 0.5439, 0.4728];
+        let d = gate(&noisy, &[0.4728]);
+        assert_ne!(d.verdict, Verdict::Fail, "{}", d.explanation);
         assert!(all_finite(&d));
     }
 

@@ -143,6 +143,48 @@ impl WelchTest {
         })
     }
 
+    /// One run against several: the t-test of a single case against a small sample
+    /// (Crawford & Howell, 1998). The side with one run gives no variance of its own, so the
+    /// seed-to-seed variance `s²` of the other side is assumed for both:
+    /// `se = s·sqrt(1/n_a + 1/n_b)` with `n − 1` degrees of freedom, `n` the larger side. With
+    /// 3 seeds against 1 this is a prediction interval for the single run, which is what a
+    /// rerun of one seed can be judged against. Errors: an empty side, not exactly one side
+    /// with a single value (use [`WelchTest::new`] for two or more a side), or non-finite
+    /// values. Zero variance on the larger side gives the degenerate test (see the type docs).
+    pub fn single_run(a: &[f64], b: &[f64]) -> Result<WelchTest, StatsError> {
+        for s in [a, b] {
+            if s.is_empty() {
+                return Err(StatsError::Empty);
+            }
+            check_finite(s)?;
+        }
+        let (n_a, n_b) = (a.len(), b.len());
+        let several = match (n_a, n_b) {
+            (1, n) if n >= 2 => b,
+            (n, 1) if n >= 2 => a,
+            _ => return Err(StatsError::InvalidParameter(
+                "single_run needs one side with exactly one value and the other with two or more",
+            )),
+        };
+        let (mean_a, mean_b) = (mean(a).unwrap_or(0.0), mean(b).unwrap_or(0.0));
+        // Equal values are zero variance exactly (their mean may round off, and a variance
+        // of 1e-34 would make a t-test of nothing).
+        let var = if several.iter().all(|x| *x == several[0]) {
+            0.0
+        } else {
+            variance(several).unwrap_or(0.0)
+        };
+        Ok(WelchTest {
+            n_a,
+            n_b,
+            mean_a,
+            mean_b,
+            diff: mean_b - mean_a,
+            se: (var * (1.0 / n_a as f64 + 1.0 / n_b as f64)).sqrt(),
+            df: (several.len() - 1) as f64,
+        })
+    }
+
     /// True when both samples had zero variance (see the type docs).
     pub fn is_degenerate(&self) -> bool {
         self.se == 0.0

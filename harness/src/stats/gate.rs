@@ -706,6 +706,23 @@ mod tests {
             "{}",
             d.explanation
         );
+        // Calibrated: an unchanged rerun of one seed against 3 (seed sd twice the tolerance)
+        // fails less often than alpha, since a drop has to exceed the threshold to count; a
+        // drop of 10 sds is caught nearly always.
+        let mut rng = Lcg(7);
+        let (mut false_alarms, mut caught) = (0, 0);
+        for _ in 0..2000 {
+            let b = rng.sample(3, 0.90, 0.02);
+            let same = rng.sample(1, 0.90, 0.02);
+            let dropped = rng.sample(1, 0.70, 0.02);
+            false_alarms += usize::from(gate(&b, &same).verdict == Verdict::Fail);
+            caught += usize::from(gate(&b, &dropped).verdict == Verdict::Fail);
+        }
+        assert!(
+            false_alarms < 100,
+            "{false_alarms}/2000 unchanged reruns failed"
+        );
+        assert!(caught > 1800, "only {caught}/2000 10-sd drops failed");
         // A drop far beyond the seed spread fails, whichever side has the single run.
         assert_eq!(gate(&base, &[0.93]).verdict, Verdict::Fail);
         assert_eq!(gate(&[0.99], &[0.95, 0.951, 0.949]).verdict, Verdict::Fail);

@@ -423,6 +423,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 PathBuf::from("reports").join(format!("{}.md", runner::slug(&files[0].suite.name)))
             });
             report::output::check_output(&out, &results).map_err(|e| UsageError(e.to_string()))?;
+            // The report's own warning names no file (it may be read elsewhere): here the
+            // command to paste names the file given.
+            warn_unfinished(&results, &files, "reported");
             let path = write_report(&files, &out, lang)?;
             say(&format!("report: {}", path.display()));
             Ok(())
@@ -433,16 +436,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 .map(|p| results::read_result(p))
                 .collect::<Result<_, _>>()?;
             // On stderr as well: the markdown's warning can scroll by or go to a file.
-            for (path, f) in results.iter().zip(&files) {
-                if let Some(why) = f.unfinished() {
-                    eprintln!(
-                        "warning: {}: unfinished result, {why}: only its finished runs are \
-                         compared; finish it with `{}`",
-                        path.display(),
-                        f.resume_command(&path.display().to_string())
-                    );
-                }
-            }
+            warn_unfinished(&results, &files, "compared");
             let c =
                 report::compare::compare(&files, 0.95).map_err(|e| UsageError(e.to_string()))?;
             if json {
@@ -665,6 +659,20 @@ fn check_label(label: Option<&str>) -> Result<(), UsageError> {
             "--label must be one line without control characters (tabs, line breaks)".into(),
         )),
         _ => Ok(()),
+    }
+}
+
+/// A warning on stderr for each unfinished result file, with the command that finishes it.
+fn warn_unfinished(paths: &[PathBuf], files: &[ResultFile], verb: &str) {
+    for (path, f) in paths.iter().zip(files) {
+        if let Some(why) = f.unfinished() {
+            eprintln!(
+                "warning: {}: unfinished result, {why}: only its finished runs are {verb}; \
+                 finish it with `{}`",
+                path.display(),
+                f.resume_command(&path.display().to_string())
+            );
+        }
     }
 }
 

@@ -226,6 +226,20 @@ fn check_refuses_unfinished_results_and_compare_warns() {
         out.contains("> **Warning:** box (2)'s result is unfinished, status \"interrupted\""),
         "{out}"
     );
+
+    // The report's warning names no file (the report travels); the terminal names this one.
+    let md = dir.path().join("r.md");
+    let o = harness(&["report", s(&base), s(&cand), "-o", s(&md)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!(
+            "warning: {}: unfinished result, status \"interrupted\"",
+            s(&cand)
+        )) && err.contains("only its finished runs are reported; finish it with `cd '/runs/box one' && harness run")
+            && err.contains(&format!("--resume {}`", s(&cand))),
+        "{err}"
+    );
 }
 
 /// An accuracy outside [0, 1] (a hand-edited percentage) is an input error in every command

@@ -120,11 +120,15 @@ pub fn run_suite(
                     save_arm(&mut result, arm, elapsed(), &writer)
                 })
             });
-            if record_end(outcome, &mut arm, options.quiet)? {
+            if end_arm(
+                outcome,
+                &mut arm,
+                &mut result,
+                elapsed(),
+                &writer,
+                options.quiet,
+            )? {
                 interrupted = true;
-            }
-            save_arm(&mut result, &arm, elapsed(), &writer)?;
-            if interrupted {
                 break 'arms;
             }
             continue;
@@ -150,11 +154,15 @@ pub fn run_suite(
                     save_arm(&mut result, arm, elapsed(), &writer)
                 })
             });
-            if record_end(outcome, &mut arm, options.quiet)? {
+            if end_arm(
+                outcome,
+                &mut arm,
+                &mut result,
+                elapsed(),
+                &writer,
+                options.quiet,
+            )? {
                 interrupted = true;
-            }
-            save_arm(&mut result, &arm, elapsed(), &writer)?;
-            if interrupted {
                 break 'arms;
             }
             continue;
@@ -186,8 +194,14 @@ pub fn run_suite(
                 }
                 Err(e) => {
                     // The other seeds would fail the same way; the other arms may not.
-                    record_end(Err(e), &mut arm, options.quiet)?;
-                    save_arm(&mut result, &arm, elapsed(), &writer)?;
+                    end_arm(
+                        Err(e),
+                        &mut arm,
+                        &mut result,
+                        elapsed(),
+                        &writer,
+                        options.quiet,
+                    )?;
                     continue 'arms;
                 }
             };
@@ -226,27 +240,32 @@ pub fn run_suite(
 
 pub use crate::checkpoint::Interrupted;
 
-/// Files an arm's end: whether it stopped on Ctrl-C (its result is saved and the run ends
+/// Files an arm's end and saves the arm: whether it stopped on Ctrl-C (the run then ends
 /// "interrupted"). Any other failure of the arm is recorded in it (`error`) and the suite goes
 /// on with its other arms; only a result file that cannot be written ends the run.
-fn record_end(
+fn end_arm(
     outcome: anyhow::Result<()>,
     arm: &mut ArmResult,
+    result: &mut ResultFile,
+    wall_seconds: f64,
+    writer: &ResultWriter,
     quiet: bool,
 ) -> anyhow::Result<bool> {
-    match outcome {
-        Ok(()) => Ok(false),
-        Err(e) if e.is::<Interrupted>() => Ok(true),
-        Err(e) if e.is::<crate::results::ResultError>() => Err(e),
+    let interrupted = match outcome {
+        Ok(()) => false,
+        Err(e) if e.is::<Interrupted>() => true,
+        Err(e) if e.is::<crate::results::ResultError>() => return Err(e),
         Err(e) => {
             let message = format!("{e:#}");
             if !quiet {
                 eprintln!("{} arm failed: {message}", arm.name);
             }
             arm.error = Some(message);
-            Ok(false)
+            false
         }
-    }
+    };
+    save_arm(result, arm, wall_seconds, writer)?;
+    Ok(interrupted)
 }
 
 /// Replaces (or adds) the arm in the result and rewrites the file.

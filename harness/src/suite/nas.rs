@@ -251,45 +251,13 @@ impl NasArmSpec {
         }
     }
 
-    /// Problems as (key relative to `arms.nas`, message). Ranges and wording as a recipe's
-    /// (`Recipe::validate`), except that `grad_clip` must be > 0: DARTS always clips, and a
+    /// Problems as (key relative to `arms.nas`, message). Ranges and wording are a recipe's
+    /// (`crate::train::ranges`), except that `grad_clip` must be > 0: DARTS always clips, and a
     /// limit of 0 would zero every gradient rather than switch clipping off.
     pub fn validate(&self) -> Result<(), (String, String)> {
+        use crate::train::ranges;
         let bad = |key: &str, message: String| Err((key.to_string(), message));
-        let finite_in = |v: f64, lo: f64, hi: f64| v.is_finite() && v >= lo && v <= hi;
-        let positive = |key: &str, v: f64| {
-            if v.is_finite() && v > 0.0 {
-                Ok(())
-            } else {
-                bad(key, format!("must be > 0, got {v}"))
-            }
-        };
-        let fraction = |key: &str, v: f64, closed: bool| {
-            let (ok, range) = if closed {
-                (finite_in(v, 0.0, 1.0), "[0, 1]")
-            } else {
-                (finite_in(v, 0.0, 0.999_999), "[0, 1)")
-            };
-            if ok {
-                Ok(())
-            } else {
-                bad(key, format!("must be in {range}, got {v}"))
-            }
-        };
-        let lr_min = |key: &str, min: f64, lr_key: &str, lr: f64| {
-            if finite_in(min, 0.0, lr) {
-                Ok(())
-            } else {
-                bad(key, format!("must be in [0, {lr_key} = {lr}], got {min}"))
-            }
-        };
-        let count = |key: &str, v: usize| {
-            if (1..=1_000_000).contains(&v) {
-                Ok(())
-            } else {
-                bad(key, format!("must be in [1, 1000000], got {v}"))
-            }
-        };
+        let within = |key: &str, check: ranges::Check| check.map_err(|m| (key.to_string(), m));
         let size = |prefix: &str, layers: usize, channels: i64| {
             check_size(layers, channels).map_err(|e| (format!("{prefix}.{}", e.key), e.message))
         };
@@ -305,15 +273,21 @@ impl NasArmSpec {
         let s = &self.search;
         if self.architecture.is_none() {
             size("search", s.layers, s.channels)?;
-            count("search.epochs", s.epochs)?;
-            count("search.batch_size", s.batch_size)?;
-            positive("search.w_lr", s.w_lr)?;
-            lr_min("search.w_lr_min", s.w_lr_min, "w_lr", s.w_lr)?;
-            fraction("search.w_momentum", s.w_momentum, false)?;
-            fraction("search.w_weight_decay", s.w_weight_decay, true)?;
-            positive("search.grad_clip", s.grad_clip)?;
-            positive("search.alpha_lr", s.alpha_lr)?;
-            fraction("search.alpha_weight_decay", s.alpha_weight_decay, true)?;
+            within("search.epochs", ranges::count(s.epochs))?;
+            within("search.batch_size", ranges::count(s.batch_size))?;
+            within("search.w_lr", ranges::positive(s.w_lr))?;
+            within(
+                "search.w_lr_min",
+                ranges::lr_floor(s.w_lr_min, "w_lr", s.w_lr),
+            )?;
+            within("search.w_momentum", ranges::below_one(s.w_momentum))?;
+            within("search.w_weight_decay", ranges::fraction(s.w_weight_decay))?;
+            within("search.grad_clip", ranges::positive(s.grad_clip))?;
+            within("search.alpha_lr", ranges::positive(s.alpha_lr))?;
+            within(
+                "search.alpha_weight_decay",
+                ranges::fraction(s.alpha_weight_decay),
+            )?;
             if !(s.hessian_radius.is_finite() && s.hessian_radius > 0.0) {
                 return bad(
                     "search.hessian_radius",
@@ -323,29 +297,22 @@ impl NasArmSpec {
         }
         let r = &self.retrain;
         size("retrain", r.layers, r.channels)?;
-        count("retrain.epochs", r.epochs)?;
-        count("retrain.batch_size", r.batch_size)?;
-        positive("retrain.lr", r.lr)?;
-        lr_min("retrain.lr_min", r.lr_min, "lr", r.lr)?;
-        fraction("retrain.momentum", r.momentum, false)?;
-        fraction("retrain.weight_decay", r.weight_decay, true)?;
-        positive("retrain.grad_clip", r.grad_clip)?;
-        fraction("retrain.drop_path", r.drop_path, false)?;
-        if !finite_in(r.aux_weight, 0.0, f64::MAX) {
-            return bad(
-                "retrain.aux_weight",
-                format!("must be >= 0, got {}", r.aux_weight),
-            );
-        }
-        if !(0..=1024).contains(&r.cutout) {
-            return bad(
-                "retrain.cutout",
-                format!("must be in [0, 1024] pixels (0 = off), got {}", r.cutout),
-            );
-        }
+        within("retrain.epochs", ranges::count(r.epochs))?;
+        within("retrain.batch_size", ranges::count(r.batch_size))?;
+        within("retrain.lr", ranges::positive(r.lr))?;
+        within("retrain.lr_min", ranges::lr_floor(r.lr_min, "lr", r.lr))?;
+        within("retrain.momentum", ranges::below_one(r.momentum))?;
+        within("retrain.weight_decay", ranges::fraction(r.weight_decay))?;
+        within("retrain.grad_clip", ranges::positive(r.grad_clip))?;
+        within("retrain.drop_path", ranges::below_one(r.drop_path))?;
+        within(
+            "retrain.aux_weight",
+            ranges::non_negative(r.aux_weight, None),
+        )?;
+        within("retrain.cutout", ranges::cutout(r.cutout))?;
         if let Some(b) = &self.random_baseline {
-            count("random_baseline.samples", b.samples)?;
-            count("random_baseline.epochs", b.epochs)?;
+            within("random_baseline.samples", ranges::count(b.samples))?;
+            within("random_baseline.epochs", ranges::count(b.epochs))?;
             if !(b.validation_fraction > 0.0 && b.validation_fraction < 1.0) {
                 return bad(
                     "random_baseline.validation_fraction",

@@ -5,6 +5,7 @@
 
 mod metrics;
 pub(crate) mod optim;
+pub(crate) mod ranges;
 mod recipe;
 pub mod schedule;
 mod trainer;

@@ -127,76 +127,51 @@ pub struct RecipeError {
 impl Recipe {
     /// Checks every range; the error names the field.
     pub fn validate(&self) -> Result<(), RecipeError> {
+        use super::ranges;
         let bad = |field: &str, message: String| {
             Err(RecipeError {
                 field: field.to_string(),
                 message,
             })
         };
+        let within = |field: &str, check: ranges::Check| {
+            check.map_err(|message| RecipeError {
+                field: field.to_string(),
+                message,
+            })
+        };
         let finite_in = |v: f64, lo: f64, hi: f64| v.is_finite() && v >= lo && v <= hi;
-        if !(self.initial_lr.is_finite() && self.initial_lr > 0.0) {
-            return bad(
-                "initial_lr",
-                format!("must be > 0, got {}", self.initial_lr),
-            );
-        }
-        if !finite_in(self.momentum, 0.0, 0.999_999) {
-            return bad(
-                "momentum",
-                format!("must be in [0, 1), got {}", self.momentum),
-            );
-        }
+        within("initial_lr", ranges::positive(self.initial_lr))?;
+        within("momentum", ranges::below_one(self.momentum))?;
         if self.nesterov && (self.momentum == 0.0 || self.optimizer != OptimizerKind::Sgd) {
             return bad(
                 "nesterov",
                 "needs optimizer = \"sgd\" and momentum > 0".to_string(),
             );
         }
-        if !finite_in(self.weight_decay, 0.0, 1.0) {
-            return bad(
-                "weight_decay",
-                format!("must be in [0, 1], got {}", self.weight_decay),
-            );
-        }
-        if !finite_in(self.ending_lr, 0.0, self.initial_lr) {
-            return bad(
-                "ending_lr",
-                format!(
-                    "must be in [0, initial_lr = {}], got {}",
-                    self.initial_lr, self.ending_lr
-                ),
-            );
-        }
+        within("weight_decay", ranges::fraction(self.weight_decay))?;
+        within(
+            "ending_lr",
+            ranges::lr_floor(self.ending_lr, "initial_lr", self.initial_lr),
+        )?;
         if !finite_in(self.dropout, 0.0, 0.99) {
             return bad(
                 "dropout",
                 format!("must be in [0, 0.99], got {}", self.dropout),
             );
         }
-        if !finite_in(self.grad_clip, 0.0, f64::MAX) {
-            return bad(
-                "grad_clip",
-                format!("must be >= 0 (0 = off), got {}", self.grad_clip),
-            );
-        }
+        within(
+            "grad_clip",
+            ranges::non_negative(self.grad_clip, Some("0 = off")),
+        )?;
         if !(self.gamma > 0.0 && self.gamma <= 1.0) {
             return bad("gamma", format!("must be in (0, 1], got {}", self.gamma));
         }
         if self.step_size == 0 {
             return bad("step_size", "must be >= 1".to_string());
         }
-        if !(1..=1_000_000).contains(&self.epochs) {
-            return bad(
-                "epochs",
-                format!("must be in [1, 1000000], got {}", self.epochs),
-            );
-        }
-        if !(1..=1_000_000).contains(&self.batch_size) {
-            return bad(
-                "batch_size",
-                format!("must be in [1, 1000000], got {}", self.batch_size),
-            );
-        }
+        within("epochs", ranges::count(self.epochs))?;
+        within("batch_size", ranges::count(self.batch_size))?;
         if !(1..=65_536).contains(&self.width) {
             return bad(
                 "width",
@@ -208,12 +183,7 @@ impl Recipe {
                 return bad("head_classes", format!("must be in [1, 1000000], got {h}"));
             }
         }
-        if !(0..=1024).contains(&self.cutout) {
-            return bad(
-                "cutout",
-                format!("must be in [0, 1024] pixels (0 = off), got {}", self.cutout),
-            );
-        }
+        within("cutout", ranges::cutout(self.cutout))?;
         if !crate::models::model_names().contains(&self.model.as_str()) {
             return bad(
                 "model",

@@ -56,6 +56,10 @@ pub struct ArmCheck {
     pub reasons: Vec<String>,
     /// Set with a single seed on either side: only large drops can be detected.
     pub single_seed_note: Option<String>,
+    /// Every run of the arm reproduced the baseline's bit for bit (same seeds, every epoch's
+    /// test accuracy equal; see `exact`): the accuracies are the same numbers, so an
+    /// inconclusive decision on them is a pass.
+    pub reproduced: bool,
 }
 
 /// Deterministic eligibility of one side.
@@ -132,6 +136,7 @@ pub fn check(
         ));
     }
 
+    let exact = exact_check(base, cand);
     let mut arms = Vec::new();
     for b in &base.arms {
         let base_side = MachineArm::of(b);
@@ -185,10 +190,18 @@ pub fn check(
                     "only one seed on a side and no test-set size: no drop can be detected".into()
                 }
             });
-        let verdict = if reasons.is_empty() {
-            decision.verdict
-        } else {
-            Verdict::Fail
+        let seeds = |a: &crate::results::ArmResult| {
+            let mut s: Vec<u64> = a.runs.iter().map(|r| r.seed).collect();
+            s.sort_unstable();
+            s
+        };
+        let reproduced = exact.is_reproduced()
+            && c.is_some_and(|ca| seeds(b) == seeds(ca) && !b.runs.is_empty());
+        let verdict = match decision.verdict {
+            _ if !reasons.is_empty() => Verdict::Fail,
+            // Identical numbers: noisy seeds cannot hide a drop that is not there.
+            Verdict::Inconclusive if reproduced => Verdict::Pass,
+            v => v,
         };
         arms.push(ArmCheck {
             arm: b.name.clone(),
@@ -198,6 +211,7 @@ pub fn check(
             verdict,
             reasons,
             single_seed_note,
+            reproduced,
         });
     }
     let new_arms: Vec<String> = cand
@@ -212,7 +226,6 @@ pub fn check(
     } else {
         overall(arms.iter().map(|a| a.verdict))
     };
-    let exact = exact_check(base, cand);
     let eligibility = |f: &ResultFile| {
         let (eligible, reasons) = result_eligible(f);
         Eligibility { eligible, reasons }
@@ -319,6 +332,13 @@ pub fn render_text(r: &CheckReport) -> String {
             out.push_str(&d.explanation);
             out.push('\n');
         }
+        if a.reproduced && d.verdict == Verdict::Inconclusive {
+            out.push_str(
+                "PASS: every run of this arm reproduced the baseline's bit for bit (see exact \
+                 reproduction below): the accuracies are the same numbers, so there is no drop \
+                 to detect, however noisy the seeds.\n",
+            );
+        }
         if let Some(note) = &a.single_seed_note {
             out.push_str(&format!("note: {note}\n"));
         }
@@ -422,6 +442,24 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(render_text(&r).contains("differs at arm original seed 1 epoch 1"));
+    }
+
+    #[test]
+    fn a_noisy_arm_reproduced_bit_for_bit_passes() {
+        // Seeds too far apart for the statistics to rule out a large drop...
+        let a = file("a", &[0.80, 0.95, 0.70]);
+        let r = check(&a, &a, CheckOptions::default()).unwrap();
+        assert_eq!(r.arms[0].decision.verdict, Verdict::Inconclusive);
+        // ...but every run is the baseline's own number: nothing dropped.
+        assert!(r.arms[0].reproduced);
+        assert_eq!((r.verdict, r.exit_code), (Verdict::Pass, 0));
+        assert!(render_text(&r).contains("PASS: every run of this arm reproduced"));
+        // Not so for an exact reproduction of only some of its seeds.
+        let mut fewer = a.clone();
+        fewer.arms[0].runs.pop();
+        fewer.suite.seeds.pop();
+        let r = check(&a, &fewer, CheckOptions::default()).unwrap();
+        assert!(!r.arms[0].reproduced);
     }
 
     #[test]

@@ -70,11 +70,20 @@ pub fn compare_means(
     if !(level > 0.0 && level < 1.0) {
         return DiffEstimate::na(Some(diff));
     }
-    // One run against several that vary: their seed variance (see WelchTest::single_run).
-    let single_run = WelchTest::single_run(a, b)
+    // Several runs a side: Welch; one run against several that vary: their seed variance
+    // (see WelchTest::single_run).
+    let t_test = match WelchTest::single_run(a, b)
         .ok()
-        .filter(|t| !t.is_degenerate());
-    if let Some(t) = single_run {
+        .filter(|t| !t.is_degenerate())
+    {
+        Some(t) => Some((t, "single-run-t")),
+        None if a.len() >= 2 && b.len() >= 2 => match WelchTest::new(a, b) {
+            Ok(w) => Some((w, "welch-t")),
+            Err(_) => return DiffEstimate::na(Some(diff)),
+        },
+        None => None,
+    };
+    if let Some((t, method)) = t_test {
         let Ok((lo, hi)) = t.confidence_interval(level) else {
             return DiffEstimate::na(Some(diff));
         };
@@ -85,24 +94,7 @@ pub fn compare_means(
             ci_high: Some(hi),
             p_value: Some(p),
             significant: p < 1.0 - level,
-            method: "single-run-t".to_string(),
-        };
-    }
-    if a.len() >= 2 && b.len() >= 2 {
-        let Ok(w) = WelchTest::new(a, b) else {
-            return DiffEstimate::na(Some(diff));
-        };
-        let Ok((lo, hi)) = w.confidence_interval(level) else {
-            return DiffEstimate::na(Some(diff));
-        };
-        let p = w.p_value(Alternative::TwoSided, 0.0);
-        return DiffEstimate {
-            diff: Some(diff),
-            ci_low: Some(lo),
-            ci_high: Some(hi),
-            p_value: Some(p),
-            significant: p < 1.0 - level,
-            method: "welch-t".to_string(),
+            method: method.to_string(),
         };
     }
     let n_test = match test_set_size {

@@ -129,3 +129,31 @@ fn arch_show_refuses_sizes_out_of_range_like_suites() {
     let out = harness(&["arch", "show", path.to_str().unwrap(), "--layers", "3"]);
     assert!(out.status.success());
 }
+
+#[test]
+fn arch_show_bare_switch_key_says_a_node_keeps_two_edges() {
+    // NNI unwraps a one-element list, so a bare key parses; it must be refused for listing one
+    // edge, not for "omitting" the other.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bare.json");
+    let text = export(&Genotype::darts_v2(), OpFormat::Index).replacen(
+        "\"normal_n2_switch\": [\n    \"normal_n2_p0\",\n    \"normal_n2_p1\"\n  ]",
+        "\"normal_n2_switch\": \"normal_n2_p0\"",
+        1,
+    );
+    assert!(
+        text.contains("\"normal_n2_switch\": \"normal_n2_p0\","),
+        "fixture edit applied"
+    );
+    std::fs::write(&path, text).unwrap();
+    let out = harness(&["arch", "show", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let expected = format!(
+        "error: {}: key \"normal_n2_switch\": lists one edge where a node keeps two: expected a \
+         list of two edge keys, e.g. [\"normal_n2_p0\", \"normal_n2_p1\"] (a bare key or index \
+         is a one-element list)\n",
+        path.display()
+    );
+    assert_eq!(stderr, expected);
+}

@@ -125,7 +125,7 @@ pub enum ArchFileError {
         expected: String,
         found: String,
     },
-    #[error("{origin}: key \"{key}\": node keeps {count} edges, expected exactly 2")]
+    #[error("{origin}: key \"{key}\": {}", kept_edges_text(key, *count))]
     KeptEdgeCount {
         origin: String,
         key: String,
@@ -155,6 +155,20 @@ pub enum ArchFileError {
         key: String,
         entry: String,
     },
+}
+
+/// [`ArchFileError::KeptEdgeCount`]'s text. One entry is most often a bare key written by
+/// mistake (NNI's unwrapped one-element list): say what a switch must hold.
+fn kept_edges_text(key: &str, count: usize) -> String {
+    if count == 1 {
+        let node = key.strip_suffix("switch").unwrap_or(key);
+        format!(
+            "lists one edge where a node keeps two: expected a list of two edge keys, \
+             e.g. [\"{node}p0\", \"{node}p1\"] (a bare key or index is a one-element list)"
+        )
+    } else {
+        format!("node keeps {count} edges, expected exactly 2")
+    }
 }
 
 impl ArchFileError {
@@ -438,6 +452,14 @@ pub fn import(text: &str, source: &str) -> Result<(Genotype, OpsWritten), ArchFi
                         edge: edge_key(kind, i, j),
                     });
                 }
+            }
+            // Before naming an omitted edge: a one-entry switch (a bare key) is told it needs two.
+            if listed.len() == 1 {
+                return Err(ArchFileError::KeptEdgeCount {
+                    origin: source.to_string(),
+                    key: skey,
+                    count: 1,
+                });
             }
             if let Some(j) = (0..ops.len()).find(|j| ops[*j].is_some() && !listed.contains(j)) {
                 return Err(ArchFileError::SwitchOmitsEdge {
@@ -814,6 +836,22 @@ mod tests {
             "{err:?}"
         );
         assert_names(&err, "reduce_n2_switch");
+        // a bare key where the node's other edge has an op: the count, not the omitted edge
+        let err = err_of(&with_value("normal_n2_switch", "\"normal_n2_p0\""));
+        assert_eq!(
+            err.to_string(),
+            "epoch_49.json: key \"normal_n2_switch\": lists one edge where a node keeps two: \
+             expected a list of two edge keys, e.g. [\"normal_n2_p0\", \"normal_n2_p1\"] \
+             (a bare key or index is a one-element list)"
+        );
+        // the same for a bare index and a one-element list
+        for val in ["1", "[\"normal_n2_p1\"]"] {
+            let err = err_of(&with_value("normal_n2_switch", val));
+            assert!(
+                matches!(err, ArchFileError::KeptEdgeCount { count: 1, .. }),
+                "{val}: {err:?}"
+            );
+        }
         // nothing kept
         let mut v: Value = serde_json::from_str(&index_fixture()).unwrap();
         v["reduce_n2_p0"] = serde_json::json!([]);

@@ -14,9 +14,9 @@ fn harness(args: &[&str]) -> std::process::Output {
 #[test]
 fn arch_show_darts_v2_both_formats() {
     let dir = tempfile::tempdir().unwrap();
-    for (fmt, name) in [
-        (OpFormat::Index, "v2-index.json"),
-        (OpFormat::Name, "v2-name.json"),
+    for (fmt, name, label) in [
+        (OpFormat::Index, "v2-index.json", "(op indices)"),
+        (OpFormat::Name, "v2-name.json", "(op names)"),
     ] {
         let path = dir.path().join(name);
         std::fs::write(&path, export(&Genotype::darts_v2(), fmt)).unwrap();
@@ -44,7 +44,37 @@ fn arch_show_darts_v2_both_formats() {
         assert!((params - 3.3e6).abs() <= 0.1e6, "{params}");
         assert!(stdout.contains("normal cell") && stdout.contains("reduce cell"));
         assert!(stdout.contains("sepconv3x3(s0)"), "{stdout}");
+        let first = format!("{}: valid DARTS architecture {label}\n", path.display());
+        assert!(stdout.starts_with(&first), "{stdout}");
     }
+}
+
+#[test]
+fn arch_show_says_when_indices_and_names_are_mixed() {
+    // NNI's loader reads an index or a name per key, so the file is valid; the label must not
+    // call it "op names" (or "op indices").
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mixed.json");
+    let text = export(&Genotype::darts_v2(), OpFormat::Index).replacen(
+        "\"normal_n2_p1\": 3",
+        "\"normal_n2_p1\": \"sepconv3x3\"",
+        1,
+    );
+    assert!(
+        text.contains("\"normal_n2_p0\": 3,"),
+        "fixture has an index"
+    );
+    assert!(text.contains("\"sepconv3x3\""), "fixture edit applied");
+    std::fs::write(&path, text).unwrap();
+    let out = harness(&["arch", "show", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let first = format!(
+        "{}: valid DARTS architecture (op indices and names mixed)\n",
+        path.display()
+    );
+    assert!(stdout.starts_with(&first), "{stdout}");
 }
 
 #[test]
@@ -98,4 +128,32 @@ fn arch_show_refuses_sizes_out_of_range_like_suites() {
     }
     let out = harness(&["arch", "show", path.to_str().unwrap(), "--layers", "3"]);
     assert!(out.status.success());
+}
+
+#[test]
+fn arch_show_bare_switch_key_says_a_node_keeps_two_edges() {
+    // NNI unwraps a one-element list, so a bare key parses; it must be refused for listing one
+    // edge, not for "omitting" the other.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bare.json");
+    let text = export(&Genotype::darts_v2(), OpFormat::Index).replacen(
+        "\"normal_n2_switch\": [\n    \"normal_n2_p0\",\n    \"normal_n2_p1\"\n  ]",
+        "\"normal_n2_switch\": \"normal_n2_p0\"",
+        1,
+    );
+    assert!(
+        text.contains("\"normal_n2_switch\": \"normal_n2_p0\","),
+        "fixture edit applied"
+    );
+    std::fs::write(&path, text).unwrap();
+    let out = harness(&["arch", "show", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let expected = format!(
+        "error: {}: key \"normal_n2_switch\": lists one edge where a node keeps two: expected a \
+         list of two edge keys, e.g. [\"normal_n2_p0\", \"normal_n2_p1\"] (a bare key or index \
+         is a one-element list)\n",
+        path.display()
+    );
+    assert_eq!(stderr, expected);
 }

@@ -113,6 +113,18 @@ fn unknown_model_optimizer_dataset_and_arm() {
 }
 
 #[test]
+fn a_toml_type_error_names_the_dotted_key_with_file_and_line() {
+    // `epochs` is a key of every arm's recipe: the line alone leaves the reader to work out
+    // which table it is in.
+    let err = run_fails(&BASE.replace("epochs = 1", "epochs = \"15\""), &[], &[]);
+    assert_eq!(
+        err,
+        "error: s.toml: TOML parse error at line 15, column 10\n   |\n15 | epochs = \"15\"\n   \
+         |          ^^^^\narms.manual.recipe.epochs: invalid type: string \"15\", expected usize\n"
+    );
+}
+
+#[test]
 fn a_split_with_an_empty_side_names_the_key_and_the_sizes() {
     let digits = BASE.replace("samples_per_class = 5", "test_fraction = 0.9999");
     let err = run_fails(&digits.replace("\"synthetic\"", "\"digits\""), &[], &[]);

@@ -38,6 +38,34 @@ pub enum OpFormat {
     Name,
 }
 
+/// How an imported file wrote its kept ops. NNI's loader takes an index or a name per key, so
+/// one file may mix both; [`OpsWritten::format`] is the format to write it back in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OpsWritten {
+    Index,
+    Name,
+    Mixed,
+}
+
+impl OpsWritten {
+    /// Name when any kept op was written by name (a mixed file included), else Index.
+    pub fn format(self) -> OpFormat {
+        match self {
+            OpsWritten::Index => OpFormat::Index,
+            OpsWritten::Name | OpsWritten::Mixed => OpFormat::Name,
+        }
+    }
+}
+
+impl From<OpFormat> for OpsWritten {
+    fn from(fmt: OpFormat) -> Self {
+        match fmt {
+            OpFormat::Index => OpsWritten::Index,
+            OpFormat::Name => OpsWritten::Name,
+        }
+    }
+}
+
 /// The two cell kinds, in the order they appear in the file.
 pub const CELL_KINDS: [&str; 2] = ["normal", "reduce"];
 
@@ -97,7 +125,7 @@ pub enum ArchFileError {
         expected: String,
         found: String,
     },
-    #[error("{origin}: key \"{key}\": node keeps {count} edges, expected exactly 2")]
+    #[error("{origin}: key \"{key}\": {}", kept_edges_text(key, *count))]
     KeptEdgeCount {
         origin: String,
         key: String,
@@ -127,6 +155,20 @@ pub enum ArchFileError {
         key: String,
         entry: String,
     },
+}
+
+/// [`ArchFileError::KeptEdgeCount`]'s text. One entry is most often a bare key written by
+/// mistake (NNI's unwrapped one-element list): say what a switch must hold.
+fn kept_edges_text(key: &str, count: usize) -> String {
+    if count == 1 {
+        let node = key.strip_suffix("switch").unwrap_or(key);
+        format!(
+            "lists one edge where a node keeps two: expected a list of two edge keys, \
+             e.g. [\"{node}p0\", \"{node}p1\"] (a bare key or index is a one-element list)"
+        )
+    } else {
+        format!("node keeps {count} edges, expected exactly 2")
+    }
 }
 
 impl ArchFileError {
@@ -354,9 +396,9 @@ fn parse_switch(
 }
 
 /// Parse an exported architecture. `source` names the file in error messages. Returns the
-/// genotype and the op format found ([`OpFormat::Name`] when any kept op is written by name,
-/// else [`OpFormat::Index`], which includes files that use only multi-hot lists).
-pub fn import(text: &str, source: &str) -> Result<(Genotype, OpFormat), ArchFileError> {
+/// genotype and how its kept ops were written: by name, by index (multi-hot lists count as
+/// indices), or both.
+pub fn import(text: &str, source: &str) -> Result<(Genotype, OpsWritten), ArchFileError> {
     let ctx = Ctx { origin: source };
     let value: Value = crate::strict_json::parse(text).map_err(|e| ArchFileError::InvalidJson {
         origin: source.to_string(),
@@ -389,7 +431,7 @@ pub fn import(text: &str, source: &str) -> Result<(Genotype, OpFormat), ArchFile
         });
     }
 
-    let mut any_name = false;
+    let (mut any_name, mut any_index) = (false, false);
     let mut cells: Vec<Cell> = Vec::with_capacity(2);
     for kind in CELL_KINDS {
         let mut nodes: Vec<[Edge; 2]> = Vec::with_capacity(NODES);
@@ -411,6 +453,14 @@ pub fn import(text: &str, source: &str) -> Result<(Genotype, OpFormat), ArchFile
                     });
                 }
             }
+            // Before naming an omitted edge: a one-entry switch (a bare key) is told it needs two.
+            if listed.len() == 1 {
+                return Err(ArchFileError::KeptEdgeCount {
+                    origin: source.to_string(),
+                    key: skey,
+                    count: 1,
+                });
+            }
             if let Some(j) = (0..ops.len()).find(|j| ops[*j].is_some() && !listed.contains(j)) {
                 return Err(ArchFileError::SwitchOmitsEdge {
                     origin: source.to_string(),
@@ -429,6 +479,7 @@ pub fn import(text: &str, source: &str) -> Result<(Genotype, OpFormat), ArchFile
             for (j, op) in ops.iter().enumerate() {
                 if let Some((op, by_name)) = op {
                     any_name |= *by_name;
+                    any_index |= !*by_name;
                     kept.push(Edge::new(j, *op));
                 }
             }
@@ -438,12 +489,12 @@ pub fn import(text: &str, source: &str) -> Result<(Genotype, OpFormat), ArchFile
     }
     let reduce = cells.pop().expect("two cells");
     let normal = cells.pop().expect("two cells");
-    let fmt = if any_name {
-        OpFormat::Name
-    } else {
-        OpFormat::Index
+    let written = match (any_name, any_index) {
+        (true, true) => OpsWritten::Mixed,
+        (true, false) => OpsWritten::Name,
+        (false, _) => OpsWritten::Index,
     };
-    Ok((Genotype { normal, reduce }, fmt))
+    Ok((Genotype { normal, reduce }, written))
 }
 
 #[cfg(test)]
@@ -555,12 +606,12 @@ mod tests {
 
     #[test]
     fn fixture_loads_as_darts_v2() {
-        let (g, fmt) = import(NNI_NAME_FIXTURE, "fixture").unwrap();
+        let (g, written) = import(NNI_NAME_FIXTURE, "fixture").unwrap();
         assert_eq!(g, Genotype::darts_v2());
-        assert_eq!(fmt, OpFormat::Name);
-        let (g, fmt) = import(&index_fixture(), "fixture").unwrap();
+        assert_eq!(written, OpsWritten::Name);
+        let (g, written) = import(&index_fixture(), "fixture").unwrap();
         assert_eq!(g, Genotype::darts_v2());
-        assert_eq!(fmt, OpFormat::Index);
+        assert_eq!(written, OpsWritten::Index);
     }
 
     #[test]
@@ -587,10 +638,10 @@ mod tests {
             let g = Genotype::random(&mut rng);
             for fmt in [OpFormat::Index, OpFormat::Name] {
                 let text = export(&g, fmt);
-                let (back, f2) = import(&text, "rt").unwrap();
+                let (back, written) = import(&text, "rt").unwrap();
                 assert_eq!(back, g);
-                assert_eq!(f2, fmt);
-                assert_eq!(export(&back, f2), text);
+                assert_eq!(written, OpsWritten::from(fmt));
+                assert_eq!(export(&back, written.format()), text);
             }
         }
     }
@@ -625,10 +676,24 @@ mod tests {
             m.insert(k.to_string(), serde_json::from_str(val).unwrap());
         }
         let text = serde_json::to_string(&Value::Object(m)).unwrap();
-        let (g, fmt) = import(&text, "x").unwrap();
+        let (g, written) = import(&text, "x").unwrap();
         assert_eq!(g, Genotype::darts_v2());
-        assert_eq!(fmt, OpFormat::Name);
+        // names in one key, indices in the others
+        assert_eq!(written, OpsWritten::Mixed);
+        assert_eq!(written.format(), OpFormat::Name);
         assert_eq!(export(&g, OpFormat::Index), index_fixture());
+    }
+
+    #[test]
+    fn ops_written_counts_only_kept_ops_and_multi_hot_as_index() {
+        // Names everywhere but one multi-hot list: mixed.
+        let mut v: Value = serde_json::from_str(NNI_NAME_FIXTURE).unwrap();
+        v["normal_n2_p0"] = serde_json::json!([false, false, false, true, false, false, false]);
+        assert_eq!(import(&v.to_string(), "x").unwrap().1, OpsWritten::Mixed);
+        // Only multi-hot lists and pruned edges besides indices: index.
+        let mut v: Value = serde_json::from_str(&index_fixture()).unwrap();
+        v["normal_n2_p0"] = serde_json::json!([false, false, false, true, false, false, false]);
+        assert_eq!(import(&v.to_string(), "x").unwrap().1, OpsWritten::Index);
     }
 
     #[test]
@@ -771,6 +836,22 @@ mod tests {
             "{err:?}"
         );
         assert_names(&err, "reduce_n2_switch");
+        // a bare key where the node's other edge has an op: the count, not the omitted edge
+        let err = err_of(&with_value("normal_n2_switch", "\"normal_n2_p0\""));
+        assert_eq!(
+            err.to_string(),
+            "epoch_49.json: key \"normal_n2_switch\": lists one edge where a node keeps two: \
+             expected a list of two edge keys, e.g. [\"normal_n2_p0\", \"normal_n2_p1\"] \
+             (a bare key or index is a one-element list)"
+        );
+        // the same for a bare index and a one-element list
+        for val in ["1", "[\"normal_n2_p1\"]"] {
+            let err = err_of(&with_value("normal_n2_switch", val));
+            assert!(
+                matches!(err, ArchFileError::KeptEdgeCount { count: 1, .. }),
+                "{val}: {err:?}"
+            );
+        }
         // nothing kept
         let mut v: Value = serde_json::from_str(&index_fixture()).unwrap();
         v["reduce_n2_p0"] = serde_json::json!([]);

@@ -1,7 +1,7 @@
 //! `harness arch show`: a validated architecture file as text, with the parameter count of the
 //! network it defines.
 
-use crate::nas::archfile::{self, OpFormat};
+use crate::nas::archfile::{self, OpsWritten};
 use crate::nas::genotype::Genotype;
 use crate::nas::network::DartsNetwork;
 use crate::nas::render::cell_text;
@@ -40,7 +40,7 @@ pub struct ShowSize {
 
 /// Imports `text` (from `source`) and renders both cells and the parameter count.
 pub fn show(text: &str, source: &str, size: ShowSize) -> Result<String, archfile::ArchFileError> {
-    let (g, fmt) = archfile::import(text, source)?;
+    let (g, written) = archfile::import(text, source)?;
     let params = param_count(
         &g,
         size.input_channels,
@@ -48,9 +48,11 @@ pub fn show(text: &str, source: &str, size: ShowSize) -> Result<String, archfile
         size.layers,
         size.classes,
     );
-    let fmt = match fmt {
-        OpFormat::Index => "op indices",
-        OpFormat::Name => "op names",
+    let fmt = match written {
+        OpsWritten::Index => "op indices",
+        OpsWritten::Name => "op names",
+        // NNI's loader takes either per key; say so rather than call the file one or the other.
+        OpsWritten::Mixed => "op indices and names mixed",
     };
     Ok(format!(
         "{source}: valid DARTS architecture ({fmt})\n\n{}\n{}\nparameters: {params} ({:.2}M; {} cells, C={}, {} classes, {} input channels, auxiliary head excluded)\n",
@@ -70,7 +72,7 @@ mod tests {
 
     #[test]
     fn darts_v2_file_at_l20_c36_has_3_35m_params() {
-        let text = archfile::export(&Genotype::darts_v2(), OpFormat::Name);
+        let text = archfile::export(&Genotype::darts_v2(), archfile::OpFormat::Name);
         let size = ShowSize {
             layers: 20,
             channels: 36,

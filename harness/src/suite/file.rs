@@ -203,6 +203,26 @@ pub enum SuiteError {
     },
 }
 
+/// The suite file's TOML, typed. An error in a value names its dotted key before toml's
+/// message (`arms.manual.recipe.epochs: invalid type: …`): toml gives the line and snippet
+/// but not the table, and keys such as `epochs` recur under every arm.
+fn parse_toml(text: &str) -> Result<SuiteFile, String> {
+    let de = toml::Deserializer::parse(text).map_err(|e| e.to_string().trim_end().to_string())?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e.path().to_string();
+        let inner = e.into_inner();
+        let shown = inner.to_string().trim_end().to_string();
+        if key == "." {
+            return shown;
+        }
+        // toml's text ends with its message, after the line and snippet.
+        match shown.strip_suffix(inner.message().trim_end()) {
+            Some(head) => format!("{head}{key}: {}", inner.message().trim_end()),
+            None => format!("{key}: {shown}"),
+        }
+    })
+}
+
 impl LoadedSuite {
     pub fn load(path: &Path) -> Result<LoadedSuite, SuiteError> {
         let text = std::fs::read_to_string(path).map_err(|source| SuiteError::Read {
@@ -214,9 +234,9 @@ impl LoadedSuite {
 
     pub fn parse(text: &str, path: &Path) -> Result<LoadedSuite, SuiteError> {
         let shown = path.display().to_string();
-        let file: SuiteFile = toml::from_str(text).map_err(|e| SuiteError::Parse {
+        let file = parse_toml(text).map_err(|message| SuiteError::Parse {
             path: shown.clone(),
-            message: e.to_string().trim_end().to_string(),
+            message,
         })?;
         validate(&file, text, &shown)?;
         validate_against_data(&file, text, &shown)?;
@@ -1080,8 +1100,22 @@ validation_fraction = 0.1
     #[test]
     fn wrong_type_names_the_key() {
         let e = err(&GOOD.replace("epochs = 2", "epochs = \"two\""));
-        assert!(e.contains("line 16"), "{e}");
-        assert!(e.contains("invalid type"), "{e}");
+        assert!(
+            e.starts_with("suites/t.toml: TOML parse error at line 16"),
+            "{e}"
+        );
+        assert!(e.contains("16 | epochs = \"two\""), "{e}");
+        assert!(
+            e.ends_with(
+                "\narms.manual.recipe.epochs: invalid type: string \"two\", expected usize"
+            ),
+            "{e}"
+        );
+        // A list element is named by its index; keys of other tables too.
+        let e = err(&GOOD.replace("seeds = [1, 2]", "seeds = [1, \"2\"]"));
+        assert!(e.contains("\nsuite.seeds[1]: invalid type"), "{e}");
+        let e = err(&GOOD.replace("name = \"synthetic\"", "name = 7"));
+        assert!(e.contains("\ndataset.name: invalid type"), "{e}");
     }
 
     #[test]

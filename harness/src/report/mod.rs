@@ -237,8 +237,8 @@ fn environment_table(files: &[ResultFile], labels: &[String], lang: Lang) -> Str
 pub fn accuracy_cell(arm: &ArmResult, lang: Lang) -> String {
     let t = text(lang);
     if let Some(e) = &arm.error {
-        // The whole message, on one line: a table cell cannot hold a line break.
-        return format!("{}: {}", t.failed, e.replace('\n', " ").replace('|', "\\|"));
+        // The whole message on one line, unescaped: `table::markdown` escapes every cell once.
+        return format!("{}: {}", t.failed, e.replace('\n', " "));
     }
     if arm.runs.is_empty() {
         return "—".to_string();
@@ -739,6 +739,23 @@ mod tests {
         assert!(!md.contains("+0.5000"), "{md}");
         let compared = md.split("## Comparison").nth(1).unwrap();
         assert!(compared.contains("0.8100 ± 0.0141 (n=2)"), "{compared}");
+    }
+
+    /// A failed arm's error is escaped once, by the table, like every other cell.
+    #[test]
+    fn a_failed_arms_error_is_escaped_once() {
+        let mut a = fixture::two_arms("a", &[0.9, 0.91]);
+        a.arms[1].error = Some("bad | thing\nsecond line".into());
+        let dir = tempfile::tempdir().unwrap();
+        let md = render(&[a], Lang::En, dir.path(), "r").unwrap().markdown;
+        let row = md
+            .lines()
+            .find(|l| l.starts_with("| Manual tuning"))
+            .unwrap_or_else(|| panic!("{md}"));
+        assert!(
+            row.contains("| failed: bad \\| thing second line |"),
+            "{row}"
+        );
     }
 
     #[test]

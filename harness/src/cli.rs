@@ -329,7 +329,8 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             // Before hours of training, not after.
             if let Some(out) = &report {
                 let inputs: Vec<PathBuf> = resume.iter().flatten().cloned().collect();
-                report::output::check_output(out, &inputs)
+                // The plots' names depend on the result (label, arms): checked when written.
+                report::output::check_output(out, &inputs, &[])
                     .map_err(|e| UsageError(format!("--report {e}")))?;
             }
             if let Some(dir) = data_dir {
@@ -422,7 +423,10 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             let out = output.unwrap_or_else(|| {
                 PathBuf::from("reports").join(format!("{}.md", runner::slug(&files[0].suite.name)))
             });
-            report::output::check_output(&out, &results).map_err(|e| UsageError(e.to_string()))?;
+            let (dir, stem) = report::output::plot_place(&out);
+            let plots = report::plot_paths(&files, dir, &stem);
+            report::output::check_output(&out, &results, &plots)
+                .map_err(|e| UsageError(e.to_string()))?;
             let path = write_report(&files, &out, lang)?;
             say(&format!("report: {}", path.display()));
             Ok(())
@@ -670,14 +674,7 @@ fn check_label(label: Option<&str>) -> Result<(), UsageError> {
 
 fn write_report(files: &[ResultFile], out: &Path, lang: Lang) -> anyhow::Result<PathBuf> {
     use anyhow::Context;
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let stem = out
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "report".into());
+    let (dir, stem) = report::output::plot_place(out);
     let rendered = report::render(files, lang, dir, &stem)?;
     crate::fsutil::write_atomic(out, rendered.markdown.as_bytes())
         .with_context(|| format!("{}: cannot write the report", out.display()))?;

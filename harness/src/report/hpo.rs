@@ -320,13 +320,23 @@ fn trial_table(trials: &[Trial], minimize: bool, zh: bool) -> String {
     markdown(&header, &rows)
 }
 
+/// The plots [`trial_plots`] draws for `record`, by file-name kind (the parallel coordinates
+/// only where a finished trial has parameters).
+pub(crate) fn plot_kinds(record: &HpoRecord) -> Vec<&'static str> {
+    let mut kinds = vec!["hpo-metric", "hpo-intermediate", "hpo-durations"];
+    if !parallel_data(&record.trials).0.is_empty() {
+        kinds.push("hpo-parallel");
+    }
+    kinds
+}
+
 fn trial_plots(
     record: &HpoRecord,
     slug: &str,
     out_dir: &Path,
     stem: &str,
 ) -> anyhow::Result<Vec<(String, PathBuf)>> {
-    let file = |kind: &str| out_dir.join(format!("{stem}-{slug}-hpo-{kind}.svg"));
+    let file = |kind: &str| super::plot_path(out_dir, stem, slug, kind);
     let maximize = record.optimize_mode != "minimize";
     let mut out = Vec::new();
 
@@ -348,7 +358,7 @@ fn trial_plots(
             (x, b)
         })
         .collect();
-    let path = file("metric");
+    let path = file("hpo-metric");
     plots::trial_scatter(
         &path,
         "Metric per trial",
@@ -374,7 +384,7 @@ fn trial_plots(
             colour: t.id,
         })
         .collect();
-    let path = file("intermediate");
+    let path = file("hpo-intermediate");
     plots::line_chart(
         &path,
         "Intermediate results per trial (thin: stopped or failed)",
@@ -390,14 +400,14 @@ fn trial_plots(
         .iter()
         .map(|t| (t.id.to_string(), t.duration_s))
         .collect();
-    let path = file("durations");
+    let path = file("hpo-durations");
     plots::bar_chart(&path, "Trial duration", "seconds", &bars)?;
     out.push(("Trial durations".to_string(), path));
 
     // Parallel coordinates of the parameters against the metric.
     let (axes, lines) = parallel_data(&record.trials);
     if !axes.is_empty() {
-        let path = file("parallel");
+        let path = file("hpo-parallel");
         plots::parallel_coordinates(
             &path,
             "Hyper-parameters vs metric (red = best)",

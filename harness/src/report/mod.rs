@@ -131,6 +131,34 @@ pub fn render(
 /// Longest slug in a plot file name, in characters (a file name has at most 255 bytes).
 const MAX_SLUG_CHARS: usize = 40;
 
+/// Every plot file [`render`] writes for `files` into `out_dir`, in its order: checked before
+/// anything is written ([`output::check_output`]).
+pub fn plot_paths(files: &[ResultFile], out_dir: &Path, stem: &str) -> Vec<PathBuf> {
+    let slugs = plot_slugs(&machine_labels(files));
+    let mut paths: Vec<PathBuf> = slugs
+        .iter()
+        .flat_map(|slug| CURVE_PLOTS.map(|kind| plot_path(out_dir, stem, slug, kind)))
+        .collect();
+    for (file, slug) in files.iter().zip(&slugs) {
+        for record in file.arms.iter().filter_map(|a| a.hpo.as_ref()) {
+            paths.extend(
+                hpo::plot_kinds(record)
+                    .into_iter()
+                    .map(|kind| plot_path(out_dir, stem, slug, kind)),
+            );
+        }
+    }
+    paths
+}
+
+/// The learning-curve plots of each machine, by file-name kind.
+const CURVE_PLOTS: [&str; 2] = ["test-acc", "train-vs-test"];
+
+/// `out_dir/{stem}-{slug}-{kind}.svg`: one machine's plot of one kind.
+pub(crate) fn plot_path(out_dir: &Path, stem: &str, slug: &str, kind: &str) -> PathBuf {
+    out_dir.join(format!("{stem}-{slug}-{kind}.svg"))
+}
+
 /// Each machine's part of its plot file names, unique within the report: lower-case letters
 /// and digits of any script (so "东京" and "北京" stay apart), '-' for anything else; a slug
 /// already taken (as "a b" and "a-b" would share "a-b") gets "-2", "-3", … so that one
@@ -502,7 +530,7 @@ fn curve_plots(
             colour: i,
         });
     }
-    let test_path = out_dir.join(format!("{stem}-{slug}-test-acc.svg"));
+    let test_path = plot_path(out_dir, stem, slug, CURVE_PLOTS[0]);
     plots::line_chart(
         &test_path,
         &format!("{test_title} — {label}"),
@@ -510,7 +538,7 @@ fn curve_plots(
         acc,
         &test_series,
     )?;
-    let gap_path = out_dir.join(format!("{stem}-{slug}-train-vs-test.svg"));
+    let gap_path = plot_path(out_dir, stem, slug, CURVE_PLOTS[1]);
     plots::line_chart(
         &gap_path,
         &format!("{gap_title} — {label}"),
@@ -739,6 +767,40 @@ mod tests {
         assert!(!md.contains("+0.5000"), "{md}");
         let compared = md.split("## Comparison").nth(1).unwrap();
         assert!(compared.contains("0.8100 ± 0.0141 (n=2)"), "{compared}");
+    }
+
+    /// The paths the output check looks at are the plots `render` writes, HPO plots included
+    /// (the parallel coordinates only where a trial finished).
+    #[test]
+    fn plot_paths_are_the_plots_render_writes() {
+        use crate::hpo::TrialStatus;
+        let mut a = fixture::two_arms("a", &[0.9, 0.91]);
+        a.arms[1].hpo = Some(fixture::search(
+            vec![fixture::trial(0, TrialStatus::Succeeded, &[0.5], vec![])],
+            Some(0),
+        ));
+        let mut b = fixture::two_arms("b", &[0.9, 0.91]);
+        b.arms[0].hpo = Some(fixture::search(
+            vec![fixture::trial(0, TrialStatus::Failed, &[], vec![])],
+            None,
+        ));
+        let files = [a, b];
+        let dir = tempfile::tempdir().unwrap();
+        let written = render(&files, Lang::En, dir.path(), "r").unwrap().plots;
+        assert_eq!(plot_paths(&files, dir.path(), "r"), written);
+        let names: Vec<String> = written
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names.contains(&"r-a-hpo-parallel.svg".to_string()),
+            "{names:?}"
+        );
+        assert!(
+            !names.contains(&"r-b-hpo-parallel.svg".to_string()),
+            "{names:?}"
+        );
+        assert_eq!(names.len(), 4 + 4 + 3, "{names:?}");
     }
 
     /// A failed arm's error is escaped once, by the table, like every other cell.

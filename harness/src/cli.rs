@@ -452,7 +452,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             if json {
                 say(&serde_json::to_string_pretty(&c)?);
             } else {
-                say(&report::compare::render_markdown(&c, 1));
+                say(&report::compare::render_markdown(&c, 1, Lang::En));
             }
             Ok(())
         }

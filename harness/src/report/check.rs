@@ -16,6 +16,7 @@
 //! `require_exact` is set.
 use super::compare::{changed_keys, ensure_same_suite, CompareError, MachineArm};
 use super::determinism::{exact_check, result_eligible, ExactCheck};
+use super::i18n::Lang;
 use crate::results::ResultFile;
 use crate::stats::gate::{decide, overall, GateDecision, GateInput, Verdict};
 use serde::Serialize;
@@ -288,10 +289,10 @@ pub fn render_text(r: &CheckReport) -> String {
     for a in &r.arms {
         let d = &a.decision;
         let row = vec![
-            a.baseline.accuracy_cell(),
+            a.baseline.accuracy_cell(Lang::En),
             a.candidate
                 .as_ref()
-                .map_or("not run".into(), MachineArm::accuracy_cell),
+                .map_or("not run".into(), |m| m.accuracy_cell(Lang::En)),
             format!("{:+.4}", d.diff),
             format!("[{:+.4}, {:+.4}]", d.ci_low, d.ci_high),
             d.method.clone(),

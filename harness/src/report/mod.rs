@@ -117,9 +117,12 @@ pub fn render(
     // warned about in the notes, so a refusal here is one line, not an error.
     if files.len() > 1 {
         md.push('\n');
-        match compare::compare(files, 0.95) {
-            Ok(c) => md.push_str(&compare::render_markdown(&c, 2)),
-            Err(e) => md.push_str(&format!("## Comparison\n\nNot compared: {e}.\n")),
+        match compare::compare_in(files, 0.95, lang) {
+            Ok(c) => md.push_str(&compare::render_markdown(&c, 2, lang)),
+            Err(e) => md.push_str(&match lang {
+                Lang::En => format!("## Comparison\n\nNot compared: {e}.\n"),
+                Lang::Zh => format!("## 多机对比\n\n未比较：{}。\n", e.message(lang)),
+            }),
         }
     }
     Ok(Report {
@@ -127,9 +130,6 @@ pub fn render(
         plots: written,
     })
 }
-
-/// Longest slug in a plot file name, in characters (a file name has at most 255 bytes).
-const MAX_SLUG_CHARS: usize = 40;
 
 /// Every plot file [`render`] writes for `files` into `out_dir`, in its order: checked before
 /// anything is written ([`output::check_output`]).
@@ -158,6 +158,9 @@ const CURVE_PLOTS: [&str; 2] = ["test-acc", "train-vs-test"];
 pub(crate) fn plot_path(out_dir: &Path, stem: &str, slug: &str, kind: &str) -> PathBuf {
     out_dir.join(format!("{stem}-{slug}-{kind}.svg"))
 }
+
+/// Longest slug in a plot file name, in characters (a file name has at most 255 bytes).
+const MAX_SLUG_CHARS: usize = 40;
 
 /// Each machine's part of its plot file names, unique within the report: lower-case letters
 /// and digits of any script (so "东京" and "北京" stay apart), '-' for anything else; a slug
@@ -230,7 +233,11 @@ fn environment_table(files: &[ResultFile], labels: &[String], lang: Lang) -> Str
         }),
         row(t.software, t.os, &|f| {
             let e = &f.environment;
-            format!("{} (kernel {})", e.os_name.display(), e.kernel.display())
+            let (os, kernel) = (e.os_name.display(), e.kernel.display());
+            match lang {
+                Lang::En => format!("{os} (kernel {kernel})"),
+                Lang::Zh => format!("{os}（内核 {kernel}）"),
+            }
         }),
         row("", t.framework, &|f| {
             let tr = &f.environment.torch;
@@ -244,7 +251,10 @@ fn environment_table(files: &[ResultFile], labels: &[String], lang: Lang) -> Str
             let tr = &f.environment.torch;
             match (tr.cuda_available.value, &tr.cuda_built.value) {
                 (Some(true), Some(v)) => v.clone(),
-                (_, Some(v)) => format!("{} (libtorch built for CUDA {v}; ran on CPU)", t.none),
+                (_, Some(v)) => match lang {
+                    Lang::En => format!("{} (libtorch built for CUDA {v}; ran on CPU)", t.none),
+                    Lang::Zh => format!("{}（libtorch 为 CUDA {v} 编译；在 CPU 上运行）", t.none),
+                },
                 _ => t.none.to_string(),
             }
         }),
@@ -437,10 +447,12 @@ fn runs_table(file: &ResultFile, lang: Lang) -> String {
     let mut rows = Vec::new();
     for arm in &file.arms {
         for run in &arm.runs {
-            let status = match (run.diverged_at_epoch, run.stopped_at_epoch) {
-                (Some(e), _) => format!("{} @ {e}", t.diverged),
-                (None, Some(e)) => format!("stopped @ {e}"),
-                _ => "ok".to_string(),
+            let status = match (run.diverged_at_epoch, run.stopped_at_epoch, lang) {
+                (Some(e), _, _) => format!("{} @ {e}", t.diverged),
+                (None, Some(e), Lang::En) => format!("stopped @ {e}"),
+                (None, Some(e), Lang::Zh) => format!("提前停止 @ {e}"),
+                (None, None, Lang::En) => "ok".to_string(),
+                (None, None, Lang::Zh) => "正常".to_string(),
             };
             let per_epoch = if run.epochs.is_empty() {
                 0.0
@@ -492,16 +504,24 @@ fn curve_plots(
     out_dir: &Path,
     stem: &str,
 ) -> anyhow::Result<Vec<(String, PathBuf)>> {
-    let (test_title, gap_title, epoch, acc) = match lang {
+    // (plot title, the markdown's alt text): the Chinese plots keep English beside their titles,
+    // as on their axes; the markdown is Chinese only.
+    let ((test_title, test_alt), (gap_title, gap_alt), epoch, acc) = match lang {
         Lang::En => (
-            "Test accuracy per epoch (mean over seeds)",
-            "Train (thin) vs test (thick) accuracy",
+            ("Test accuracy per epoch (mean over seeds)", None),
+            ("Train (thin) vs test (thick) accuracy", None),
             "epoch",
             "accuracy",
         ),
         Lang::Zh => (
-            "Test accuracy per epoch / 每轮测试准确率",
-            "Train vs test accuracy / 训练与测试准确率",
+            (
+                "Test accuracy per epoch / 每轮测试准确率",
+                Some("每轮测试准确率（各种子的均值）"),
+            ),
+            (
+                "Train vs test accuracy / 训练与测试准确率",
+                Some("训练（细线）与测试（粗线）准确率"),
+            ),
             "epoch",
             "accuracy",
         ),
@@ -547,8 +567,8 @@ fn curve_plots(
         &both,
     )?;
     Ok(vec![
-        (test_title.to_string(), test_path),
-        (gap_title.to_string(), gap_path),
+        (test_alt.unwrap_or(test_title).to_string(), test_path),
+        (gap_alt.unwrap_or(gap_title).to_string(), gap_path),
     ])
 }
 
@@ -585,11 +605,15 @@ fn notes(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
             .dataset
             .split
             .as_ref()
-            .map(|sp| {
-                format!(
+            .map(|sp| match lang {
+                Lang::En => format!(
                     ", split seed {} (test indices sha256 {})",
                     sp.seed, sp.test_indices_sha256
-                )
+                ),
+                Lang::Zh => format!(
+                    "，划分种子 {}（测试集索引 sha256 {}）",
+                    sp.seed, sp.test_indices_sha256
+                ),
             })
             .unwrap_or_default();
         let mut note = match lang {

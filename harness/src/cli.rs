@@ -407,7 +407,10 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 .map_err(|e| UsageError(e.to_string()))?;
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
             for _ in 0..n {
-                say(&serde_json::Value::Object(space.sample(&mut rng)).to_string());
+                // Stop when the output is gone (`| head -1`): --n may be huge.
+                if !say(&serde_json::Value::Object(space.sample(&mut rng)).to_string()) {
+                    break;
+                }
             }
             Ok(())
         }
@@ -515,16 +518,16 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             // input, so the error keeps its message and drops its input-error type.
             let outcome = cifar10::download_from(&url, cifar10::ARCHIVE_MD5, &dir)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            match outcome {
+            say(&match outcome {
                 DownloadOutcome::AlreadyPresent(p) => {
-                    say(&format!("cifar10: already present in {}", p.display()))
+                    format!("cifar10: already present in {}", p.display())
                 }
-                DownloadOutcome::Downloaded(p) => say(&format!(
+                DownloadOutcome::Downloaded(p) => format!(
                     "cifar10: downloaded, md5 verified ({}), extracted into {}",
                     cifar10::ARCHIVE_MD5,
                     p.display()
-                )),
-            }
+                ),
+            });
             Ok(())
         }
         Command::Models { json, classes } => {
@@ -697,16 +700,21 @@ fn env_table(env: &EnvRecord) -> String {
 static STDOUT_ERROR: std::sync::Mutex<Option<std::io::Error>> = std::sync::Mutex::new(None);
 
 /// Prints a line to stdout; a closed pipe (`harness env --json | head`) is not an error, any
-/// other failure is noted in [`STDOUT_ERROR`].
-fn say(text: &str) {
+/// other failure is noted in [`STDOUT_ERROR`]. Returns whether the line was written, so that a
+/// command printing many stops at the first failure.
+fn say(text: &str) -> bool {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            STDOUT_ERROR
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get_or_insert(e);
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => true,
+        Err(e) => {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                STDOUT_ERROR
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_or_insert(e);
+            }
+            false
         }
     }
 }

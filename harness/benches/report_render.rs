@@ -25,7 +25,7 @@ fn render(c: &mut Criterion) {
     group.bench_function("compare_2_files_4x3x20", |b| {
         b.iter(|| {
             let cmp = report::compare::compare(black_box(&both), 0.95).expect("compares");
-            report::compare::render_markdown(&cmp, 2)
+            report::compare::render_markdown(&cmp, 2, Lang::En)
         })
     });
     group.finish();

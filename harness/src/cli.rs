@@ -329,7 +329,8 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             // Before hours of training, not after.
             if let Some(out) = &report {
                 let inputs: Vec<PathBuf> = resume.iter().flatten().cloned().collect();
-                report::output::check_output(out, &inputs)
+                // The plots' names depend on the result (label, arms): checked when written.
+                report::output::check_output(out, &inputs, &[])
                     .map_err(|e| UsageError(format!("--report {e}")))?;
             }
             if let Some(dir) = data_dir {
@@ -406,7 +407,10 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 .map_err(|e| UsageError(e.to_string()))?;
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
             for _ in 0..n {
-                say(&serde_json::Value::Object(space.sample(&mut rng)).to_string());
+                // Stop when the output is gone (`| head -1`): --n may be huge.
+                if !say(&serde_json::Value::Object(space.sample(&mut rng)).to_string()) {
+                    break;
+                }
             }
             Ok(())
         }
@@ -422,7 +426,10 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             let out = output.unwrap_or_else(|| {
                 PathBuf::from("reports").join(format!("{}.md", runner::slug(&files[0].suite.name)))
             });
-            report::output::check_output(&out, &results).map_err(|e| UsageError(e.to_string()))?;
+            let (dir, stem) = report::output::plot_place(&out);
+            let plots = report::plot_paths(&files, dir, &stem);
+            report::output::check_output(&out, &results, &plots)
+                .map_err(|e| UsageError(e.to_string()))?;
             // The report's own warning names no file (it may be read elsewhere): here the
             // command to paste names the file given.
             warn_unfinished(&results, &files, "reported");
@@ -442,7 +449,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             if json {
                 say(&serde_json::to_string_pretty(&c)?);
             } else {
-                say(&report::compare::render_markdown(&c, 1));
+                say(&report::compare::render_markdown(&c, 1, Lang::En));
             }
             Ok(())
         }
@@ -505,16 +512,16 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             // input, so the error keeps its message and drops its input-error type.
             let outcome = cifar10::download_from(&url, cifar10::ARCHIVE_MD5, &dir)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            match outcome {
+            say(&match outcome {
                 DownloadOutcome::AlreadyPresent(p) => {
-                    say(&format!("cifar10: already present in {}", p.display()))
+                    format!("cifar10: already present in {}", p.display())
                 }
-                DownloadOutcome::Downloaded(p) => say(&format!(
+                DownloadOutcome::Downloaded(p) => format!(
                     "cifar10: downloaded, md5 verified ({}), extracted into {}",
                     cifar10::ARCHIVE_MD5,
                     p.display()
-                )),
-            }
+                ),
+            });
             Ok(())
         }
         Command::Models { json, classes } => {
@@ -678,14 +685,7 @@ fn warn_unfinished(paths: &[PathBuf], files: &[ResultFile], verb: &str) {
 
 fn write_report(files: &[ResultFile], out: &Path, lang: Lang) -> anyhow::Result<PathBuf> {
     use anyhow::Context;
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let stem = out
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "report".into());
+    let (dir, stem) = report::output::plot_place(out);
     let rendered = report::render(files, lang, dir, &stem)?;
     crate::fsutil::write_atomic(out, rendered.markdown.as_bytes())
         .with_context(|| format!("{}: cannot write the report", out.display()))?;
@@ -708,16 +708,21 @@ fn env_table(env: &EnvRecord) -> String {
 static STDOUT_ERROR: std::sync::Mutex<Option<std::io::Error>> = std::sync::Mutex::new(None);
 
 /// Prints a line to stdout; a closed pipe (`harness env --json | head`) is not an error, any
-/// other failure is noted in [`STDOUT_ERROR`].
-fn say(text: &str) {
+/// other failure is noted in [`STDOUT_ERROR`]. Returns whether the line was written, so that a
+/// command printing many stops at the first failure.
+fn say(text: &str) -> bool {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            STDOUT_ERROR
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get_or_insert(e);
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => true,
+        Err(e) => {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                STDOUT_ERROR
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_or_insert(e);
+            }
+            false
         }
     }
 }

@@ -414,6 +414,31 @@ fn a_report_output_that_is_an_input_a_folder_or_under_a_file_is_refused_before_w
 }
 
 #[test]
+fn a_folder_named_like_a_plot_is_refused_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = serde_json::to_vec_pretty(&harness::report::fixture::two_arms("box", &[0.9, 0.91]))
+        .unwrap();
+    std::fs::write(dir.path().join("r.json"), &bytes).unwrap();
+    std::fs::create_dir_all(dir.path().join("out/r-box-train-vs-test.svg")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["report", "r.json", "-o", "out/r.md"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: out/r-box-train-vs-test.svg: is a folder, so the report's plot of that name \
+         cannot be written (move it, or choose another output file)\n"
+    );
+    // Not even the plot before it.
+    assert_eq!(
+        files_ending(&dir.path().join("out"), ""),
+        ["r-box-train-vs-test.svg"]
+    );
+}
+
+#[test]
 fn run_checks_its_report_path_before_training() {
     let err = run_fails(BASE, &[("out/keep.txt", b"")], &["--report", "out"]);
     assert_mentions(&err, &["--report out: is a folder"]);

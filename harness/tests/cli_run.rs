@@ -244,6 +244,65 @@ fn output_that_cannot_be_written_fails_the_command() {
     }
 }
 
+/// `space sample` with a huge --n stops at the first line it cannot write: quietly (exit 0)
+/// when the reader is gone (`| head -1`), with exit 1 and the reason when the disk is full.
+#[test]
+fn space_sample_stops_when_its_output_is_gone() {
+    use std::io::BufRead;
+    use std::process::{Child, Stdio};
+    use std::time::{Duration, Instant};
+    /// The child's exit, or a failure if it still runs after a generous deadline.
+    fn exit_within(mut child: Child, limit: Duration) -> std::process::Output {
+        let start = Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed() > limit {
+                child.kill().unwrap();
+                panic!("still sampling {limit:?} after its output closed");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        child.wait_with_output().unwrap()
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.json"),
+        r#"{"width":{"_type":"choice","_value":[8,16,32]}}"#,
+    )
+    .unwrap();
+    let sample = |stdout: Stdio| {
+        Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(["space", "sample", "s.json", "--n", &u64::MAX.to_string()])
+            .current_dir(dir.path())
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let deadline = Duration::from_secs(30);
+
+    let mut child = sample(Stdio::piped());
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("{\"width\":"), "{first}");
+    // The reader is dropped: the pipe is closed.
+    let out = exit_within(child, deadline);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+
+    let out = exit_within(
+        sample(std::fs::File::create("/dev/full").unwrap().into()),
+        deadline,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let os = std::io::Error::from_raw_os_error(libc::ENOSPC);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("error: cannot write to standard output: {os}\n")
+    );
+}
+
 /// `harness data cifar10`: a --dir that is a file is bad input; files that are there but
 /// invalid are named before the download is tried; a download that fails (here from a mirror
 /// URL nothing answers at) is the work failing, exit 1, with the files there left alone.

@@ -391,7 +391,7 @@ impl Parser<'_> {
         }
         let check_q = |q: f64| -> Result<(), SpaceError> {
             if q <= 0.0 {
-                Err(self.err(key, format!("{ty} needs q > 0, got {q}")))
+                Err(self.err(key, format!("{ty} needs q > 0, got {}", num(q))))
             } else {
                 Ok(())
             }
@@ -400,7 +400,11 @@ impl Parser<'_> {
             if low >= high {
                 Err(self.err(
                     key,
-                    format!("{ty} needs low < high, got low {low} >= high {high}"),
+                    format!(
+                        "{ty} needs low < high, got low {} >= high {}",
+                        num(low),
+                        num(high)
+                    ),
                 ))
             } else {
                 Ok(())
@@ -408,14 +412,14 @@ impl Parser<'_> {
         };
         let check_log = |low: f64| -> Result<(), SpaceError> {
             if low <= 0.0 {
-                Err(self.err(key, format!("{ty} needs low > 0, got {low}")))
+                Err(self.err(key, format!("{ty} needs low > 0, got {}", num(low))))
             } else {
                 Ok(())
             }
         };
         let check_sigma = |s: f64| -> Result<(), SpaceError> {
             if s <= 0.0 {
-                Err(self.err(key, format!("{ty} needs sigma > 0, got {s}")))
+                Err(self.err(key, format!("{ty} needs sigma > 0, got {}", num(s))))
             } else {
                 Ok(())
             }
@@ -888,7 +892,17 @@ fn check_list(
 }
 
 fn fmt_range_f(min: f64, max: f64) -> String {
-    format!("[{min}, {max}]")
+    format!("[{}, {}]", num(min), num(max))
+}
+
+/// A number in a message, shortest round-trip: `1e308` and `1e-12` in exponent form (`{}`
+/// would print every digit of 1e308), `0.05` and `65536` as written.
+fn num(x: f64) -> String {
+    if x != 0.0 && !(1e-4..1e16).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
 }
 
 fn check_one(
@@ -1031,8 +1045,9 @@ fn check_centre(
     };
     if centre < min || centre > max {
         return Err(mismatch(format!(
-            "{} centred at {centre} is outside the allowed range {}",
+            "{} centred at {} is outside the allowed range {}",
             d.type_name(),
+            num(centre),
             fmt_range_f(min, max)
         )));
     }
@@ -1398,6 +1413,31 @@ mod tests {
         .unwrap();
         check(r#"{"batch_size": {"_type":"quniform","_value":[16, 512, 16]}}"#).unwrap();
         check(r#"{"batch_size": {"_type":"randint","_value":[1, 1025]}}"#).unwrap();
+    }
+
+    /// Huge and tiny bounds are written in exponent form, not digit by digit (1e308 has 309).
+    #[test]
+    fn numbers_in_messages_are_short() {
+        assert_eq!(
+            check(r#"{"lr": {"_type":"uniform","_value":[-1e308, 1e308]}}"#).unwrap_err(),
+            "search_space.json: key \"lr\": uniform range [-1e308, 1e308] is outside the \
+             allowed range [0, 1]"
+        );
+        assert_eq!(
+            err(r#"{"lr": {"_type":"uniform","_value":[1e308, -2.5e-7]}}"#),
+            "search_space.json: key \"lr\": uniform needs low < high, got low 1e308 >= high \
+             -2.5e-7"
+        );
+        assert_eq!(
+            check(r#"{"lr": {"_type":"normal","_value":[12345678.5, 1]}}"#).unwrap_err(),
+            "search_space.json: key \"lr\": normal centred at 12345678.5 is outside the allowed \
+             range [0, 1]"
+        );
+        assert_eq!(num(1e16), "1e16");
+        assert_eq!(num(9999999999999998.0), "9999999999999998");
+        assert_eq!(num(0.0001), "0.0001");
+        assert_eq!(num(0.00009), "9e-5");
+        assert_eq!(num(0.0), "0");
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! `require_exact` is set.
 use super::compare::{changed_keys, ensure_same_suite, CompareError, MachineArm};
 use super::determinism::{exact_check, result_eligible, ExactCheck};
+use super::i18n::Lang;
 use crate::results::ResultFile;
 use crate::stats::gate::{decide, overall, GateDecision, GateInput, Verdict};
 use serde::Serialize;
@@ -303,10 +304,10 @@ pub fn render_text(r: &CheckReport) -> String {
         // "none": no statistic was computed (a side without runs), so no numbers to show.
         let computed = d.method != "none";
         let row = vec![
-            a.baseline.accuracy_cell(),
+            a.baseline.accuracy_cell(Lang::En),
             a.candidate
                 .as_ref()
-                .map_or("not run".into(), MachineArm::accuracy_cell),
+                .map_or("not run".into(), |m| m.accuracy_cell(Lang::En)),
             if computed {
                 format!("{:+.4}", d.diff)
             } else {

@@ -4,14 +4,15 @@
 //! differ between the files, then per arm each machine's accuracy (mean ± sample std, n), the
 //! difference to the baseline with a two-sided confidence interval and whether it is
 //! significant ([`crate::stats::compare::compare_means`]: Welch's t interval with ≥ 2 seeds a
-//! side, the binomial test-set interval with a single seed), and the speed as ratios to the
-//! baseline.
+//! side, a t interval with the several seeds' spread for one seed against several, the binomial
+//! test-set interval with one seed a side), and the speed as ratios to the baseline.
 //!
 //! Files of different suites (name or version) are refused; files of the same suite whose arm
 //! definitions differ are compared with a warning naming the changed keys.
 //!
 //! Only `runs`, `accuracies()`, `definition` and the environment record are read, so arms with
 //! extra sections (HPO, NAS) compare like any other.
+use super::i18n::{arm_label, status_word, Lang};
 use crate::env::EnvRecord;
 use crate::results::{ArmResult, ResultFile};
 use crate::stats::compare::{compare_means, DiffEstimate};
@@ -36,6 +37,30 @@ pub enum CompareError {
         other_name: String,
         other_version: u32,
     },
+}
+
+impl CompareError {
+    /// The message in `lang` (Display is the English one).
+    pub fn message(&self, lang: Lang) -> String {
+        match (lang, self) {
+            (Lang::En, e) => e.to_string(),
+            (Lang::Zh, CompareError::TooFew) => "没有可比较的内容：至少需要两个结果文件".into(),
+            (
+                Lang::Zh,
+                CompareError::SuiteMismatch {
+                    first_label,
+                    first_name,
+                    first_version,
+                    other_label,
+                    other_name,
+                    other_version,
+                },
+            ) => format!(
+                "不能比较不同的套件：{first_label} 运行的是套件 `{first_name}` v{first_version}，\
+                 {other_label} 运行的是套件 `{other_name}` v{other_version}"
+            ),
+        }
+    }
 }
 
 /// One recorded environment field whose value differs between the files.
@@ -103,7 +128,7 @@ impl MachineArm {
 
     /// "0.9722 ± 0.0041 (n=3)" ("0.9610 (n=1)" for one run), with the diverged runs when there
     /// are any.
-    pub fn accuracy_cell(&self) -> String {
+    pub fn accuracy_cell(&self, lang: Lang) -> String {
         let mut cell = match (self.mean, self.std) {
             // One run has no spread to show.
             (Some(m), _) if self.n == 1 => format!("{m:.4} (n=1)"),
@@ -111,7 +136,8 @@ impl MachineArm {
             _ => "— (n=0)".to_string(),
         };
         if self.diverged > 0 {
-            cell.push_str(&format!(", {} diverged", self.diverged));
+            let diverged = super::i18n::text(lang).diverged;
+            cell.push_str(&format!(", {} {diverged}", self.diverged));
         }
         cell
     }
@@ -236,56 +262,83 @@ pub fn changed_keys(a: &Value, b: &Value) -> Vec<String> {
 /// Reads one environment field as text.
 type Getter = fn(&EnvRecord) -> String;
 
-/// The environment fields the comparison looks at, in display order.
-const ENV_FIELDS: &[(&str, Getter)] = &[
-    ("CPU model", |e| e.cpu_model.display()),
-    ("physical cores", |e| e.physical_cores.display()),
-    ("logical CPUs", |e| e.logical_cores.display()),
-    ("memory", |e| {
+/// The environment fields the comparison looks at, in display order: the name (also the
+/// JSON's), its Chinese name, and how it is read.
+const ENV_FIELDS: &[(&str, &str, Getter)] = &[
+    ("CPU model", "CPU型号", |e| e.cpu_model.display()),
+    ("physical cores", "物理核心数", |e| {
+        e.physical_cores.display()
+    }),
+    ("logical CPUs", "逻辑CPU数", |e| {
+        e.logical_cores.display()
+    }),
+    ("memory", "内存", |e| {
         e.memory_bytes
             .value
             .map_or("n/a".into(), crate::env::format_bytes)
     }),
-    ("OS", |e| e.os_name.display()),
-    ("OS version", |e| e.os_version.display()),
-    ("kernel", |e| e.kernel.display()),
-    ("architecture", |e| e.arch.display()),
-    ("GPU", |e| e.gpus.summary()),
-    ("GPU driver", |e| e.gpus.driver_version.display()),
-    ("CUDA driver", |e| e.gpus.cuda_driver_version.display()),
-    ("CUDA (libtorch built with)", |e| {
-        e.torch.cuda_built.display()
+    ("OS", "操作系统", |e| e.os_name.display()),
+    ("OS version", "OS版本", |e| e.os_version.display()),
+    ("kernel", "内核", |e| e.kernel.display()),
+    ("architecture", "CPU架构", |e| e.arch.display()),
+    ("GPU", "GPU", |e| e.gpus.summary()),
+    ("GPU driver", "GPU驱动", |e| {
+        e.gpus.driver_version.display()
     }),
-    ("CUDA usable", |e| e.torch.cuda_available.display()),
-    ("cuDNN version", |e| e.torch.cudnn_version.display()),
-    ("libtorch version", |e| e.torch.libtorch_version.display()),
-    ("tch version", |e| e.torch.tch_version.clone()),
-    ("intra-op threads", |e| e.torch.intra_op_threads.display()),
-    ("inter-op threads", |e| e.torch.inter_op_threads.display()),
-    ("MKL", |e| e.torch.mkl.display()),
-    ("oneDNN", |e| e.torch.onednn.display()),
-    ("deterministic algorithms", |e| {
+    ("CUDA driver", "CUDA驱动", |e| {
+        e.gpus.cuda_driver_version.display()
+    }),
+    (
+        "CUDA (libtorch built with)",
+        "CUDA（libtorch编译时）",
+        |e| e.torch.cuda_built.display(),
+    ),
+    ("CUDA usable", "CUDA可用", |e| {
+        e.torch.cuda_available.display()
+    }),
+    ("cuDNN version", "cuDNN版本", |e| {
+        e.torch.cudnn_version.display()
+    }),
+    ("libtorch version", "libtorch版本", |e| {
+        e.torch.libtorch_version.display()
+    }),
+    ("tch version", "tch版本", |e| e.torch.tch_version.clone()),
+    ("intra-op threads", "算子内线程数", |e| {
+        e.torch.intra_op_threads.display()
+    }),
+    ("inter-op threads", "算子间线程数", |e| {
+        e.torch.inter_op_threads.display()
+    }),
+    ("MKL", "MKL", |e| e.torch.mkl.display()),
+    ("oneDNN", "oneDNN", |e| e.torch.onednn.display()),
+    ("deterministic algorithms", "确定性算法", |e| {
         e.determinism.deterministic_algorithms.display()
     }),
-    ("cuDNN deterministic", |e| {
+    ("cuDNN deterministic", "cuDNN确定性", |e| {
         e.determinism.deterministic_cudnn.display()
     }),
-    ("cuDNN benchmark", |e| {
+    ("cuDNN benchmark", "cuDNN benchmark", |e| {
         e.determinism.cudnn_benchmark.display()
     }),
-    ("compute device", |e| {
+    ("compute device", "计算设备", |e| {
         e.compute_device.clone().unwrap_or_else(|| "n/a".into())
     }),
-    ("harness version", |e| e.harness_version.clone()),
-    ("harness git commit", |e| e.git_commit.display()),
-    ("uncommitted changes", |e| e.git_dirty.display()),
+    ("harness version", "harness版本", |e| {
+        e.harness_version.clone()
+    }),
+    ("harness git commit", "harness git提交", |e| {
+        e.git_commit.display()
+    }),
+    ("uncommitted changes", "未提交的修改", |e| {
+        e.git_dirty.display()
+    }),
 ];
 
 /// The recorded environment fields whose values are not all equal.
 pub fn env_differences(envs: &[&EnvRecord]) -> Vec<EnvDiff> {
     ENV_FIELDS
         .iter()
-        .filter_map(|(field, get)| {
+        .filter_map(|(field, _, get)| {
             let values: Vec<String> = envs.iter().map(|e| get(e)).collect();
             values.iter().any(|v| *v != values[0]).then(|| EnvDiff {
                 field: field.to_string(),
@@ -293,6 +346,17 @@ pub fn env_differences(envs: &[&EnvRecord]) -> Vec<EnvDiff> {
             })
         })
         .collect()
+}
+
+/// An environment field's name in `lang`.
+fn field_name(field: &str, lang: Lang) -> &str {
+    match lang {
+        Lang::En => field,
+        Lang::Zh => ENV_FIELDS
+            .iter()
+            .find(|(en, _, _)| *en == field)
+            .map_or(field, |(_, zh, _)| zh),
+    }
 }
 
 fn ratio(x: Option<f64>, base: Option<f64>) -> Option<f64> {
@@ -304,6 +368,16 @@ fn ratio(x: Option<f64>, base: Option<f64>) -> Option<f64> {
 
 /// Compares `files` (the first is the baseline) at two-sided confidence `level` (e.g. 0.95).
 pub fn compare(files: &[ResultFile], level: f64) -> Result<Comparison, CompareError> {
+    compare_in(files, level, Lang::En)
+}
+
+/// [`compare`] with its warnings in `lang` (a report's comparison speaks the report's language).
+pub fn compare_in(
+    files: &[ResultFile],
+    level: f64,
+    lang: Lang,
+) -> Result<Comparison, CompareError> {
+    let zh = lang == Lang::Zh;
     if files.len() < 2 {
         return Err(CompareError::TooFew);
     }
@@ -313,37 +387,72 @@ pub fn compare(files: &[ResultFile], level: f64) -> Result<Comparison, CompareEr
     let mut warnings = Vec::new();
     for (f, label) in files.iter().zip(&labels) {
         if let Some(why) = f.unfinished() {
-            warnings.push(format!(
-                "{label}'s result is unfinished, {why}: only its finished runs are compared"
-            ));
+            warnings.push(if zh {
+                format!(
+                    "{label} 的结果未完成（状态：{}，已完成 {} 次运行），只比较其已完成的运行",
+                    status_word(lang, &f.status),
+                    f.finished_runs()
+                )
+            } else {
+                format!(
+                    "{label}'s result is unfinished, {why}: only its finished runs are compared"
+                )
+            });
         }
     }
     for (f, label) in files.iter().zip(&labels).skip(1) {
+        let base_label = &labels[0];
         if f.suite.sha256 != base.suite.sha256 {
-            warnings.push(format!(
-                "{label}'s suite file differs from {}'s (sha256), though name and version agree",
-                labels[0]
-            ));
+            warnings.push(if zh {
+                format!("{label} 的套件文件与 {base_label} 的不同（sha256），虽然名称和版本相同")
+            } else {
+                format!(
+                    "{label}'s suite file differs from {base_label}'s (sha256), though name and \
+                     version agree"
+                )
+            });
         }
         for input in base.suite.changed_inputs(&f.suite.inputs) {
-            warnings.push(format!(
-                "{label} ran with a different {input} than {} (sha256)",
-                labels[0]
-            ));
+            warnings.push(if zh {
+                format!("{label} 使用的 {input} 与 {base_label} 的不同（sha256）")
+            } else {
+                format!("{label} ran with a different {input} than {base_label} (sha256)")
+            });
         }
         if f.suite.overrides != base.suite.overrides {
-            warnings.push(format!(
-                "command-line overrides differ: {} used [{}], {label} used [{}]",
-                labels[0],
+            let (base_used, used) = (
                 base.suite.overrides.join(", "),
-                f.suite.overrides.join(", ")
-            ));
+                f.suite.overrides.join(", "),
+            );
+            warnings.push(if zh {
+                format!(
+                    "命令行覆盖不同：{base_label} 用的是 [{base_used}]，{label} 用的是 [{used}]"
+                )
+            } else {
+                format!(
+                    "command-line overrides differ: {base_label} used [{base_used}], {label} used \
+                     [{used}]"
+                )
+            });
         }
         if f.dataset.n_test != base.dataset.n_test || f.dataset.name != base.dataset.name {
-            warnings.push(format!(
-                "test sets differ: {} tested on {} images of {}, {label} on {} images of {}",
-                labels[0], base.dataset.n_test, base.dataset.name, f.dataset.n_test, f.dataset.name
-            ));
+            let (bn, bname, n, name) = (
+                base.dataset.n_test,
+                &base.dataset.name,
+                f.dataset.n_test,
+                &f.dataset.name,
+            );
+            warnings.push(if zh {
+                format!(
+                    "测试集不同：{base_label} 的测试集是 {bname} 的 {bn} 张图像，{label} 的是 {name} \
+                     的 {n} 张图像"
+                )
+            } else {
+                format!(
+                    "test sets differ: {base_label} tested on {bn} images of {bname}, {label} on \
+                     {n} images of {name}"
+                )
+            });
         }
     }
 
@@ -375,12 +484,18 @@ pub fn compare(files: &[ResultFile], level: f64) -> Result<Comparison, CompareEr
             };
             let keys = changed_keys(&defined(b), &defined(o));
             if !keys.is_empty() {
-                warnings.push(format!(
-                    "arm {name}: {}'s definition differs from {}'s at {}: the numbers are not the same experiment",
-                    labels[i],
-                    labels[0],
-                    keys.join(", ")
-                ));
+                let (label, base_label, keys) = (&labels[i], &labels[0], keys.join(", "));
+                warnings.push(if zh {
+                    format!(
+                        "{}：{label} 的定义与 {base_label} 的在 {keys} 处不同，数字不属于同一实验",
+                        arm_label(lang, &name)
+                    )
+                } else {
+                    format!(
+                        "arm {name}: {label}'s definition differs from {base_label}'s at {keys}: \
+                         the numbers are not the same experiment"
+                    )
+                });
             }
             changed.push(keys);
             let (mb, mo) = (
@@ -419,32 +534,50 @@ fn fmt_p(p: f64) -> String {
     }
 }
 
-/// The comparison as markdown, under a heading of `level` `#`s (2 for the report section).
-pub fn render_markdown(c: &Comparison, heading: usize) -> String {
+/// The comparison as markdown in `lang`, under a heading of `level` `#`s (2 for the report
+/// section).
+pub fn render_markdown(c: &Comparison, heading: usize, lang: Lang) -> String {
     use super::table::markdown;
+    let zh = lang == Lang::Zh;
     let h = "#".repeat(heading.max(1));
     let sub = "#".repeat(heading.max(1) + 1);
     let conf = format!("{:.0}%", 100.0 * c.level);
-    let mut md = format!(
-        "{h} Comparison: {} (v{})\n\nBaseline: **{}**. Differences are machine − baseline, with a two-sided {conf} confidence interval \
-         (Welch's t with ≥ 2 seeds a side; binomial test-set noise with a single seed); speed ratios are machine / baseline.\n\n",
-        c.suite, c.version, c.labels[0]
-    );
+    let (suite, version, base) = (&c.suite, c.version, &c.labels[0]);
+    let mut md = if zh {
+        format!(
+            "{h} 多机对比：{suite} (v{version})\n\n基准：**{base}**。差值 = 本机 − 基准，附双侧 {conf} 置信区间\
+             （每侧 ≥ 2 个种子时为 Welch t 区间；一侧只有一个种子时用另一侧的种子间方差；两侧都只有一个种子时按测试集的二项分布噪声）；速度比 = 本机 / 基准。\n\n"
+        )
+    } else {
+        format!(
+            "{h} Comparison: {suite} (v{version})\n\nBaseline: **{base}**. Differences are machine − baseline, with a two-sided {conf} confidence interval \
+             (Welch's t with ≥ 2 seeds a side; one seed against several: t with the several seeds' spread; binomial test-set noise with one seed a side); speed ratios are machine / baseline.\n\n"
+        )
+    };
+    let warning = if zh { "**警告：**" } else { "**Warning:**" };
     for w in &c.warnings {
-        md.push_str(&format!("> **Warning:** {w}\n\n"));
+        md.push_str(&format!("> {warning} {w}\n\n"));
     }
 
-    md.push_str(&format!("{sub} Environment differences\n\n"));
-    if c.env_diffs.is_empty() {
-        md.push_str("No differences in the recorded environment fields (CPU, GPU, driver, CUDA, cuDNN, libtorch, threads, determinism settings, harness commit).\n\n");
+    md.push_str(&if zh {
+        format!("{sub} 环境差异\n\n")
     } else {
-        let mut header = vec!["field".to_string()];
+        format!("{sub} Environment differences\n\n")
+    });
+    if c.env_diffs.is_empty() {
+        md.push_str(if zh {
+            "记录的环境字段（CPU、GPU、驱动、CUDA、cuDNN、libtorch、线程数、确定性设置、harness 提交）均无差异。\n\n"
+        } else {
+            "No differences in the recorded environment fields (CPU, GPU, driver, CUDA, cuDNN, libtorch, threads, determinism settings, harness commit).\n\n"
+        });
+    } else {
+        let mut header = vec![if zh { "字段" } else { "field" }.to_string()];
         header.extend(c.labels.iter().cloned());
         let rows: Vec<Vec<String>> = c
             .env_diffs
             .iter()
             .map(|d| {
-                let mut r = vec![d.field.clone()];
+                let mut r = vec![field_name(&d.field, lang).to_string()];
                 r.extend(d.values.iter().cloned());
                 r
             })
@@ -453,29 +586,57 @@ pub fn render_markdown(c: &Comparison, heading: usize) -> String {
         md.push_str("\n\n");
     }
 
-    md.push_str(&format!("{sub} Accuracy and speed per arm\n\n"));
-    let header: Vec<String> = [
-        "arm",
-        "machine",
-        "accuracy",
-        "diff",
-        &format!("{conf} CI"),
-        "p (method)",
-        "significant",
-        "s/epoch",
-        "train img/s",
-    ]
+    md.push_str(&if zh {
+        format!("{sub} 各实验组的准确率与速度\n\n")
+    } else {
+        format!("{sub} Accuracy and speed per arm\n\n")
+    });
+    let ci = if zh {
+        format!("{conf} 置信区间")
+    } else {
+        format!("{conf} CI")
+    };
+    let header: Vec<String> = if zh {
+        [
+            "实验组",
+            "机器",
+            "准确率",
+            "差值",
+            &ci,
+            "p（方法）",
+            "显著",
+            "秒/轮",
+            "训练图像/秒",
+        ]
+    } else {
+        [
+            "arm",
+            "machine",
+            "accuracy",
+            "diff",
+            &ci,
+            "p (method)",
+            "significant",
+            "s/epoch",
+            "train img/s",
+        ]
+    }
     .iter()
     .map(|s| s.to_string())
     .collect();
+    // The report's Chinese names its arms as the lab template does; English keeps the names.
+    let arm_name = |name: &str| match lang {
+        Lang::En => name.to_string(),
+        Lang::Zh => arm_label(lang, name),
+    };
     let mut rows = Vec::new();
     for arm in &c.arms {
         for (i, label) in c.labels.iter().enumerate() {
             let Some(m) = &arm.machines[i] else {
                 rows.push(vec![
-                    arm.name.clone(),
+                    arm_name(&arm.name),
                     label.clone(),
-                    "not run".into(),
+                    if zh { "未运行" } else { "not run" }.into(),
                     "—".into(),
                     "—".into(),
                     "—".into(),
@@ -487,10 +648,11 @@ pub fn render_markdown(c: &Comparison, heading: usize) -> String {
             };
             let secs = m.epoch_seconds.map_or("—".into(), |s| format!("{s:.3}"));
             let imgs = m.images_per_s.map_or("—".into(), |s| format!("{s:.0}"));
-            let mut row = vec![arm.name.clone(), label.clone(), m.accuracy_cell()];
+            let mut row = vec![arm_name(&arm.name), label.clone(), m.accuracy_cell(lang)];
             match &arm.vs_baseline[i] {
                 None if i == 0 => {
-                    row.extend(["(baseline)".into(), "".into(), "".into(), "".into()]);
+                    let baseline = if zh { "（基准）" } else { "(baseline)" };
+                    row.extend([baseline.into(), "".into(), "".into(), "".into()]);
                     row.push(secs);
                     row.push(imgs);
                 }
@@ -510,7 +672,15 @@ pub fn render_markdown(c: &Comparison, heading: usize) -> String {
                         Some(p) => format!("{} ({})", fmt_p(p), e.method),
                         None => format!("n/a ({})", e.method),
                     });
-                    row.push(if e.significant { "yes" } else { "no" }.into());
+                    row.push(
+                        match (zh, e.significant) {
+                            (false, true) => "yes",
+                            (false, false) => "no",
+                            (true, true) => "是",
+                            (true, false) => "否",
+                        }
+                        .into(),
+                    );
                     row.push(match v.epoch_time_ratio {
                         Some(r) => format!("{secs} (×{r:.2})"),
                         None => secs,
@@ -552,7 +722,7 @@ mod tests {
             assert!(!v.estimate.significant);
             assert_eq!(v.epoch_time_ratio, Some(1.0));
         }
-        let md = render_markdown(&c, 2);
+        let md = render_markdown(&c, 2, Lang::En);
         assert!(
             md.contains("No differences in the recorded environment"),
             "{md}"
@@ -598,7 +768,7 @@ mod tests {
         let fields: Vec<&str> = c.env_diffs.iter().map(|d| d.field.as_str()).collect();
         assert_eq!(fields, vec!["intra-op threads"]);
         assert_eq!(c.env_diffs[0].values[1], "64");
-        assert!(render_markdown(&c, 2).contains("| intra-op threads |"));
+        assert!(render_markdown(&c, 2, Lang::En).contains("| intra-op threads |"));
     }
 
     #[test]
@@ -734,6 +904,40 @@ mod tests {
             .markdown;
         assert!(
             md.contains("Not compared: cannot compare different suites"),
+            "{md}"
+        );
+    }
+
+    /// A Chinese report's comparison is Chinese: its warnings and its refusal included.
+    #[test]
+    fn a_chinese_report_compares_in_chinese() {
+        use crate::report::{i18n::Lang, render};
+        let dir = tempfile::tempdir().unwrap();
+        let a = file("a", &[0.95, 0.96]);
+        let mut b = file("b", &[0.95, 0.96]);
+        b.arms[1].definition["recipe"]["initial_lr"] = serde_json::json!(0.05);
+        b.status = crate::results::RunStatus::Interrupted;
+        let md = render(&[a.clone(), b], Lang::Zh, dir.path(), "r")
+            .unwrap()
+            .markdown;
+        let compared = md.split("## 多机对比：quick (v1)\n").nth(1).unwrap();
+        for line in [
+            "> **警告：** b 的结果未完成（状态：已中断，已完成 4 次运行），只比较其已完成的运行",
+            "> **警告：** 手动调参：b 的定义与 a 的在 recipe.initial_lr 处不同，数字不属于同一实验",
+            "| 实验组   | 机器 | 准确率                | 差值     |",
+        ] {
+            assert!(compared.contains(line), "{line}\n{compared}");
+        }
+        let mut other = a.clone();
+        other.suite.version = 3;
+        let md = render(&[a, other], Lang::Zh, dir.path(), "t")
+            .unwrap()
+            .markdown;
+        assert!(
+            md.ends_with(
+                "## 多机对比\n\n未比较：不能比较不同的套件：a 运行的是套件 `quick` v1，a (2) \
+                 运行的是套件 `quick` v3。\n"
+            ),
             "{md}"
         );
     }

@@ -114,7 +114,9 @@ pub fn section(
                     e.trial_id.to_string(),
                     format!("{:.4}", e.search_metric),
                     e.full_budget_metric
-                        .map_or("diverged".into(), |a| format!("{a:.4}")),
+                        .map_or(super::i18n::text(lang).diverged.into(), |a| {
+                            format!("{a:.4}")
+                        }),
                 ]
             })
             .collect();
@@ -138,11 +140,22 @@ pub fn section(
             f.spearman.map_or("n/a".into(), |r| format!("{r:.2}"))
         ));
         if let Some(w) = &f.warning {
-            md.push_str(&format!("> **Warning:** {w}\n\n"));
+            // The recorded warning is English; the Chinese one is said again from its numbers.
+            md.push_str(&match (zh, f.spearman) {
+                (false, _) => format!("> **Warning:** {w}\n\n"),
+                (true, Some(r)) => format!(
+                    "> **警告：** {} 轮的搜索指标与全预算指标的秩相关较低（{r:.2}）：短 trial 对这些配置\
+                     的排序不可靠；请增大 trial_epochs 或 retrain_top_k\n\n",
+                    record.trial_epochs
+                ),
+                (true, None) => {
+                    "> **警告：** 秩相关无定义（有并列值或配置太少）\n\n".to_string()
+                }
+            });
         }
     }
 
-    let plots = trial_plots(record, slug, out_dir, stem)?;
+    let plots = trial_plots(record, slug, zh, out_dir, stem)?;
     for (title, path) in &plots {
         let name = path
             .file_name()
@@ -320,13 +333,34 @@ fn trial_table(trials: &[Trial], minimize: bool, zh: bool) -> String {
     markdown(&header, &rows)
 }
 
+/// The plots [`trial_plots`] draws for `record`, by file-name kind (the parallel coordinates
+/// only where a finished trial has parameters).
+pub(crate) fn plot_kinds(record: &HpoRecord) -> Vec<&'static str> {
+    let mut kinds = vec!["hpo-metric", "hpo-intermediate", "hpo-durations"];
+    if !parallel_data(&record.trials).0.is_empty() {
+        kinds.push("hpo-parallel");
+    }
+    kinds
+}
+
+/// The plots and their alt texts. As the learning curves, a Chinese plot keeps English beside
+/// its title (and on its axes); its alt text is Chinese only.
 fn trial_plots(
     record: &HpoRecord,
     slug: &str,
+    zh: bool,
     out_dir: &Path,
     stem: &str,
 ) -> anyhow::Result<Vec<(String, PathBuf)>> {
-    let file = |kind: &str| out_dir.join(format!("{stem}-{slug}-hpo-{kind}.svg"));
+    // (title, alt text) in the report's language.
+    let words = |en: (&str, &str), zh_words: (&str, &str)| {
+        if zh {
+            (format!("{} / {}", en.0, zh_words.0), zh_words.1.to_string())
+        } else {
+            (en.0.to_string(), en.1.to_string())
+        }
+    };
+    let file = |kind: &str| super::plot_path(out_dir, stem, slug, kind);
     let maximize = record.optimize_mode != "minimize";
     let mut out = Vec::new();
 
@@ -348,15 +382,13 @@ fn trial_plots(
             (x, b)
         })
         .collect();
-    let path = file("metric");
-    plots::trial_scatter(
-        &path,
-        "Metric per trial",
-        &record.metric,
-        &points,
-        &best_line,
-    )?;
-    out.push(("Metric per trial with best so far".to_string(), path));
+    let path = file("hpo-metric");
+    let (title, alt) = words(
+        ("Metric per trial", "Metric per trial with best so far"),
+        ("各 trial 的指标", "各 trial 的指标与目前最优值"),
+    );
+    plots::trial_scatter(&path, &title, &record.metric, &points, &best_line)?;
+    out.push((alt, path));
 
     // Intermediate results per trial.
     let series: Vec<Series> = record
@@ -374,15 +406,19 @@ fn trial_plots(
             colour: t.id,
         })
         .collect();
-    let path = file("intermediate");
-    plots::line_chart(
-        &path,
-        "Intermediate results per trial (thin: stopped or failed)",
-        "epoch",
-        &record.metric,
-        &series,
-    )?;
-    out.push(("Intermediate results per trial".to_string(), path));
+    let path = file("hpo-intermediate");
+    let (title, alt) = words(
+        (
+            "Intermediate results per trial (thin: stopped or failed)",
+            "Intermediate results per trial",
+        ),
+        (
+            "各 trial 的中间结果（细线：早停或失败）",
+            "各 trial 的中间结果",
+        ),
+    );
+    plots::line_chart(&path, &title, "epoch", &record.metric, &series)?;
+    out.push((alt, path));
 
     // Durations.
     let bars: Vec<(String, f64)> = record
@@ -390,21 +426,27 @@ fn trial_plots(
         .iter()
         .map(|t| (t.id.to_string(), t.duration_s))
         .collect();
-    let path = file("durations");
-    plots::bar_chart(&path, "Trial duration", "seconds", &bars)?;
-    out.push(("Trial durations".to_string(), path));
+    let path = file("hpo-durations");
+    let (title, alt) = words(
+        ("Trial duration", "Trial durations"),
+        ("各 trial 的时长", "各 trial 的时长"),
+    );
+    plots::bar_chart(&path, &title, "seconds", &bars)?;
+    out.push((alt, path));
 
     // Parallel coordinates of the parameters against the metric.
     let (axes, lines) = parallel_data(&record.trials);
     if !axes.is_empty() {
-        let path = file("parallel");
-        plots::parallel_coordinates(
-            &path,
-            "Hyper-parameters vs metric (red = best)",
-            &axes,
-            &lines,
-        )?;
-        out.push(("Hyper-parameters vs metric".to_string(), path));
+        let path = file("hpo-parallel");
+        let (title, alt) = words(
+            (
+                "Hyper-parameters vs metric (red = best)",
+                "Hyper-parameters vs metric",
+            ),
+            ("超参数与指标（红色 = 最优）", "超参数与指标"),
+        );
+        plots::parallel_coordinates(&path, &title, &axes, &lines)?;
+        out.push((alt, path));
     }
     Ok(out)
 }
@@ -591,6 +633,15 @@ mod tests {
         assert!(md.contains("Trials ran 2 at a time"), "{md}");
         let (zh, _) = section(&r, "quick", "quick", Lang::Zh, dir.path(), "r").unwrap();
         assert!(zh.contains("**警告**") && zh.contains("2 个并发"), "{zh}");
+        // The plots' alt texts are Chinese; their titles keep English beside, as the curves'.
+        assert!(
+            zh.contains("![各 trial 的指标与目前最优值 — quick](r-quick-hpo-metric.svg)")
+                && zh.contains("![超参数与指标 — quick](r-quick-hpo-parallel.svg)")
+                && !zh.contains("Metric per trial"),
+            "{zh}"
+        );
+        let svg = std::fs::read_to_string(dir.path().join("r-quick-hpo-metric.svg")).unwrap();
+        assert!(svg.contains("Metric per trial / 各 trial 的指标"), "{svg}");
     }
 
     #[test]

@@ -117,15 +117,46 @@ pub fn render(
     // warned about in the notes, so a refusal here is one line, not an error.
     if files.len() > 1 {
         md.push('\n');
-        match compare::compare(files, 0.95) {
-            Ok(c) => md.push_str(&compare::render_markdown(&c, 2)),
-            Err(e) => md.push_str(&format!("## Comparison\n\nNot compared: {e}.\n")),
+        match compare::compare_in(files, 0.95, lang) {
+            Ok(c) => md.push_str(&compare::render_markdown(&c, 2, lang)),
+            Err(e) => md.push_str(&match lang {
+                Lang::En => format!("## Comparison\n\nNot compared: {e}.\n"),
+                Lang::Zh => format!("## 多机对比\n\n未比较：{}。\n", e.message(lang)),
+            }),
         }
     }
     Ok(Report {
         markdown: md,
         plots: written,
     })
+}
+
+/// Every plot file [`render`] writes for `files` into `out_dir`, in its order: checked before
+/// anything is written ([`output::check_output`]).
+pub fn plot_paths(files: &[ResultFile], out_dir: &Path, stem: &str) -> Vec<PathBuf> {
+    let slugs = plot_slugs(&machine_labels(files));
+    let mut paths: Vec<PathBuf> = slugs
+        .iter()
+        .flat_map(|slug| CURVE_PLOTS.map(|kind| plot_path(out_dir, stem, slug, kind)))
+        .collect();
+    for (file, slug) in files.iter().zip(&slugs) {
+        for record in file.arms.iter().filter_map(|a| a.hpo.as_ref()) {
+            paths.extend(
+                hpo::plot_kinds(record)
+                    .into_iter()
+                    .map(|kind| plot_path(out_dir, stem, slug, kind)),
+            );
+        }
+    }
+    paths
+}
+
+/// The learning-curve plots of each machine, by file-name kind.
+const CURVE_PLOTS: [&str; 2] = ["test-acc", "train-vs-test"];
+
+/// `out_dir/{stem}-{slug}-{kind}.svg`: one machine's plot of one kind.
+pub(crate) fn plot_path(out_dir: &Path, stem: &str, slug: &str, kind: &str) -> PathBuf {
+    out_dir.join(format!("{stem}-{slug}-{kind}.svg"))
 }
 
 /// Longest slug in a plot file name, in characters (a file name has at most 255 bytes).
@@ -202,7 +233,11 @@ fn environment_table(files: &[ResultFile], labels: &[String], lang: Lang) -> Str
         }),
         row(t.software, t.os, &|f| {
             let e = &f.environment;
-            format!("{} (kernel {})", e.os_name.display(), e.kernel.display())
+            let (os, kernel) = (e.os_name.display(), e.kernel.display());
+            match lang {
+                Lang::En => format!("{os} (kernel {kernel})"),
+                Lang::Zh => format!("{os}（内核 {kernel}）"),
+            }
         }),
         row("", t.framework, &|f| {
             let tr = &f.environment.torch;
@@ -216,7 +251,10 @@ fn environment_table(files: &[ResultFile], labels: &[String], lang: Lang) -> Str
             let tr = &f.environment.torch;
             match (tr.cuda_available.value, &tr.cuda_built.value) {
                 (Some(true), Some(v)) => v.clone(),
-                (_, Some(v)) => format!("{} (libtorch built for CUDA {v}; ran on CPU)", t.none),
+                (_, Some(v)) => match lang {
+                    Lang::En => format!("{} (libtorch built for CUDA {v}; ran on CPU)", t.none),
+                    Lang::Zh => format!("{}（libtorch 为 CUDA {v} 编译；在 CPU 上运行）", t.none),
+                },
                 _ => t.none.to_string(),
             }
         }),
@@ -237,8 +275,8 @@ fn environment_table(files: &[ResultFile], labels: &[String], lang: Lang) -> Str
 pub fn accuracy_cell(arm: &ArmResult, lang: Lang) -> String {
     let t = text(lang);
     if let Some(e) = &arm.error {
-        // The whole message, on one line: a table cell cannot hold a line break.
-        return format!("{}: {}", t.failed, e.replace('\n', " ").replace('|', "\\|"));
+        // The whole message on one line, unescaped: `table::markdown` escapes every cell once.
+        return format!("{}: {}", t.failed, e.replace('\n', " "));
     }
     if arm.runs.is_empty() {
         return "—".to_string();
@@ -411,10 +449,12 @@ fn runs_table(file: &ResultFile, lang: Lang) -> String {
     let mut rows = Vec::new();
     for arm in &file.arms {
         for run in &arm.runs {
-            let status = match (run.diverged_at_epoch, run.stopped_at_epoch) {
-                (Some(e), _) => format!("{} @ {e}", t.diverged),
-                (None, Some(e)) => format!("stopped @ {e}"),
-                _ => "ok".to_string(),
+            let status = match (run.diverged_at_epoch, run.stopped_at_epoch, lang) {
+                (Some(e), _, _) => format!("{} @ {e}", t.diverged),
+                (None, Some(e), Lang::En) => format!("stopped @ {e}"),
+                (None, Some(e), Lang::Zh) => format!("提前停止 @ {e}"),
+                (None, None, Lang::En) => "ok".to_string(),
+                (None, None, Lang::Zh) => "正常".to_string(),
             };
             let per_epoch = if run.epochs.is_empty() {
                 0.0
@@ -466,16 +506,24 @@ fn curve_plots(
     out_dir: &Path,
     stem: &str,
 ) -> anyhow::Result<Vec<(String, PathBuf)>> {
-    let (test_title, gap_title, epoch, acc) = match lang {
+    // (plot title, the markdown's alt text): the Chinese plots keep English beside their titles,
+    // as on their axes; the markdown is Chinese only.
+    let ((test_title, test_alt), (gap_title, gap_alt), epoch, acc) = match lang {
         Lang::En => (
-            "Test accuracy per epoch (mean over seeds)",
-            "Train (thin) vs test (thick) accuracy",
+            ("Test accuracy per epoch (mean over seeds)", None),
+            ("Train (thin) vs test (thick) accuracy", None),
             "epoch",
             "accuracy",
         ),
         Lang::Zh => (
-            "Test accuracy per epoch / 每轮测试准确率",
-            "Train vs test accuracy / 训练与测试准确率",
+            (
+                "Test accuracy per epoch / 每轮测试准确率",
+                Some("每轮测试准确率（各种子的均值）"),
+            ),
+            (
+                "Train vs test accuracy / 训练与测试准确率",
+                Some("训练（细线）与测试（粗线）准确率"),
+            ),
             "epoch",
             "accuracy",
         ),
@@ -504,7 +552,7 @@ fn curve_plots(
             colour: i,
         });
     }
-    let test_path = out_dir.join(format!("{stem}-{slug}-test-acc.svg"));
+    let test_path = plot_path(out_dir, stem, slug, CURVE_PLOTS[0]);
     plots::line_chart(
         &test_path,
         &format!("{test_title} — {label}"),
@@ -512,7 +560,7 @@ fn curve_plots(
         acc,
         &test_series,
     )?;
-    let gap_path = out_dir.join(format!("{stem}-{slug}-train-vs-test.svg"));
+    let gap_path = plot_path(out_dir, stem, slug, CURVE_PLOTS[1]);
     plots::line_chart(
         &gap_path,
         &format!("{gap_title} — {label}"),
@@ -521,8 +569,8 @@ fn curve_plots(
         &both,
     )?;
     Ok(vec![
-        (test_title.to_string(), test_path),
-        (gap_title.to_string(), gap_path),
+        (test_alt.unwrap_or(test_title).to_string(), test_path),
+        (gap_alt.unwrap_or(gap_title).to_string(), gap_path),
     ])
 }
 
@@ -559,11 +607,15 @@ fn notes(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
             .dataset
             .split
             .as_ref()
-            .map(|sp| {
-                format!(
+            .map(|sp| match lang {
+                Lang::En => format!(
                     ", split seed {} (test indices sha256 {})",
                     sp.seed, sp.test_indices_sha256
-                )
+                ),
+                Lang::Zh => format!(
+                    "，划分种子 {}（测试集索引 sha256 {}）",
+                    sp.seed, sp.test_indices_sha256
+                ),
             })
             .unwrap_or_default();
         let mut note = match lang {
@@ -756,6 +808,57 @@ mod tests {
         assert!(!md.contains("+0.5000"), "{md}");
         let compared = md.split("## Comparison").nth(1).unwrap();
         assert!(compared.contains("0.8100 ± 0.0141 (n=2)"), "{compared}");
+    }
+
+    /// The paths the output check looks at are the plots `render` writes, HPO plots included
+    /// (the parallel coordinates only where a trial finished).
+    #[test]
+    fn plot_paths_are_the_plots_render_writes() {
+        use crate::hpo::TrialStatus;
+        let mut a = fixture::two_arms("a", &[0.9, 0.91]);
+        a.arms[1].hpo = Some(fixture::search(
+            vec![fixture::trial(0, TrialStatus::Succeeded, &[0.5], vec![])],
+            Some(0),
+        ));
+        let mut b = fixture::two_arms("b", &[0.9, 0.91]);
+        b.arms[0].hpo = Some(fixture::search(
+            vec![fixture::trial(0, TrialStatus::Failed, &[], vec![])],
+            None,
+        ));
+        let files = [a, b];
+        let dir = tempfile::tempdir().unwrap();
+        let written = render(&files, Lang::En, dir.path(), "r").unwrap().plots;
+        assert_eq!(plot_paths(&files, dir.path(), "r"), written);
+        let names: Vec<String> = written
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names.contains(&"r-a-hpo-parallel.svg".to_string()),
+            "{names:?}"
+        );
+        assert!(
+            !names.contains(&"r-b-hpo-parallel.svg".to_string()),
+            "{names:?}"
+        );
+        assert_eq!(names.len(), 4 + 4 + 3, "{names:?}");
+    }
+
+    /// A failed arm's error is escaped once, by the table, like every other cell.
+    #[test]
+    fn a_failed_arms_error_is_escaped_once() {
+        let mut a = fixture::two_arms("a", &[0.9, 0.91]);
+        a.arms[1].error = Some("bad | thing\nsecond line".into());
+        let dir = tempfile::tempdir().unwrap();
+        let md = render(&[a], Lang::En, dir.path(), "r").unwrap().markdown;
+        let row = md
+            .lines()
+            .find(|l| l.starts_with("| Manual tuning"))
+            .unwrap_or_else(|| panic!("{md}"));
+        assert!(
+            row.contains("| failed: bad \\| thing second line |"),
+            "{row}"
+        );
     }
 
     #[test]

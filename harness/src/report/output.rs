@@ -11,9 +11,24 @@ pub struct OutputError {
     pub why: String,
 }
 
-/// Checks that the markdown can go to `out` (a file path) and its plots beside it, and that
-/// writing it replaces none of `inputs` and no other result file.
-pub fn check_output(out: &Path, inputs: &[PathBuf]) -> Result<(), OutputError> {
+/// Where the plots of the report written to `out` go: its folder, and the file stem their
+/// names start with.
+pub fn plot_place(out: &Path) -> (&Path, String) {
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".into());
+    (dir, stem)
+}
+
+/// Checks that the markdown can go to `out` (a file path) and its `plots` beside it
+/// ([`super::plot_paths`]; none where they are not known yet), and that writing it replaces
+/// none of `inputs` and no other result file.
+pub fn check_output(out: &Path, inputs: &[PathBuf], plots: &[PathBuf]) -> Result<(), OutputError> {
     let fail = |path: &Path, why: &str| {
         Err(OutputError {
             path: path.display().to_string(),
@@ -63,6 +78,21 @@ pub fn check_output(out: &Path, inputs: &[PathBuf]) -> Result<(), OutputError> {
             );
         }
     }
+    // A folder named like a plot would fail the report halfway, after other plots are written.
+    for plot in plots {
+        let what = match std::fs::metadata(plot) {
+            Ok(meta) if meta.is_dir() => "is a folder",
+            Ok(meta) if !meta.is_file() => "is not a regular file",
+            _ => continue,
+        };
+        return fail(
+            plot,
+            &format!(
+                "{what}, so the report's plot of that name cannot be written (move it, or choose \
+                 another output file)"
+            ),
+        );
+    }
     Ok(())
 }
 
@@ -105,7 +135,7 @@ mod tests {
         let other = dir.path().join("other.json");
         std::fs::copy(&result, &other).unwrap();
         let inputs = [result.clone()];
-        let why = |out: &Path| check_output(out, &inputs).unwrap_err().to_string();
+        let why = |out: &Path| check_output(out, &inputs, &[]).unwrap_err().to_string();
 
         assert!(
             why(&result).contains("r.json: is one of the result files"),
@@ -127,10 +157,10 @@ mod tests {
         assert!(why(Path::new("reports/")).contains("names a folder"));
 
         // Fine: a new file, a new folder, an existing markdown report.
-        check_output(&dir.path().join("new/deeper/report.md"), &inputs).unwrap();
+        check_output(&dir.path().join("new/deeper/report.md"), &inputs, &[]).unwrap();
         let md = dir.path().join("old.md");
         std::fs::write(&md, "# old report\n").unwrap();
-        check_output(&md, &inputs).unwrap();
-        check_output(Path::new("report.md"), &inputs).unwrap();
+        check_output(&md, &inputs, &[]).unwrap();
+        check_output(Path::new("report.md"), &inputs, &[]).unwrap();
     }
 }

@@ -42,30 +42,29 @@ pub fn line_chart(
         (y_min, y_max) = (0.0, 1.0);
     }
     let pad = ((y_max - y_min) * 0.05).max(1e-3);
-    let root = canvas(path, (760, 440))?;
-    let mut chart = cartesian(&root, title, 0f64..x_max, (y_min - pad)..(y_max + pad))?;
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .draw()
-        .map_err(plot_err)?;
-    for s in series {
-        let colour = PALETTE[s.colour % PALETTE.len()];
-        let style = if s.secondary {
-            colour.mix(0.55).stroke_width(1)
-        } else {
-            colour.stroke_width(2)
-        };
+    svg_file(path, (760, 440), |root| {
+        let mut chart = cartesian(root, title, 0f64..x_max, (y_min - pad)..(y_max + pad))?;
         chart
-            .draw_series(LineSeries::new(s.points.iter().copied(), style))
-            .map_err(plot_err)?
-            .label(s.name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
-    }
-    draw_legend(&mut chart)?;
-    root.present().map_err(|e| plot_err_at(path, e))?;
-    Ok(())
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .draw()
+            .map_err(plot_err)?;
+        for s in series {
+            let colour = PALETTE[s.colour % PALETTE.len()];
+            let style = if s.secondary {
+                colour.mix(0.55).stroke_width(1)
+            } else {
+                colour.stroke_width(2)
+            };
+            chart
+                .draw_series(LineSeries::new(s.points.iter().copied(), style))
+                .map_err(plot_err)?
+                .label(s.name.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+        }
+        draw_legend(&mut chart)
+    })
 }
 
 use plotters::coord::types::RangedCoordf64;
@@ -73,11 +72,23 @@ use plotters::coord::types::RangedCoordf64;
 type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 type Canvas<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
 
-/// A white SVG canvas of `size` pixels, written to `path` on `present()`.
-fn canvas(path: &Path, size: (u32, u32)) -> anyhow::Result<Canvas<'_>> {
-    let root = SVGBackend::new(path, size).into_drawing_area();
-    root.fill(&WHITE).map_err(plot_err)?;
-    Ok(root)
+/// Runs `draw` on a white SVG canvas of `size` pixels, then writes the SVG to `path`. The file
+/// is written here, not by plotters, whose file errors are nested debug values and whose
+/// final flush is unchecked: a failure is `PATH: cannot write the plot: <the OS's reason>`.
+fn svg_file(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(&Canvas<'_>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        draw(&root)?;
+        root.present().map_err(plot_err)?;
+    }
+    std::fs::write(path, svg)
+        .map_err(|e| anyhow::anyhow!("{}: cannot write the plot: {e}", path.display()))
 }
 
 /// The plot area the line, scatter and bar charts share: title, margins and label areas.
@@ -107,13 +118,8 @@ fn draw_legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>) -> anyhow::Result<()> {
         .map_err(plot_err)
 }
 
-/// Writing the file failed: say which file.
-fn plot_err_at<E: std::fmt::Debug>(path: &Path, e: E) -> anyhow::Error {
-    plot_err(e).context(format!("{}: cannot write the plot", path.display()))
-}
-
-fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
-    anyhow::anyhow!("plot: {e:?}")
+fn plot_err<E: std::fmt::Display>(e: E) -> anyhow::Error {
+    anyhow::anyhow!("plot: {e}")
 }
 
 /// Points per trial (x = trial id) with a best-so-far line.
@@ -126,34 +132,35 @@ pub fn trial_scatter(
 ) -> anyhow::Result<()> {
     let x_max = points.iter().map(|p| p.0).fold(1.0, f64::max) + 1.0;
     let (y_min, y_max) = bounds(points.iter().map(|p| p.1));
-    let root = canvas(path, (760, 440))?;
-    let mut chart = cartesian(&root, title, -0.5f64..x_max, y_min..y_max)?;
-    chart
-        .configure_mesh()
-        .x_desc("trial")
-        .y_desc(y_label)
-        .draw()
-        .map_err(plot_err)?;
-    chart
-        .draw_series(
-            points
-                .iter()
-                .map(|&p| Circle::new(p, 4, PALETTE[0].filled())),
-        )
-        .map_err(plot_err)?
-        .label("trial")
-        .legend(|(x, y)| Circle::new((x + 9, y), 4, PALETTE[0].filled()));
-    chart
-        .draw_series(LineSeries::new(
-            best_so_far.iter().copied(),
-            PALETTE[3].stroke_width(2),
-        ))
-        .map_err(plot_err)?
-        .label("best so far")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], PALETTE[3].stroke_width(2)));
-    draw_legend(&mut chart)?;
-    root.present().map_err(|e| plot_err_at(path, e))?;
-    Ok(())
+    svg_file(path, (760, 440), |root| {
+        let mut chart = cartesian(root, title, -0.5f64..x_max, y_min..y_max)?;
+        chart
+            .configure_mesh()
+            .x_desc("trial")
+            .y_desc(y_label)
+            .draw()
+            .map_err(plot_err)?;
+        chart
+            .draw_series(
+                points
+                    .iter()
+                    .map(|&p| Circle::new(p, 4, PALETTE[0].filled())),
+            )
+            .map_err(plot_err)?
+            .label("trial")
+            .legend(|(x, y)| Circle::new((x + 9, y), 4, PALETTE[0].filled()));
+        chart
+            .draw_series(LineSeries::new(
+                best_so_far.iter().copied(),
+                PALETTE[3].stroke_width(2),
+            ))
+            .map_err(plot_err)?
+            .label("best so far")
+            .legend(|(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], PALETTE[3].stroke_width(2))
+            });
+        draw_legend(&mut chart)
+    })
 }
 
 /// Horizontal-free simple bar chart: one bar per labelled value (x = index).
@@ -165,32 +172,32 @@ pub fn bar_chart(
 ) -> anyhow::Result<()> {
     let y_max = bars.iter().map(|b| b.1).fold(0.0, f64::max).max(1e-9) * 1.1;
     let n = bars.len().max(1) as f64;
-    let root = canvas(path, (760, 440))?;
-    let mut chart = cartesian(&root, title, -0.5f64..(n - 0.5), 0f64..y_max)?;
-    let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
-    chart
-        .configure_mesh()
-        .x_desc("trial")
-        .y_desc(y_label)
-        .x_labels(bars.len().min(30))
-        .x_label_formatter(&|x| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
-                labels.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
-        .draw()
-        .map_err(plot_err)?;
-    chart
-        .draw_series(bars.iter().enumerate().map(|(i, b)| {
-            let x = i as f64;
-            Rectangle::new([(x - 0.35, 0.0), (x + 0.35, b.1)], PALETTE[0].filled())
-        }))
-        .map_err(plot_err)?;
-    root.present().map_err(|e| plot_err_at(path, e))?;
-    Ok(())
+    svg_file(path, (760, 440), |root| {
+        let mut chart = cartesian(root, title, -0.5f64..(n - 0.5), 0f64..y_max)?;
+        let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+        chart
+            .configure_mesh()
+            .x_desc("trial")
+            .y_desc(y_label)
+            .x_labels(bars.len().min(30))
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 {
+                    labels.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .draw()
+            .map_err(plot_err)?;
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, b)| {
+                let x = i as f64;
+                Rectangle::new([(x - 0.35, 0.0), (x + 0.35, b.1)], PALETTE[0].filled())
+            }))
+            .map_err(plot_err)?;
+        Ok(())
+    })
 }
 
 /// Parallel coordinates: one vertical axis per parameter (values scaled to [0, 1] per axis,
@@ -203,69 +210,69 @@ pub fn parallel_coordinates(
     lines: &[(Vec<f64>, f64)],
 ) -> anyhow::Result<()> {
     let n_axes = axes.len().max(2);
-    let root = canvas(path, (900, 460))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 18))
-        .margin(16)
-        .x_label_area_size(40)
-        .y_label_area_size(40)
-        .build_cartesian_2d(-0.2f64..(n_axes as f64 - 0.8), -0.05f64..1.05)
-        .map_err(plot_err)?;
-    let axis_names: Vec<String> = axes.to_vec();
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .x_labels(n_axes)
-        .x_label_formatter(&|x| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
-                axis_names.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
-        .y_desc("scaled value")
-        .draw()
-        .map_err(plot_err)?;
-    for i in 0..axes.len() {
-        chart
-            .draw_series(LineSeries::new(
-                [(i as f64, 0.0), (i as f64, 1.0)],
-                BLACK.mix(0.4),
-            ))
+    svg_file(path, (900, 460), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 18))
+            .margin(16)
+            .x_label_area_size(40)
+            .y_label_area_size(40)
+            .build_cartesian_2d(-0.2f64..(n_axes as f64 - 0.8), -0.05f64..1.05)
             .map_err(plot_err)?;
-    }
-    let (m_min, m_max) = lines
-        .iter()
-        .map(|l| l.1)
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), m| {
-            (a.min(m), b.max(m))
-        });
-    for (values, metric) in lines {
-        let t = if m_max > m_min {
-            (metric - m_min) / (m_max - m_min)
-        } else {
-            1.0
-        };
-        let colour = RGBColor(
-            (150.0 + 100.0 * t) as u8,
-            (150.0 * (1.0 - t)) as u8,
-            (150.0 * (1.0 - t)) as u8,
-        );
-        let pts: Vec<(f64, f64)> = values
+        let axis_names: Vec<String> = axes.to_vec();
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(n_axes)
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 {
+                    axis_names.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc("scaled value")
+            .draw()
+            .map_err(plot_err)?;
+        for i in 0..axes.len() {
+            chart
+                .draw_series(LineSeries::new(
+                    [(i as f64, 0.0), (i as f64, 1.0)],
+                    BLACK.mix(0.4),
+                ))
+                .map_err(plot_err)?;
+        }
+        let (m_min, m_max) = lines
             .iter()
-            .enumerate()
-            .map(|(i, v)| (i as f64, *v))
-            .collect();
-        chart
-            .draw_series(LineSeries::new(
-                pts,
-                colour.stroke_width(1 + (t * 2.0) as u32),
-            ))
-            .map_err(plot_err)?;
-    }
-    root.present().map_err(|e| plot_err_at(path, e))?;
-    Ok(())
+            .map(|l| l.1)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), m| {
+                (a.min(m), b.max(m))
+            });
+        for (values, metric) in lines {
+            let t = if m_max > m_min {
+                (metric - m_min) / (m_max - m_min)
+            } else {
+                1.0
+            };
+            let colour = RGBColor(
+                (150.0 + 100.0 * t) as u8,
+                (150.0 * (1.0 - t)) as u8,
+                (150.0 * (1.0 - t)) as u8,
+            );
+            let pts: Vec<(f64, f64)> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i as f64, *v))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(
+                    pts,
+                    colour.stroke_width(1 + (t * 2.0) as u32),
+                ))
+                .map_err(plot_err)?;
+        }
+        Ok(())
+    })
 }
 
 fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
@@ -277,4 +284,23 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     }
     let pad = ((hi - lo) * 0.05).max(1e-3);
     (lo - pad, hi + pad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plot that cannot be written says which file and the OS's reason, nothing more.
+    #[test]
+    fn a_plot_that_cannot_be_written_is_a_plain_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.svg");
+        std::fs::create_dir(&path).unwrap();
+        let e = line_chart(&path, "t", "x", "y", &[]).unwrap_err();
+        let os = std::io::Error::from_raw_os_error(libc::EISDIR);
+        assert_eq!(
+            format!("{e:#}"),
+            format!("{}: cannot write the plot: {os}", path.display())
+        );
+    }
 }

@@ -45,8 +45,11 @@ pub fn render(
         "# {}: {} (v{})\n\n",
         t.title, first.suite.name, first.suite.version
     ));
-    // At the top, not only in the notes: these numbers are partial.
-    for warning in unfinished_warnings(files, &labels, lang) {
+    // At the top: these numbers are partial, or not comparable with the first file's.
+    let warnings = other_suite_warnings(files, &labels, lang)
+        .into_iter()
+        .chain(unfinished_warnings(files, &labels, lang));
+    for warning in warnings {
         md.push_str(&format!("> {warning}\n\n"));
     }
 
@@ -114,7 +117,7 @@ pub fn render(
     }
 
     // Several machines: the cross-machine comparison (issue 6). Mismatched suites are already
-    // warned about in the notes, so a refusal here is one line, not an error.
+    // warned about at the top, so a refusal here is one line, not an error.
     if files.len() > 1 {
         md.push('\n');
         match compare::compare_in(files, 0.95, lang) {
@@ -574,6 +577,33 @@ fn curve_plots(
     ])
 }
 
+/// One line per file of another suite (name or version) than the first: its columns sit
+/// beside the first's but are not the same experiment (`compare` refuses such files).
+fn other_suite_warnings(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
+    let first = &files[0].suite;
+    files
+        .iter()
+        .zip(labels)
+        .skip(1)
+        .filter(|(f, _)| f.suite.name != first.name || f.suite.version != first.version)
+        .map(|(f, label)| {
+            let (name, version) = (&f.suite.name, f.suite.version);
+            match lang {
+                Lang::En => format!(
+                    "**Warning:** {label} ran suite `{name}` v{version}, not `{}` v{}: its \
+                     numbers are not the same experiment.",
+                    first.name, first.version
+                ),
+                Lang::Zh => format!(
+                    "**警告：** {label} 运行的是套件 `{name}` v{version}，而不是 `{}` v{}，\
+                     数字不属于同一实验。",
+                    first.name, first.version
+                ),
+            }
+        })
+        .collect()
+}
+
 /// One line per file whose suite did not finish, with the command that finishes it.
 fn unfinished_warnings(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
     files
@@ -669,12 +699,9 @@ fn notes(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
     }
     let first = &files[0].suite;
     for (f, label) in files.iter().zip(labels).skip(1) {
-        if f.suite.name != first.name || f.suite.version != first.version {
-            out.push(match lang {
-                Lang::En => format!("Warning: {label} ran suite `{}` v{}, not `{}` v{}: its numbers are not the same experiment.", f.suite.name, f.suite.version, first.name, first.version),
-                Lang::Zh => format!("警告：{label} 运行的是套件 `{}` v{}，而不是 `{}` v{}，数字不属于同一实验。", f.suite.name, f.suite.version, first.name, first.version),
-            });
-        } else if f.suite.sha256 != first.sha256 {
+        // Another suite is warned about at the top (other_suite_warnings).
+        let same_suite = f.suite.name == first.name && f.suite.version == first.version;
+        if same_suite && f.suite.sha256 != first.sha256 {
             out.push(match lang {
                 Lang::En => format!("Warning: {label}'s suite file differs from {}'s (sha256), though name and version agree.", labels[0]),
                 Lang::Zh => format!("警告：{label} 的套件文件与 {} 的不同（sha256），虽然名称和版本相同。", labels[0]),
@@ -702,6 +729,26 @@ mod tests {
 
     /// One run has no spread: the cell says n=1 without "± 0.0000", as compare and check do,
     /// and compare's JSON gives a null std.
+    #[test]
+    fn another_suite_is_warned_about_at_the_top() {
+        let a = fixture::two_arms("a", &[0.9, 0.91]);
+        let mut b = fixture::two_arms("b", &[0.9, 0.91]);
+        b.suite.version += 1;
+        let dir = tempfile::tempdir().unwrap();
+        for (lang, warning) in [
+            (Lang::En, "> **Warning:** b ran suite `quick` v2, not `quick` v1: its numbers are not the same experiment."),
+            (Lang::Zh, "> **警告：** b 运行的是套件 `quick` v2，而不是 `quick` v1，数字不属于同一实验。"),
+        ] {
+            let md = render(&[a.clone(), b.clone()], lang, dir.path(), "r")
+                .unwrap()
+                .markdown;
+            let top = md.split("\n## ").next().unwrap();
+            assert!(top.contains(warning), "{md}");
+            let said = if lang == Lang::En { "not the same experiment" } else { "不属于同一实验" };
+            assert_eq!(md.matches(said).count(), 1, "said once: {md}");
+        }
+    }
+
     #[test]
     fn one_run_shows_no_standard_deviation() {
         let one = fixture::two_arms("a", &[0.9]);

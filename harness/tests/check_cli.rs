@@ -256,3 +256,37 @@ fn an_out_of_range_accuracy_is_an_input_error_naming_the_field() {
     }
     assert!(!md.exists());
 }
+
+/// A value `harness run` never writes is an input error naming the file and the field: the
+/// gate would otherwise decide on it. Each case edits a good file's JSON.
+#[test]
+fn values_run_never_writes_are_input_errors_naming_the_field() {
+    type Edit = fn(&mut serde_json::Value);
+    let cases: &[(Edit, &str)] = &[
+        // Read from the baseline, these would fail every arm or pass any drop.
+        (
+            |v| v["suite"]["tolerance"] = (-0.1).into(),
+            "suite.tolerance: must be in [0, 1) (an accuracy fraction), got -0.1",
+        ),
+        (
+            |v| v["suite"]["tolerance"] = 5.into(),
+            "suite.tolerance: must be in [0, 1) (an accuracy fraction), got 5",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let good = file("box", &[0.95, 0.96, 0.955]);
+    let good_path = write(dir.path(), "good.json", &good);
+    let bad = dir.path().join("bad.json");
+    for (edit, expected) in cases {
+        let mut value = serde_json::to_value(&good).unwrap();
+        edit(&mut value);
+        std::fs::write(&bad, serde_json::to_vec_pretty(&value).unwrap()).unwrap();
+        let o = harness(&["check", "--baseline", s(&bad), s(&good_path)]);
+        assert_eq!(o.status.code(), Some(2), "{expected}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!("{}: not a valid result file: {expected}", s(&bad))),
+            "{err}"
+        );
+    }
+}

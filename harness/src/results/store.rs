@@ -107,10 +107,8 @@ pub fn parse_result(text: &str, shown: &str) -> Result<ResultFile, ResultError> 
             return Err(parse(field_error));
         }
     };
-    if let Some((field, v)) = super::validate::out_of_range_accuracy(&result) {
-        return Err(parse(format!(
-            "{field}: {v} is not an accuracy (a fraction in [0, 1])"
-        )));
+    if let Some(message) = super::validate::problem(&result) {
+        return Err(parse(message));
     }
     Ok(result)
 }

@@ -1,11 +1,23 @@
-//! Values a parsed result file must hold. Accuracies are fractions in [0, 1]: JSON cannot carry
-//! NaN, but a hand-edited 97.5 (a percentage) or -0.1 would silently skew every mean and gate,
-//! or, in a search's trials, the report's choice of the best trial and its plots.
+//! Values a parsed result file must hold: what `harness run` writes, so that a hand-edited or
+//! foreign file is refused rather than gated on. Accuracies are fractions in [0, 1]: JSON cannot
+//! carry NaN, but a hand-edited 97.5 (a percentage) or -0.1 would silently skew every mean and
+//! gate, or, in a search's trials, the report's choice of the best trial and its plots.
 use super::{ArmResult, HpoRecord, ResultFile};
 use crate::train::RunOutcome;
 
+/// The first value `harness run` never writes, as `JSON path: why`.
+pub(super) fn problem(result: &ResultFile) -> Option<String> {
+    // `check` gates with the baseline file's tolerance: a negative one fails everything, one of
+    // 1 or more passes any drop.
+    if let Some(why) = crate::suite::tolerance_problem(result.suite.tolerance) {
+        return Some(format!("suite.tolerance: {why}"));
+    }
+    out_of_range_accuracy(result)
+        .map(|(field, v)| format!("{field}: {v} is not an accuracy (a fraction in [0, 1])"))
+}
+
 /// The first accuracy outside [0, 1], as its JSON path and value.
-pub(super) fn out_of_range_accuracy(result: &ResultFile) -> Option<(String, f64)> {
+fn out_of_range_accuracy(result: &ResultFile) -> Option<(String, f64)> {
     result
         .arms
         .iter()

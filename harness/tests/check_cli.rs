@@ -272,6 +272,30 @@ fn values_run_never_writes_are_input_errors_naming_the_field() {
             |v| v["suite"]["tolerance"] = 5.into(),
             "suite.tolerance: must be in [0, 1) (an accuracy fraction), got 5",
         ),
+        // A run with no accuracy that did not diverge would drop out of the gate unseen.
+        (
+            |v| v["arms"][1]["runs"][2]["final_test_acc"] = serde_json::Value::Null,
+            "arms[1].runs[2].final_test_acc: missing or null in a run that did not diverge \
+             (\"diverged_at_epoch\": null); only a diverged run has no accuracy",
+        ),
+        (
+            |v| {
+                v["arms"][0]["runs"][1]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("best_test_acc");
+            },
+            "arms[0].runs[1].best_test_acc: missing or null in a run that did not diverge",
+        ),
+        (
+            |v| {
+                let run = &mut v["arms"][0]["runs"][0];
+                run["diverged_at_epoch"] = 2.into();
+                run["final_test_acc"] = 0.5.into();
+            },
+            "arms[0].runs[0].final_test_acc: 0.5 in a run that diverged at epoch 2; a diverged \
+             run has no accuracy",
+        ),
     ];
     let dir = tempfile::tempdir().unwrap();
     let good = file("box", &[0.95, 0.96, 0.955]);

@@ -12,8 +12,40 @@ pub(super) fn problem(result: &ResultFile) -> Option<String> {
     if let Some(why) = crate::suite::tolerance_problem(result.suite.tolerance) {
         return Some(format!("suite.tolerance: {why}"));
     }
-    out_of_range_accuracy(result)
-        .map(|(field, v)| format!("{field}: {v} is not an accuracy (a fraction in [0, 1])"))
+    let arms = result.arms.iter().enumerate().find_map(|(i, arm)| {
+        let at = format!("arms[{i}]");
+        runs_problem(&arm.runs, &format!("{at}.runs")).or_else(|| {
+            let nas = arm.nas.as_ref()?;
+            runs_problem(&nas.random_runs, &format!("{at}.nas.random_runs"))
+        })
+    });
+    arms.or_else(|| {
+        out_of_range_accuracy(result)
+            .map(|(field, v)| format!("{field}: {v} is not an accuracy (a fraction in [0, 1])"))
+    })
+}
+
+/// A run's accuracies against its divergence: a finished run records them, a diverged one has
+/// none (the arm counts it apart). A run with neither would drop out of the gate unseen.
+fn runs_problem(runs: &[RunOutcome], at: &str) -> Option<String> {
+    runs.iter().enumerate().find_map(|(j, r)| {
+        [
+            ("final_test_acc", r.final_test_acc),
+            ("best_test_acc", r.best_test_acc),
+        ]
+        .into_iter()
+        .find_map(|(name, v)| match (v, r.diverged_at_epoch) {
+            (None, None) => Some(format!(
+                "{at}[{j}].{name}: missing or null in a run that did not diverge \
+                 (\"diverged_at_epoch\": null); only a diverged run has no accuracy"
+            )),
+            (Some(v), Some(e)) => Some(format!(
+                "{at}[{j}].{name}: {v} in a run that diverged at epoch {e}; a diverged run has \
+                 no accuracy"
+            )),
+            _ => None,
+        })
+    })
 }
 
 /// The first accuracy outside [0, 1], as its JSON path and value.

@@ -296,6 +296,15 @@ fn values_run_never_writes_are_input_errors_naming_the_field() {
             "arms[0].runs[0].final_test_acc: 0.5 in a run that diverged at epoch 2; a diverged \
              run has no accuracy",
         ),
+        // Counted twice in the mean and the test.
+        (
+            |v| {
+                let copy = v["arms"][1]["runs"][0].clone();
+                v["arms"][1]["runs"].as_array_mut().unwrap().push(copy);
+            },
+            "arms[1].runs[3].seed: 1 is also the seed of arms[1].runs[0]; an arm runs each seed \
+             once",
+        ),
     ];
     let dir = tempfile::tempdir().unwrap();
     let good = file("box", &[0.95, 0.96, 0.955]);

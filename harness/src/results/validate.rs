@@ -25,10 +25,17 @@ pub(super) fn problem(result: &ResultFile) -> Option<String> {
     })
 }
 
-/// A run's accuracies against its divergence: a finished run records them, a diverged one has
-/// none (the arm counts it apart). A run with neither would drop out of the gate unseen.
+/// One run per seed (a repeated one would count twice in every mean and gate), and a run's
+/// accuracies against its divergence: a finished run records them, a diverged one has none (the
+/// arm counts it apart). A run with neither would drop out of the gate unseen.
 fn runs_problem(runs: &[RunOutcome], at: &str) -> Option<String> {
     runs.iter().enumerate().find_map(|(j, r)| {
+        if let Some(k) = runs[..j].iter().position(|o| o.seed == r.seed) {
+            return Some(format!(
+                "{at}[{j}].seed: {} is also the seed of {at}[{k}]; an arm runs each seed once",
+                r.seed
+            ));
+        }
         [
             ("final_test_acc", r.final_test_acc),
             ("best_test_acc", r.best_test_acc),

@@ -305,6 +305,18 @@ fn values_run_never_writes_are_input_errors_naming_the_field() {
             "arms[1].runs[3].seed: 1 is also the seed of arms[1].runs[0]; an arm runs each seed \
              once",
         ),
+        // Arms are paired by name: a second one would never be gated.
+        (
+            |v| v["arms"][1]["name"] = "bogus".into(),
+            "arms[1].name: \"bogus\" is not an arm (expected original, manual, tuned, nas)",
+        ),
+        (
+            |v| {
+                let copy = v["arms"][1].clone();
+                v["arms"].as_array_mut().unwrap().push(copy);
+            },
+            "arms[2].name: \"manual\" is also the name of arms[1]; a result holds each arm once",
+        ),
     ];
     let dir = tempfile::tempdir().unwrap();
     let good = file("box", &[0.95, 0.96, 0.955]);

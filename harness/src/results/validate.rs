@@ -3,6 +3,7 @@
 //! carry NaN, but a hand-edited 97.5 (a percentage) or -0.1 would silently skew every mean and
 //! gate, or, in a search's trials, the report's choice of the best trial and its plots.
 use super::{ArmResult, HpoRecord, ResultFile};
+use crate::suite::ArmKind;
 use crate::train::RunOutcome;
 
 /// The first value `harness run` never writes, as `JSON path: why`.
@@ -14,15 +15,34 @@ pub(super) fn problem(result: &ResultFile) -> Option<String> {
     }
     let arms = result.arms.iter().enumerate().find_map(|(i, arm)| {
         let at = format!("arms[{i}]");
-        runs_problem(&arm.runs, &format!("{at}.runs")).or_else(|| {
-            let nas = arm.nas.as_ref()?;
-            runs_problem(&nas.random_runs, &format!("{at}.nas.random_runs"))
-        })
+        name_problem(&result.arms, i)
+            .or_else(|| runs_problem(&arm.runs, &format!("{at}.runs")))
+            .or_else(|| {
+                let nas = arm.nas.as_ref()?;
+                runs_problem(&nas.random_runs, &format!("{at}.nas.random_runs"))
+            })
     });
     arms.or_else(|| {
         out_of_range_accuracy(result)
             .map(|(field, v)| format!("{field}: {v} is not an accuracy (a fraction in [0, 1])"))
     })
+}
+
+/// An arm is one of the suite's fixed kinds, held once: `check` and `compare` pair arms by name,
+/// so a second "manual" would never be gated and an unknown name never compared.
+fn name_problem(arms: &[ArmResult], i: usize) -> Option<String> {
+    let name = &arms[i].name;
+    if !ArmKind::ALL.iter().any(|k| k.name() == name) {
+        let known: Vec<&str> = ArmKind::ALL.iter().map(|k| k.name()).collect();
+        return Some(format!(
+            "arms[{i}].name: {name:?} is not an arm (expected {})",
+            known.join(", ")
+        ));
+    }
+    let first = arms[..i].iter().position(|a| a.name == *name)?;
+    Some(format!(
+        "arms[{i}].name: {name:?} is also the name of arms[{first}]; a result holds each arm once"
+    ))
 }
 
 /// One run per seed (a repeated one would count twice in every mean and gate), and a run's

@@ -317,6 +317,10 @@ fn values_run_never_writes_are_input_errors_naming_the_field() {
             },
             "arms[2].name: \"manual\" is also the name of arms[1]; a result holds each arm once",
         ),
+        (
+            |v| v["arms"][1]["metric"] = "bogus".into(),
+            "arms[1].metric: \"bogus\" is not a metric (expected final_test_acc or best_test_acc)",
+        ),
     ];
     let dir = tempfile::tempdir().unwrap();
     let good = file("box", &[0.95, 0.96, 0.955]);

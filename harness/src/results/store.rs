@@ -301,6 +301,17 @@ mod tests {
             e.contains("arms[0].hpo.trials[0].final_metric: -1 is not"),
             "{e}"
         );
+        // A trial's details hold its epoch records (`test_acc` is the validation accuracy here).
+        let details = |acc: f64| serde_json::json!([{"train_acc": 0.5, "test_acc": acc}]);
+        assert_eq!(with_search(&|s| s.trials[0].details = details(0.9)), None);
+        let e = with_search(&|s| s.trials[0].details = details(2.0)).unwrap();
+        assert!(
+            e.contains(
+                "r.json: not a valid result file: arms[0].hpo.trials[0].details[0].test_acc: 2 is \
+                 not an accuracy (a fraction in [0, 1])"
+            ),
+            "{e}"
+        );
         let e = with_search(&|s| {
             s.fidelity = Some(crate::results::FidelityCheck {
                 seed: 0,

@@ -98,6 +98,7 @@ fn out_of_range_accuracy(result: &ResultFile) -> Option<(String, f64)> {
 fn in_arm(arm: &ArmResult, at: &str) -> Option<(String, f64)> {
     in_runs(&arm.runs, &format!("{at}.runs"))
         .or_else(|| in_search(arm.hpo.as_ref()?, &format!("{at}.hpo")))
+        .or_else(|| in_trial_details(arm.hpo.as_ref()?, &format!("{at}.hpo")))
         .or_else(|| {
             let nas = arm.nas.as_ref()?;
             in_runs(&nas.random_runs, &format!("{at}.nas.random_runs")).or_else(|| {
@@ -145,6 +146,24 @@ fn in_search(hpo: &HpoRecord, at: &str) -> Option<(String, f64)> {
                     .map(|v| (format!("{at}.{name}"), v))
             })
         })
+    })
+}
+
+/// A trial's `details`: `harness run` stores the trial's epoch records there, whose
+/// `train_acc` and `test_acc` are accuracies whatever the search's metric (the report plots
+/// them). Other shapes are left alone: `details` is free-form in the schema.
+fn in_trial_details(hpo: &HpoRecord, at: &str) -> Option<(String, f64)> {
+    hpo.trials.iter().enumerate().find_map(|(j, t)| {
+        t.details
+            .as_array()?
+            .iter()
+            .enumerate()
+            .find_map(|(k, record)| {
+                ["train_acc", "test_acc"].into_iter().find_map(|name| {
+                    let v = record.get(name)?.as_f64().filter(|v| outside(*v))?;
+                    Some((format!("{at}.trials[{j}].details[{k}].{name}"), v))
+                })
+            })
     })
 }
 

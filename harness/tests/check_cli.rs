@@ -321,6 +321,16 @@ fn values_run_never_writes_are_input_errors_naming_the_field() {
             |v| v["arms"][1]["metric"] = "bogus".into(),
             "arms[1].metric: \"bogus\" is not a metric (expected final_test_acc or best_test_acc)",
         ),
+        // As `--label` refuses: the label heads a report column and a table row.
+        (
+            |v| v["environment"]["label"] = "".into(),
+            "environment.label: \"\": a label must not be empty",
+        ),
+        (
+            |v| v["environment"]["label"] = "line1\nline2".into(),
+            "environment.label: \"line1\\nline2\": a label must be one line without \
+             control characters (tabs, line breaks)",
+        ),
     ];
     let dir = tempfile::tempdir().unwrap();
     let good = file("box", &[0.95, 0.96, 0.955]);

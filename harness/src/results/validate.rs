@@ -8,6 +8,10 @@ use crate::train::RunOutcome;
 
 /// The first value `harness run` never writes, as `JSON path: why`.
 pub(super) fn problem(result: &ResultFile) -> Option<String> {
+    let label = &result.environment.label;
+    if let Some(why) = crate::env::label_problem(label) {
+        return Some(format!("environment.label: {label:?}: a label {why}"));
+    }
     // `check` gates with the baseline file's tolerance: a negative one fails everything, one of
     // 1 or more passes any drop.
     if let Some(why) = crate::suite::tolerance_problem(result.suite.tolerance) {

@@ -321,6 +321,12 @@ fn values_run_never_writes_are_input_errors_naming_the_field() {
             |v| v["arms"][1]["metric"] = "bogus".into(),
             "arms[1].metric: \"bogus\" is not a metric (expected final_test_acc or best_test_acc)",
         ),
+        // It would gate as inconclusive, not fail like a missing arm.
+        (
+            |v| v["arms"][1]["runs"] = serde_json::json!([]),
+            "arms[1].runs: empty, and the arm records no \"error\", in a complete result; a \
+             finished arm has a run per seed or the error that stopped it",
+        ),
         // As `--label` refuses: the label heads a report column and a table row.
         (
             |v| v["environment"]["label"] = "".into(),

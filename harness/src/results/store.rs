@@ -335,6 +335,30 @@ mod tests {
         parse_result(&serde_json::to_string(&edge).unwrap(), "r.json").unwrap();
     }
 
+    /// An arm with no runs and no error: a complete result never holds one, an interrupted
+    /// one does (the tuned arm stopped during its search), and so does a failed arm.
+    #[test]
+    fn an_arm_without_runs_or_error_is_refused_only_in_a_complete_result() {
+        let mut file = fixture::two_arms("a", &[0.9, 0.8]);
+        file.arms[1].runs.clear();
+        file.arms[1].summarize();
+        let text = |f: &ResultFile| serde_json::to_string(f).unwrap();
+        let e = parse_result(&text(&file), "r.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(
+                "r.json: not a valid result file: arms[1].runs: empty, and the arm records no"
+            ),
+            "{e}"
+        );
+        file.arms[1].error = Some("every trial failed".into());
+        parse_result(&text(&file), "r.json").unwrap();
+        file.arms[1].error = None;
+        file.status = crate::results::RunStatus::Interrupted;
+        parse_result(&text(&file), "r.json").unwrap();
+    }
+
     #[test]
     fn schema_version_errors_say_what_is_wrong() {
         let e = error_after(|v| v["schema_version"] = serde_json::json!(1.0));

@@ -2,7 +2,7 @@
 //! foreign file is refused rather than gated on. Accuracies are fractions in [0, 1]: JSON cannot
 //! carry NaN, but a hand-edited 97.5 (a percentage) or -0.1 would silently skew every mean and
 //! gate, or, in a search's trials, the report's choice of the best trial and its plots.
-use super::{ArmResult, HpoRecord, ResultFile};
+use super::{ArmResult, HpoRecord, ResultFile, RunStatus};
 use crate::suite::ArmKind;
 use crate::train::RunOutcome;
 
@@ -22,6 +22,7 @@ pub(super) fn problem(result: &ResultFile) -> Option<String> {
         name_problem(&result.arms, i)
             .or_else(|| metric_problem(arm, &at))
             .or_else(|| runs_problem(&arm.runs, &format!("{at}.runs")))
+            .or_else(|| unrun_problem(result, arm, &at))
             .or_else(|| {
                 let nas = arm.nas.as_ref()?;
                 runs_problem(&nas.random_runs, &format!("{at}.nas.random_runs"))
@@ -56,6 +57,20 @@ fn metric_problem(arm: &ArmResult, at: &str) -> Option<String> {
     (!matches!(metric.as_str(), "final_test_acc" | "best_test_acc")).then(|| {
         format!(
             "{at}.metric: {metric:?} is not a metric (expected final_test_acc or best_test_acc)"
+        )
+    })
+}
+
+/// A complete result's arm has a run per seed or the error that stopped it (run saves an arm
+/// after its first run or its failure; seeds are never empty). Without either it would gate as
+/// inconclusive instead of failing like an arm that is missing. An unfinished result may hold
+/// one: the tuned or nas arm during its search.
+fn unrun_problem(result: &ResultFile, arm: &ArmResult, at: &str) -> Option<String> {
+    let unrun = arm.runs.is_empty() && arm.error.is_none();
+    (result.status == RunStatus::Complete && unrun).then(|| {
+        format!(
+            "{at}.runs: empty, and the arm records no \"error\", in a complete result; a \
+             finished arm has a run per seed or the error that stopped it"
         )
     })
 }

@@ -355,3 +355,27 @@ fn values_run_never_writes_are_input_errors_naming_the_field() {
         );
     }
 }
+
+/// NaN as Python's json.dump writes it: exit 2, naming the field and what JSON allows.
+#[test]
+fn a_nan_is_an_input_error_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(dir.path(), "base.json", &file("box", &[0.95, 0.96, 0.955]));
+    let mut edited = file("box", &[0.95, 0.96, 0.955]);
+    edited.arms[1].runs[2].final_test_acc = Some(0.125);
+    let json = serde_json::to_string_pretty(&edited).unwrap();
+    let bad = dir.path().join("new.json");
+    std::fs::write(&bad, json.replace("0.125", "NaN")).unwrap();
+    let o = harness(&["check", "--baseline", s(&good), s(&bad)]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!(
+            "{}: not a valid result file: arms[1].runs[2].final_test_acc (line ",
+            s(&bad)
+        )) && err.contains(
+            "NaN is not a valid JSON number (Python's json.dump writes it unless allow_nan=False)"
+        ),
+        "{err}"
+    );
+}

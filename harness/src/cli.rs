@@ -657,16 +657,18 @@ fn check_classes(classes: i64) -> Result<(), UsageError> {
 /// A label names the machine in reports and result file names; an empty one would leave a
 /// nameless column and a file name like `suite--<time>.json`.
 fn check_label(label: Option<&str>) -> Result<(), UsageError> {
-    match label {
-        Some(l) if l.trim().is_empty() => Err(UsageError(
-            "--label must not be empty (leave it out to use the hostname)".into(),
-        )),
-        // It heads a report column and a table row: one line.
-        Some(l) if l.chars().any(char::is_control) => Err(UsageError(
-            "--label must be one line without control characters (tabs, line breaks)".into(),
-        )),
-        _ => Ok(()),
-    }
+    let Some(label) = label else {
+        return Ok(());
+    };
+    let Some(why) = crate::env::label_problem(label) else {
+        return Ok(());
+    };
+    let hint = if label.trim().is_empty() {
+        " (leave it out to use the hostname)"
+    } else {
+        ""
+    };
+    Err(UsageError(format!("--label {why}{hint}")))
 }
 
 /// A warning on stderr for each unfinished result file, with the command that finishes it.

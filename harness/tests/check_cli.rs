@@ -270,3 +270,126 @@ fn an_out_of_range_accuracy_is_an_input_error_naming_the_field() {
     }
     assert!(!md.exists());
 }
+
+/// A value `harness run` never writes is an input error naming the file and the field: the
+/// gate would otherwise decide on it. Each case edits a good file's JSON.
+#[test]
+fn values_run_never_writes_are_input_errors_naming_the_field() {
+    type Edit = fn(&mut serde_json::Value);
+    let cases: &[(Edit, &str)] = &[
+        // Read from the baseline, these would fail every arm or pass any drop.
+        (
+            |v| v["suite"]["tolerance"] = (-0.1).into(),
+            "suite.tolerance: must be in [0, 1) (an accuracy fraction), got -0.1",
+        ),
+        (
+            |v| v["suite"]["tolerance"] = 5.into(),
+            "suite.tolerance: must be in [0, 1) (an accuracy fraction), got 5",
+        ),
+        // A run with no accuracy that did not diverge would drop out of the gate unseen.
+        (
+            |v| v["arms"][1]["runs"][2]["final_test_acc"] = serde_json::Value::Null,
+            "arms[1].runs[2].final_test_acc: missing or null in a run that did not diverge \
+             (\"diverged_at_epoch\": null); only a diverged run has no accuracy",
+        ),
+        (
+            |v| {
+                v["arms"][0]["runs"][1]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("best_test_acc");
+            },
+            "arms[0].runs[1].best_test_acc: missing or null in a run that did not diverge",
+        ),
+        (
+            |v| {
+                let run = &mut v["arms"][0]["runs"][0];
+                run["diverged_at_epoch"] = 2.into();
+                run["final_test_acc"] = 0.5.into();
+            },
+            "arms[0].runs[0].final_test_acc: 0.5 in a run that diverged at epoch 2; a diverged \
+             run has no accuracy",
+        ),
+        // Counted twice in the mean and the test.
+        (
+            |v| {
+                let copy = v["arms"][1]["runs"][0].clone();
+                v["arms"][1]["runs"].as_array_mut().unwrap().push(copy);
+            },
+            "arms[1].runs[3].seed: 1 is also the seed of arms[1].runs[0]; an arm runs each seed \
+             once",
+        ),
+        // Arms are paired by name: a second one would never be gated.
+        (
+            |v| v["arms"][1]["name"] = "bogus".into(),
+            "arms[1].name: \"bogus\" is not an arm (expected original, manual, tuned, nas)",
+        ),
+        (
+            |v| {
+                let copy = v["arms"][1].clone();
+                v["arms"].as_array_mut().unwrap().push(copy);
+            },
+            "arms[2].name: \"manual\" is also the name of arms[1]; a result holds each arm once",
+        ),
+        (
+            |v| v["arms"][1]["metric"] = "bogus".into(),
+            "arms[1].metric: \"bogus\" is not a metric (expected final_test_acc or best_test_acc)",
+        ),
+        // It would gate as inconclusive, not fail like a missing arm.
+        (
+            |v| v["arms"][1]["runs"] = serde_json::json!([]),
+            "arms[1].runs: empty, and the arm records no \"error\", in a complete result; a \
+             finished arm has a run per seed or the error that stopped it",
+        ),
+        // As `--label` refuses: the label heads a report column and a table row.
+        (
+            |v| v["environment"]["label"] = "".into(),
+            "environment.label: \"\": a label must not be empty",
+        ),
+        (
+            |v| v["environment"]["label"] = "line1\nline2".into(),
+            "environment.label: \"line1\\nline2\": a label must be one line without \
+             control characters (tabs, line breaks)",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let good = file("box", &[0.95, 0.96, 0.955]);
+    let good_path = write(dir.path(), "good.json", &good);
+    let bad = dir.path().join("bad.json");
+    for (edit, expected) in cases {
+        let mut value = serde_json::to_value(&good).unwrap();
+        edit(&mut value);
+        std::fs::write(&bad, serde_json::to_vec_pretty(&value).unwrap()).unwrap();
+        let o = harness(&["check", "--baseline", s(&bad), s(&good_path)]);
+        assert_eq!(o.status.code(), Some(2), "{expected}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!("{}: not a valid result file: {expected}", s(&bad))),
+            "{err}"
+        );
+    }
+}
+
+/// NaN as Python's json.dump writes it: exit 2, naming the field and what JSON allows.
+#[test]
+fn a_nan_is_an_input_error_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(dir.path(), "base.json", &file("box", &[0.95, 0.96, 0.955]));
+    let mut edited = file("box", &[0.95, 0.96, 0.955]);
+    edited.arms[1].runs[2].final_test_acc = Some(0.125);
+    let json = serde_json::to_string_pretty(&edited).unwrap();
+    let bad = dir.path().join("new.json");
+    std::fs::write(&bad, json.replace("0.125", "NaN")).unwrap();
+    let o = harness(&["check", "--baseline", s(&good), s(&bad)]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!(
+            "{}: not a valid result file: arms[1].runs[2].final_test_acc (line ",
+            s(&bad)
+        )) && err.contains(
+            "NaN is not a valid JSON number (Python's json.dump writes it unless allow_nan=False)"
+        ),
+        "{err}"
+    );
+}

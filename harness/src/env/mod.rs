@@ -13,6 +13,18 @@ use serde::{Deserialize, Serialize};
 pub use gpu::{GpuDevice, GpuRecord};
 pub use torch::{DeterminismRecord, TorchRecord};
 
+/// Why `label` cannot name a machine, or None. It heads a report column and a table row, and
+/// names the result file: not empty, and one line. `--label` and result files are held to it.
+pub fn label_problem(label: &str) -> Option<&'static str> {
+    if label.trim().is_empty() {
+        Some("must not be empty")
+    } else if label.chars().any(char::is_control) {
+        Some("must be one line without control characters (tabs, line breaks)")
+    } else {
+        None
+    }
+}
+
 /// One measured value and where it came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fact<T> {
@@ -86,9 +98,15 @@ impl EnvRecord {
     pub fn capture(label: Option<&str>) -> EnvRecord {
         let sys = system::capture();
         let hostname = sys.hostname.clone();
+        // A hostname that could not be a `--label` is not one either: the file would be refused.
         let label = label
             .map(str::to_string)
-            .or_else(|| hostname.value.clone())
+            .or_else(|| {
+                hostname
+                    .value
+                    .clone()
+                    .filter(|h| label_problem(h).is_none())
+            })
             .unwrap_or_else(|| "unknown-host".to_string());
         let build = build_info::capture();
         EnvRecord {

@@ -68,16 +68,8 @@ pub fn parse_result(text: &str, shown: &str) -> Result<ResultFile, ResultError> 
     // from the text, not a parsed value, so that serde_json's line and column stay in the message.
     let mut de = serde_json::Deserializer::from_str(text);
     let typed = serde_path_to_error::deserialize::<_, ResultFile>(&mut de)
-        .map_err(|e| {
-            let field = e.path().to_string();
-            let inner = e.into_inner();
-            if field == "." {
-                inner.to_string()
-            } else {
-                format!("{field}: {inner}")
-            }
-        })
-        .and_then(|r| de.end().map(|()| r).map_err(|e| e.to_string()));
+        .map_err(|e| (e.path().to_string(), e.into_inner()))
+        .and_then(|r| de.end().map(|()| r).map_err(|e| (".".to_string(), e)));
     let result = match typed {
         Ok(result) => {
             check_version(u64::from(result.schema_version), shown)?;
@@ -85,9 +77,13 @@ pub fn parse_result(text: &str, shown: &str) -> Result<ResultFile, ResultError> 
         }
         // Before the field error, what says more: not JSON, not an object, or the version (a
         // newer file gets a clear message instead of a confusing field error).
-        Err(field_error) => {
-            let value: serde_json::Value =
-                serde_json::from_str(text).map_err(|e| parse(e.to_string()))?;
+        Err((field, error)) => {
+            let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+                // Where the typed pass stopped at the same place, it knows the field.
+                let same = (e.line(), e.column()) == (error.line(), error.column());
+                let at = (same && field != ".").then_some(field.as_str());
+                parse(bad_number(text, &e, at).unwrap_or_else(|| e.to_string()))
+            })?;
             let Some(object) = value.as_object() else {
                 return Err(parse(format!(
                     "expected a JSON object at the top level, found {}",
@@ -104,15 +100,65 @@ pub fn parse_result(text: &str, shown: &str) -> Result<ResultFile, ResultError> 
                 })?,
             };
             check_version(version, shown)?;
-            return Err(parse(field_error));
+            return Err(parse(if field == "." {
+                error.to_string()
+            } else {
+                format!("{field}: {error}")
+            }));
         }
     };
-    if let Some((field, v)) = super::validate::out_of_range_accuracy(&result) {
-        return Err(parse(format!(
-            "{field}: {v} is not an accuracy (a fraction in [0, 1])"
-        )));
+    if let Some(message) = super::validate::problem(&result) {
+        return Err(parse(message));
     }
     Ok(result)
+}
+
+/// serde_json's "expected value" or "number out of range" said plainly when the token there is
+/// NaN, Infinity or -Infinity (Python's json.dump writes them by default) or a number beyond
+/// f64: `arms[1].runs[2].final_test_acc (line 1, column 11707): NaN is not a valid JSON number …`.
+/// `field` is the token's JSON path when known. None for any other syntax error.
+fn bad_number(text: &str, error: &serde_json::Error, field: Option<&str>) -> Option<String> {
+    if !error.is_syntax() {
+        return None;
+    }
+    // serde_json counts lines from 1 and columns in bytes from 1; its column is the token's
+    // first byte for NaN/Infinity, the last digit read for a number out of range.
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(error.line().saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let at = (line_start + error.column()).checked_sub(1)?;
+    let bytes = text.as_bytes();
+    let in_token = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.');
+    if !bytes.get(at).is_some_and(in_token) {
+        return None;
+    }
+    let start = bytes[..at]
+        .iter()
+        .rposition(|b| !in_token(b))
+        .map_or(0, |p| p + 1);
+    let end = bytes[at..]
+        .iter()
+        .position(|b| !in_token(b))
+        .map_or(bytes.len(), |p| at + p);
+    let token = &text[start..end];
+    let why = match token {
+        "NaN" | "Infinity" | "-Infinity" => format!(
+            "{token} is not a valid JSON number (Python's json.dump writes it unless \
+             allow_nan=False); a run that diverged is recorded with its \"diverged_at_epoch\" \
+             and null accuracies"
+        ),
+        _ if token.parse::<f64>().is_ok_and(f64::is_infinite) => {
+            format!("{token} is out of the range of a 64-bit float (±1.8e308 at most)")
+        }
+        _ => return None,
+    };
+    let place = format!("line {}, column {}", error.line(), start - line_start + 1);
+    Some(match field {
+        Some(field) => format!("{field} ({place}): {why}"),
+        None => format!("{place}: {why}"),
+    })
 }
 
 /// A schema version this harness reads: 1 to [`SCHEMA_VERSION`].
@@ -303,6 +349,17 @@ mod tests {
             e.contains("arms[0].hpo.trials[0].final_metric: -1 is not"),
             "{e}"
         );
+        // A trial's details hold its epoch records (`test_acc` is the validation accuracy here).
+        let details = |acc: f64| serde_json::json!([{"train_acc": 0.5, "test_acc": acc}]);
+        assert_eq!(with_search(&|s| s.trials[0].details = details(0.9)), None);
+        let e = with_search(&|s| s.trials[0].details = details(2.0)).unwrap();
+        assert!(
+            e.contains(
+                "r.json: not a valid result file: arms[0].hpo.trials[0].details[0].test_acc: 2 is \
+                 not an accuracy (a fraction in [0, 1])"
+            ),
+            "{e}"
+        );
         let e = with_search(&|s| {
             s.fidelity = Some(crate::results::FidelityCheck {
                 seed: 0,
@@ -324,6 +381,75 @@ mod tests {
         let mut edge = fixture::result("a", vec![fixture::arm("manual", &[(1, 1.0)], 2)]);
         edge.arms[0].runs[0].epochs[0].test_acc = 0.0;
         parse_result(&serde_json::to_string(&edge).unwrap(), "r.json").unwrap();
+    }
+
+    /// An arm with no runs and no error: a complete result never holds one, an interrupted
+    /// one does (the tuned arm stopped during its search), and so does a failed arm.
+    #[test]
+    fn an_arm_without_runs_or_error_is_refused_only_in_a_complete_result() {
+        let mut file = fixture::two_arms("a", &[0.9, 0.8]);
+        file.arms[1].runs.clear();
+        file.arms[1].summarize();
+        let text = |f: &ResultFile| serde_json::to_string(f).unwrap();
+        let e = parse_result(&text(&file), "r.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(
+                "r.json: not a valid result file: arms[1].runs: empty, and the arm records no"
+            ),
+            "{e}"
+        );
+        file.arms[1].error = Some("every trial failed".into());
+        parse_result(&text(&file), "r.json").unwrap();
+        file.arms[1].error = None;
+        file.status = crate::results::RunStatus::Interrupted;
+        parse_result(&text(&file), "r.json").unwrap();
+    }
+
+    /// NaN and ±Infinity (Python's json.dump default) and numbers beyond f64 are named with
+    /// their place and field, and what a diverged run looks like instead.
+    #[test]
+    fn non_json_numbers_say_what_they_are_and_where() {
+        let mut file = fixture::two_arms("a", &[0.9, 0.8]);
+        file.arms[0].runs[1].final_test_acc = Some(0.125);
+        let text = serde_json::to_string(&file)
+            .unwrap()
+            .replace("0.125", "NaN");
+        let bad = |text: &str| parse_result(text, "r.json").unwrap_err().to_string();
+        let column = text.find("NaN").unwrap() + 1;
+        assert_eq!(
+            bad(&text),
+            format!(
+                "r.json: not a valid result file: arms[0].runs[1].final_test_acc (line 1, column \
+                 {column}): NaN is not a valid JSON number (Python's json.dump writes it unless \
+                 allow_nan=False); a run that diverged is recorded with its \"diverged_at_epoch\" \
+                 and null accuracies"
+            )
+        );
+        let e = bad(&text.replace("NaN", "-Infinity"));
+        assert!(
+            e.contains(&format!(
+                "final_test_acc (line 1, column {column}): -Infinity is not a valid JSON"
+            )),
+            "{e}"
+        );
+        let e = bad(&text.replace("NaN", "1e400"));
+        assert!(
+            e.contains(&format!(
+                "arms[0].runs[1].final_test_acc (line 1, column {column}): 1e400 is out of the \
+                 range of a 64-bit float (±1.8e308 at most)"
+            )),
+            "{e}"
+        );
+        // A field error before it: the typed pass stopped elsewhere, so only the place is known.
+        let early = text.replacen("\"n_test\":360", "\"n_test\":\"many\"", 1);
+        let e = bad(&early);
+        assert!(
+            e.contains(": not a valid result file: line 1, column ")
+                && e.contains("NaN is not a valid JSON number"),
+            "{e}"
+        );
     }
 
     #[test]

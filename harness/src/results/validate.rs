@@ -1,11 +1,112 @@
-//! Values a parsed result file must hold. Accuracies are fractions in [0, 1]: JSON cannot carry
-//! NaN, but a hand-edited 97.5 (a percentage) or -0.1 would silently skew every mean and gate,
-//! or, in a search's trials, the report's choice of the best trial and its plots.
-use super::{ArmResult, HpoRecord, ResultFile};
+//! Values a parsed result file must hold: what `harness run` writes, so that a hand-edited or
+//! foreign file is refused rather than gated on. Accuracies are fractions in [0, 1]: JSON cannot
+//! carry NaN, but a hand-edited 97.5 (a percentage) or -0.1 would silently skew every mean and
+//! gate, or, in a search's trials, the report's choice of the best trial and its plots.
+use super::{ArmResult, HpoRecord, ResultFile, RunStatus};
+use crate::suite::ArmKind;
 use crate::train::RunOutcome;
 
+/// The first value `harness run` never writes, as `JSON path: why`.
+pub(super) fn problem(result: &ResultFile) -> Option<String> {
+    let label = &result.environment.label;
+    if let Some(why) = crate::env::label_problem(label) {
+        return Some(format!("environment.label: {label:?}: a label {why}"));
+    }
+    // `check` gates with the baseline file's tolerance: a negative one fails everything, one of
+    // 1 or more passes any drop.
+    if let Some(why) = crate::suite::tolerance_problem(result.suite.tolerance) {
+        return Some(format!("suite.tolerance: {why}"));
+    }
+    let arms = result.arms.iter().enumerate().find_map(|(i, arm)| {
+        let at = format!("arms[{i}]");
+        name_problem(&result.arms, i)
+            .or_else(|| metric_problem(arm, &at))
+            .or_else(|| runs_problem(&arm.runs, &format!("{at}.runs")))
+            .or_else(|| unrun_problem(result, arm, &at))
+            .or_else(|| {
+                let nas = arm.nas.as_ref()?;
+                runs_problem(&nas.random_runs, &format!("{at}.nas.random_runs"))
+            })
+    });
+    arms.or_else(|| {
+        out_of_range_accuracy(result)
+            .map(|(field, v)| format!("{field}: {v} is not an accuracy (a fraction in [0, 1])"))
+    })
+}
+
+/// An arm is one of the suite's fixed kinds, held once: `check` and `compare` pair arms by name,
+/// so a second "manual" would never be gated and an unknown name never compared.
+fn name_problem(arms: &[ArmResult], i: usize) -> Option<String> {
+    let name = &arms[i].name;
+    if !ArmKind::ALL.iter().any(|k| k.name() == name) {
+        let known: Vec<&str> = ArmKind::ALL.iter().map(|k| k.name()).collect();
+        return Some(format!(
+            "arms[{i}].name: {name:?} is not an arm (expected {})",
+            known.join(", ")
+        ));
+    }
+    let first = arms[..i].iter().position(|a| a.name == *name)?;
+    Some(format!(
+        "arms[{i}].name: {name:?} is also the name of arms[{first}]; a result holds each arm once"
+    ))
+}
+
+/// The accuracy an arm reports: any other word would be read as the last epoch's.
+fn metric_problem(arm: &ArmResult, at: &str) -> Option<String> {
+    let metric = &arm.metric;
+    (!matches!(metric.as_str(), "final_test_acc" | "best_test_acc")).then(|| {
+        format!(
+            "{at}.metric: {metric:?} is not a metric (expected final_test_acc or best_test_acc)"
+        )
+    })
+}
+
+/// A complete result's arm has a run per seed or the error that stopped it (run saves an arm
+/// after its first run or its failure; seeds are never empty). Without either it would gate as
+/// inconclusive instead of failing like an arm that is missing. An unfinished result may hold
+/// one: the tuned or nas arm during its search.
+fn unrun_problem(result: &ResultFile, arm: &ArmResult, at: &str) -> Option<String> {
+    let unrun = arm.runs.is_empty() && arm.error.is_none();
+    (result.status == RunStatus::Complete && unrun).then(|| {
+        format!(
+            "{at}.runs: empty, and the arm records no \"error\", in a complete result; a \
+             finished arm has a run per seed or the error that stopped it"
+        )
+    })
+}
+
+/// One run per seed (a repeated one would count twice in every mean and gate), and a run's
+/// accuracies against its divergence: a finished run records them, a diverged one has none (the
+/// arm counts it apart). A run with neither would drop out of the gate unseen.
+fn runs_problem(runs: &[RunOutcome], at: &str) -> Option<String> {
+    runs.iter().enumerate().find_map(|(j, r)| {
+        if let Some(k) = runs[..j].iter().position(|o| o.seed == r.seed) {
+            return Some(format!(
+                "{at}[{j}].seed: {} is also the seed of {at}[{k}]; an arm runs each seed once",
+                r.seed
+            ));
+        }
+        [
+            ("final_test_acc", r.final_test_acc),
+            ("best_test_acc", r.best_test_acc),
+        ]
+        .into_iter()
+        .find_map(|(name, v)| match (v, r.diverged_at_epoch) {
+            (None, None) => Some(format!(
+                "{at}[{j}].{name}: missing or null in a run that did not diverge \
+                 (\"diverged_at_epoch\": null); only a diverged run has no accuracy"
+            )),
+            (Some(v), Some(e)) => Some(format!(
+                "{at}[{j}].{name}: {v} in a run that diverged at epoch {e}; a diverged run has \
+                 no accuracy"
+            )),
+            _ => None,
+        })
+    })
+}
+
 /// The first accuracy outside [0, 1], as its JSON path and value.
-pub(super) fn out_of_range_accuracy(result: &ResultFile) -> Option<(String, f64)> {
+fn out_of_range_accuracy(result: &ResultFile) -> Option<(String, f64)> {
     result
         .arms
         .iter()
@@ -16,6 +117,7 @@ pub(super) fn out_of_range_accuracy(result: &ResultFile) -> Option<(String, f64)
 fn in_arm(arm: &ArmResult, at: &str) -> Option<(String, f64)> {
     in_runs(&arm.runs, &format!("{at}.runs"))
         .or_else(|| in_search(arm.hpo.as_ref()?, &format!("{at}.hpo")))
+        .or_else(|| in_trial_details(arm.hpo.as_ref()?, &format!("{at}.hpo")))
         .or_else(|| {
             let nas = arm.nas.as_ref()?;
             in_runs(&nas.random_runs, &format!("{at}.nas.random_runs")).or_else(|| {
@@ -63,6 +165,24 @@ fn in_search(hpo: &HpoRecord, at: &str) -> Option<(String, f64)> {
                     .map(|v| (format!("{at}.{name}"), v))
             })
         })
+    })
+}
+
+/// A trial's `details`: `harness run` stores the trial's epoch records there, whose
+/// `train_acc` and `test_acc` are accuracies whatever the search's metric (the report plots
+/// them). Other shapes are left alone: `details` is free-form in the schema.
+fn in_trial_details(hpo: &HpoRecord, at: &str) -> Option<(String, f64)> {
+    hpo.trials.iter().enumerate().find_map(|(j, t)| {
+        t.details
+            .as_array()?
+            .iter()
+            .enumerate()
+            .find_map(|(k, record)| {
+                ["train_acc", "test_acc"].into_iter().find_map(|name| {
+                    let v = record.get(name)?.as_f64().filter(|v| outside(*v))?;
+                    Some((format!("{at}.trials[{j}].details[{k}].{name}"), v))
+                })
+            })
     })
 }
 

@@ -457,15 +457,8 @@ fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> 
             ));
         }
     }
-    if !(meta.tolerance >= 0.0 && meta.tolerance < 1.0) {
-        return Err(invalid(
-            "suite",
-            "tolerance",
-            format!(
-                "must be in [0, 1) (an accuracy fraction), got {}",
-                meta.tolerance
-            ),
-        ));
+    if let Some(why) = tolerance_problem(meta.tolerance) {
+        return Err(invalid("suite", "tolerance", why));
     }
     let d = &file.dataset;
     if !["digits", "synthetic", "cifar10"].contains(&d.name.as_str()) {
@@ -528,6 +521,13 @@ fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> 
 pub fn repeated_seed(seeds: &[u64]) -> Option<u64> {
     let mut seen = std::collections::HashSet::new();
     seeds.iter().copied().find(|s| !seen.insert(*s))
+}
+
+/// Why `tolerance` cannot be the accuracy drop `harness check` tolerates. Result files are
+/// held to it too: the gate reads the tolerance from the baseline file, not the suite.
+pub fn tolerance_problem(tolerance: f64) -> Option<String> {
+    (!(0.0..1.0).contains(&tolerance))
+        .then(|| format!("must be in [0, 1) (an accuracy fraction), got {tolerance}"))
 }
 
 /// What a recipe asks of the dataset, checked when the suite is read rather than when the arm

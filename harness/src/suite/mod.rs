@@ -8,6 +8,6 @@ pub mod runner;
 pub mod tuned;
 
 pub use file::{
-    repeated_seed, ArmKind, ArmSpec, HpoSpec, LoadedSuite, SuiteError, SuiteFile, SuiteMeta,
-    TunedArmSpec,
+    repeated_seed, tolerance_problem, ArmKind, ArmSpec, HpoSpec, LoadedSuite, SuiteError,
+    SuiteFile, SuiteMeta, TunedArmSpec,
 };

@@ -66,6 +66,23 @@ pub fn t_quantile(p: f64, df: f64) -> f64 {
         .unwrap_or_else(|_| normal_quantile(p))
 }
 
+/// Both samples of a two-sample test, in turn: non-empty, at least `min_len` values, finite.
+fn check_sides(a: &[f64], b: &[f64], min_len: usize) -> Result<(), StatsError> {
+    for s in [a, b] {
+        if s.is_empty() {
+            return Err(StatsError::Empty);
+        }
+        if s.len() < min_len {
+            return Err(StatsError::TooFewSamples {
+                needed: min_len,
+                got: s.len(),
+            });
+        }
+        check_finite(s)?;
+    }
+    Ok(())
+}
+
 fn check_level(level: f64) -> Result<(), StatsError> {
     if level > 0.0 && level < 1.0 {
         Ok(())
@@ -110,20 +127,8 @@ impl WelchTest {
     /// Runs the test. Errors: an empty side, fewer than 2 observations on a
     /// side, or non-finite values.
     pub fn new(a: &[f64], b: &[f64]) -> Result<WelchTest, StatsError> {
-        for s in [a, b] {
-            if s.is_empty() {
-                return Err(StatsError::Empty);
-            }
-            if s.len() < 2 {
-                return Err(StatsError::TooFewSamples {
-                    needed: 2,
-                    got: s.len(),
-                });
-            }
-            check_finite(s)?;
-        }
+        check_sides(a, b, 2)?;
         let (n_a, n_b) = (a.len(), b.len());
-        let (mean_a, mean_b) = (mean(a).unwrap_or(0.0), mean(b).unwrap_or(0.0));
         let va = variance(a).unwrap_or(0.0) / n_a as f64;
         let vb = variance(b).unwrap_or(0.0) / n_b as f64;
         let se2 = va + vb;
@@ -132,15 +137,21 @@ impl WelchTest {
         } else {
             (n_a + n_b - 2) as f64
         };
-        Ok(WelchTest {
-            n_a,
-            n_b,
+        Ok(WelchTest::with_error(a, b, se2.sqrt(), df))
+    }
+
+    /// The test of `mean(b) − mean(a)` with standard error `se` and `df` degrees of freedom.
+    fn with_error(a: &[f64], b: &[f64], se: f64, df: f64) -> WelchTest {
+        let (mean_a, mean_b) = (mean(a).unwrap_or(0.0), mean(b).unwrap_or(0.0));
+        WelchTest {
+            n_a: a.len(),
+            n_b: b.len(),
             mean_a,
             mean_b,
             diff: mean_b - mean_a,
-            se: se2.sqrt(),
+            se,
             df,
-        })
+        }
     }
 
     /// One run against several: the t-test of a single case against a small sample
@@ -152,12 +163,7 @@ impl WelchTest {
     /// with a single value (use [`WelchTest::new`] for two or more a side), or non-finite
     /// values. Zero variance on the larger side gives the degenerate test (see the type docs).
     pub fn single_run(a: &[f64], b: &[f64]) -> Result<WelchTest, StatsError> {
-        for s in [a, b] {
-            if s.is_empty() {
-                return Err(StatsError::Empty);
-            }
-            check_finite(s)?;
-        }
+        check_sides(a, b, 1)?;
         let (n_a, n_b) = (a.len(), b.len());
         let several = match (n_a, n_b) {
             (1, n) if n >= 2 => b,
@@ -166,7 +172,6 @@ impl WelchTest {
                 "single_run needs one side with exactly one value and the other with two or more",
             )),
         };
-        let (mean_a, mean_b) = (mean(a).unwrap_or(0.0), mean(b).unwrap_or(0.0));
         // Equal values are zero variance exactly (their mean may round off, and a variance
         // of 1e-34 would make a t-test of nothing).
         let var = if several.iter().all(|x| *x == several[0]) {
@@ -174,15 +179,8 @@ impl WelchTest {
         } else {
             variance(several).unwrap_or(0.0)
         };
-        Ok(WelchTest {
-            n_a,
-            n_b,
-            mean_a,
-            mean_b,
-            diff: mean_b - mean_a,
-            se: (var * (1.0 / n_a as f64 + 1.0 / n_b as f64)).sqrt(),
-            df: (several.len() - 1) as f64,
-        })
+        let se = (var * (1.0 / n_a as f64 + 1.0 / n_b as f64)).sqrt();
+        Ok(WelchTest::with_error(a, b, se, (several.len() - 1) as f64))
     }
 
     /// True when both samples had zero variance (see the type docs).

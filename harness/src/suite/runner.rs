@@ -112,22 +112,10 @@ pub fn run_suite(
                 stop,
                 journal: Some(&journal),
             };
-            let mut arm = tuned_arm_result(spec);
-            // A panic (libtorch cannot allocate a model too large for memory) fails the arm,
-            // not the suite.
-            let outcome = guarded(|| {
-                tuned::run_tuned_arm(&ctx, &mut arm, &mut |arm| {
-                    save_arm(&mut result, arm, elapsed(), &writer)
-                })
-            });
-            if end_arm(
-                outcome,
-                &mut arm,
-                &mut result,
-                elapsed(),
-                &writer,
-                options.quiet,
-            )? {
+            let arm = tuned_arm_result(spec);
+            let run =
+                |arm: &mut ArmResult, save: &mut SaveArm| tuned::run_tuned_arm(&ctx, arm, save);
+            if run_search_arm(arm, run, &mut result, &writer, &elapsed, options.quiet)? {
                 interrupted = true;
                 break 'arms;
             }
@@ -148,20 +136,10 @@ pub fn run_suite(
                 quiet: options.quiet,
                 journal: Some(&journal),
             };
-            let mut arm = nas_arm_result(spec);
-            let outcome = guarded(|| {
-                super::nas::run_nas_arm(&ctx, &mut arm, &mut |arm| {
-                    save_arm(&mut result, arm, elapsed(), &writer)
-                })
-            });
-            if end_arm(
-                outcome,
-                &mut arm,
-                &mut result,
-                elapsed(),
-                &writer,
-                options.quiet,
-            )? {
+            let arm = nas_arm_result(spec);
+            let run =
+                |arm: &mut ArmResult, save: &mut SaveArm| super::nas::run_nas_arm(&ctx, arm, save);
+            if run_search_arm(arm, run, &mut result, &writer, &elapsed, options.quiet)? {
                 interrupted = true;
                 break 'arms;
             }
@@ -239,6 +217,28 @@ pub fn run_suite(
 }
 
 pub use crate::checkpoint::Interrupted;
+
+/// Saves an arm as it goes (the tuned and nas arms call it after each unit of work).
+type SaveArm<'a> = dyn FnMut(&ArmResult) -> anyhow::Result<()> + 'a;
+
+/// Runs an arm that saves itself as it goes (tuned, nas), then files its end with
+/// [`end_arm`]: whether the run was interrupted. A panic (libtorch cannot allocate a model too
+/// large for memory) fails the arm, not the suite.
+fn run_search_arm(
+    mut arm: ArmResult,
+    run: impl FnOnce(&mut ArmResult, &mut SaveArm) -> anyhow::Result<()>,
+    result: &mut ResultFile,
+    writer: &ResultWriter,
+    elapsed: &dyn Fn() -> f64,
+    quiet: bool,
+) -> anyhow::Result<bool> {
+    let outcome = guarded(|| {
+        run(&mut arm, &mut |arm| {
+            save_arm(result, arm, elapsed(), writer)
+        })
+    });
+    end_arm(outcome, &mut arm, result, elapsed(), writer, quiet)
+}
 
 /// Files an arm's end and saves the arm: whether it stopped on Ctrl-C (the run then ends
 /// "interrupted"). Any other failure of the arm is recorded in it (`error`) and the suite goes

@@ -180,14 +180,7 @@ pub fn bar_chart(
             .x_desc("trial")
             .y_desc(y_label)
             .x_labels(bars.len().min(30))
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 {
-                    labels.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| label_at(&labels, *x))
             .draw()
             .map_err(plot_err)?;
         chart
@@ -198,6 +191,17 @@ pub fn bar_chart(
             .map_err(plot_err)?;
         Ok(())
     })
+}
+
+/// The label of the item at integer position `x` of a categorical axis; nothing between
+/// positions (plotters asks for tick labels there too).
+fn label_at(labels: &[String], x: f64) -> String {
+    let i = x.round();
+    if (x - i).abs() < 1e-6 && i >= 0.0 {
+        labels.get(i as usize).cloned().unwrap_or_default()
+    } else {
+        String::new()
+    }
 }
 
 /// Parallel coordinates: one vertical axis per parameter (values scaled to [0, 1] per axis,
@@ -223,14 +227,7 @@ pub fn parallel_coordinates(
             .configure_mesh()
             .disable_mesh()
             .x_labels(n_axes)
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 {
-                    axis_names.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| label_at(&axis_names, *x))
             .y_desc("scaled value")
             .draw()
             .map_err(plot_err)?;

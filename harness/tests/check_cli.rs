@@ -333,7 +333,7 @@ fn values_run_never_writes_are_input_errors_naming_the_field() {
         ),
         (
             |v| v["arms"][1]["metric"] = "bogus".into(),
-            "arms[1].metric: \"bogus\" is not a metric (expected final_test_acc or best_test_acc)",
+            "arms[1].metric: unknown variant `bogus`, expected `final_test_acc` or `best_test_acc`",
         ),
         // It would gate as inconclusive, not fail like a missing arm.
         (

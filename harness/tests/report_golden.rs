@@ -4,7 +4,7 @@
 use harness::data::{DatasetInfo, Split};
 use harness::env::EnvRecord;
 use harness::report::{self, i18n::Lang};
-use harness::results::{ArmResult, ResultFile, RunStatus, SuiteRecord, SCHEMA_VERSION};
+use harness::results::{ArmMetric, ArmResult, ResultFile, RunStatus, SuiteRecord, SCHEMA_VERSION};
 use harness::train::{EpochRecord, RunOutcome};
 use std::path::Path;
 
@@ -52,7 +52,7 @@ fn arm(name: &str, hyper: &[(&str, &str)], runs: Vec<RunOutcome>) -> ArmResult {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-        metric: "final_test_acc".into(),
+        metric: ArmMetric::FinalTestAcc,
         runs,
         summary: None,
         hpo: None,

@@ -3,7 +3,9 @@
 use crate::data::DatasetInfo;
 use crate::env::{EnvRecord, Fact};
 use crate::hpo::{Cost, StopReason, Trial, TrialStatus};
-use crate::results::{ArmResult, HpoRecord, ResultFile, RunStatus, SuiteRecord, SCHEMA_VERSION};
+use crate::results::{
+    ArmMetric, ArmResult, HpoRecord, ResultFile, RunStatus, SuiteRecord, SCHEMA_VERSION,
+};
 use crate::train::{EpochRecord, RunOutcome};
 
 /// A deterministic-eligible environment record for a CPU run, labelled `label`.
@@ -55,7 +57,7 @@ pub fn arm(name: &str, accs: &[(u64, f64)], epochs: usize) -> ArmResult {
             "recipe": {"model": "mlp", "optimizer": "sgd", "initial_lr": 0.1, "epochs": epochs}
         }),
         hyperparameters: vec![("lr".into(), "0.1".into())],
-        metric: "final_test_acc".into(),
+        metric: ArmMetric::FinalTestAcc,
         runs: accs.iter().map(|&(s, acc)| run(s, acc, epochs)).collect(),
         summary: None,
         hpo: None,

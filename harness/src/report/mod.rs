@@ -15,7 +15,7 @@ pub mod output;
 pub mod plots;
 pub mod table;
 
-use crate::results::{ArmResult, ResultFile, RunStatus};
+use crate::results::{ArmMetric, ArmResult, ResultFile, RunStatus};
 use compare::MachineArm;
 use i18n::{arm_label, status_word, text, Lang};
 use plots::Series;
@@ -395,11 +395,11 @@ fn accuracy_legend(file: &ResultFile, lang: Lang) -> String {
         .arms
         .iter()
         .map(|a| {
-            let which = match (a.metric.as_str(), lang) {
-                ("best_test_acc", Lang::En) => "best epoch's test accuracy",
-                ("best_test_acc", Lang::Zh) => "最佳轮次的测试准确率",
-                (_, Lang::En) => "last epoch's test accuracy",
-                (_, Lang::Zh) => "最后一轮的测试准确率",
+            let which = match (a.metric, lang) {
+                (ArmMetric::BestTestAcc, Lang::En) => "best epoch's test accuracy",
+                (ArmMetric::BestTestAcc, Lang::Zh) => "最佳轮次的测试准确率",
+                (ArmMetric::FinalTestAcc, Lang::En) => "last epoch's test accuracy",
+                (ArmMetric::FinalTestAcc, Lang::Zh) => "最后一轮的测试准确率",
             };
             format!("{}: {which}", arm_label(lang, &a.name))
         })

@@ -6,7 +6,7 @@ use super::i18n::Lang;
 use super::table::markdown;
 use crate::nas::archfile;
 use crate::nas::render::cell_mermaid;
-use crate::results::{reported_accuracies, ArmResult, NasRecord};
+use crate::results::{reported_accuracies, ArmMetric, ArmResult, NasRecord};
 use crate::stats::describe::{mean, std_dev};
 
 pub fn section(arm: &ArmResult, record: &NasRecord, lang: Lang) -> String {
@@ -109,7 +109,7 @@ pub fn section(arm: &ArmResult, record: &NasRecord, lang: Lang) -> String {
         md.push_str("\n\n");
     }
     if !record.random_samples.is_empty() {
-        let metric = if arm.metric == "best_test_acc" {
+        let metric = if arm.metric == ArmMetric::BestTestAcc {
             if zh {
                 "最佳轮次测试准确率"
             } else {
@@ -142,7 +142,7 @@ pub fn section(arm: &ArmResult, record: &NasRecord, lang: Lang) -> String {
         });
         // Recomputed from the runs, as everywhere in the report, check and compare.
         let darts = MachineArm::of(arm);
-        let random_accs = reported_accuracies(&record.random_runs, &arm.metric);
+        let random_accs = reported_accuracies(&record.random_runs, arm.metric);
         let random_n = random_accs.len();
         let random_mean = mean(&random_accs);
         let random_std = std_dev(&random_accs);

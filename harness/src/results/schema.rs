@@ -2,7 +2,7 @@
 //! older versions they know and refuse newer ones.
 use crate::data::DatasetInfo;
 use crate::env::EnvRecord;
-use crate::train::{EpochRecord, RunOutcome};
+use crate::train::{EpochRecord, ReportedAccuracy, RunOutcome};
 use serde::{Deserialize, Serialize};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -171,8 +171,8 @@ pub struct ArmResult {
     pub definition: serde_json::Value,
     /// (name, value) pairs for the report's hyper-parameter column.
     pub hyperparameters: Vec<(String, String)>,
-    /// Which accuracy the arm reports: "final_test_acc" (last epoch) or "best_test_acc".
-    pub metric: String,
+    /// Which of its runs' accuracies the arm reports.
+    pub metric: ArmMetric,
     pub runs: Vec<RunOutcome>,
     pub summary: Option<ArmSummary>,
     /// The search behind the tuned arm.
@@ -208,7 +208,7 @@ pub struct ArmSummary {
 impl ArmResult {
     /// The reported accuracy of every run that has one.
     pub fn accuracies(&self) -> Vec<f64> {
-        reported_accuracies(&self.runs, &self.metric)
+        reported_accuracies(&self.runs, self.metric)
     }
 
     /// Recomputes the summary from the runs.
@@ -259,15 +259,40 @@ impl ArmResult {
     }
 }
 
-/// The accuracy each run reports under `metric` ("best_test_acc", else the last epoch's), for
-/// the runs that have one (diverged runs do not).
-pub fn reported_accuracies(runs: &[RunOutcome], metric: &str) -> Vec<f64> {
-    runs.iter()
-        .filter_map(|r| match metric {
-            "best_test_acc" => r.best_test_acc,
-            _ => r.final_test_acc,
-        })
-        .collect()
+/// Which of a run's test accuracies an arm reports; written as the name of that field of the
+/// runs (`"final_test_acc"`, `"best_test_acc"`), so a result file says which one it compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArmMetric {
+    /// The last epoch's (the lab's "Final accuracy"; no selection on the test set).
+    FinalTestAcc,
+    /// The best epoch's (DARTS' retrain script reports this; it selects on the test set).
+    BestTestAcc,
+}
+
+impl ArmMetric {
+    /// This metric's value in one run; none for a diverged run.
+    pub fn of(self, run: &RunOutcome) -> Option<f64> {
+        match self {
+            ArmMetric::FinalTestAcc => run.final_test_acc,
+            ArmMetric::BestTestAcc => run.best_test_acc,
+        }
+    }
+}
+
+impl From<ReportedAccuracy> for ArmMetric {
+    fn from(report: ReportedAccuracy) -> Self {
+        match report {
+            ReportedAccuracy::Last => ArmMetric::FinalTestAcc,
+            ReportedAccuracy::Best => ArmMetric::BestTestAcc,
+        }
+    }
+}
+
+/// The accuracy each run reports under `metric`, for the runs that have one (diverged runs do
+/// not).
+pub fn reported_accuracies(runs: &[RunOutcome], metric: ArmMetric) -> Vec<f64> {
+    runs.iter().filter_map(|r| metric.of(r)).collect()
 }
 
 /// What the tuned (HPO) arm searched, every trial, and the fidelity check.

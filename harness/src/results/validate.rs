@@ -20,7 +20,6 @@ pub(super) fn problem(result: &ResultFile) -> Option<String> {
     let arms = result.arms.iter().enumerate().find_map(|(i, arm)| {
         let at = format!("arms[{i}]");
         name_problem(&result.arms, i)
-            .or_else(|| metric_problem(arm, &at))
             .or_else(|| runs_problem(&arm.runs, &format!("{at}.runs")))
             .or_else(|| unrun_problem(result, arm, &at))
             .or_else(|| {
@@ -49,16 +48,6 @@ fn name_problem(arms: &[ArmResult], i: usize) -> Option<String> {
     Some(format!(
         "arms[{i}].name: {name:?} is also the name of arms[{first}]; a result holds each arm once"
     ))
-}
-
-/// The accuracy an arm reports: any other word would be read as the last epoch's.
-fn metric_problem(arm: &ArmResult, at: &str) -> Option<String> {
-    let metric = &arm.metric;
-    (!matches!(metric.as_str(), "final_test_acc" | "best_test_acc")).then(|| {
-        format!(
-            "{at}.metric: {metric:?} is not a metric (expected final_test_acc or best_test_acc)"
-        )
-    })
 }
 
 /// A complete result's arm has a run per seed or the error that stopped it (run saves an arm

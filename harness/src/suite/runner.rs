@@ -455,7 +455,7 @@ fn tuned_arm_result(spec: &super::TunedArmSpec) -> ArmResult {
         description: spec.description.clone(),
         definition: serde_json::to_value(spec).expect("an arm serialises"),
         hyperparameters: Vec::new(),
-        metric: metric_name(spec.recipe.report),
+        metric: spec.recipe.report.into(),
         runs: Vec::new(),
         summary: None,
         hpo: None,
@@ -470,7 +470,7 @@ fn nas_arm_result(spec: &super::nas::NasArmSpec) -> ArmResult {
         description: spec.description.clone(),
         definition: serde_json::to_value(spec).expect("an arm serialises"),
         hyperparameters: spec.summary_pairs(None),
-        metric: metric_name(spec.report),
+        metric: spec.report.into(),
         runs: Vec::new(),
         summary: None,
         hpo: None,
@@ -479,21 +479,13 @@ fn nas_arm_result(spec: &super::nas::NasArmSpec) -> ArmResult {
     }
 }
 
-fn metric_name(report: ReportedAccuracy) -> String {
-    match report {
-        ReportedAccuracy::Last => "final_test_acc",
-        ReportedAccuracy::Best => "best_test_acc",
-    }
-    .to_string()
-}
-
 fn new_arm_result(kind: ArmKind, spec: &ArmSpec) -> ArmResult {
     ArmResult {
         name: kind.name().to_string(),
         description: spec.description.clone(),
         definition: serde_json::to_value(spec).expect("an arm serialises"),
         hyperparameters: spec.recipe.summary_pairs(),
-        metric: metric_name(spec.recipe.report),
+        metric: spec.recipe.report.into(),
         runs: Vec::new(),
         summary: None,
         hpo: None,

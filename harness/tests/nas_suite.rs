@@ -87,6 +87,17 @@ fn tiny_nas_arm_runs_end_to_end() {
         back.arms[0].nas.as_ref().unwrap().epoch_files,
         nas.epoch_files
     );
+    // A hand-edited search accuracy (a percentage) is refused, naming it.
+    let text = std::fs::read_to_string(&summary.path).unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    value["arms"][0]["nas"]["search_epochs"][1]["arch_acc"] = 97.0.into();
+    let e = harness::results::parse_result(&value.to_string(), "r.json")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("arms[0].nas.search_epochs[1].arch_acc: 97 is not an accuracy"),
+        "{e}"
+    );
     for lang in [
         harness::report::i18n::Lang::En,
         harness::report::i18n::Lang::Zh,
@@ -99,6 +110,65 @@ fn tiny_nas_arm_runs_end_to_end() {
                 || r.markdown.contains("不是模型的准确率")
         );
     }
+}
+
+fn run_tiny(text: &str, dir: &Path) -> harness::results::ResultFile {
+    let options = RunOptions {
+        label: Some("test".into()),
+        results_dir: dir.to_path_buf(),
+        device: tch::Device::Cpu,
+        quiet: true,
+        resume: None,
+        checkpoint_every: 1,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let summary = run_suite(&parse(text).unwrap(), &options, &stop).unwrap();
+    // Whatever diverged, the file on disk is one that report, compare and check read.
+    harness::results::read_result(&summary.path).expect("the result file reads back")
+}
+
+#[test]
+fn a_diverging_retrain_is_recorded_as_diverged_in_a_readable_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = TINY.replace(
+        "epochs = 1\nbatch_size = 32\nauxiliary = true",
+        "epochs = 3\nbatch_size = 32\nlr = 1e6\ngrad_clip = 1e30\nauxiliary = true",
+    );
+    let text = text.replace("samples = 2\nepochs = 1", "samples = 1\nepochs = 2");
+    assert_ne!(text, TINY);
+    let back = run_tiny(&text, dir.path());
+    let arm = &back.arms[0];
+    assert_eq!(arm.error, None);
+    let run = &arm.runs[0];
+    let epoch = run.diverged_at_epoch.expect("lr 1e6 diverges");
+    // The finite epochs before it, no accuracy, as a diverged run of the other arms.
+    assert_eq!(run.epochs.len(), epoch - 1);
+    assert_eq!(
+        (run.final_test_acc, run.best_test_acc, run.best_epoch),
+        (None, None, None)
+    );
+    assert_eq!(arm.summary.as_ref().unwrap().diverged, 1);
+    // The random baseline's sample trains with the same recipe and diverges too.
+    let nas = arm.nas.as_ref().unwrap();
+    assert_eq!(nas.random_samples[0].val_acc, None);
+}
+
+#[test]
+fn a_diverging_search_fails_the_arm_naming_the_epoch_and_the_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = TINY.replace(
+        "batch_size = 32\n[arms.nas.retrain]",
+        "batch_size = 32\nw_lr = 1e30\n[arms.nas.retrain]",
+    );
+    assert_ne!(text, TINY);
+    let back = run_tiny(&text, dir.path());
+    let error = back.arms[0].error.as_deref().expect("the arm failed");
+    assert!(
+        error.contains("the DARTS search diverged in epoch 1 of 2 (")
+            && error.contains("a lower w_lr or alpha_lr"),
+        "{error}"
+    );
+    assert!(back.arms[0].runs.is_empty());
 }
 
 #[test]

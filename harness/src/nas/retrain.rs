@@ -70,7 +70,8 @@ pub struct RetrainOutcome {
     pub last_test_acc: f64,
     /// Trainable parameters excluding the auxiliary head.
     pub param_count: i64,
-    /// First epoch (1-based) whose train or test loss was NaN/inf; training stopped after it.
+    /// First epoch (1-based) whose train or test loss was NaN/inf; training stopped there and
+    /// `epochs` holds the finite ones before it.
     pub diverged: Option<usize>,
     pub seconds: f64,
 }
@@ -105,8 +106,8 @@ pub fn evaluate(net: &DartsNetwork, x: &Tensor, y: &Tensor, batch: usize) -> Res
 /// after every epoch. Inputs: normalised float [N, C, H, W] tensors on any device (the
 /// network follows their device and kind) and int64 labels. `augment` (e.g. cutout) is
 /// applied to every training batch. Epochs are 1-based (the crate's [`EpochRecord`]); `lr` is the rate used during the
-/// epoch. A NaN/inf loss stops training after that epoch (its record, with the non-finite
-/// values, is still passed to `on_epoch` and kept) and is reported in `diverged`.
+/// epoch. A NaN/inf loss stops training in that epoch, which is reported in `diverged` and
+/// neither recorded nor passed to `on_epoch`.
 /// With a `checkpoint`, a retrain resumes from it, and stops on `interrupt`, like
 /// [`crate::nas::search::search`].
 #[allow(clippy::too_many_arguments)]
@@ -216,9 +217,14 @@ pub fn retrain(
             lr,
             seconds: t0.elapsed().as_secs_f64(),
         };
-        let finite = train_loss.is_finite() && test_loss.is_finite();
+        // A diverged epoch is not recorded (as in the crate's trainer): JSON has no NaN, and
+        // its numbers say nothing about the architecture.
+        if !(train_loss.is_finite() && test_loss.is_finite()) {
+            diverged = Some(epoch + 1);
+            break;
+        }
         records.push(rec.clone());
-        if let Some(ck) = checkpoint.filter(|ck| finite && ck.due(epoch + 1, config.epochs)) {
+        if let Some(ck) = checkpoint.filter(|ck| ck.due(epoch + 1, config.epochs)) {
             let meta = RetrainCheckpoint {
                 records: records.clone(),
                 rng: rng.0,
@@ -231,10 +237,6 @@ pub fn retrain(
         if best_epoch.is_none() || test_acc > best {
             best = test_acc;
             best_epoch = Some(epoch + 1);
-        }
-        if !train_loss.is_finite() || !test_loss.is_finite() {
-            diverged = Some(epoch + 1);
-            break;
         }
     }
     Ok(RetrainOutcome {
@@ -340,7 +342,13 @@ mod tests {
         .unwrap();
         eprintln!("diverged at {:?}", out.diverged);
         let d = out.diverged.expect("lr 1e6 diverges");
-        assert_eq!(out.epochs.len(), d);
+        // Only the finite epochs before it are kept: a result file cannot hold NaN.
+        assert_eq!(out.epochs.len(), d - 1);
+        assert!(out
+            .epochs
+            .iter()
+            .all(|e| e.train_loss.is_finite() && e.test_loss.is_finite()));
+        serde_json::to_string(&out).unwrap();
     }
 
     #[test]

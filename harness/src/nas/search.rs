@@ -98,8 +98,6 @@ pub struct SearchOutcome {
     pub reduce_weights: Vec<Vec<f64>>,
     pub normal_alpha: Vec<Vec<f64>>,
     pub reduce_alpha: Vec<Vec<f64>>,
-    /// First epoch whose training loss was NaN/inf (the search stops there).
-    pub diverged: Option<usize>,
     pub seconds: f64,
 }
 
@@ -310,7 +308,6 @@ pub fn search(
         None => x,
     };
     let mut epochs: Vec<SearchEpoch> = Vec::with_capacity(config.epochs);
-    let mut diverged = None;
     let state = |sgd: &Sgd, adam: &Adam| {
         let mut t = checkpoint::named_variables(&vs);
         t.extend(indexed("alpha", &net.alpha_tensors()));
@@ -398,9 +395,16 @@ pub fn search(
             reduce_alpha,
             seconds: t0.elapsed().as_secs_f64(),
         };
-        let finite = train_loss.is_finite();
+        if let Some(why) = divergence(&rec) {
+            bail!(
+                "the DARTS search diverged in epoch {} of {} ({why}): no architecture can be \
+                 derived from it; a lower w_lr or alpha_lr (or a grad_clip) keeps it finite",
+                epoch + 1,
+                config.epochs
+            );
+        }
         epochs.push(rec);
-        if let Some(ck) = checkpoint.filter(|ck| finite && ck.due(epoch + 1, config.epochs)) {
+        if let Some(ck) = checkpoint.filter(|ck| ck.due(epoch + 1, config.epochs)) {
             let meta = SearchCheckpoint {
                 epochs: epochs.clone(),
                 adam_steps: adam.t,
@@ -410,10 +414,6 @@ pub fn search(
             checkpoint::save(&ck.path, &ck.fingerprint, &state(&sgd, &adam), &meta)?;
         }
         on_epoch(epochs.last().expect("pushed above"))?;
-        if !finite {
-            diverged = Some(epoch);
-            break;
-        }
     }
     let (normal_weights, reduce_weights) = net.softmax_weights();
     let (normal_alpha, reduce_alpha) = net.alphas();
@@ -423,9 +423,25 @@ pub fn search(
         reduce_weights,
         normal_alpha,
         reduce_alpha,
-        diverged,
         seconds: seconds_before + start.elapsed().as_secs_f64(),
     })
+}
+
+/// What made a search epoch diverge: a loss or an architecture logit that is NaN or infinite
+/// (the logits then give no architecture, and JSON cannot hold them).
+fn divergence(e: &SearchEpoch) -> Option<String> {
+    let losses = [
+        ("training loss", e.train_loss),
+        ("validation loss", e.arch_loss),
+    ];
+    if let Some((name, v)) = losses.into_iter().find(|(_, v)| !v.is_finite()) {
+        return Some(format!("{name} {v}"));
+    }
+    let logits = e.normal_alpha.iter().chain(&e.reduce_alpha).flatten();
+    logits
+        .copied()
+        .find(|v| !v.is_finite())
+        .map(|v| format!("an architecture logit is {v}"))
 }
 
 /// What a search checkpoint holds besides the tensors.
@@ -551,7 +567,6 @@ mod tests {
             .unwrap();
             assert_eq!(seen, vec![0, 1]);
             assert_eq!(out.epochs.len(), 2);
-            assert!(out.diverged.is_none());
             for e in &out.epochs {
                 assert!(e.train_loss.is_finite() && (0.0..=1.0).contains(&e.arch_acc));
                 for w in e.normal_weights.iter().chain(&e.reduce_weights) {

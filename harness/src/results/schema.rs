@@ -360,8 +360,6 @@ pub struct NasRecord {
     /// the architecture half of the training set (`arch_acc`) — not the model's accuracy.
     pub search_epochs: Vec<crate::nas::search::SearchEpoch>,
     pub search_seconds: f64,
-    /// 1-based epoch whose search loss was NaN/inf.
-    pub search_diverged_at_epoch: Option<usize>,
     /// `epoch_{e}.json` written after every search epoch (0-based e, as NNI).
     pub epoch_files: Vec<String>,
     /// The file whose architecture was retrained (the last search epoch's, or the given one).

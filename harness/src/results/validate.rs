@@ -109,12 +109,22 @@ fn in_arm(arm: &ArmResult, at: &str) -> Option<(String, f64)> {
         .or_else(|| in_trial_details(arm.hpo.as_ref()?, &format!("{at}.hpo")))
         .or_else(|| {
             let nas = arm.nas.as_ref()?;
-            in_runs(&nas.random_runs, &format!("{at}.nas.random_runs")).or_else(|| {
-                nas.random_samples.iter().enumerate().find_map(|(j, s)| {
-                    let v = s.val_acc.filter(|v| outside(*v))?;
-                    Some((format!("{at}.nas.random_samples[{j}].val_acc"), v))
+            in_runs(&nas.random_runs, &format!("{at}.nas.random_runs"))
+                .or_else(|| {
+                    nas.random_samples.iter().enumerate().find_map(|(j, s)| {
+                        let v = s.val_acc.filter(|v| outside(*v))?;
+                        Some((format!("{at}.nas.random_samples[{j}].val_acc"), v))
+                    })
                 })
-            })
+                .or_else(|| {
+                    // The report tabulates them beside the search's losses.
+                    nas.search_epochs.iter().enumerate().find_map(|(j, e)| {
+                        [("train_acc", e.train_acc), ("arch_acc", e.arch_acc)]
+                            .into_iter()
+                            .find(|(_, v)| outside(*v))
+                            .map(|(name, v)| (format!("{at}.nas.search_epochs[{j}].{name}"), v))
+                    })
+                })
         })
 }
 

@@ -4,7 +4,8 @@
 //! same budget and seeds.
 
 use super::journal::{self, Journal};
-use super::runner::Interrupted;
+use super::runner::{run_line, Interrupted};
+use super::ArmKind;
 use crate::checkpoint::EpochCheckpoint;
 use crate::data::{augment, Dataset};
 use crate::nas::archfile::{self, OpFormat};
@@ -517,7 +518,7 @@ pub fn run_outcome(seed: u64, out: &RetrainOutcome, n_train: usize) -> RunOutcom
         epochs: out.epochs.clone(),
         final_test_acc: out.diverged.is_none().then_some(out.last_test_acc),
         best_test_acc: out.diverged.is_none().then_some(out.best_test_acc),
-        best_epoch: out.best_epoch,
+        best_epoch: out.diverged.is_none().then_some(out.best_epoch).flatten(),
         diverged_at_epoch: out.diverged,
         stopped_at_epoch: None,
         parameters: out.param_count,
@@ -577,7 +578,6 @@ pub fn run_nas_arm(
         search: (spec.architecture.is_none()).then(|| spec.search.clone()),
         search_epochs: Vec::new(),
         search_seconds: 0.0,
-        search_diverged_at_epoch: None,
         epoch_files: Vec::new(),
         architecture_file: String::new(),
         architecture: serde_json::Value::Null,
@@ -650,7 +650,6 @@ pub fn run_nas_arm(
             record.search_epochs = epochs;
             record.epoch_files = files;
             record.search_seconds = out.seconds;
-            record.search_diverged_at_epoch = out.diverged.map(|e| e + 1);
             last.context("the search ran no epoch")?
         }
     };
@@ -678,16 +677,7 @@ pub fn run_nas_arm(
         let out = train_genotype(ctx, &key, &genotype, d, seed, spec.retrain.epochs)?;
         let run = run_outcome(seed, &out, n_train);
         if !ctx.quiet {
-            ctx.progress.line(format!(
-                "nas      seed {seed:<4} {} test acc {:.4} (best {:.4}) in {:.1} s",
-                match spec.report {
-                    ReportedAccuracy::Last => "final",
-                    ReportedAccuracy::Best => "best",
-                },
-                run.reported_acc(spec.report).unwrap_or(0.0),
-                run.best_test_acc.unwrap_or(0.0),
-                run.wall_seconds
-            ));
+            ctx.progress.line(run_line(ArmKind::Nas, &run, spec.report));
         }
         record.retrain_seconds += out.seconds;
         arm.runs.push(run);

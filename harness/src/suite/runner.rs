@@ -494,7 +494,8 @@ fn new_arm_result(kind: ArmKind, spec: &ArmSpec) -> ArmResult {
     }
 }
 
-fn run_line(kind: ArmKind, run: &train::RunOutcome, report: ReportedAccuracy) -> String {
+/// The console line of one finished run.
+pub(super) fn run_line(kind: ArmKind, run: &train::RunOutcome, report: ReportedAccuracy) -> String {
     match run.diverged_at_epoch {
         Some(e) => format!(
             "{:<8} seed {:<4} diverged at epoch {e}",

@@ -334,13 +334,14 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                     .map_err(|e| UsageError(format!("--report {e}")))?;
             }
             if let Some(dir) = data_dir {
-                loaded.override_data_dir(&dir.display().to_string());
+                loaded
+                    .override_data_dir(&dir.display().to_string())
+                    .map_err(|e| UsageError(format!("--data-dir: {e}")))?;
             }
             if let Some(e) = epochs {
-                if e == 0 {
-                    return Err(UsageError("--epochs must be at least 1".into()).into());
-                }
-                loaded.override_epochs(e);
+                loaded
+                    .override_epochs(e)
+                    .map_err(|m| UsageError(format!("--epochs {m}")))?;
             }
             if let Some(s) = seeds {
                 if let Some(dup) = crate::suite::repeated_seed(&s) {

@@ -120,7 +120,7 @@ fn a_toml_type_error_names_the_dotted_key_with_file_and_line() {
     assert_eq!(
         err,
         "error: s.toml: TOML parse error at line 15, column 10\n   |\n15 | epochs = \"15\"\n   \
-         |          ^^^^\narms.manual.recipe.epochs: invalid type: string \"15\", expected usize\n"
+         |          ^^^^\narms.manual.recipe.epochs: invalid type: string \"15\", expected a whole number >= 0\n"
     );
 }
 
@@ -317,6 +317,92 @@ fn a_zero_trial_epoch_budget_names_its_key() {
     assert_mentions(
         &err,
         &["s.toml", "arms.tuned.hpo.max_trial_epochs", "must be >= 1"],
+    );
+}
+
+/// Each search setting's error names the key at fault, with what the user wrote.
+#[test]
+fn search_settings_name_the_key_at_fault() {
+    let suite = format!("{BASE}{TUNED}");
+    let space: &[u8] = br#"{"initial_lr": {"_type": "loguniform", "_value": [0.01, 0.2]}}"#;
+    let files = [("space.json", space)];
+    // Grid cannot search a continuous range: that is the tuner's doing, not its options'.
+    let err = run_fails(&suite.replace("\"tpe\"", "\"grid\""), &files, &[]);
+    assert_mentions(
+        &err,
+        &[
+            "s.toml:27: arms.tuned.hpo.tuner: ",
+            "key \"initial_lr\": grid search supports only choice, randint and quniform",
+        ],
+    );
+    // TOML's nan and inf have no JSON form: said as written, not as "null".
+    for (written, shown) in [("nan", "NaN"), ("inf", "inf"), ("-inf", "-inf")] {
+        let options = format!("tuner = \"tpe\"\ntuner_options = {{ gamma = {written} }}");
+        let err = run_fails(&suite.replace("tuner = \"tpe\"", &options), &files, &[]);
+        assert_mentions(
+            &err,
+            &[
+                "arms.tuned.hpo.tuner_options: ",
+                &format!("option \"gamma\" is {shown}: options are finite numbers"),
+            ],
+        );
+    }
+    let nested = "assessor = \"asha\"\nassessor_options = { type = \"stopping\", x = [1.0, nan] }";
+    let err = run_fails(
+        &suite.replace("max_trials = 1", &format!("max_trials = 1\n{nested}")),
+        &files,
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &[
+            "arms.tuned.hpo.assessor_options: ",
+            "option \"x[1]\" is NaN",
+        ],
+    );
+    let err = run_fails(
+        &suite.replace("tuner = \"tpe\"", "tuner = \"tpe\"\ntuner_options = 5"),
+        &files,
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &["arms.tuned.hpo.tuner_options: tpe: the options must be a table of names and values, e.g. { seed = 1 }, got 5"],
+    );
+    // Found when the suite is read, not by each trial once the search runs.
+    let err = run_fails(
+        &suite.replace("trial_epochs = 1", "trial_epochs = 100000000"),
+        &files,
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &["s.toml:29: arms.tuned.hpo.trial_epochs: must be in [1, 1000000], got 100000000"],
+    );
+    let err = run_fails(
+        &suite.replace("max_trials = 1", "max_trials = 1\nretrain_top_k = 5"),
+        &files,
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &["arms.tuned.hpo.retrain_top_k: 5 is more than max_trials = 1"],
+    );
+}
+
+#[test]
+fn overrides_out_of_range_are_usage_errors_before_anything_runs() {
+    let err = run_fails(BASE, &[], &["--epochs", "2000000"]);
+    assert_mentions(
+        &err,
+        &["error: --epochs must be in [1, 1000000], got 2000000"],
+    );
+    let err = run_fails(BASE, &[], &["--epochs", "0"]);
+    assert_mentions(&err, &["error: --epochs must be in [1, 1000000], got 0"]);
+    let err = run_fails(BASE, &[], &["--data-dir", "cifar"]);
+    assert_mentions(
+        &err,
+        &["error: --data-dir: the suite's dataset \"synthetic\" reads no files (only cifar10 does)"],
     );
 }
 

@@ -94,8 +94,8 @@ pub fn check_split(
     }
     if let Some(class) = train_per_class.iter().position(|&n| n == 0) {
         return Err(format!(
-            "{sides}, with all {} images of class {class} on the test side: every class needs \
-             at least one training image",
+            "{sides}, with all {} images of class {class} on the {held_out} side: every class \
+             needs at least one training image",
             class_sizes[class]
         ));
     }

@@ -15,10 +15,9 @@ impl<'a> Opts<'a> {
             Value::Null => None,
             Value::Object(m) => Some(m),
             other => {
-                return Err(BuildError::BadOption {
+                return Err(BuildError::NotATable {
                     component: component.into(),
-                    key: "<options>".into(),
-                    reason: format!("options must be a JSON object or null, got {other}"),
+                    got: other.to_string(),
                 })
             }
         };

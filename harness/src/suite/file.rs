@@ -113,7 +113,7 @@ pub struct HpoSpec {
     pub search_space: String,
     /// random, grid, tpe, anneal or evolution.
     pub tuner: String,
-    #[serde(default = "empty_table")]
+    #[serde(default = "empty_table", deserialize_with = "finite_options")]
     pub tuner_options: serde_json::Value,
     /// Required: "maximize" or "minimize". There is no default (NNI's TPE silently minimised).
     pub optimize_mode: String,
@@ -138,7 +138,7 @@ pub struct HpoSpec {
     /// none, medianstop, asha or hyperband.
     #[serde(default = "default_assessor")]
     pub assessor: String,
-    #[serde(default = "empty_table")]
+    #[serde(default = "empty_table", deserialize_with = "finite_options")]
     pub assessor_options: serde_json::Value,
     /// Seed of the tuner's proposals.
     #[serde(default)]
@@ -150,6 +150,36 @@ pub struct HpoSpec {
     /// the rank correlation between search-time and full-budget accuracy; 0 or 1 = off.
     #[serde(default)]
     pub retrain_top_k: usize,
+}
+
+/// Tuner or assessor options, as the JSON the hpo module reads. TOML's `nan` and `inf` have no
+/// JSON form (they would become null, and the option's error would say "got null"): refused
+/// here, naming the option.
+fn finite_options<'de, D: serde::Deserializer<'de>>(d: D) -> Result<serde_json::Value, D::Error> {
+    let value = toml::Value::deserialize(d)?;
+    if let Some((at, v)) = non_finite(&value, "") {
+        return Err(serde::de::Error::custom(format!(
+            "option \"{at}\" is {v}: options are finite numbers"
+        )));
+    }
+    serde_json::to_value(&value).map_err(serde::de::Error::custom)
+}
+
+/// The first NaN or infinite float in a TOML value, with its dotted path below `at`.
+fn non_finite(value: &toml::Value, at: &str) -> Option<(String, f64)> {
+    let below = |key: &str| match at {
+        "" => key.to_string(),
+        _ => format!("{at}.{key}"),
+    };
+    match value {
+        toml::Value::Float(f) if !f.is_finite() => Some((at.to_string(), *f)),
+        toml::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| non_finite(v, &format!("{at}[{i}]"))),
+        toml::Value::Table(t) => t.iter().find_map(|(k, v)| non_finite(v, &below(k))),
+        _ => None,
+    }
 }
 
 fn empty_table() -> serde_json::Value {
@@ -216,10 +246,26 @@ fn parse_toml(text: &str) -> Result<SuiteFile, String> {
             return shown;
         }
         // toml's text ends with its message, after the line and snippet.
-        match shown.strip_suffix(inner.message().trim_end()) {
-            Some(head) => format!("{head}{key}: {}", inner.message().trim_end()),
-            None => format!("{key}: {shown}"),
+        let message = inner.message().trim_end();
+        match shown.strip_suffix(message) {
+            Some(head) => format!("{head}{key}: {}", plain_types(message)),
+            None => format!("{key}: {}", plain_types(&shown)),
         }
+    })
+}
+
+/// serde's messages name Rust types (`expected usize`); a suite's author wrote TOML.
+fn plain_types(message: &str) -> String {
+    let words = [
+        ("usize", "a whole number >= 0"),
+        ("u64", "a whole number >= 0"),
+        ("u32", "a whole number >= 0"),
+        ("i64", "a whole number"),
+        ("i32", "a whole number"),
+        ("f64", "a number"),
+    ];
+    words.iter().fold(message.to_string(), |m, (rust, plain)| {
+        m.replace(&format!("expected {rust}"), &format!("expected {plain}"))
     })
 }
 
@@ -333,8 +379,10 @@ impl LoadedSuite {
         }
     }
 
-    /// Replaces every arm's epoch count (a shorter run on a slow machine); recorded.
-    pub fn override_epochs(&mut self, epochs: usize) {
+    /// Replaces every arm's epoch count (a shorter run on a slow machine); recorded. Refused
+    /// (the message, for `--epochs`) outside the range a suite's epochs may take.
+    pub fn override_epochs(&mut self, epochs: usize) -> Result<(), String> {
+        crate::train::ranges::count(epochs)?;
         for spec in [&mut self.file.arms.original, &mut self.file.arms.manual]
             .into_iter()
             .flatten()
@@ -355,6 +403,7 @@ impl LoadedSuite {
         self.overrides.push(format!("epochs={epochs} (all arms)"));
         self.override_args
             .extend(["--epochs".into(), epochs.to_string()]);
+        Ok(())
     }
 
     /// Replaces the intra-op thread count; recorded.
@@ -366,12 +415,20 @@ impl LoadedSuite {
     }
 
     /// Reads the dataset's files from `dir` instead of the suite's `dataset.dir` (cifar10);
-    /// recorded.
-    pub fn override_data_dir(&mut self, dir: &str) {
+    /// recorded. Refused (the message, for `--data-dir`) for a dataset that reads no files.
+    pub fn override_data_dir(&mut self, dir: &str) -> Result<(), String> {
+        let name = &self.file.dataset.name;
+        if !dataset_keys(name).contains(&"dir") {
+            return Err(format!(
+                "the suite's dataset \"{name}\" reads no files (only cifar10 does): \
+                 leave --data-dir out"
+            ));
+        }
         self.file.dataset.dir = Some(dir.to_string());
         self.overrides.push(format!("data_dir={dir}"));
         self.override_args
             .extend(["--data-dir".into(), dir.to_string()]);
+        Ok(())
     }
 
     /// Replaces the seed list; recorded.
@@ -435,8 +492,9 @@ fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> 
     let invalid =
         |table: &str, key: &str, message: String| SuiteError::at(path, text, table, key, message);
     let meta = &file.suite;
-    if meta.name.trim().is_empty() {
-        return Err(invalid("suite", "name", "must not be empty".into()));
+    // It heads the report and names result files, as a machine's label does.
+    if let Some(why) = crate::env::label_problem(&meta.name) {
+        return Err(invalid("suite", "name", why.into()));
     }
     if meta.seeds.is_empty() {
         return Err(invalid("suite", "seeds", "needs at least one seed".into()));
@@ -461,13 +519,28 @@ fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> 
         return Err(invalid("suite", "tolerance", why));
     }
     let d = &file.dataset;
-    if !["digits", "synthetic", "cifar10"].contains(&d.name.as_str()) {
+    if !DATASETS.contains(&d.name.as_str()) {
         return Err(invalid(
             "dataset",
             "name",
             format!(
                 "unknown dataset \"{}\": expected one of digits, synthetic, cifar10",
                 d.name
+            ),
+        ));
+    }
+    if let Some(key) = unused_dataset_key(text, &d.name) {
+        let users: Vec<&str> = DATASETS
+            .into_iter()
+            .filter(|n| dataset_keys(n).contains(&key.as_str()))
+            .collect();
+        return Err(invalid(
+            "dataset",
+            &key,
+            format!(
+                "the {} dataset does not use it (only {} does): remove it",
+                d.name,
+                users.join(", ")
             ),
         ));
     }
@@ -484,11 +557,14 @@ fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> 
         ("tuned", file.arms.tuned.as_ref().map(|a| &a.recipe)),
     ];
     if arms.iter().all(|(_, a)| a.is_none()) && file.arms.nas.is_none() {
-        return Err(invalid(
-            "arms",
-            "original",
-            "the suite defines no arm".into(),
-        ));
+        return Err(SuiteError::Invalid {
+            path: path.to_string(),
+            line: locate(text, "arms", ""),
+            key: "arms".into(),
+            message: "the suite defines no arm (expected at least one of [arms.original], \
+                      [arms.manual], [arms.tuned], [arms.nas])"
+                .into(),
+        });
     }
     for (name, recipe) in arms {
         if let Some(recipe) = recipe {
@@ -514,6 +590,32 @@ fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> 
         })?;
     }
     Ok(())
+}
+
+const DATASETS: [&str; 3] = ["digits", "synthetic", "cifar10"];
+
+/// The `[dataset]` keys each dataset reads. A key for another dataset would be ignored without
+/// a word (a `samples_per_class = 1` on digits still trained on all 1,797 images).
+fn dataset_keys(name: &str) -> &'static [&'static str] {
+    match name {
+        "digits" => &["name", "test_fraction", "split_seed"],
+        "synthetic" => &["name", "test_fraction", "split_seed", "samples_per_class"],
+        // CIFAR-10's train/test split is fixed.
+        "cifar10" => &["name", "dir", "train_limit", "test_limit"],
+        _ => &["name"],
+    }
+}
+
+/// The first key written in the suite's `[dataset]` table that its dataset does not read.
+fn unused_dataset_key(text: &str, name: &str) -> Option<String> {
+    let doc = toml::de::DeTable::parse(text).ok()?;
+    let (_, table) = doc
+        .get_ref()
+        .iter()
+        .find(|(k, _)| k.get_ref() == "dataset")?;
+    let keys = table.get_ref().as_table()?.iter();
+    keys.map(|(k, _)| k.get_ref().to_string())
+        .find(|k| !dataset_keys(name).contains(&k.as_str()))
 }
 
 /// The first seed listed a second time: it would run (and count) the same run twice. For the
@@ -609,9 +711,8 @@ fn validate_hpo(h: &HpoSpec) -> Result<(), (&'static str, String)> {
             ),
         ));
     }
-    if h.trial_epochs == 0 {
-        return Err(("trial_epochs", "must be >= 1".into()));
-    }
+    // Epochs, as a recipe's (a trial trains a recipe with trial_epochs as its epochs).
+    crate::train::ranges::count(h.trial_epochs).map_err(|m| ("trial_epochs", m))?;
     if h.max_trials == 0 {
         return Err(("max_trials", "must be >= 1".into()));
     }
@@ -620,6 +721,16 @@ fn validate_hpo(h: &HpoSpec) -> Result<(), (&'static str, String)> {
     }
     if h.concurrency == 0 {
         return Err(("concurrency", "must be >= 1".into()));
+    }
+    if h.retrain_top_k > h.max_trials {
+        return Err((
+            "retrain_top_k",
+            format!(
+                "{} is more than max_trials = {}: the search has at most that many \
+                 configurations to retrain",
+                h.retrain_top_k, h.max_trials
+            ),
+        ));
     }
     if !(h.validation_fraction > 0.0 && h.validation_fraction < 1.0) {
         return Err((
@@ -679,6 +790,11 @@ fn load_search_space(
     }
     let direction = Direction::parse(&tuned.hpo.optimize_mode).unwrap_or(Direction::Maximize);
     let option_error = |key: &str, e: crate::hpo::BuildError| error(key, e.to_string());
+    // A space the tuner cannot search (grid with a loguniform) is about `tuner`, not options.
+    let tuner_error = |e: crate::hpo::BuildError| match e {
+        crate::hpo::BuildError::Unsupported { .. } => option_error("tuner", e),
+        _ => option_error("tuner_options", e),
+    };
     build_tuner(
         &tuned.hpo.tuner,
         &space,
@@ -686,7 +802,7 @@ fn load_search_space(
         0,
         &tuned.hpo.tuner_options,
     )
-    .map_err(|e| option_error("tuner_options", e))?;
+    .map_err(tuner_error)?;
     build_assessor(
         &tuned.hpo.assessor,
         direction,
@@ -964,11 +1080,23 @@ validation_fraction = 0.1
                 "lr_min = 10.0",
                 "must be in [0, lr = 0.025], got 10",
             ),
-            ("retrain", "aux_weight = nan", "must be >= 0, got NaN"),
-            ("retrain", "drop_path = inf", "must be in [0, 1), got inf"),
+            (
+                "retrain",
+                "aux_weight = nan",
+                "must be a finite number >= 0, got NaN",
+            ),
+            (
+                "retrain",
+                "drop_path = inf",
+                "must be a finite number in [0, 1), got inf",
+            ),
             ("retrain", "epochs = 0", "must be in [1, 1000000], got 0"),
             ("search", "w_momentum = -1.0", "must be in [0, 1), got -1"),
-            ("search", "grad_clip = nan", "must be > 0, got NaN"),
+            (
+                "search",
+                "grad_clip = nan",
+                "must be a finite number > 0, got NaN",
+            ),
             (
                 "search",
                 "w_lr_min = 1.0",
@@ -1062,14 +1190,15 @@ validation_fraction = 0.1
 
     #[test]
     fn the_resume_command_repeats_the_overrides() {
-        let mut s = LoadedSuite::parse(GOOD, Path::new("suites/mini.toml")).unwrap();
+        let cifar = GOOD.replace("name = \"synthetic\"", "name = \"cifar10\"");
+        let mut s = LoadedSuite::parse(&cifar, Path::new("suites/mini.toml")).unwrap();
         let result = Path::new("results/mini-vm-1.json");
         assert_eq!(
             s.resume_command(result),
             "harness run suites/mini.toml --resume results/mini-vm-1.json"
         );
-        s.override_data_dir("my data");
-        s.override_epochs(2);
+        s.override_data_dir("my data").unwrap();
+        s.override_epochs(2).unwrap();
         s.override_seeds(vec![3, 4]);
         s.override_threads(1);
         assert_eq!(
@@ -1107,7 +1236,7 @@ validation_fraction = 0.1
         assert!(e.contains("16 | epochs = \"two\""), "{e}");
         assert!(
             e.ends_with(
-                "\narms.manual.recipe.epochs: invalid type: string \"two\", expected usize"
+                "\narms.manual.recipe.epochs: invalid type: string \"two\", expected a whole number >= 0"
             ),
             "{e}"
         );
@@ -1158,6 +1287,81 @@ validation_fraction = 0.1
         );
         let e = err(&GOOD.replace("seeds = [1, 2]", "seeds = [1, 1]"));
         assert!(e.contains("seed 1 is listed twice"), "{e}");
+    }
+
+    #[test]
+    fn overrides_out_of_a_suites_ranges_are_refused() {
+        let mut s = LoadedSuite::parse(GOOD, Path::new("t.toml")).unwrap();
+        assert_eq!(
+            s.override_epochs(2_000_000).unwrap_err(),
+            "must be in [1, 1000000], got 2000000"
+        );
+        assert_eq!(
+            s.override_data_dir("d").unwrap_err(),
+            "the suite's dataset \"synthetic\" reads no files (only cifar10 does): leave \
+             --data-dir out"
+        );
+        assert!(s.overrides.is_empty() && s.override_args.is_empty());
+    }
+
+    /// A key the dataset does not read would be ignored without a word.
+    #[test]
+    fn dataset_keys_of_another_dataset_are_refused() {
+        let digits = GOOD.replace("name = \"synthetic\"", "name = \"digits\"\ntrain_limit = 5");
+        assert_eq!(
+            err(&digits),
+            "suites/t.toml:9: dataset.train_limit: the digits dataset does not use it (only \
+             cifar10 does): remove it"
+        );
+        let digits = GOOD.replace(
+            "name = \"synthetic\"",
+            "name = \"digits\"\nsamples_per_class = 1",
+        );
+        assert!(
+            err(&digits).contains("dataset.samples_per_class: the digits dataset does not use it (only synthetic does)"),
+            "{}",
+            err(&digits)
+        );
+        let cifar = GOOD.replace(
+            "name = \"synthetic\"",
+            "name = \"cifar10\"\ntest_fraction = 0.5",
+        );
+        assert!(
+            err(&cifar).contains(
+                "dataset.test_fraction: the cifar10 dataset does not use it (only digits, \
+                 synthetic does)"
+            ),
+            "{}",
+            err(&cifar)
+        );
+        // Each dataset's own keys load.
+        let own = GOOD.replace(
+            "name = \"synthetic\"",
+            "name = \"synthetic\"\nsamples_per_class = 5\nsplit_seed = 3\ntest_fraction = 0.4",
+        );
+        LoadedSuite::parse(&own, Path::new("t.toml")).unwrap();
+    }
+
+    #[test]
+    fn a_suite_name_is_one_line_like_a_label() {
+        let e = err(&GOOD.replace("name = \"t\"", "name = \"q\\na\""));
+        assert_eq!(
+            e,
+            "suites/t.toml:3: suite.name: must be one line without control characters (tabs, \
+             line breaks)"
+        );
+        let e = err(&GOOD.replace("name = \"t\"", "name = \" \""));
+        assert_eq!(e, "suites/t.toml:3: suite.name: must not be empty");
+    }
+
+    #[test]
+    fn a_suite_without_arms_says_so_at_its_arms_table() {
+        let text = GOOD.split("[arms.manual]").next().unwrap().to_string() + "[arms]\n";
+        assert_eq!(
+            err(&text),
+            "suites/t.toml:10: arms: the suite defines no arm (expected at least one of \
+             [arms.original], [arms.manual], [arms.tuned], [arms.nas])"
+        );
     }
 
     #[test]

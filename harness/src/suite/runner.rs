@@ -520,8 +520,11 @@ pub(super) fn run_line(kind: ArmKind, run: &train::RunOutcome, report: ReportedA
 
 /// File-name-safe form of a label.
 pub fn slug(text: &str) -> String {
+    // Cut so that suite name + label + time stay well under a file name's 255 bytes.
+    const MAX_CHARS: usize = 64;
     let s: String = text
         .chars()
+        .take(MAX_CHARS)
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '_' {
                 c

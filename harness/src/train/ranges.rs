@@ -18,14 +18,29 @@ fn check(ok: bool, message: impl FnOnce() -> String) -> Check {
     }
 }
 
+/// As `check`, for a float: NaN and ±inf are said to be out because they are not finite
+/// ("must be >= 0, got inf" would read as a contradiction).
+fn check_f64(v: f64, ok: bool, message: impl FnOnce() -> String) -> Check {
+    check(ok, || {
+        let m = message();
+        if v.is_finite() {
+            m
+        } else {
+            m.replacen("must be ", "must be a finite number ", 1)
+        }
+    })
+}
+
 /// A learning rate or a clipping limit that must be used: `> 0`.
 pub fn positive(v: f64) -> Check {
-    check(v.is_finite() && v > 0.0, || format!("must be > 0, got {v}"))
+    check_f64(v, v.is_finite() && v > 0.0, || {
+        format!("must be > 0, got {v}")
+    })
 }
 
 /// `>= 0`, where `what_zero_means` (e.g. "0 = off") says what 0 does, if anything.
 pub fn non_negative(v: f64, what_zero_means: Option<&str>) -> Check {
-    check(finite_in(v, 0.0, f64::MAX), || match what_zero_means {
+    check_f64(v, finite_in(v, 0.0, f64::MAX), || match what_zero_means {
         Some(zero) => format!("must be >= 0 ({zero}), got {v}"),
         None => format!("must be >= 0, got {v}"),
     })
@@ -33,21 +48,21 @@ pub fn non_negative(v: f64, what_zero_means: Option<&str>) -> Check {
 
 /// A momentum or a drop probability: `[0, 1)` (1 would never forget, or drop everything).
 pub fn below_one(v: f64) -> Check {
-    check(finite_in(v, 0.0, 0.999_999), || {
+    check_f64(v, finite_in(v, 0.0, 0.999_999), || {
         format!("must be in [0, 1), got {v}")
     })
 }
 
 /// A weight decay: `[0, 1]`.
 pub fn fraction(v: f64) -> Check {
-    check(finite_in(v, 0.0, 1.0), || {
+    check_f64(v, finite_in(v, 0.0, 1.0), || {
         format!("must be in [0, 1], got {v}")
     })
 }
 
 /// A schedule's floor: `[0, lr]`, naming the learning rate's key.
 pub fn lr_floor(v: f64, lr_key: &str, lr: f64) -> Check {
-    check(finite_in(v, 0.0, lr), || {
+    check_f64(v, finite_in(v, 0.0, lr), || {
         format!("must be in [0, {lr_key} = {lr}], got {v}")
     })
 }
@@ -89,6 +104,19 @@ mod tests {
             "must be in [0, lr = 0.1], got 0.2"
         );
         assert!(count(0).is_err() && count(1).is_ok() && count(1_000_001).is_err());
+        // Not finite is what is wrong with inf and NaN, not the bound they would satisfy.
+        assert_eq!(
+            non_negative(f64::INFINITY, Some("0 = off")).unwrap_err(),
+            "must be a finite number >= 0 (0 = off), got inf"
+        );
+        assert_eq!(
+            positive(f64::NAN).unwrap_err(),
+            "must be a finite number > 0, got NaN"
+        );
+        assert_eq!(
+            fraction(f64::NEG_INFINITY).unwrap_err(),
+            "must be a finite number in [0, 1], got -inf"
+        );
         assert!(cutout(-1).is_err() && cutout(0).is_ok() && cutout(1025).is_err());
     }
 }

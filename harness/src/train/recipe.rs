@@ -288,10 +288,10 @@ impl Recipe {
 }
 
 /// Short decimal form with at most 4 significant digits: 0.1 → "0.1", 5e-4 → "5e-4",
-/// 0.4261627700690564 → "0.4262".
+/// 0.4261627700690564 → "0.4262", 1e300 → "1e300" (not its 301 digits).
 pub fn fmt_num(v: f64) -> String {
     let v: f64 = format!("{v:.3e}").parse().unwrap_or(v);
-    if v != 0.0 && v.abs() < 1e-3 {
+    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) {
         format!("{v:e}")
     } else {
         format!("{v}")
@@ -356,5 +356,8 @@ mod tests {
         assert_eq!(fmt_num(128.0), "128");
         assert_eq!(fmt_num(0.4261627700690564), "0.4262");
         assert_eq!(fmt_num(1.5458544115301362e-5), "1.546e-5");
+        assert_eq!(fmt_num(1e300), "1e300");
+        assert_eq!(fmt_num(123_456.0), "123500");
+        assert_eq!(fmt_num(1_234_567.0), "1.235e6");
     }
 }

@@ -262,7 +262,7 @@ pub(crate) mod tests {
             .err()
             .unwrap()
             .to_string();
-        assert!(e.contains("must be a JSON object"), "{e}");
+        assert!(e.contains("the options must be a table"), "{e}");
     }
 
     #[test]

@@ -518,20 +518,42 @@ pub(super) fn run_line(kind: ArmKind, run: &train::RunOutcome, report: ReportedA
     }
 }
 
-/// File-name-safe form of a label.
+/// File-name-safe form of a suite name or label: letters (any script), digits and `_` kept,
+/// the rest `-`; "unnamed" when nothing is left (a name of only punctuation).
 pub fn slug(text: &str) -> String {
     // Cut so that suite name + label + time stay well under a file name's 255 bytes.
-    const MAX_CHARS: usize = 64;
-    let s: String = text
-        .chars()
-        .take(MAX_CHARS)
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    s.trim_matches('-').to_string()
+    const MAX_BYTES: usize = 64;
+    let mut s = String::new();
+    for c in text.chars() {
+        let c = if c.is_alphanumeric() || c == '_' {
+            c
+        } else {
+            '-'
+        };
+        if s.len() + c.len_utf8() > MAX_BYTES {
+            break;
+        }
+        s.push(c);
+    }
+    match s.trim_matches('-') {
+        "" => "unnamed".to_string(),
+        kept => kept.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slug;
+
+    #[test]
+    fn slugs_are_file_name_safe_and_short() {
+        assert_eq!(slug("quick"), "quick");
+        assert_eq!(slug("../lab 8/"), "lab-8");
+        // Suite name + label + time must fit a file name's 255 bytes.
+        assert_eq!(slug(&"x".repeat(301)), "x".repeat(64));
+        assert_eq!(slug("实验 8"), "实验-8");
+        assert_eq!(slug(&"实".repeat(100)), "实".repeat(21));
+        // Never empty: an empty stem would make a hidden `.md` or a file name starting `-`.
+        assert_eq!(slug("!!!"), "unnamed");
+    }
 }

@@ -11,6 +11,7 @@ pub mod torch;
 use serde::{Deserialize, Serialize};
 
 pub use gpu::{GpuDevice, GpuRecord};
+pub use system::total_memory_bytes;
 pub use torch::{DeterminismRecord, TorchRecord};
 
 /// Why `label` cannot name a machine, or None. It heads a report column and a table row, and

@@ -89,3 +89,15 @@ fn fallback_cpus() -> Fact<usize> {
         "std::thread::available_parallelism",
     )
 }
+
+/// The machine's total RAM in bytes (u64::MAX when sysinfo cannot tell: nothing is refused on
+/// a guess).
+pub fn total_memory_bytes() -> u64 {
+    let sys = System::new_with_specifics(
+        RefreshKind::nothing().with_memory(MemoryRefreshKind::nothing().with_ram()),
+    );
+    match sys.map(|s| s.total_memory()) {
+        Ok(0) | Err(_) => u64::MAX,
+        Ok(m) => m,
+    }
+}

@@ -93,6 +93,36 @@ pub fn build(
     }
 }
 
+/// Why the recipe's model cannot be trained in `memory_bytes` of memory: its weights, their
+/// gradients and the optimizer's state (4 bytes a value each) alone would not fit. Checked
+/// before the model is built: on Linux an allocation that size is granted and then the kernel
+/// kills the process (no message, the result left "running"). The small models only: their
+/// size comes from `width`; the zoo's sizes are fixed (the largest, vgg, needs about 2 GB).
+pub fn memory_problem(
+    recipe: &Recipe,
+    image_shape: [i64; 3],
+    classes: i64,
+    memory_bytes: u64,
+) -> Option<String> {
+    let classes = recipe.head_classes.unwrap_or(classes);
+    let params = small::parameters(&recipe.model, image_shape, recipe.width, classes)?;
+    let copies = 2.0 + recipe.optimizer.state_slots(recipe.momentum) as f64;
+    let needed = params * 4.0 * copies;
+    let gb = |b: f64| b / 1e9;
+    (needed > memory_bytes as f64).then(|| {
+        format!(
+            "model {} of width {} has {:.3e} parameters: training it needs at least {:.1} GB \
+             (weights, gradients and optimizer state) and this machine has {:.1} GB of memory; \
+             lower width",
+            recipe.model,
+            recipe.width,
+            params,
+            gb(needed),
+            gb(memory_bytes as f64)
+        )
+    })
+}
+
 /// Number of trainable scalars in a variable store.
 pub fn parameter_count(vs: &nn::VarStore) -> i64 {
     vs.trainable_variables()
@@ -205,6 +235,51 @@ fn group_thousands(n: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The count that decides whether a model fits is the count of the model built.
+    #[test]
+    fn small_model_parameters_are_counted_without_building() {
+        for (shape, width, classes) in [
+            ([1, 8, 8], 3, 10),
+            ([1, 8, 8], 32, 10),
+            ([3, 32, 32], 5, 1000),
+        ] {
+            let vs = nn::VarStore::new(tch::Device::Cpu);
+            let _m = small::mlp(&vs.root(), shape, width, 0.0, classes);
+            let built = parameter_count(&vs) as f64;
+            assert_eq!(small::parameters("mlp", shape, width, classes), Some(built));
+            let vs = nn::VarStore::new(tch::Device::Cpu);
+            let _m = small::cnn(&vs.root(), shape, width, 0.0, classes);
+            let built = parameter_count(&vs) as f64;
+            assert_eq!(small::parameters("cnn", shape, width, classes), Some(built));
+        }
+        assert_eq!(small::parameters("resnet18", [3, 32, 32], 8, 10), None);
+    }
+
+    #[test]
+    fn a_model_whose_training_state_exceeds_memory_is_refused() {
+        let mut r = recipe("mlp", None);
+        r.width = 65536;
+        r.momentum = 0.9;
+        // 64·65536 + 65536² + 65536·10 weights and biases ≈ 4.30e9; ×4 bytes ×3 (weights,
+        // gradients, momentum) ≈ 51.6 GB.
+        let e = memory_problem(&r, [1, 8, 8], 10, 24_000_000_000).unwrap();
+        assert_eq!(
+            e,
+            "model mlp of width 65536 has 4.300e9 parameters: training it needs at least 51.6 GB \
+             (weights, gradients and optimizer state) and this machine has 24.0 GB of memory; \
+             lower width"
+        );
+        assert_eq!(memory_problem(&r, [1, 8, 8], 10, 60_000_000_000), None);
+        // Without momentum, plain SGD keeps no state: 34.4 GB.
+        r.momentum = 0.0;
+        assert_eq!(memory_problem(&r, [1, 8, 8], 10, 40_000_000_000), None);
+        // The zoo's sizes are fixed and small.
+        assert_eq!(
+            memory_problem(&recipe("resnet18", None), [3, 32, 32], 10, 1),
+            None
+        );
+    }
 
     fn recipe(model: &str, head: Option<i64>) -> Recipe {
         let mut r: Recipe = serde_json::from_value(serde_json::json!({

@@ -49,3 +49,24 @@ pub fn cnn(p: &nn::Path, shape: [i64; 3], width: i64, dropout: f64, classes: i64
             Default::default(),
         ))
 }
+
+/// Trainable parameters of `mlp` / `cnn` for these sizes, counted without building the model
+/// (a width that would not fit in memory must be refused before it is allocated). Counted in
+/// f64: a large width's count overflows no integer on the way.
+pub fn parameters(name: &str, shape: [i64; 3], width: i64, classes: i64) -> Option<f64> {
+    let [c, h, w] = shape.map(|v| v as f64);
+    let (width, classes) = (width as f64, classes as f64);
+    let linear = |i: f64, o: f64| i * o + o;
+    // 3×3 convolution without bias, then batch norm's weight and bias.
+    let conv_bn = |i: f64, o: f64| 9.0 * i * o + 2.0 * o;
+    match name {
+        "mlp" => Some(linear(c * h * w, width) + linear(width, width) + linear(width, classes)),
+        "cnn" => Some(
+            conv_bn(c, width)
+                + conv_bn(width, 2.0 * width)
+                + conv_bn(2.0 * width, 2.0 * width)
+                + linear(2.0 * width, classes),
+        ),
+        _ => None,
+    }
+}

@@ -17,6 +17,17 @@ pub enum OptimizerKind {
 impl OptimizerKind {
     pub const NAMES: [&'static str; 3] = ["sgd", "adam", "rmsprop"];
 
+    /// How many tensors of state the optimizer keeps per parameter (momentum, moments).
+    pub fn state_slots(self, momentum: f64) -> usize {
+        match self {
+            OptimizerKind::Sgd if momentum == 0.0 => 0,
+            OptimizerKind::Sgd => 1,
+            OptimizerKind::Adam => 2,
+            OptimizerKind::Rmsprop if momentum == 0.0 => 1,
+            OptimizerKind::Rmsprop => 2,
+        }
+    }
+
     /// The optimizer over `params` (in a fixed order: checkpoints name state by position).
     pub fn build(
         self,
@@ -25,14 +36,7 @@ impl OptimizerKind {
         nesterov: bool,
         weight_decay: f64,
     ) -> Optimizer {
-        let slots = match self {
-            OptimizerKind::Sgd if momentum == 0.0 => 0,
-            OptimizerKind::Sgd => 1,
-            OptimizerKind::Adam => 2,
-            OptimizerKind::Rmsprop if momentum == 0.0 => 1,
-            OptimizerKind::Rmsprop => 2,
-        };
-        let state = (0..slots)
+        let state = (0..self.state_slots(momentum))
             .map(|_| params.iter().map(|p| p.detach().zeros_like()).collect())
             .collect();
         Optimizer {

@@ -88,6 +88,14 @@ pub fn train(
     seed_all(seed as i64, device);
     // u8-image datasets (cifar10): normalise, and for training augment, each batch on the device.
     let transform = data.batch_transform(recipe)?;
+    if device == tch::Device::Cpu {
+        let memory = crate::env::total_memory_bytes();
+        if let Some(problem) =
+            models::memory_problem(recipe, data.info.image_shape, data.classes(), memory)
+        {
+            anyhow::bail!(problem);
+        }
+    }
     let vs = nn::VarStore::new(device);
     let model = models::build(recipe, &vs.root(), data.info.image_shape, data.classes())?;
     let parameters = models::parameter_count(&vs);

@@ -1,10 +1,10 @@
 //! Epoch checkpoints: named tensors and a JSON header in one file, replaced atomically, so a
 //! killed run resumes from its last finished epoch and never finds half a checkpoint.
 use crate::fsutil;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use serde::{de::DeserializeOwned, Serialize};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tch::Tensor;
 
 const HEADER: &str = "__checkpoint_header__";
@@ -14,6 +14,38 @@ const FORMAT: &str = "harness-checkpoint-1";
 #[derive(Debug, thiserror::Error)]
 #[error("interrupted")]
 pub struct Interrupted;
+
+/// A file of the state `--resume` continues from (an epoch checkpoint, a journal entry) is
+/// damaged or belongs to another run. Bad input, not a failed run: the suite stops at once
+/// and leaves the result file and the resume folder as they were, so that deleting this one
+/// file and resuming again redoes only its unit.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {problem}; delete it and resume again to {redo}", path.display())]
+pub struct CorruptResumeState {
+    pub path: PathBuf,
+    /// What is wrong with it (one line).
+    pub problem: String,
+    /// What deleting it costs, e.g. "restart this run from its first epoch".
+    pub redo: &'static str,
+}
+
+impl CorruptResumeState {
+    /// Whether `error` is (or was caused by) damaged resume state.
+    pub fn in_chain(error: &anyhow::Error) -> bool {
+        error.chain().any(|c| c.is::<CorruptResumeState>())
+    }
+}
+
+/// What deleting a damaged checkpoint costs.
+const REDO_RUN: &str = "restart this run from its first epoch";
+
+fn corrupt(path: &Path, problem: impl Into<String>) -> CorruptResumeState {
+    CorruptResumeState {
+        path: path.to_path_buf(),
+        problem: problem.into(),
+        redo: REDO_RUN,
+    }
+}
 
 /// Whether Ctrl-C / SIGTERM has asked the run to stop (`flag` None: never).
 pub fn interrupted(flag: Option<&std::sync::atomic::AtomicBool>) -> bool {
@@ -54,7 +86,7 @@ pub fn indexed(prefix: &str, tensors: &[Tensor]) -> Vec<(String, Tensor)> {
 
 /// A loaded checkpoint.
 pub struct Checkpoint {
-    path: String,
+    path: PathBuf,
     tensors: HashMap<String, Tensor>,
     header: serde_json::Value,
 }
@@ -113,43 +145,78 @@ impl std::io::Write for SharedBuffer {
 }
 
 /// Loads the checkpoint at `path` if there is one. A checkpoint of another run (different
-/// fingerprint) or an unreadable one is an error that says to delete it.
+/// fingerprint) or an unreadable one is a [`CorruptResumeState`].
 pub fn load(path: &Path, fingerprint: &str) -> Result<Option<Checkpoint>> {
     if !path.exists() {
         return Ok(None);
     }
-    let shown = path.display().to_string();
-    let advice = "delete it to restart this run from its first epoch";
-    let tensors: HashMap<String, Tensor> = Tensor::load_multi(path)
-        .map_err(|e| anyhow::anyhow!("{shown}: not a readable checkpoint ({e}); {advice}"))?
-        .into_iter()
-        .collect();
-    let header = tensors
-        .get(HEADER)
-        .with_context(|| format!("{shown}: checkpoint without a header; {advice}"))?;
-    let bytes = Vec::<u8>::try_from(header)?;
-    let header: Header<serde_json::Value> = serde_json::from_slice(&bytes)
-        .map_err(|e| anyhow::anyhow!("{shown}: bad checkpoint header ({e}); {advice}"))?;
-    if header.format != FORMAT {
-        bail!(
-            "{shown}: checkpoint format \"{}\" (this harness writes \"{FORMAT}\"); {advice}",
-            header.format
-        );
-    }
+    let (tensors, header) = read(path)?;
     if header.fingerprint != fingerprint {
-        bail!("{shown}: checkpoint of another run (its settings differ from this run's); {advice}");
+        return Err(corrupt(
+            path,
+            "checkpoint of another run (its settings differ from this run's)",
+        )
+        .into());
     }
     Ok(Some(Checkpoint {
-        path: shown,
+        path: path.to_path_buf(),
         tensors,
         header: header.meta,
     }))
 }
 
+/// Checks that `path` is a whole checkpoint of this harness, whichever run it belongs to (a
+/// resume checks every file before it writes anything).
+pub fn check(path: &Path) -> Result<(), CorruptResumeState> {
+    read(path).map(drop)
+}
+
+type Contents = (HashMap<String, Tensor>, Header<serde_json::Value>);
+
+fn read(path: &Path) -> Result<Contents, CorruptResumeState> {
+    let tensors: HashMap<String, Tensor> = Tensor::load_multi(path)
+        .map_err(|e| {
+            corrupt(
+                path,
+                format!("not a readable checkpoint ({})", torch_line(&e)),
+            )
+        })?
+        .into_iter()
+        .collect();
+    let header = tensors
+        .get(HEADER)
+        .ok_or_else(|| corrupt(path, "checkpoint without a header"))?;
+    let bytes = Vec::<u8>::try_from(header)
+        .map_err(|e| corrupt(path, format!("bad checkpoint header ({})", torch_line(&e))))?;
+    let header: Header<serde_json::Value> = serde_json::from_slice(&bytes)
+        .map_err(|e| corrupt(path, format!("bad checkpoint header ({e})")))?;
+    if header.format != FORMAT {
+        return Err(corrupt(
+            path,
+            format!(
+                "checkpoint format \"{}\" (this harness writes \"{FORMAT}\")",
+                header.format
+            ),
+        ));
+    }
+    Ok((tensors, header))
+}
+
+/// libtorch's message in one line: its first, without tch's prefix or the C++ stack trace.
+fn torch_line(error: &tch::TchError) -> String {
+    let text = crate::error_text::without_torch_trace(&error.to_string());
+    let text = text.strip_prefix("Internal torch error: ").unwrap_or(&text);
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .trim_end()
+        .to_string()
+}
+
 impl Checkpoint {
     pub fn meta<M: DeserializeOwned>(&self) -> Result<M> {
         serde_json::from_value(self.header.clone())
-            .with_context(|| format!("{}: bad checkpoint header", self.path))
+            .map_err(|e| corrupt(&self.path, format!("bad checkpoint header ({e})")).into())
     }
 
     /// The tensor saved under `name`.
@@ -157,7 +224,13 @@ impl Checkpoint {
         self.tensors
             .get(name)
             .map(|t| t.shallow_clone())
-            .with_context(|| format!("{}: the checkpoint has no tensor \"{name}\"", self.path))
+            .ok_or_else(|| {
+                corrupt(
+                    &self.path,
+                    format!("the checkpoint has no tensor \"{name}\""),
+                )
+                .into()
+            })
     }
 
     /// Copies the saved values into `targets` (same names, same shapes).
@@ -166,12 +239,15 @@ impl Checkpoint {
             for (name, target) in targets {
                 let src = self.tensor(name)?;
                 if src.size() != target.size() {
-                    bail!(
-                        "{}: tensor \"{name}\" has shape {:?}, the model needs {:?}",
-                        self.path,
-                        src.size(),
-                        target.size()
-                    );
+                    return Err(corrupt(
+                        &self.path,
+                        format!(
+                            "tensor \"{name}\" has shape {:?}, the model needs {:?}",
+                            src.size(),
+                            target.size()
+                        ),
+                    )
+                    .into());
                 }
                 target
                     .shallow_clone()
@@ -259,8 +335,20 @@ mod tests {
         let e = load(&path, "fp-b").err().unwrap().to_string();
         assert!(e.contains("another run") && e.contains("delete it"), "{e}");
         std::fs::write(&path, b"not a checkpoint").unwrap();
-        let e = load(&path, "fp-a").err().unwrap().to_string();
-        assert!(e.contains("not a readable checkpoint"), "{e}");
+        let e = load(&path, "fp-a").err().unwrap();
+        assert!(CorruptResumeState::in_chain(&e));
+        // libtorch's first line, in one line: no C++ stack frames.
+        let e = e.to_string();
+        assert!(
+            e.contains("run.ckpt: not a readable checkpoint (PytorchStreamReader failed")
+                && e.ends_with(
+                    "; delete it and resume again to restart this run from its first epoch"
+                )
+                && !e.contains("frame #")
+                && !e.contains('\n'),
+            "{e}"
+        );
+        assert!(check(&path).is_err());
         assert!(load(&dir.path().join("none.ckpt"), "fp-a")
             .unwrap()
             .is_none());

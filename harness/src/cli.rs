@@ -255,6 +255,7 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
                 || cause.is::<crate::data::DataError>()
                 || cause.is::<crate::data::cifar10::DataError>()
                 || cause.is::<crate::suite::journal::Locked>()
+                || cause.is::<crate::checkpoint::CorruptResumeState>()
                 || cause.is::<UsageError>()
         });
         Failure {
@@ -292,7 +293,7 @@ pub fn main() -> i32 {
             }
         },
         Err(f) => {
-            eprintln!("error: {:#}", f.error);
+            eprintln!("error: {}", crate::error_text::shown(&f.error));
             f.code
         }
     }
@@ -851,6 +852,15 @@ mod tests {
             2
         );
         assert_eq!(Failure::from(UsageError("--seeds".into())).code, 2);
+        let damaged = crate::checkpoint::CorruptResumeState {
+            path: "r.resume/original.seed-2.ckpt".into(),
+            problem: "not a readable checkpoint".into(),
+            redo: "restart this run from its first epoch",
+        };
+        assert_eq!(
+            Failure::from(anyhow::Error::from(damaged).context("tuned arm")).code,
+            2
+        );
         assert_eq!(Failure::from(anyhow::anyhow!("diverged")).code, 1);
     }
 }

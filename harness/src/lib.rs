@@ -8,6 +8,7 @@ pub mod checkpoint;
 pub mod cli;
 pub mod data;
 pub mod env;
+pub mod error_text;
 pub mod fsutil;
 pub mod hpo;
 pub mod models;

@@ -19,8 +19,8 @@ pub fn install_hook() {
     }));
 }
 
-/// The text of a panic's payload, with where it happened when known. A libtorch error keeps
-/// its first line: the C++ stack frames after it mean nothing to a user.
+/// The text of a panic's payload, with where it happened when known, without libtorch's C++
+/// stack trace.
 pub fn message(payload: &(dyn std::any::Any + Send)) -> String {
     let text = if let Some(s) = payload.downcast_ref::<&str>() {
         s.to_string()
@@ -39,11 +39,10 @@ pub fn message(payload: &(dyn std::any::Any + Send)) -> String {
              for this machine"
         );
     }
-    // tch formats libtorch's message with Debug, so its line breaks are the two characters \n.
-    let first = text.split("\\n").next().unwrap_or(&text).trim_end();
+    let text = crate::error_text::without_torch_trace(&text);
     match at {
-        Some(at) => format!("{first} (at {at})"),
-        None => first.to_string(),
+        Some(at) => format!("{text} (at {at})"),
+        None => text,
     }
 }
 

@@ -528,3 +528,228 @@ fn an_interrupted_search_lists_its_finished_trials_and_resume_keeps_them() {
         .unwrap();
     assert!(cost >= trial_seconds, "{cost} < {trial_seconds}");
 }
+
+/// Two plain arms on the embedded digits: long enough to stop inside `original` seed 2.
+const TWO_ARMS: &str = r#"
+[suite]
+name = "damaged"
+version = 1
+seeds = [1, 2, 3]
+threads = 1
+
+[dataset]
+name = "digits"
+test_fraction = 0.5
+split_seed = 0
+
+[arms.original]
+[arms.original.recipe]
+model = "cnn"
+width = 4
+optimizer = "sgd"
+initial_lr = 0.1
+momentum = 0.9
+schedule = "cosine_per_step"
+epochs = 8
+batch_size = 32
+
+[arms.manual]
+[arms.manual.recipe]
+model = "mlp"
+width = 16
+optimizer = "adam"
+initial_lr = 0.01
+epochs = 2
+batch_size = 64
+"#;
+
+fn two_arms() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), TWO_ARMS).unwrap();
+    dir
+}
+
+/// The per-epoch numbers of an uninterrupted run of [`TWO_ARMS`].
+fn uninterrupted_numbers() -> Vec<String> {
+    let dir = two_arms();
+    numbers(&run_to_end(dir.path(), &["run", "s.toml", "--quiet"]))
+}
+
+/// [`TWO_ARMS`] stopped with Ctrl-C while `original` seed 2 trains (seed 1 journaled, seed 2's
+/// checkpoint written): its folder, its result file as `--resume` takes it, its resume folder.
+fn stopped_in_seed_2() -> (tempfile::TempDir, String, PathBuf) {
+    let dir = two_arms();
+    let results = dir.path().join("results");
+    let mut child = harness(dir.path(), &["run", "s.toml", "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let folder = loop {
+        let folder = resume_folder(&results);
+        if folder
+            .as_ref()
+            .is_some_and(|f| f.join("original.seed-2.ckpt").exists())
+        {
+            break folder.unwrap();
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before original seed 2 wrote a checkpoint"
+        );
+        assert!(Instant::now() < deadline, "no checkpoint in 5 minutes");
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    // SAFETY: signalling our own child process by pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+    assert!(
+        folder.join("original.seed-1.json").is_file()
+            && folder.join("original.seed-2.ckpt").is_file(),
+        "stopped inside seed 2"
+    );
+    let name = result_file(&results).file_name().unwrap().to_owned();
+    let result = format!("results/{}", name.to_string_lossy());
+    (dir, result, folder)
+}
+
+fn resume_folder(results: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(results)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with(".resume"))
+}
+
+/// Every file under `dir` with its bytes.
+fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    walk(dir)
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
+/// How `--resume` finds a damaged file.
+#[derive(PartialEq)]
+enum Found {
+    /// Checked before the run starts: the error is all it prints.
+    AtStart,
+    /// When its unit reads it: the replay's lines come first.
+    ByItsUnit,
+}
+
+/// `--resume` refuses the damaged file: exit 2, one line naming it and what to do, no C++
+/// stack frames, and the result file and the resume folder left byte for byte as they were.
+fn refused_naming(dir: &Path, result: &str, damaged: &Path, problem: &str, found: Found) {
+    let before = snapshot(&dir.join("results"));
+    let out = harness(dir, &["run", "s.toml", "--resume", result])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    if found == Found::AtStart {
+        assert_eq!(lines.len(), 1, "one line: {err}");
+    }
+    assert_eq!(lines.iter().filter(|l| l.starts_with("error:")).count(), 1);
+    let shown = damaged.strip_prefix(dir).unwrap().display().to_string();
+    let last = lines.last().unwrap();
+    assert!(
+        last.starts_with(&format!("error: {shown}: {problem}"))
+            && last.contains("; delete it and resume again to "),
+        "{err}"
+    );
+    assert!(
+        !err.contains("frame #") && !err.contains("Exception raised from"),
+        "{err}"
+    );
+    assert_eq!(
+        snapshot(&dir.join("results")),
+        before,
+        "the result file and the resume folder are left as they were"
+    );
+}
+
+/// Deleting the named file, the resume completes, equal to an uninterrupted run.
+fn deleted_and_resumed(dir: &Path, result: &str, damaged: &Path, expected: &[String]) {
+    std::fs::remove_file(damaged).unwrap();
+    let done = run_to_end(dir, &["run", "s.toml", "--quiet", "--resume", result]);
+    assert_eq!(numbers(&done), expected);
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&done).unwrap()).unwrap();
+    assert_eq!(file["status"], "complete");
+    assert!(file["arms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["error"].is_null()));
+    assert!(resume_folder(&dir.join("results")).is_none());
+}
+
+#[test]
+fn a_damaged_checkpoint_stops_the_resume_until_it_is_deleted() {
+    let expected = uninterrupted_numbers();
+    let (dir, result, folder) = stopped_in_seed_2();
+    let ckpt = folder.join("original.seed-2.ckpt");
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let noise: Vec<u8> = (0..100)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    std::fs::write(&ckpt, &noise).unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &ckpt,
+        "not a readable checkpoint (PytorchStreamReader failed",
+        Found::AtStart,
+    );
+    // A whole checkpoint of another run is found when its unit reads it, after seed 1 was
+    // replayed into the result file: that file is put back as it was too.
+    let header = br#"{"format":"harness-checkpoint-1","fingerprint":"another run","meta":null}"#;
+    let header = tch::Tensor::from_slice(header);
+    tch::Tensor::save_multi(&[("__checkpoint_header__", &header)], &ckpt).unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &ckpt,
+        "checkpoint of another run",
+        Found::ByItsUnit,
+    );
+    deleted_and_resumed(dir.path(), &result, &ckpt, &expected);
+}
+
+#[test]
+fn a_damaged_journal_entry_stops_the_resume_until_it_is_deleted() {
+    let expected = uninterrupted_numbers();
+    assert!(expected.iter().any(|n| n.starts_with("original seed 1 ")));
+    let (dir, result, folder) = stopped_in_seed_2();
+    let entry = folder.join("original.seed-1.json");
+    std::fs::write(&entry, "garbage").unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &entry,
+        "unreadable journal entry (expected value at line 1 column 1); delete it and resume \
+         again to redo this unit",
+        Found::AtStart,
+    );
+    // Valid JSON that is no run: found when the unit reads it.
+    std::fs::write(&entry, "{}").unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &entry,
+        "unreadable journal entry (missing field",
+        Found::ByItsUnit,
+    );
+    // Seed 1 is trained again, the same as the first time.
+    deleted_and_resumed(dir.path(), &result, &entry, &expected);
+}

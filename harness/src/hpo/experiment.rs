@@ -19,6 +19,10 @@
 //! starts after it. With `concurrency > 1` the other running trials stop after the epoch they
 //! are in, so the search can overshoot by fewer than `concurrency` epochs.
 //!
+//! A trial fn that returns an [`Abort`] ends the whole experiment with the error it wraps
+//! (its trial's saved state is damaged: no later trial could be trusted to continue the
+//! search as before), and so does an error of `finished`.
+//!
 //! Statuses: `Succeeded` = the trial fn returned Ok without ever being told to stop (ran its
 //! full budget); `EarlyStopped` = some `report` returned Stop (the trial's own final metric
 //! is ignored; `final_metric` = its last intermediate value, the value the tuner observes, as
@@ -207,6 +211,11 @@ impl ExperimentOutcome {
     }
 }
 
+/// Returned by a trial fn: ends the experiment with this error instead of failing the trial.
+#[derive(Debug, thiserror::Error)]
+#[error("{0:#}")]
+pub struct Abort(pub anyhow::Error);
+
 /// Trial-epochs trained so far, shared by the trials of a batch, against the search budget.
 struct EpochBudget {
     spent: Mutex<usize>,
@@ -241,7 +250,7 @@ fn run_one<F>(
     trial_fn: &F,
     assessor: &Mutex<&mut dyn Assessor>,
     budget: &EpochBudget,
-) -> Trial
+) -> anyhow::Result<Trial>
 where
     F: Fn(&TrialContext) -> anyhow::Result<TrialOutput> + Sync,
 {
@@ -297,13 +306,16 @@ where
                 None,
             ),
         },
-        Ok(Err(e)) => (
-            TrialStatus::Failed,
-            None,
-            Some(format!("{e:#}")),
-            serde_json::Value::Null,
-            None,
-        ),
+        Ok(Err(e)) => match e.downcast::<Abort>() {
+            Ok(Abort(e)) => return Err(e),
+            Err(e) => (
+                TrialStatus::Failed,
+                None,
+                Some(crate::error_text::shown(&e)),
+                serde_json::Value::Null,
+                None,
+            ),
+        },
         Err(p) => (
             TrialStatus::Failed,
             None,
@@ -319,7 +331,7 @@ where
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .trial_end(id, &st.history, status == TrialStatus::Succeeded);
-    Trial {
+    Ok(Trial {
         id,
         params,
         status,
@@ -332,7 +344,7 @@ where
         end: Some(now_rfc3339()),
         duration_s: t0.elapsed().as_secs_f64(),
         details,
-    }
+    })
 }
 
 /// Run an experiment. See the module docs for ordering and reproducibility guarantees.
@@ -342,7 +354,7 @@ pub fn run_experiment<F>(
     assessor: &mut dyn Assessor,
     trial_fn: F,
     mut on_trial_end: impl FnMut(&Trial),
-) -> ExperimentOutcome
+) -> anyhow::Result<ExperimentOutcome>
 where
     F: Fn(&TrialContext) -> anyhow::Result<TrialOutput> + Sync,
 {
@@ -350,7 +362,7 @@ where
         config,
         tuner,
         assessor,
-        |_, _, _| None,
+        |_, _, _| Ok(None),
         trial_fn,
         |_, t| on_trial_end(t),
     )
@@ -386,7 +398,7 @@ fn merge_continuation(before: &Trial, segment: Trial) -> Trial {
 /// Work is a sequence of jobs: a new trial, or — with an assessor that pauses trials
 /// ([`Assessor::pauses`]) — a paused trial continued. `finished(job, trial_id, params)`
 /// returns the trial as the earlier run left it after job number `job` (when it is that
-/// trial with these parameters). Such a job is not run again: its curve is fed to the assessor
+/// trial with these parameters); its error ends the experiment. Such a job is not run again: its curve is fed to the assessor
 /// and its metric to the tuner exactly as a live one, so with `concurrency == 1` the resumed
 /// experiment proposes, stops, promotes and ends exactly like an uninterrupted one.
 /// `on_trial_end(job, trial)` sees the trial's record after each job.
@@ -398,10 +410,10 @@ pub fn run_experiment_resumable<F>(
     config: &ExperimentConfig,
     tuner: &mut dyn Tuner,
     assessor: &mut dyn Assessor,
-    finished: impl Fn(usize, usize, &Params) -> Option<Trial>,
+    finished: impl Fn(usize, usize, &Params) -> anyhow::Result<Option<Trial>>,
     trial_fn: F,
     mut on_trial_end: impl FnMut(usize, &Trial),
-) -> ExperimentOutcome
+) -> anyhow::Result<ExperimentOutcome>
 where
     F: Fn(&TrialContext) -> anyhow::Result<TrialOutput> + Sync,
 {
@@ -471,7 +483,7 @@ where
         let mut done: Vec<(usize, Trial)> = Vec::new();
         let mut to_run = Vec::new();
         for (job, id, params, from) in jobs {
-            match finished(job, id, &params) {
+            match finished(job, id, &params)? {
                 Some(t) => {
                     let mut a = assessor.lock().unwrap_or_else(|e| e.into_inner());
                     for k in 1..=t.intermediate.len() {
@@ -484,7 +496,7 @@ where
                 None => to_run.push((job, id, params, from)),
             }
         }
-        let ran: Vec<(usize, Trial)> = if to_run.len() <= 1 {
+        let ran: Vec<(usize, anyhow::Result<Trial>)> = if to_run.len() <= 1 {
             to_run
                 .into_iter()
                 .map(|(job, id, p, from)| {
@@ -507,11 +519,15 @@ where
             })
         };
         // A continuation that ran becomes part of its trial's one record (journaled jobs are
-        // stored merged already).
-        done.extend(ran.into_iter().map(|(job, t)| match trials.get(t.id) {
-            Some(before) => (job, merge_continuation(before, t)),
-            None => (job, t),
-        }));
+        // stored merged already). An abort ends the experiment before any of the batch is
+        // observed.
+        for (job, t) in ran {
+            let t = t?;
+            done.push(match trials.get(t.id) {
+                Some(before) => (job, merge_continuation(before, t)),
+                None => (job, t),
+            });
+        }
         done.sort_by_key(|(job, _)| *job);
         for (job, record) in done {
             let id = record.id;
@@ -530,12 +546,12 @@ where
     };
     let best_trial = best_trial_of(&trials, config.direction);
     let cost = Cost::of(&trials, t0.elapsed().as_secs_f64());
-    ExperimentOutcome {
+    Ok(ExperimentOutcome {
         trials,
         best_trial,
         cost,
         stop_reason,
-    }
+    })
 }
 
 /// Epochs the trials have trained, each counted once (a continued trial's record holds its
@@ -675,7 +691,8 @@ mod tests {
                 train(ctx)
             },
             |_| {},
-        );
+        )
+        .unwrap();
         let statuses: Vec<TrialStatus> = out.trials.iter().map(|t| t.status).collect();
         assert_eq!(
             statuses,
@@ -690,6 +707,29 @@ mod tests {
             error.contains("trial panicked") && error.contains("memory"),
             "{error}"
         );
+    }
+
+    /// An abort (a trial's saved state is damaged) is no failed trial: the experiment ends
+    /// with its error, and no trial of its batch is observed.
+    #[test]
+    fn an_abort_ends_the_experiment_with_its_error() {
+        let s = space();
+        let mut tuner = build_tuner("random", &s, Direction::Maximize, 1, &Value::Null).unwrap();
+        let mut ended = Vec::new();
+        let out = run_experiment(
+            &cfg(4, 2),
+            tuner.as_mut(),
+            &mut NoAssessor,
+            |ctx: &TrialContext| {
+                if ctx.id == 3 {
+                    return Err(Abort(anyhow::anyhow!("t3.ckpt: damaged")).into());
+                }
+                train(ctx)
+            },
+            |t| ended.push(t.id),
+        );
+        assert_eq!(out.unwrap_err().to_string(), "t3.ckpt: damaged");
+        assert_eq!(ended, vec![0, 1]);
     }
 
     #[test]
@@ -712,7 +752,8 @@ mod tests {
                 train(ctx)
             },
             |t| ended.push((t.id, t.status)),
-        );
+        )
+        .unwrap();
         assert_eq!(out.trials.len(), 4);
         assert_eq!(out.stop_reason, StopReason::MaxTrials);
         let t1 = &out.trials[1];
@@ -744,7 +785,7 @@ mod tests {
         let s = space();
         let mut tuner = build_tuner("random", &s, Direction::Maximize, 2, &Value::Null).unwrap();
         let mut a = StopTwoAtThree(Vec::new());
-        let out = run_experiment(&cfg(4, 1), tuner.as_mut(), &mut a, train, |_| {});
+        let out = run_experiment(&cfg(4, 1), tuner.as_mut(), &mut a, train, |_| {}).unwrap();
         let t2 = &out.trials[2];
         assert_eq!(t2.status, TrialStatus::EarlyStopped);
         assert_eq!(t2.stopped_at_epoch, Some(3));
@@ -782,7 +823,8 @@ mod tests {
                 })
             },
             |_| {},
-        );
+        )
+        .unwrap();
         assert_eq!(out.trials[2].intermediate, vec![0.0, 1.0, 2.0]);
         assert_eq!(out.trials[2].final_metric, Some(2.0));
         assert_eq!(out.trials[2].status, TrialStatus::EarlyStopped);
@@ -810,6 +852,7 @@ mod tests {
                 },
                 |_| {},
             )
+            .unwrap()
         };
         let up = run(Direction::Maximize);
         assert_eq!(up.best_trial, Some(4));
@@ -835,7 +878,8 @@ mod tests {
             )
             .unwrap();
             let mut a = build_assessor("none", Direction::Maximize, 5, &Value::Null).unwrap();
-            let out = run_experiment(&cfg(12, 2), tuner.as_mut(), a.as_mut(), train, |_| {});
+            let out =
+                run_experiment(&cfg(12, 2), tuner.as_mut(), a.as_mut(), train, |_| {}).unwrap();
             out.trials
                 .iter()
                 .map(|t| (t.id, t.params.clone(), t.final_metric))
@@ -875,7 +919,8 @@ mod tests {
                 })
             },
             |_| {},
-        );
+        )
+        .unwrap();
         assert!(out.trials.iter().all(|t| t.final_metric == Some(2.0)));
     }
 
@@ -893,7 +938,8 @@ mod tests {
             &mut NoAssessor,
             train_k,
             |_| {},
-        );
+        )
+        .unwrap();
         assert_eq!(out.trials.len(), 3);
         assert_eq!(out.stop_reason, StopReason::TunerExhausted);
         let mut tuner = build_tuner("grid", &s, Direction::Maximize, 0, &Value::Null).unwrap();
@@ -901,7 +947,7 @@ mod tests {
             max_duration_s: Some(0.0),
             ..cfg(10, 1)
         };
-        let out = run_experiment(&c, tuner.as_mut(), &mut NoAssessor, train_k, |_| {});
+        let out = run_experiment(&c, tuner.as_mut(), &mut NoAssessor, train_k, |_| {}).unwrap();
         assert_eq!(out.trials.len(), 0);
         assert_eq!(out.stop_reason, StopReason::MaxDuration);
         assert_eq!(out.best_trial, None);
@@ -923,7 +969,7 @@ mod tests {
         .unwrap();
         let mut tuner = build_tuner("grid", &s, Direction::Maximize, 0, &Value::Null).unwrap();
         let mut a = build_assessor("medianstop", Direction::Maximize, 5, &Value::Null).unwrap();
-        let out = run_experiment(&cfg(3, 1), tuner.as_mut(), a.as_mut(), train, |_| {});
+        let out = run_experiment(&cfg(3, 1), tuner.as_mut(), a.as_mut(), train, |_| {}).unwrap();
         let st: Vec<_> = out.trials.iter().map(|t| t.status).collect();
         // x = 0.9: 0.08 at epoch 1 < the completed trial's running average 0.2
         assert_eq!(
@@ -982,6 +1028,7 @@ mod tests {
         checkpoints: std::collections::BTreeMap<usize, Vec<f64>>,
         finished: impl Fn(usize, usize, &Params) -> Option<Trial>,
     ) -> (ExperimentOutcome, usize, Vec<(usize, Trial)>) {
+        let finished = |job, id, params: &Params| Ok(finished(job, id, params));
         let s = space();
         let mut tuner = build_tuner("random", &s, Direction::Maximize, 3, &Value::Null).unwrap();
         let mut a = build_assessor(
@@ -1004,7 +1051,8 @@ mod tests {
             finished,
             |ctx: &TrialContext| checkpointed_trial(&store, &trained, ctx),
             |job, t| jobs.push((job, t.clone())),
-        );
+        )
+        .unwrap();
         let trained = *trained.lock().unwrap();
         (out, trained, jobs)
     }
@@ -1134,7 +1182,7 @@ mod tests {
             trial_epochs: 5,
             ..cfg(10, concurrency)
         };
-        run_experiment(&config, tuner.as_mut(), &mut NoAssessor, train, |_| {})
+        run_experiment(&config, tuner.as_mut(), &mut NoAssessor, train, |_| {}).unwrap()
     }
 
     #[test]

@@ -14,8 +14,8 @@ pub mod tuner;
 
 pub use assessor::{build_assessor, check_can_stop, Assessor, Decision, ASSESSOR_NAMES};
 pub use experiment::{
-    best_trial_of, now_rfc3339, run_experiment, run_experiment_resumable, Cost, ExperimentConfig,
-    ExperimentOutcome, StopReason, Trial, TrialContext, TrialOutput, TrialStatus,
+    best_trial_of, now_rfc3339, run_experiment, run_experiment_resumable, Abort, Cost,
+    ExperimentConfig, ExperimentOutcome, StopReason, Trial, TrialContext, TrialOutput, TrialStatus,
 };
 pub use rank::spearman;
 pub use space::{ParamKind, ParamSpec, Params, SearchSpace, SpaceError};

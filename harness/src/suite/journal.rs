@@ -10,6 +10,11 @@
 //! Every file is written atomically, and the journal holds an exclusive lock (`flock`) for
 //! as long as a process uses it: two `harness run --resume` of the same result never write
 //! the same files, and a killed process releases its lock with its life.
+//!
+//! A damaged file (a disk error, a bad copy, a hand edit) is a [`CorruptResumeState`] naming
+//! it: opening the journal checks every file before the run writes anything, so the user can
+//! delete that one file and resume again.
+use crate::checkpoint::CorruptResumeState;
 use crate::fsutil;
 use crate::train::TrainOptions;
 use anyhow::{Context, Result};
@@ -54,6 +59,15 @@ pub fn train_options(journal: Option<&Journal>, base: &TrainOptions, key: &str) 
     options
 }
 
+/// Journal entry `path`, whose text is `bytes`.
+fn parse<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, CorruptResumeState> {
+    serde_json::from_slice(bytes).map_err(|e| CorruptResumeState {
+        path: path.to_path_buf(),
+        problem: format!("unreadable journal entry ({e})"),
+        redo: "redo this unit",
+    })
+}
+
 /// The journal folder of a result file.
 pub fn journal_dir(result_path: &Path) -> PathBuf {
     let stem = result_path
@@ -69,9 +83,13 @@ impl Journal {
         let dir = journal_dir(result_path);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("{}: cannot create the resume folder", dir.display()))?;
-        fsutil::remove_stale_temps(&dir);
         let lock_path = dir.join("lock");
-        let lock = File::create(&lock_path)
+        // Not truncated: a resume refused below leaves the folder as it found it.
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
             .with_context(|| format!("{}: cannot create", lock_path.display()))?;
         // SAFETY: flock on a file descriptor we own; no memory is shared with the call.
         let rc = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
@@ -82,11 +100,40 @@ impl Journal {
             }
             .into());
         }
-        Ok(Journal {
+        let journal = Journal {
             dir,
             checkpoint_every: checkpoint_every.max(1),
             _lock: lock,
-        })
+        };
+        journal.check_files()?;
+        fsutil::remove_stale_temps(&journal.dir);
+        Ok(journal)
+    }
+
+    /// Every entry parses and every checkpoint loads (whose run it is, and whether an entry
+    /// has the shape its unit expects, is checked when the unit reads it).
+    fn check_files(&self) -> Result<()> {
+        let entries = std::fs::read_dir(&self.dir)
+            .with_context(|| format!("{}: cannot list the resume folder", self.dir.display()))?;
+        // Hidden files are a killed write's temporaries, never read.
+        let mut paths: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .map(|e| e.path())
+            .collect();
+        paths.sort();
+        for path in paths {
+            match path.extension().and_then(|e| e.to_str()) {
+                Some("json") => {
+                    let bytes = std::fs::read(&path)
+                        .with_context(|| format!("{}: cannot read", path.display()))?;
+                    parse::<serde::de::IgnoredAny>(&path, &bytes)?;
+                }
+                Some("ckpt") => crate::checkpoint::check(&path)?,
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     fn entry(&self, key: &str) -> PathBuf {
@@ -97,12 +144,7 @@ impl Journal {
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
         let path = self.entry(key);
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).with_context(|| {
-                format!(
-                    "{}: unreadable journal entry; delete it to redo this unit",
-                    path.display()
-                )
-            }),
+            Ok(bytes) => Ok(Some(parse(&path, &bytes)?)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("{}: cannot read", path.display())),
         }
@@ -158,6 +200,43 @@ mod tests {
         j.finish();
         assert!(!dir.path().join("quick-host-1.resume").exists());
         // The lock went with the journal.
+        Journal::open(&result, 1).unwrap();
+    }
+
+    /// A damaged entry or checkpoint is refused when the journal opens, naming the file and
+    /// what to do; an entry of the wrong shape when its unit reads it.
+    #[test]
+    fn damaged_files_are_corrupt_resume_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let result = dir.path().join("quick-host-1.json");
+        let j = Journal::open(&result, 1).unwrap();
+        j.put("manual.seed-1", &vec![1u32]).unwrap();
+        let e = j.get::<String>("manual.seed-1").unwrap_err();
+        assert!(CorruptResumeState::in_chain(&e), "{e}");
+        drop(j);
+        let entry = journal_dir(&result).join("manual.seed-1.json");
+        std::fs::write(&entry, "garbage").unwrap();
+        let e = Journal::open(&result, 1).err().unwrap();
+        assert!(CorruptResumeState::in_chain(&e), "{e}");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: unreadable journal entry (expected value at line 1 column 1); delete it \
+                 and resume again to redo this unit",
+                entry.display()
+            )
+        );
+        std::fs::remove_file(&entry).unwrap();
+        let ckpt = journal_dir(&result).join("manual.seed-2.ckpt");
+        std::fs::write(&ckpt, [7u8; 100]).unwrap();
+        let e = Journal::open(&result, 1).err().unwrap().to_string();
+        assert!(
+            e.starts_with(&format!("{}: not a readable checkpoint", ckpt.display())),
+            "{e}"
+        );
+        std::fs::remove_file(&ckpt).unwrap();
+        // A killed write's half-written temporary is no entry.
+        std::fs::write(journal_dir(&result).join(".tmp-1-manual.seed-3.json"), "{").unwrap();
         Journal::open(&result, 1).unwrap();
     }
 }

@@ -1,6 +1,7 @@
 //! Runs a suite: every arm, every seed, one result file updated after each finished run.
 use super::journal::{self, Journal};
 use super::{tuned, ArmKind, ArmSpec, LoadedSuite};
+use crate::checkpoint::CorruptResumeState;
 use crate::data::{self, Dataset};
 use crate::env::{self, EnvRecord};
 use crate::panics::guarded;
@@ -10,6 +11,7 @@ use crate::results::{
 };
 use crate::timeutil;
 use crate::train::{self, Control, ReportedAccuracy, TrainOptions};
+use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -65,6 +67,14 @@ pub fn run_suite(
         }
     };
     let journal = Journal::open(writer.path(), options.checkpoint_every)?;
+    // What the file held before this resume replayed into it (see `put_back`).
+    let before_resume = match options.resume {
+        Some(_) => Some(
+            std::fs::read(writer.path())
+                .with_context(|| format!("{}: cannot read", writer.path().display()))?,
+        ),
+        None => None,
+    };
     if options.resume.is_some() && !options.quiet {
         eprintln!("resuming {}", writer.path().display());
     }
@@ -94,104 +104,107 @@ pub fn run_suite(
         interrupt: Some(Arc::clone(stop_flag)),
         ..Default::default()
     };
-    let mut interrupted = false;
-    'arms: for kind in arms {
-        if kind == ArmKind::Tuned {
-            let (Some(spec), Some(space)) = (&suite.file.arms.tuned, &suite.search_space) else {
+    // Whether Ctrl-C stopped the run.
+    let run_arms = || -> anyhow::Result<bool> {
+        'arms: for kind in arms {
+            if kind == ArmKind::Tuned {
+                let (Some(spec), Some(space)) = (&suite.file.arms.tuned, &suite.search_space)
+                else {
+                    continue;
+                };
+                let space_path = suite.dir().join(&spec.hpo.search_space);
+                let ctx = tuned::TunedContext {
+                    spec,
+                    space,
+                    space_path: space_path.display().to_string(),
+                    dataset: &dataset,
+                    seeds: &meta.seeds,
+                    options: &train_options,
+                    progress: &progress,
+                    stop,
+                    journal: Some(&journal),
+                };
+                let arm = tuned_arm_result(spec);
+                let run =
+                    |arm: &mut ArmResult, save: &mut SaveArm| tuned::run_tuned_arm(&ctx, arm, save);
+                if run_search_arm(arm, run, &mut result, &writer, &elapsed, options.quiet)? {
+                    return Ok(true);
+                }
+                continue;
+            }
+            if kind == ArmKind::Nas {
+                let Some(spec) = &suite.file.arms.nas else {
+                    continue;
+                };
+                let ctx = super::nas::NasContext {
+                    spec,
+                    dataset: &dataset,
+                    seeds: &meta.seeds,
+                    out_dir: super::nas::epoch_dir(writer.path()),
+                    suite_dir: suite.dir().to_path_buf(),
+                    progress: &progress,
+                    stop,
+                    quiet: options.quiet,
+                    journal: Some(&journal),
+                };
+                let arm = nas_arm_result(spec);
+                let run = |arm: &mut ArmResult, save: &mut SaveArm| {
+                    super::nas::run_nas_arm(&ctx, arm, save)
+                };
+                if run_search_arm(arm, run, &mut result, &writer, &elapsed, options.quiet)? {
+                    return Ok(true);
+                }
+                continue;
+            }
+            let Some(spec) = suite.training_arm(kind) else {
                 continue;
             };
-            let space_path = suite.dir().join(&spec.hpo.search_space);
-            let ctx = tuned::TunedContext {
-                spec,
-                space,
-                space_path: space_path.display().to_string(),
-                dataset: &dataset,
-                seeds: &meta.seeds,
-                options: &train_options,
-                progress: &progress,
-                stop,
-                journal: Some(&journal),
-            };
-            let arm = tuned_arm_result(spec);
-            let run =
-                |arm: &mut ArmResult, save: &mut SaveArm| tuned::run_tuned_arm(&ctx, arm, save);
-            if run_search_arm(arm, run, &mut result, &writer, &elapsed, options.quiet)? {
-                interrupted = true;
-                break 'arms;
-            }
-            continue;
-        }
-        if kind == ArmKind::Nas {
-            let Some(spec) = &suite.file.arms.nas else {
-                continue;
-            };
-            let ctx = super::nas::NasContext {
-                spec,
-                dataset: &dataset,
-                seeds: &meta.seeds,
-                out_dir: super::nas::epoch_dir(writer.path()),
-                suite_dir: suite.dir().to_path_buf(),
-                progress: &progress,
-                stop,
-                quiet: options.quiet,
-                journal: Some(&journal),
-            };
-            let arm = nas_arm_result(spec);
-            let run =
-                |arm: &mut ArmResult, save: &mut SaveArm| super::nas::run_nas_arm(&ctx, arm, save);
-            if run_search_arm(arm, run, &mut result, &writer, &elapsed, options.quiet)? {
-                interrupted = true;
-                break 'arms;
-            }
-            continue;
-        }
-        let Some(spec) = suite.training_arm(kind) else {
-            continue;
-        };
-        let mut arm = new_arm_result(kind, spec);
-        for &seed in &meta.seeds {
-            if stop.load(Ordering::SeqCst) {
-                interrupted = true;
-                break 'arms;
-            }
-            progress.set_message(format!("{} seed {seed}", kind.name()));
-            let unit = TrainUnit {
-                journal: Some(&journal),
-                key: format!("{}.seed-{seed}", kind.name()),
-                options: &train_options,
-                stop,
-            };
-            let outcome = match guarded(|| {
-                unit.train(&spec.recipe, &dataset, seed, &mut |_| progress.epoch_done())
-            }) {
-                Ok(outcome) => outcome,
-                // An interrupted run is not a result: it would look like a short recipe.
-                Err(e) if e.is::<Interrupted>() => {
-                    interrupted = true;
-                    break 'arms;
+            let mut arm = new_arm_result(kind, spec);
+            for &seed in &meta.seeds {
+                if stop.load(Ordering::SeqCst) {
+                    return Ok(true);
                 }
-                Err(e) => {
-                    // The other seeds would fail the same way; the other arms may not.
-                    end_arm(
-                        Err(e),
-                        &mut arm,
-                        &mut result,
-                        elapsed(),
-                        &writer,
-                        options.quiet,
-                    )?;
-                    continue 'arms;
+                progress.set_message(format!("{} seed {seed}", kind.name()));
+                let unit = TrainUnit {
+                    journal: Some(&journal),
+                    key: format!("{}.seed-{seed}", kind.name()),
+                    options: &train_options,
+                    stop,
+                };
+                let outcome = match guarded(|| {
+                    unit.train(&spec.recipe, &dataset, seed, &mut |_| progress.epoch_done())
+                }) {
+                    Ok(outcome) => outcome,
+                    // An interrupted run is not a result: it would look like a short recipe.
+                    Err(e) if e.is::<Interrupted>() => {
+                        return Ok(true);
+                    }
+                    Err(e) if CorruptResumeState::in_chain(&e) => return Err(e),
+                    Err(e) => {
+                        // The other seeds would fail the same way; the other arms may not.
+                        end_arm(
+                            Err(e),
+                            &mut arm,
+                            &mut result,
+                            elapsed(),
+                            &writer,
+                            options.quiet,
+                        )?;
+                        continue 'arms;
+                    }
+                };
+                if !options.quiet {
+                    progress.line(run_line(kind, &outcome, spec.recipe.report));
                 }
-            };
-            if !options.quiet {
-                progress.line(run_line(kind, &outcome, spec.recipe.report));
+                arm.runs.push(outcome);
+                arm.summarize();
+                save_arm(&mut result, &arm, elapsed(), &writer)?;
             }
-            arm.runs.push(outcome);
-            arm.summarize();
             save_arm(&mut result, &arm, elapsed(), &writer)?;
         }
-        save_arm(&mut result, &arm, elapsed(), &writer)?;
-    }
+        Ok(false)
+    };
+    let interrupted = run_arms().map_err(|e| put_back(e, before_resume.as_deref(), &writer))?;
     progress.finish();
     result.status = if interrupted {
         RunStatus::Interrupted
@@ -218,6 +231,17 @@ pub fn run_suite(
 
 pub use crate::checkpoint::Interrupted;
 
+/// A damaged file of the resume state ends the run as bad input, before anything is recorded
+/// about it: the result file gets back the bytes it had before this resume replayed into it,
+/// so that after deleting the file the user resumes from exactly where they were. (Should that
+/// write fail, the replayed file is still one that `--resume` continues.)
+fn put_back(error: anyhow::Error, before: Option<&[u8]>, writer: &ResultWriter) -> anyhow::Error {
+    if let Some(bytes) = before.filter(|_| CorruptResumeState::in_chain(&error)) {
+        let _ = crate::fsutil::write_atomic(writer.path(), bytes);
+    }
+    error
+}
+
 /// Saves an arm as it goes (the tuned and nas arms call it after each unit of work).
 type SaveArm<'a> = dyn FnMut(&ArmResult) -> anyhow::Result<()> + 'a;
 
@@ -242,7 +266,8 @@ fn run_search_arm(
 
 /// Files an arm's end and saves the arm: whether it stopped on Ctrl-C (the run then ends
 /// "interrupted"). Any other failure of the arm is recorded in it (`error`) and the suite goes
-/// on with its other arms; only a result file that cannot be written ends the run.
+/// on with its other arms; only a result file that cannot be written, or damaged resume state,
+/// ends the run.
 fn end_arm(
     outcome: anyhow::Result<()>,
     arm: &mut ArmResult,
@@ -255,8 +280,10 @@ fn end_arm(
         Ok(()) => false,
         Err(e) if e.is::<Interrupted>() => true,
         Err(e) if e.is::<crate::results::ResultError>() => return Err(e),
+        // Not the arm's failure: the user deletes the file and resumes.
+        Err(e) if CorruptResumeState::in_chain(&e) => return Err(e),
         Err(e) => {
-            let message = format!("{e:#}");
+            let message = crate::error_text::shown(&e);
             if !quiet {
                 eprintln!("{} arm failed: {message}", arm.name);
             }

@@ -5,11 +5,12 @@
 use super::journal::{self, Journal};
 use super::runner::{Interrupted, TrainUnit};
 use super::TunedArmSpec;
+use crate::checkpoint::CorruptResumeState;
 use crate::data::Dataset;
 use crate::hpo::{
-    best_trial_of, build_assessor, build_tuner, run_experiment_resumable, spearman, Cost, Decision,
-    Direction, ExperimentConfig, ParamKind, ParamSpec, Params, SearchSpace, StopReason, Trial,
-    TrialContext, TrialOutput, TrialStatus,
+    best_trial_of, build_assessor, build_tuner, run_experiment_resumable, spearman, Abort, Cost,
+    Decision, Direction, ExperimentConfig, ParamKind, ParamSpec, Params, SearchSpace, StopReason,
+    Trial, TrialContext, TrialOutput, TrialStatus,
 };
 use crate::progress::Progress;
 use crate::results::{ArmResult, FidelityCheck, FidelityEntry, HpoRecord};
@@ -191,6 +192,15 @@ pub fn run_tuned_arm(
             } else {
                 Control::Continue
             }
+        })
+        // A damaged checkpoint (also a paused trial's) is the user's to delete, not a failed
+        // trial: journaled as one, the resumed search would differ from the first.
+        .map_err(|e| {
+            if CorruptResumeState::in_chain(&e) {
+                Abort(e).into()
+            } else {
+                e
+            }
         })?;
         if ctx.stop.load(Ordering::SeqCst) && !trial.is_stopped() {
             // Ctrl-C, not the assessor: not a result (the checkpoint stays for --resume).
@@ -208,9 +218,11 @@ pub fn run_tuned_arm(
         })
     };
     let progress = ctx.progress;
-    let finished = |job: usize, id: usize, params: &Params| -> Option<Trial> {
-        let trial: Trial = ctx.journal?.get(&job_key(job)).ok()??;
-        (trial.id == id && trial.params == *params).then_some(trial)
+    let finished = |job: usize, id: usize, params: &Params| -> anyhow::Result<Option<Trial>> {
+        let Some(trial) = journal::finished::<Trial>(ctx.journal, &job_key(job))? else {
+            return Ok(None);
+        };
+        Ok((trial.id == id && trial.params == *params).then_some(trial))
     };
     // A trial the assessor paused may be continued from its checkpoint; any other that ended
     // no longer needs one.
@@ -266,7 +278,7 @@ pub fn run_tuned_arm(
                 serde_json::Value::Object(t.params.clone())
             ));
         },
-    );
+    )?;
     let search_seconds = seconds_before + outcome.cost.seconds;
     if ctx.stop.load(Ordering::SeqCst) {
         // The file shows the search so far (perhaps no trial yet); the journal, and paused

@@ -10,6 +10,7 @@ pub mod data;
 pub mod env;
 pub mod fsutil;
 pub mod hpo;
+pub mod message;
 pub mod models;
 pub mod nas;
 pub mod panics;

@@ -300,7 +300,7 @@ where
         Ok(Err(e)) => (
             TrialStatus::Failed,
             None,
-            Some(format!("{e:#}")),
+            Some(crate::message::chain(&*e)),
             serde_json::Value::Null,
             None,
         ),

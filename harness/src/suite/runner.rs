@@ -256,7 +256,7 @@ fn end_arm(
         Err(e) if e.is::<Interrupted>() => true,
         Err(e) if e.is::<crate::results::ResultError>() => return Err(e),
         Err(e) => {
-            let message = format!("{e:#}");
+            let message = crate::message::chain(&*e);
             if !quiet {
                 eprintln!("{} arm failed: {message}", arm.name);
             }

@@ -44,11 +44,11 @@ enum Command {
         /// Name of this machine in reports (default: the hostname).
         #[arg(long)]
         label: Option<String>,
-        /// Folder for result files.
+        /// Folder for result files (created if missing).
         #[arg(long, default_value = "results")]
         results_dir: PathBuf,
         /// Also render a markdown report (English) to this file (plots beside it); checked
-        /// before the run starts.
+        /// before the run starts: an existing file is replaced only if it is an earlier report.
         #[arg(long)]
         report: Option<PathBuf>,
         /// Override every arm's epoch count (a shorter run); recorded in the result and report.
@@ -92,7 +92,8 @@ enum Command {
         /// Result files (JSON).
         #[arg(required = true)]
         results: Vec<PathBuf>,
-        /// Output markdown file (default: reports/<suite>.md).
+        /// Output markdown file (default: reports/<suite>.md); an existing file is replaced only
+        /// if it is an earlier report.
         #[arg(short, long)]
         output: Option<PathBuf>,
         /// Language of headings and row names.
@@ -329,10 +330,24 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             let mut loaded = LoadedSuite::load(&suite)?;
             // Before hours of training, not after.
             if let Some(out) = &report {
-                let inputs: Vec<PathBuf> = resume.iter().flatten().cloned().collect();
+                use report::output::Input;
+                let mut inputs = vec![Input::new(&suite, "the suite file being run")];
+                inputs.extend(loaded.inputs.iter().map(|i| {
+                    Input::new(&i.path, format!("the file the suite names in {}", i.key))
+                }));
+                inputs.extend(
+                    resume
+                        .iter()
+                        .flatten()
+                        .map(|p| Input::new(p, "the result file being resumed")),
+                );
                 // The plots' names depend on the result (label, arms): checked when written.
                 report::output::check_output(out, &inputs, &[])
                     .map_err(|e| UsageError(format!("--report {e}")))?;
+            }
+            // Resuming a named result writes to it, not into the results folder.
+            if !matches!(resume, Some(Some(_))) {
+                check_results_dir(&results_dir)?;
             }
             if let Some(dir) = data_dir {
                 loaded
@@ -368,7 +383,8 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 Some(Some(p)) => Some(p),
             };
             if let Some(path) = &resume {
-                runner::check_resumable(&loaded, path).map_err(|e| UsageError(format!("{e:#}")))?;
+                runner::check_resumable(&loaded, path)
+                    .map_err(|e| UsageError(crate::error_text::shown(&e)))?;
             }
             let device = parse_device(&device)?;
             let stop = install_stop_flag();
@@ -430,7 +446,8 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             });
             let (dir, stem) = report::output::plot_place(&out);
             let plots = report::plot_paths(&files, dir, &stem);
-            report::output::check_output(&out, &results, &plots)
+            let inputs = report::output::Input::results(&results);
+            report::output::check_output(&out, &inputs, &plots)
                 .map_err(|e| UsageError(e.to_string()))?;
             // The report's own warning names no file (it may be read elsewhere): here the
             // command to paste names the file given.
@@ -654,6 +671,26 @@ fn check_classes(classes: i64) -> Result<(), UsageError> {
             "--classes must be in [1, {MAX_CLASSES}], got {classes}"
         )))
     }
+}
+
+/// A results folder that is a file, or lies under one, is bad input: said before anything runs,
+/// not as a result file that cannot be written (exit 1).
+fn check_results_dir(dir: &Path) -> Result<(), UsageError> {
+    let Some(blocker) = crate::fsutil::non_folder_in(dir) else {
+        return Ok(());
+    };
+    let why = if blocker == dir {
+        "is not a folder".to_string()
+    } else {
+        format!(
+            "{} is not a folder, so nothing can be written under it",
+            blocker.display()
+        )
+    };
+    Err(UsageError(format!(
+        "--results-dir {}: {why}",
+        dir.display()
+    )))
 }
 
 /// A label names the machine in reports and result file names; an empty one would leave a

@@ -1,11 +1,29 @@
-//! Error text as users see it. libtorch's messages carry its C++ stack trace ("Exception
-//! raised from …" and two dozen "frame #N: …" lines), which means nothing to a user and buries
-//! the line that does; every place that shows an error (console, result file, trial records)
-//! formats it through here.
+//! Error text as users see it: every place that shows an error (console, result file, trial
+//! records) formats it through here. Each cause is said once, and libtorch's C++ stack trace
+//! ("Exception raised from …" and two dozen "frame #N: …" lines), which means nothing to a user
+//! and buries the line that does, is cut out.
 
-/// `error` with its causes (`{:#}`), without libtorch's stack traces.
+/// `error` with its causes, each said once (see [`chain`]), without libtorch's stack traces.
 pub fn shown(error: &anyhow::Error) -> String {
-    without_torch_trace(&format!("{error:#}"))
+    without_torch_trace(&chain(&**error))
+}
+
+/// The error's message followed by each cause's that it does not already show, joined by
+/// ": " like anyhow's `{:#}`. Many errors put their cause in their own message and also
+/// return it as `source()` (thiserror does this for a field named `source`); `{:#}` then
+/// says the cause twice ("… (os error 2): No such file or directory (os error 2)").
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let shown = e.to_string();
+        if !text.contains(&shown) {
+            text.push_str(": ");
+            text.push_str(&shown);
+        }
+        cause = e.source();
+    }
+    text
 }
 
 /// The lines that start a libtorch stack trace, and the lines it is made of.
@@ -60,6 +78,29 @@ fn trace_start(text: &str) -> Option<(usize, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{path}: cannot read it: {source}")]
+    struct Shows {
+        path: String,
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn a_cause_is_said_once() {
+        let os = || std::io::Error::from_raw_os_error(libc::ENOENT);
+        let shows = Shows {
+            path: "s.toml".into(),
+            source: os(),
+        };
+        let once = format!("s.toml: cannot read it: {}", os());
+        assert_eq!(chain(&shows), once);
+        // Through anyhow's context too, and a cause that is not shown is kept.
+        let e = anyhow::Error::from(shows).context("loading");
+        assert_eq!(chain(&*e), format!("loading: {once}"));
+        let e = anyhow::Error::from(os()).context("s.toml");
+        assert_eq!(chain(&*e), format!("s.toml: {}", os()));
+    }
 
     const TRACE: &str =
         "Exception raised from valid at ../caffe2/serialize/inline_container.cc:236 \

@@ -105,6 +105,15 @@ pub fn create_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// The part of `dir` that stops files being created in it (the folder is created if missing):
+/// the first existing one of `dir` and the folders above it, when that is not a folder.
+pub fn non_folder_in(dir: &Path) -> Option<PathBuf> {
+    // Rebuilt from its components: `file/` fails `exists()` (ENOTDIR) where `file` does not.
+    let dir: PathBuf = dir.components().collect();
+    let existing = dir.ancestors().find(|a| a.exists() || a.is_symlink())?;
+    (!existing.is_dir()).then(|| existing.to_path_buf())
+}
+
 /// Creates `dir/stem.ext`, or `dir/stem-2.ext`, `-3`, ... if taken; returns the path used.
 /// Two processes racing for a name never both get it.
 pub fn create_unique(dir: &Path, stem: &str, ext: &str, bytes: &[u8]) -> io::Result<PathBuf> {

@@ -543,3 +543,155 @@ fn a_missing_result_file_is_named_with_its_os_error_once() {
     assert_mentions(&err, &["missing.json: cannot read the result file"]);
     assert_eq!(err.matches("(os error 2)").count(), 1, "{err}");
 }
+
+/// Runs `harness args` in `dir` and returns its error output, after checking that it exited 2
+/// and wrote no result.
+fn fails_in(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(!results_written(&dir.join("results")), "{args:?}");
+    err
+}
+
+/// A report may replace only an earlier report (or an empty file): not the suite being run,
+/// a file it names, or any other file, which stays byte for byte as it was.
+#[test]
+fn a_report_output_that_is_the_suite_a_file_it_names_or_not_a_report_is_refused() {
+    use harness::nas::archfile::{export, OpFormat};
+    let dir = tempfile::tempdir().unwrap();
+    let suite = format!("{BASE}{TUNED}{NAS}");
+    let space = br#"{"initial_lr": {"_type": "uniform", "_value": [0.1, 0.2]}}"#.to_vec();
+    let arch = export(
+        &harness::nas::genotype::Genotype::darts_v2(),
+        OpFormat::Index,
+    );
+    let result =
+        serde_json::to_vec_pretty(&harness::report::fixture::two_arms("box", &[0.9])).unwrap();
+    let files: [(&str, &[u8]); 6] = [
+        ("s.toml", suite.as_bytes()),
+        ("space.json", &space),
+        ("arch.json", arch.as_bytes()),
+        ("r.json", &result),
+        ("notes.md", b"# My notes\n"),
+        ("data.json", b"{\"a\": 1}\n"),
+    ];
+    for (name, bytes) in files {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    let not_a_report = "exists and is not a report (its first line is not \
+                        `# Benchmark report: …` or `# 实验报告: …`); the report would overwrite it";
+    for (output, why) in [
+        (
+            "s.toml",
+            "is the suite file being run; the report would overwrite it",
+        ),
+        (
+            "./s.toml",
+            "is the suite file being run; the report would overwrite it",
+        ),
+        (
+            "space.json",
+            "is the file the suite names in arms.tuned.hpo.search_space; the report would \
+             overwrite it",
+        ),
+        (
+            "arch.json",
+            "is the file the suite names in arms.nas.architecture; the report would overwrite it",
+        ),
+        ("notes.md", not_a_report),
+        ("data.json", not_a_report),
+    ] {
+        let err = fails_in(
+            dir.path(),
+            &["run", "s.toml", "--quiet", "--report", output],
+        );
+        assert_eq!(
+            err,
+            format!("error: --report {output}: {why} (choose another output file)\n")
+        );
+    }
+    // `report -o` refuses the same files; the result file itself as before.
+    for (output, why) in [
+        ("s.toml", not_a_report),
+        ("notes.md", not_a_report),
+        ("r.json", "is one of the result files being reported on"),
+    ] {
+        let err = fails_in(dir.path(), &["report", "r.json", "-o", output]);
+        assert_mentions(&err, &[&format!("error: {output}: {why}")]);
+    }
+    for (name, bytes) in files {
+        assert_eq!(
+            std::fs::read(dir.path().join(name)).unwrap(),
+            bytes,
+            "{name}"
+        );
+    }
+    assert!(files_ending(dir.path(), ".svg").is_empty());
+}
+
+/// A `--results-dir` that is a file, or under one, is refused before the run (it used to fail
+/// with exit 1 when the result was first written), and the file is left as it was.
+#[test]
+fn a_results_dir_that_is_a_file_or_under_one_is_refused_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), BASE).unwrap();
+    std::fs::create_dir(dir.path().join("rep")).unwrap();
+    std::fs::write(dir.path().join("rep/file"), b"keep").unwrap();
+    for (results_dir, why) in [
+        ("rep/file", "is not a folder"),
+        ("rep/file/", "is not a folder"),
+        (
+            "rep/file/sub",
+            "rep/file is not a folder, so nothing can be written under it",
+        ),
+    ] {
+        let err = fails_in(
+            dir.path(),
+            &["run", "s.toml", "--quiet", "--results-dir", results_dir],
+        );
+        assert_eq!(err, format!("error: --results-dir {results_dir}: {why}\n"));
+        assert_eq!(std::fs::read(dir.path().join("rep/file")).unwrap(), b"keep");
+        assert_eq!(files_ending(&dir.path().join("rep"), ""), ["file"]);
+    }
+}
+
+/// A suite (or a file it names) that cannot be read says the OS's reason once.
+#[test]
+fn an_unreadable_suite_says_its_os_error_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("folder.toml")).unwrap();
+    let latin1 = b"[suite]\nname = \"caf\xe9\"\n";
+    std::fs::write(dir.path().join("latin1.toml"), latin1).unwrap();
+    let os = |code| std::io::Error::from_raw_os_error(code).to_string();
+    let utf8 = std::fs::read_to_string(dir.path().join("latin1.toml"))
+        .unwrap_err()
+        .to_string();
+    for (suite, why) in [
+        ("missing.toml", os(libc::ENOENT)),
+        ("folder.toml", os(libc::EISDIR)),
+        ("latin1.toml", utf8),
+    ] {
+        let err = fails_in(dir.path(), &["run", suite]);
+        assert_eq!(
+            err,
+            format!("error: {suite}: cannot read the suite file: {why}\n")
+        );
+    }
+    assert_eq!(
+        std::fs::read(dir.path().join("latin1.toml")).unwrap(),
+        latin1
+    );
+
+    // The files a suite names, and a result file, the same.
+    let err = run_fails(&format!("{BASE}{TUNED}"), &[], &[]);
+    assert_eq!(err.matches(&os(libc::ENOENT)).count(), 1, "{err}");
+    let err = run_fails(&format!("{BASE}{NAS}"), &[("arch.json/x", b"")], &[]);
+    assert_eq!(err.matches(&os(libc::EISDIR)).count(), 1, "{err}");
+    let err = fails_in(dir.path(), &["report", "folder.toml"]);
+    assert_eq!(err.matches(&os(libc::EISDIR)).count(), 1, "{err}");
+}

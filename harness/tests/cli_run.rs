@@ -374,3 +374,35 @@ fn a_label_of_several_lines_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--label must be one line"));
 }
+
+/// Re-running with the same `--report` replaces the earlier report (as `just run` does with
+/// reports/quick.md), in whichever language it was, and a missing results folder is created.
+#[test]
+fn a_rerun_replaces_its_earlier_report_and_creates_a_missing_results_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tiny.toml"), SUITE).unwrap();
+    std::fs::create_dir(dir.path().join("reports")).unwrap();
+    std::fs::write(
+        dir.path().join("reports/tiny.md"),
+        "# 实验报告: tiny (v1)\n\nold\n",
+    )
+    .unwrap();
+    let result = common::run_to_end(
+        dir.path(),
+        &[
+            "run",
+            "tiny.toml",
+            "--quiet",
+            "--results-dir",
+            "new/deeper",
+            "--report",
+            "reports/tiny.md",
+        ],
+    );
+    assert!(
+        result.starts_with(dir.path().join("new/deeper")),
+        "{result:?}"
+    );
+    let md = std::fs::read_to_string(dir.path().join("reports/tiny.md")).unwrap();
+    assert!(md.starts_with("# Benchmark report: tiny (v1)\n"), "{md}");
+}

@@ -68,8 +68,9 @@ pub enum DataError {
         record: usize,
         label: u8,
     },
-    #[error("I/O error on {path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    // `error`, not `source`: shown in the message, so not chained as a cause to print twice.
+    #[error("I/O error on {path}: {error}")]
+    Io { path: PathBuf, error: io::Error },
     #[error("checksum mismatch for {path}: md5 {actual}, expected {expected}; the download is corrupt or incomplete, run the download again")]
     Checksum {
         path: PathBuf,
@@ -87,9 +88,9 @@ pub enum DataError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> DataError + '_ {
-    move |source| DataError::Io {
+    move |error| DataError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 

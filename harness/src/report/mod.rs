@@ -28,6 +28,26 @@ pub struct Report {
     pub plots: Vec<PathBuf>,
 }
 
+/// How every report starts: its first line is this and the suite's name and version.
+fn title_prefix(lang: Lang) -> String {
+    format!("# {}: ", text(lang).title)
+}
+
+/// Whether `text` starts like a report this tool wrote, in any language: the only kind of
+/// existing file a report may replace ([`output::check_output`]).
+pub fn starts_like_a_report(text: &str) -> bool {
+    title_prefixes().iter().any(|p| text.starts_with(p))
+}
+
+/// The first line's start in each language.
+pub fn title_prefixes() -> Vec<String> {
+    use clap::ValueEnum;
+    Lang::value_variants()
+        .iter()
+        .map(|&lang| title_prefix(lang))
+        .collect()
+}
+
 /// Renders a report for one or more result files. Plots are written into `out_dir` with names
 /// starting with `stem`; the markdown links them relatively.
 pub fn render(
@@ -42,8 +62,10 @@ pub fn render(
     let mut md = String::new();
     let first = &files[0];
     md.push_str(&format!(
-        "# {}: {} (v{})\n\n",
-        t.title, first.suite.name, first.suite.version
+        "{}{} (v{})\n\n",
+        title_prefix(lang),
+        first.suite.name,
+        first.suite.version
     ));
     // At the top: these numbers are partial, or not comparable with the first file's.
     let warnings = other_suite_warnings(files, &labels, lang)

@@ -1,6 +1,6 @@
 //! Where a report may be written. Checked before anything is written (the plots go first), so
-//! a mistyped `-o` can neither replace a result file with markdown nor leave plots behind an
-//! error.
+//! a mistyped `-o` can neither replace a result file, a suite or any other file that is not an
+//! earlier report with markdown, nor leave plots behind an error.
 use std::path::{Path, PathBuf};
 
 /// Why a report cannot be written to a path: an input error.
@@ -25,16 +25,43 @@ pub fn plot_place(out: &Path) -> (&Path, String) {
     (dir, stem)
 }
 
+/// A file the report is made from or with (a result file, the suite being run, a file the
+/// suite names), which the report must never replace.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub path: PathBuf,
+    /// What it is, completing "is …", e.g. "the suite file being run".
+    pub what: String,
+}
+
+impl Input {
+    pub fn new(path: impl Into<PathBuf>, what: impl Into<String>) -> Input {
+        Input {
+            path: path.into(),
+            what: what.into(),
+        }
+    }
+
+    /// The result files `harness report` renders.
+    pub fn results(paths: &[PathBuf]) -> Vec<Input> {
+        paths
+            .iter()
+            .map(|p| Input::new(p, "one of the result files being reported on"))
+            .collect()
+    }
+}
+
 /// Checks that the markdown can go to `out` (a file path) and its `plots` beside it
-/// ([`super::plot_paths`]; none where they are not known yet), and that writing it replaces
-/// none of `inputs` and no other result file.
-pub fn check_output(out: &Path, inputs: &[PathBuf], plots: &[PathBuf]) -> Result<(), OutputError> {
+/// ([`super::plot_paths`]; none where they are not known yet): writing it replaces none of
+/// `inputs`, and no existing file other than an earlier report (or an empty file).
+pub fn check_output(out: &Path, inputs: &[Input], plots: &[PathBuf]) -> Result<(), OutputError> {
     let fail = |path: &Path, why: &str| {
         Err(OutputError {
             path: path.display().to_string(),
             why: why.to_string(),
         })
     };
+    let overwrite = "the report would overwrite it (choose another output file)";
     if out.as_os_str().to_string_lossy().ends_with('/') || out.file_name().is_none() {
         return fail(
             out,
@@ -48,18 +75,38 @@ pub fn check_output(out: &Path, inputs: &[PathBuf], plots: &[PathBuf]) -> Result
                 "is a folder; give the report's file name inside it, e.g. report.md",
             );
         }
-        if inputs.iter().any(|i| same_file(i, out)) {
-            return fail(
-                out,
-                "is one of the result files being reported on; the report would overwrite it \
-                 (choose another output file)",
-            );
+        if let Some(input) = inputs.iter().find(|i| same_file(&i.path, out)) {
+            return fail(out, &format!("is {}; {overwrite}", input.what));
+        }
+        if !meta.is_file() {
+            return fail(out, &format!("is not a regular file; {overwrite}"));
         }
         if looks_like_result_file(out) {
-            return fail(
-                out,
-                "is a result file; the report would overwrite it (choose another output file)",
-            );
+            return fail(out, &format!("is a result file; {overwrite}"));
+        }
+        // Anything else there (a suite, notes, data) is not ours to replace: only a report,
+        // e.g. the one an earlier `harness run --report` wrote, or an empty file.
+        match read_head(out) {
+            Err(e) => {
+                return fail(
+                    out,
+                    &format!("cannot be read to check that it is a report ({e}); {overwrite}"),
+                )
+            }
+            Ok(head) if !head.is_empty() && !super::starts_like_a_report(&head) => {
+                let headings: Vec<String> = super::title_prefixes()
+                    .iter()
+                    .map(|p| format!("`{p}…`"))
+                    .collect();
+                return fail(
+                    out,
+                    &format!(
+                        "exists and is not a report (its first line is not {}); {overwrite}",
+                        headings.join(" or ")
+                    ),
+                );
+            }
+            Ok(_) => {}
         }
     }
     // The folder is created if missing, which fails if a part of the path is a file.
@@ -67,16 +114,14 @@ pub fn check_output(out: &Path, inputs: &[PathBuf], plots: &[PathBuf]) -> Result
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    if let Some(existing) = parent.ancestors().find(|a| a.exists() || a.is_symlink()) {
-        if !existing.is_dir() {
-            return fail(
-                out,
-                &format!(
-                    "{} is not a folder, so nothing can be written under it",
-                    existing.display()
-                ),
-            );
-        }
+    if let Some(existing) = crate::fsutil::non_folder_in(parent) {
+        return fail(
+            out,
+            &format!(
+                "{} is not a folder, so nothing can be written under it",
+                existing.display()
+            ),
+        );
     }
     // A folder named like a plot would fail the report halfway, after other plots are written.
     for plot in plots {
@@ -94,6 +139,16 @@ pub fn check_output(out: &Path, inputs: &[PathBuf], plots: &[PathBuf]) -> Result
         );
     }
     Ok(())
+}
+
+/// The first bytes of a file, enough for its first line's heading.
+fn read_head(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(path)?
+        .take(256)
+        .read_to_end(&mut head)?;
+    Ok(String::from_utf8_lossy(&head).into_owned())
 }
 
 #[cfg(unix)]
@@ -134,7 +189,10 @@ mod tests {
         .unwrap();
         let other = dir.path().join("other.json");
         std::fs::copy(&result, &other).unwrap();
-        let inputs = [result.clone()];
+        let suite = dir.path().join("s.toml");
+        std::fs::write(&suite, "[suite]\n").unwrap();
+        let mut inputs = Input::results(std::slice::from_ref(&result));
+        inputs.push(Input::new(&suite, "the suite file being run"));
         let why = |out: &Path| check_output(out, &inputs, &[]).unwrap_err().to_string();
 
         assert!(
@@ -155,12 +213,44 @@ mod tests {
         );
         assert!(why(&result.join("deeper/report.md")).contains("is not a folder"));
         assert!(why(Path::new("reports/")).contains("names a folder"));
+        assert!(
+            why(&suite).contains("s.toml: is the suite file being run; the report would overwrite"),
+            "{}",
+            why(&suite)
+        );
+        // Any other file that is not a report: markdown of one's own, a heading that is not
+        // the first line, a file that is not regular.
+        for (name, text) in [
+            ("notes.md", "# My notes\n"),
+            ("late.md", "\n# Benchmark report: quick (v1)\n"),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            assert!(
+                why(&path).contains(&format!(
+                    "{name}: exists and is not a report (its first line is not \
+                     `# Benchmark report: …` or `# 实验报告: …`)"
+                )),
+                "{}",
+                why(&path)
+            );
+        }
+        assert!(why(Path::new("/dev/null")).contains("is not a regular file"));
 
-        // Fine: a new file, a new folder, an existing markdown report.
+        // Fine: a new file, a new folder, an empty file, an earlier report in either language.
         check_output(&dir.path().join("new/deeper/report.md"), &inputs, &[]).unwrap();
-        let md = dir.path().join("old.md");
-        std::fs::write(&md, "# old report\n").unwrap();
-        check_output(&md, &inputs, &[]).unwrap();
+        for (name, text) in [
+            ("empty.md", ""),
+            (
+                "old.md",
+                "# Benchmark report: quick (v1)\n\n## Environment\n",
+            ),
+            ("old-zh.md", "# 实验报告: quick (v1)\n"),
+        ] {
+            let md = dir.path().join(name);
+            std::fs::write(&md, text).unwrap();
+            check_output(&md, &inputs, &[]).unwrap();
+        }
         check_output(Path::new("report.md"), &inputs, &[]).unwrap();
     }
 }

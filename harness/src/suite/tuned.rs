@@ -99,7 +99,10 @@ pub fn check_validation_split(
         .map(drop)
         .map_err(|e| super::SuiteError::Parse {
             path: suite.path.display().to_string(),
-            message: format!("arms.tuned.hpo.validation_fraction: {e:#}"),
+            message: format!(
+                "arms.tuned.hpo.validation_fraction: {}",
+                crate::error_text::shown(&e)
+            ),
         })
 }
 

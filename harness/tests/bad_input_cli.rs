@@ -390,6 +390,62 @@ fn search_settings_name_the_key_at_fault() {
     );
 }
 
+/// A key that would change nothing is refused: in a recipe it misleads whoever reads the
+/// suite, in a search space it spends trials on differences that are not there.
+#[test]
+fn keys_that_change_nothing_are_refused() {
+    let err = run_fails(
+        &BASE.replace("epochs = 1", "epochs = 1\ngamma = 0.5"),
+        &[],
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &["s.toml:16: arms.manual.recipe.gamma: has no effect: it is used only with schedule = \"step\"; remove it"],
+    );
+    let suite = format!("{BASE}{TUNED}").replace(
+        "initial_lr = 0.1\nepochs = 1\nbatch_size = 8\n[arms.tuned.hpo]",
+        "optimizer = \"adam\"\ninitial_lr = 0.1\nepochs = 1\nbatch_size = 8\n[arms.tuned.hpo]",
+    );
+    let suite = suite.replacen(
+        "optimizer = \"sgd\"\noptimizer = \"adam\"",
+        "optimizer = \"adam\"",
+        1,
+    );
+    let momentum: &[u8] = br#"{"momentum": {"_type": "uniform", "_value": [0.5, 0.9]}}"#;
+    let err = run_fails(&suite, &[("space.json", momentum)], &[]);
+    assert_mentions(
+        &err,
+        &[
+            "arms.tuned.hpo.search_space: space.json: key \"momentum\": no trial would use it: \
+           momentum is used only with optimizer = \"sgd\" or \"rmsprop\", and neither the tuned \
+           arm's recipe nor the search space sets that",
+        ],
+    );
+    // Used as soon as the space can choose an optimizer that uses it, at its level or above.
+    let ok = |space: &[u8]| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.toml"), &suite).unwrap();
+        std::fs::write(dir.path().join("space.json"), space).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(["run", "s.toml", "--quiet", "--epochs", "1"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ok(br#"{"momentum": {"_type": "uniform", "_value": [0.5, 0.9]},
+            "optimizer": {"_type": "choice", "_value": ["adam", "sgd"]}}"#);
+    ok(br#"{"optimizer": {"_type": "choice", "_value": [
+            {"_name": "sgd", "momentum": {"_type": "uniform", "_value": [0.5, 0.9]}},
+            {"_name": "adam"}]}}"#);
+}
+
 #[test]
 fn overrides_out_of_range_are_usage_errors_before_anything_runs() {
     let err = run_fails(BASE, &[], &["--epochs", "2000000"]);

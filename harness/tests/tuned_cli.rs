@@ -90,10 +90,17 @@ fn a_budgeted_multivariate_search_stops_at_its_budget_and_says_so() {
 #[test]
 fn a_tuned_arm_whose_every_trial_fails_is_recorded_and_the_suite_goes_on() {
     let dir = tempfile::tempdir().unwrap();
-    let suite = SUITE.replace(
-        "max_trials = 50\nmax_trial_epochs = 10\n",
-        "max_trials = 3\n",
-    ) + r#"
+    // Every trial's ending_lr is above its initial_lr (a cosine schedule uses both).
+    let suite = SUITE
+        .replace(
+            "max_trials = 50\nmax_trial_epochs = 10\n",
+            "max_trials = 3\n",
+        )
+        .replace(
+            "batch_size = 16\n[arms.tuned.hpo]",
+            "batch_size = 16\nschedule = \"cosine\"\n[arms.tuned.hpo]",
+        )
+        + r#"
 [arms.manual]
 [arms.manual.recipe]
 model = "mlp"

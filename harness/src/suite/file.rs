@@ -574,6 +574,9 @@ fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> 
                 .map_err(|e| invalid(&table, &e.field, e.message.clone()))?;
             check_recipe_for_dataset(recipe, &d.name)
                 .map_err(|(field, message)| invalid(&table, field, message))?;
+            if let Some((key, message)) = unused_recipe_key(recipe, text, &table) {
+                return Err(invalid(&table, &key, message));
+            }
         }
     }
     if let Some(tuned) = &file.arms.tuned {
@@ -608,14 +611,37 @@ fn dataset_keys(name: &str) -> &'static [&'static str] {
 
 /// The first key written in the suite's `[dataset]` table that its dataset does not read.
 fn unused_dataset_key(text: &str, name: &str) -> Option<String> {
-    let doc = toml::de::DeTable::parse(text).ok()?;
-    let (_, table) = doc
-        .get_ref()
-        .iter()
-        .find(|(k, _)| k.get_ref() == "dataset")?;
-    let keys = table.get_ref().as_table()?.iter();
-    keys.map(|(k, _)| k.get_ref().to_string())
+    written_keys(text, "dataset")
+        .into_iter()
         .find(|k| !dataset_keys(name).contains(&k.as_str()))
+}
+
+/// The keys written in the table at dotted path `table` (defaults are not written).
+fn written_keys(text: &str, table: &str) -> Vec<String> {
+    let Ok(doc) = toml::de::DeTable::parse(text) else {
+        return Vec::new();
+    };
+    let mut current = doc.get_ref();
+    for part in table.split('.') {
+        let found = current.iter().find(|(k, _)| k.get_ref() == part);
+        match found.and_then(|(_, v)| v.get_ref().as_table()) {
+            Some(t) => current = t,
+            None => return Vec::new(),
+        }
+    }
+    current
+        .iter()
+        .map(|(k, _)| k.get_ref().to_string())
+        .collect()
+}
+
+/// A recipe key written in the suite that the recipe does not use (`gamma` without a step
+/// schedule): whoever reads the suite would believe it matters.
+fn unused_recipe_key(recipe: &Recipe, text: &str, table: &str) -> Option<(String, String)> {
+    written_keys(text, table).into_iter().find_map(|key| {
+        let why = recipe.unused_field(&key)?;
+        Some((key, format!("has no effect: it is {why}; remove it")))
+    })
 }
 
 /// The first seed listed a second time: it would run (and count) the same run twice. For the
@@ -788,6 +814,9 @@ fn load_search_space(
             )));
         }
     }
+    if let Some(message) = unused_search_key(&space, &tuned.recipe) {
+        return Err(space_error(message));
+    }
     let direction = Direction::parse(&tuned.hpo.optimize_mode).unwrap_or(Direction::Maximize);
     let option_error = |key: &str, e: crate::hpo::BuildError| error(key, e.to_string());
     // A space the tuner cannot search (grid with a loguniform) is about `tuner`, not options.
@@ -818,6 +847,46 @@ fn load_search_space(
     .map_err(|e| option_error("assessor_options", e))?;
     let input = input_file("arms.tuned.hpo.search_space", &space_path, &space_text);
     Ok((space, input))
+}
+
+/// A searched parameter that no trial would use (`momentum` while every trial trains with
+/// Adam): the search would spend its trials on differences that are not there. A parameter is
+/// used if some value of it, alone or with one value of another parameter (which may set what
+/// it depends on, e.g. the optimizer), makes a recipe that uses it.
+fn unused_search_key(space: &SearchSpace, base: &Recipe) -> Option<String> {
+    use crate::suite::tuned::apply_params;
+    let probes = space.probes();
+    let top = |key: &str| key.split('/').next().unwrap_or(key).to_string();
+    let mut checked = std::collections::HashSet::new();
+    for probe in &probes {
+        if !checked.insert(probe.key.clone()) {
+            continue;
+        }
+        let field = probe.key.rsplit('/').next().unwrap_or(&probe.key);
+        let Some(why) = apply_params(base, &probe.params)
+            .ok()
+            .and_then(|alone| alone.unused_field(field))
+        else {
+            continue;
+        };
+        let uses = |params: &crate::hpo::Params| {
+            apply_params(base, params).is_ok_and(|r| r.unused_field(field).is_none())
+        };
+        let mut with_another = probes.iter().filter(|o| top(&o.key) != top(&probe.key));
+        let used_with_another = with_another.any(|other| {
+            let mut params = probe.params.clone();
+            params.extend(other.params.clone());
+            uses(&params)
+        });
+        if !used_with_another {
+            return Some(format!(
+                "{}: key \"{}\": no trial would use it: {field} is {why}, and neither the tuned \
+                 arm's recipe nor the search space sets that",
+                space.source_name, probe.key
+            ));
+        }
+    }
+    None
 }
 
 /// The checks that depend on the dataset's size: every split the suite makes (test, and the

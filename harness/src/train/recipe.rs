@@ -125,6 +125,34 @@ pub struct RecipeError {
 }
 
 impl Recipe {
+    /// Why `field` has no effect on training under this recipe (the condition under which it
+    /// would), or None when it does. A search that varies such a field spends its trials on
+    /// differences that are not there, and a recipe that sets one is misread by its reader.
+    pub fn unused_field(&self, field: &str) -> Option<&'static str> {
+        let small = !crate::models::is_zoo(&self.model);
+        let cosine = matches!(
+            self.schedule,
+            ScheduleKind::Cosine | ScheduleKind::CosinePerStep
+        );
+        match field {
+            "momentum" if self.optimizer == OptimizerKind::Adam => {
+                Some("used only with optimizer = \"sgd\" or \"rmsprop\"")
+            }
+            "nesterov" if self.optimizer != OptimizerKind::Sgd => {
+                Some("used only with optimizer = \"sgd\"")
+            }
+            "ending_lr" if !cosine => {
+                Some("used only with schedule = \"cosine\" or \"cosine_per_step\"")
+            }
+            "step_size" | "gamma" if self.schedule != ScheduleKind::Step => {
+                Some("used only with schedule = \"step\"")
+            }
+            "style" if small => Some("used only by the torchvision models, not mlp or cnn"),
+            "width" | "dropout" if !small => Some("used only by the models mlp and cnn"),
+            _ => None,
+        }
+    }
+
     /// Checks every range; the error names the field.
     pub fn validate(&self) -> Result<(), RecipeError> {
         use super::ranges;

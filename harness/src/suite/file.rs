@@ -217,11 +217,9 @@ pub struct LoadedSuite {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
-    #[error("{path}: cannot read the suite file: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    // Not `source`: thiserror would also return it as the cause, said twice by `{:#}`.
+    #[error("{path}: cannot read the suite file: {error}")]
+    Read { path: String, error: std::io::Error },
     #[error("{path}: {message}")]
     Parse { path: String, message: String },
     #[error("{path}:{line}: {key}: {message}")]
@@ -271,9 +269,9 @@ fn plain_types(message: &str) -> String {
 
 impl LoadedSuite {
     pub fn load(path: &Path) -> Result<LoadedSuite, SuiteError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SuiteError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| SuiteError::Read {
             path: path.display().to_string(),
-            source,
+            error,
         })?;
         LoadedSuite::parse(&text, path)
     }

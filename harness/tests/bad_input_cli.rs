@@ -422,6 +422,18 @@ fn keys_that_change_nothing_are_refused() {
            arm's recipe nor the search space sets that",
         ],
     );
+    // The tuned arm's recipe: a key is used if some trial of its space would use it.
+    let lr: &[u8] = br#"{"initial_lr": {"_type": "uniform", "_value": [0.05, 0.1]}}"#;
+    let with_momentum = suite.replace(
+        "optimizer = \"adam\"",
+        "optimizer = \"adam\"\nmomentum = 0.9",
+    );
+    let err = run_fails(&with_momentum, &[("space.json", lr)], &[]);
+    assert_mentions(
+        &err,
+        &["s.toml:22: arms.tuned.recipe.momentum: has no effect: it is used only with optimizer = \
+           \"sgd\" or \"rmsprop\", and no trial of the search space sets that; remove it"],
+    );
     // Used as soon as the space can choose an optimizer that uses it, at its level or above.
     let ok = |space: &[u8]| {
         let dir = tempfile::tempdir().unwrap();
@@ -444,6 +456,24 @@ fn keys_that_change_nothing_are_refused() {
     ok(br#"{"optimizer": {"_type": "choice", "_value": [
             {"_name": "sgd", "momentum": {"_type": "uniform", "_value": [0.5, 0.9]}},
             {"_name": "adam"}]}}"#);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), &with_momentum).unwrap();
+    std::fs::write(
+        dir.path().join("space.json"),
+        br#"{"optimizer": {"_type": "choice", "_value": ["adam", "sgd"]}}"#,
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["run", "s.toml", "--quiet", "--epochs", "1"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -572,7 +572,12 @@ fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> 
                 .map_err(|e| invalid(&table, &e.field, e.message.clone()))?;
             check_recipe_for_dataset(recipe, &d.name)
                 .map_err(|(field, message)| invalid(&table, field, message))?;
-            if let Some((key, message)) = unused_recipe_key(recipe, text, &table) {
+            // The tuned arm's trials may set what a key depends on: checked with its space.
+            let unused = (name != "tuned")
+                .then(|| unused_recipe_key(recipe, text, &table, |_| false))
+                .flatten();
+            if let Some((key, why)) = unused {
+                let message = format!("has no effect: it is {why}; remove it");
                 return Err(invalid(&table, &key, message));
             }
         }
@@ -634,11 +639,17 @@ fn written_keys(text: &str, table: &str) -> Vec<String> {
 }
 
 /// A recipe key written in the suite that the recipe does not use (`gamma` without a step
-/// schedule): whoever reads the suite would believe it matters.
-fn unused_recipe_key(recipe: &Recipe, text: &str, table: &str) -> Option<(String, String)> {
+/// schedule), unless `used_elsewhere` (some trial of a search would use it): whoever reads the
+/// suite would believe it matters.
+fn unused_recipe_key(
+    recipe: &Recipe,
+    text: &str,
+    table: &str,
+    used_elsewhere: impl Fn(&str) -> bool,
+) -> Option<(String, &'static str)> {
     written_keys(text, table).into_iter().find_map(|key| {
         let why = recipe.unused_field(&key)?;
-        Some((key, format!("has no effect: it is {why}; remove it")))
+        (!used_elsewhere(&key)).then_some((key, why))
     })
 }
 
@@ -815,6 +826,16 @@ fn load_search_space(
     if let Some(message) = unused_search_key(&space, &tuned.recipe) {
         return Err(space_error(message));
     }
+    let probes = space.probes();
+    let empty = crate::hpo::Params::new();
+    let used_by_a_trial = |key: &str| some_trial_uses(&probes, &tuned.recipe, key, &empty, "");
+    let table = "arms.tuned.recipe";
+    if let Some((key, why)) = unused_recipe_key(&tuned.recipe, text, table, used_by_a_trial) {
+        let message = format!(
+            "has no effect: it is {why}, and no trial of the search space sets that; remove it"
+        );
+        return Err(SuiteError::at(shown, text, table, &key, message));
+    }
     let direction = Direction::parse(&tuned.hpo.optimize_mode).unwrap_or(Direction::Maximize);
     let option_error = |key: &str, e: crate::hpo::BuildError| error(key, e.to_string());
     // A space the tuner cannot search (grid with a loguniform) is about `tuner`, not options.
@@ -848,35 +869,22 @@ fn load_search_space(
 }
 
 /// A searched parameter that no trial would use (`momentum` while every trial trains with
-/// Adam): the search would spend its trials on differences that are not there. A parameter is
-/// used if some value of it, alone or with one value of another parameter (which may set what
-/// it depends on, e.g. the optimizer), makes a recipe that uses it.
+/// Adam): the search would spend its trials on differences that are not there.
 fn unused_search_key(space: &SearchSpace, base: &Recipe) -> Option<String> {
-    use crate::suite::tuned::apply_params;
     let probes = space.probes();
-    let top = |key: &str| key.split('/').next().unwrap_or(key).to_string();
     let mut checked = std::collections::HashSet::new();
     for probe in &probes {
         if !checked.insert(probe.key.clone()) {
             continue;
         }
         let field = probe.key.rsplit('/').next().unwrap_or(&probe.key);
-        let Some(why) = apply_params(base, &probe.params)
+        let Some(why) = crate::suite::tuned::apply_params(base, &probe.params)
             .ok()
             .and_then(|alone| alone.unused_field(field))
         else {
             continue;
         };
-        let uses = |params: &crate::hpo::Params| {
-            apply_params(base, params).is_ok_and(|r| r.unused_field(field).is_none())
-        };
-        let mut with_another = probes.iter().filter(|o| top(&o.key) != top(&probe.key));
-        let used_with_another = with_another.any(|other| {
-            let mut params = probe.params.clone();
-            params.extend(other.params.clone());
-            uses(&params)
-        });
-        if !used_with_another {
+        if !some_trial_uses(&probes, base, field, &probe.params, top_key(&probe.key)) {
             return Some(format!(
                 "{}: key \"{}\": no trial would use it: {field} is {why}, and neither the tuned \
                  arm's recipe nor the search space sets that",
@@ -885,6 +893,36 @@ fn unused_search_key(space: &SearchSpace, base: &Recipe) -> Option<String> {
         }
     }
     None
+}
+
+/// The top-level parameter of a probe's key (`optimizer` of `optimizer/sgd/momentum`).
+fn top_key(key: &str) -> &str {
+    key.split('/').next().unwrap_or(key)
+}
+
+/// Whether a trial that takes `params` (one parameter's value, or nothing) would use recipe
+/// field `field`: with those values alone, or with one value of another top-level parameter
+/// (which may set what the field depends on, e.g. the optimizer) than `own`.
+fn some_trial_uses(
+    probes: &[crate::hpo::space::Probe],
+    base: &Recipe,
+    field: &str,
+    params: &crate::hpo::Params,
+    own: &str,
+) -> bool {
+    let uses = |params: &crate::hpo::Params| {
+        crate::suite::tuned::apply_params(base, params)
+            .is_ok_and(|r| r.unused_field(field).is_none())
+    };
+    uses(params)
+        || probes
+            .iter()
+            .filter(|other| top_key(&other.key) != own)
+            .any(|other| {
+                let mut both = params.clone();
+                both.extend(other.params.clone());
+                uses(&both)
+            })
 }
 
 /// The checks that depend on the dataset's size: every split the suite makes (test, and the

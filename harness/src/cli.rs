@@ -341,8 +341,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                         .flatten()
                         .map(|p| Input::new(p, "the result file being resumed")),
                 );
-                // The plots' names depend on the result (label, arms): checked when written.
-                report::output::check_output(out, &inputs, &[])
+                // The plots' names depend on the result (label, arms): what could be one is checked.
+                let plots = report::output::possible_plots(out);
+                report::output::check_output(out, &inputs, &plots)
                     .map_err(|e| UsageError(format!("--report {e}")))?;
             }
             // Resuming a named result writes to it, not into the results folder.

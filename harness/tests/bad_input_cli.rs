@@ -600,13 +600,78 @@ fn a_folder_named_like_a_plot_is_refused_before_writing() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "error: out/r-box-train-vs-test.svg: is a folder, so the report's plot of that name \
-         cannot be written (move it, or choose another output file)\n"
+        "error: out/r-box-train-vs-test.svg: is a folder, and the report writes a plot of that \
+         name (move it, or choose another output file)\n"
     );
     // Not even the plot before it.
     assert_eq!(
         files_ending(&dir.path().join("out"), ""),
         ["r-box-train-vs-test.svg"]
+    );
+}
+
+/// A plot replaces only an earlier plot: a result file, or the suite being run, named like one
+/// is refused before anything is written (it was replaced by an SVG).
+#[test]
+fn a_file_named_like_a_plot_is_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = serde_json::to_vec_pretty(&harness::report::fixture::two_arms("box", &[0.9, 0.91]))
+        .unwrap();
+    std::fs::write(dir.path().join("r.json"), &bytes).unwrap();
+    std::fs::write(dir.path().join("r-box-test-acc.svg"), &bytes).unwrap();
+    let report = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = report(&["report", "r.json", "-o", "r.md"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: r-box-test-acc.svg: exists and is not an SVG plot, and the report writes a plot \
+         of that name (move it, or choose another output file)\n"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("r-box-test-acc.svg")).unwrap(),
+        bytes
+    );
+    assert!(!dir.path().join("r.md").exists());
+    // An earlier plot is replaced.
+    std::fs::remove_file(dir.path().join("r-box-test-acc.svg")).unwrap();
+    assert_eq!(
+        report(&["report", "r.json", "-o", "r.md"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        report(&["report", "r.json", "-o", "r.md"]).status.code(),
+        Some(0)
+    );
+    // Before a run, whatever could be one of its plots is checked: here the suite itself.
+    let err = run_fails(BASE, &[("p-x.svg", BASE.as_bytes())], &["--report", "p.md"]);
+    assert_mentions(&err, &["--report p-x.svg: exists and is not an SVG plot"]);
+    let suite_as_plot = {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("p-s.svg"), BASE).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(["run", "p-s.svg", "--quiet", "--report", "p.md"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("p-s.svg")).unwrap(),
+            BASE
+        );
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(suite_as_plot.0, Some(2));
+    assert_mentions(
+        &suite_as_plot.1,
+        &["--report p-s.svg: is the suite file being run"],
     );
 }
 

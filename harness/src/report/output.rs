@@ -123,22 +123,58 @@ pub fn check_output(out: &Path, inputs: &[Input], plots: &[PathBuf]) -> Result<(
             ),
         );
     }
-    // A folder named like a plot would fail the report halfway, after other plots are written.
+    // A plot replaces what has its name: only an earlier plot may (a folder would also fail the
+    // report halfway, after other plots are written).
     for plot in plots {
-        let what = match std::fs::metadata(plot) {
-            Ok(meta) if meta.is_dir() => "is a folder",
-            Ok(meta) if !meta.is_file() => "is not a regular file",
-            _ => continue,
+        let Ok(meta) = std::fs::metadata(plot) else {
+            continue;
         };
+        let what = if meta.is_dir() {
+            "is a folder".to_string()
+        } else if !meta.is_file() {
+            "is not a regular file".to_string()
+        } else if let Some(input) = inputs.iter().find(|i| same_file(&i.path, plot)) {
+            format!("is {}", input.what)
+        } else if !read_head(plot).is_ok_and(|head| head.is_empty() || is_svg(&head)) {
+            "exists and is not an SVG plot".to_string()
+        } else {
+            continue;
+        };
+        // A plot beside a report in the working folder is `./name`: said as `name`.
         return fail(
-            plot,
+            plot.strip_prefix(".").unwrap_or(plot),
             &format!(
-                "{what}, so the report's plot of that name cannot be written (move it, or choose \
-                 another output file)"
+                "{what}, and the report writes a plot of that name (move it, or choose another \
+                 output file)"
             ),
         );
     }
     Ok(())
+}
+
+/// The files beside `out` that could be plots of its report (`<stem>-….svg`), for a check made
+/// before the plots' names are known (`harness run --report`, before the run).
+pub fn possible_plots(out: &Path) -> Vec<PathBuf> {
+    let (dir, stem) = plot_place(out);
+    let prefix = format!("{stem}-");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy())
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".svg"))
+        })
+        .collect()
+}
+
+/// An SVG document (the plots are written by plotters: `<svg …`, maybe after an XML header).
+fn is_svg(head: &str) -> bool {
+    let head = head.trim_start_matches('\u{feff}').trim_start();
+    head.starts_with("<svg") || (head.starts_with("<?xml") && head.contains("<svg"))
 }
 
 /// The first bytes of a file, enough for its first line's heading.

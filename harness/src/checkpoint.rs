@@ -20,13 +20,13 @@ pub struct Interrupted;
 /// and leaves the result file and the resume folder as they were, so that deleting this one
 /// file and resuming again redoes only its unit.
 #[derive(Debug, thiserror::Error)]
-#[error("{}: {problem}; delete it and resume again to {redo}", path.display())]
+#[error("{}: {problem}; {advice}", path.display())]
 pub struct CorruptResumeState {
     pub path: PathBuf,
     /// What is wrong with it (one line).
     pub problem: String,
-    /// What deleting it costs, e.g. "restart this run from its first epoch".
-    pub redo: &'static str,
+    /// What to do, e.g. "delete it and resume again to restart this run from its first epoch".
+    pub advice: std::borrow::Cow<'static, str>,
 }
 
 impl CorruptResumeState {
@@ -36,14 +36,14 @@ impl CorruptResumeState {
     }
 }
 
-/// What deleting a damaged checkpoint costs.
-const REDO_RUN: &str = "restart this run from its first epoch";
+/// What to do with a damaged checkpoint, and what it costs.
+const REDO_RUN: &str = "delete it and resume again to restart this run from its first epoch";
 
 fn corrupt(path: &Path, problem: impl Into<String>) -> CorruptResumeState {
     CorruptResumeState {
         path: path.to_path_buf(),
         problem: problem.into(),
-        redo: REDO_RUN,
+        advice: REDO_RUN.into(),
     }
 }
 

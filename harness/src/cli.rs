@@ -893,7 +893,7 @@ mod tests {
         let damaged = crate::checkpoint::CorruptResumeState {
             path: "r.resume/original.seed-2.ckpt".into(),
             problem: "not a readable checkpoint".into(),
-            redo: "restart this run from its first epoch",
+            advice: "delete it and resume again".into(),
         };
         assert_eq!(
             Failure::from(anyhow::Error::from(damaged).context("tuned arm")).code,

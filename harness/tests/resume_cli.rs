@@ -660,7 +660,8 @@ fn refused_naming(dir: &Path, result: &str, damaged: &Path, problem: &str, found
     let last = lines.last().unwrap();
     assert!(
         last.starts_with(&format!("error: {shown}: {problem}"))
-            && last.contains("; delete it and resume again to "),
+            && last.contains("; delete ")
+            && last.contains(" and resume again to "),
         "{err}"
     );
     assert!(
@@ -732,6 +733,8 @@ fn a_damaged_journal_entry_stops_the_resume_until_it_is_deleted() {
     assert!(expected.iter().any(|n| n.starts_with("original seed 1 ")));
     let (dir, result, folder) = stopped_in_seed_2();
     let entry = folder.join("original.seed-1.json");
+    let run_of_seed_1: Value =
+        serde_json::from_str(&std::fs::read_to_string(&entry).unwrap()).unwrap();
     std::fs::write(&entry, "garbage").unwrap();
     refused_naming(
         dir.path(),
@@ -748,6 +751,29 @@ fn a_damaged_journal_entry_stops_the_resume_until_it_is_deleted() {
         &result,
         &entry,
         "unreadable journal entry (missing field",
+        Found::ByItsUnit,
+    );
+    // A run that parses but is not one harness writes (seed 1's entry holding seed 2's run):
+    // found in the result it replays into, which is then not written.
+    let mut edited = run_of_seed_1.clone();
+    edited["seed"] = 2.into();
+    std::fs::write(&entry, edited.to_string()).unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &entry,
+        "holds the run of seed 2, not of seed 1; delete it and resume again to redo this unit",
+        Found::ByItsUnit,
+    );
+    let mut edited = run_of_seed_1.clone();
+    edited["epochs"][0]["test_acc"] = 7.5.into();
+    std::fs::write(&entry, edited.to_string()).unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &entry,
+        "holds a run that harness never writes (run[0].epochs[0].test_acc: 7.5 is not an \
+         accuracy (a fraction in [0, 1]))",
         Found::ByItsUnit,
     );
     // Seed 1 is trained again, the same as the first time.

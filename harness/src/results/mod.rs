@@ -5,6 +5,7 @@
 mod schema;
 mod store;
 mod validate;
+pub use validate::{problem, run_problem};
 
 pub use schema::*;
 pub use store::{parse_result, read_complete_result, read_result, ResultError, ResultWriter};

@@ -7,7 +7,7 @@ use crate::suite::ArmKind;
 use crate::train::RunOutcome;
 
 /// The first value `harness run` never writes, as `JSON path: why`.
-pub(super) fn problem(result: &ResultFile) -> Option<String> {
+pub fn problem(result: &ResultFile) -> Option<String> {
     let label = &result.environment.label;
     if let Some(why) = crate::env::label_problem(label) {
         return Some(format!("environment.label: {label:?}: a label {why}"));
@@ -67,6 +67,15 @@ fn unrun_problem(result: &ResultFile, arm: &ArmResult, at: &str) -> Option<Strin
 /// One run per seed (a repeated one would count twice in every mean and gate), and a run's
 /// accuracies against its divergence: a finished run records them, a diverged one has none (the
 /// arm counts it apart). A run with neither would drop out of the gate unseen.
+/// What is wrong with one run, as a result file would say it (`run.epochs[0].test_acc: …`).
+pub fn run_problem(run: &RunOutcome) -> Option<String> {
+    let runs = std::slice::from_ref(run);
+    runs_problem(runs, "run").or_else(|| {
+        in_runs(runs, "run")
+            .map(|(field, v)| format!("{field}: {v} is not an accuracy (a fraction in [0, 1])"))
+    })
+}
+
 fn runs_problem(runs: &[RunOutcome], at: &str) -> Option<String> {
     runs.iter().enumerate().find_map(|(j, r)| {
         if let Some(k) = runs[..j].iter().position(|o| o.seed == r.seed) {

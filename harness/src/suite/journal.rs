@@ -64,7 +64,7 @@ fn parse<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, CorruptRes
     serde_json::from_slice(bytes).map_err(|e| CorruptResumeState {
         path: path.to_path_buf(),
         problem: format!("unreadable journal entry ({e})"),
-        redo: "redo this unit",
+        advice: "delete it and resume again to redo this unit".into(),
     })
 }
 
@@ -136,7 +136,8 @@ impl Journal {
         Ok(())
     }
 
-    fn entry(&self, key: &str) -> PathBuf {
+    /// The file of unit `key`'s entry.
+    pub fn entry(&self, key: &str) -> PathBuf {
         self.dir.join(format!("{key}.json"))
     }
 

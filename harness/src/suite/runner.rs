@@ -307,8 +307,26 @@ fn save_arm(
         None => result.arms.push(arm.clone()),
     }
     result.wall_seconds = wall_seconds;
+    // Never a file that report, compare and check would refuse. What a run computes is valid;
+    // what a resume replays from a journal entry that was edited may not be.
+    if let Some(problem) = crate::results::problem(result) {
+        return Err(replayed_invalid(writer.path(), &arm.name, problem).into());
+    }
     writer.update(result)?;
     Ok(())
+}
+
+/// A journal entry that parses but holds values a run never gives (another seed's run, an
+/// accuracy of 7.5): found in the result it replays into, so named by its arm.
+fn replayed_invalid(result_path: &Path, arm: &str, problem: String) -> CorruptResumeState {
+    CorruptResumeState {
+        path: journal::journal_dir(result_path).join(format!("{arm}.*")),
+        problem: format!(
+            "replayed, these journal entries give a result that harness never writes \
+             ({problem}); one of them was edited or damaged"
+        ),
+        advice: format!("delete them and resume again to redo the {arm} arm").into(),
+    }
 }
 
 /// A fresh result file for `suite` (status running, no arms yet).
@@ -456,6 +474,24 @@ impl TrainUnit<'_> {
         on_epoch: &mut dyn FnMut(&train::EpochRecord),
     ) -> anyhow::Result<train::RunOutcome> {
         if let Some(run) = journal::finished::<train::RunOutcome>(self.journal, &self.key)? {
+            // An entry that parses may still not be this unit's run (an edited or copied file).
+            let problem = if run.seed != seed {
+                Some(format!(
+                    "holds the run of seed {}, not of seed {seed}",
+                    run.seed
+                ))
+            } else {
+                crate::results::run_problem(&run)
+                    .map(|p| format!("holds a run that harness never writes ({p})"))
+            };
+            if let (Some(problem), Some(journal)) = (problem, self.journal) {
+                return Err(CorruptResumeState {
+                    path: journal.entry(&self.key),
+                    problem,
+                    advice: "delete it and resume again to redo this unit".into(),
+                }
+                .into());
+            }
             run.epochs.iter().for_each(&mut *on_epoch);
             return Ok(run);
         }

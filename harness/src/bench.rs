@@ -148,7 +148,7 @@ pub fn bench_training(cfg: &BenchConfig) -> Result<BenchResult> {
     Ok(BenchResult {
         model: cfg.model.clone(),
         style: cfg.style,
-        device: format!("{:?}", cfg.device),
+        device: crate::env::device_name(cfg.device),
         batch: cfg.batch,
         steps: cfg.steps,
         warmup: cfg.warmup,

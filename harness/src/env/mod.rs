@@ -14,6 +14,16 @@ pub use gpu::{GpuDevice, GpuRecord};
 pub use system::total_memory_bytes;
 pub use torch::{DeterminismRecord, TorchRecord};
 
+/// A device as `--device` spells it (`cpu`, `cuda:0`, `mps`), not Rust's `Cpu` / `Cuda(0)`.
+pub fn device_name(device: tch::Device) -> String {
+    match device {
+        tch::Device::Cpu => "cpu".into(),
+        tch::Device::Cuda(i) => format!("cuda:{i}"),
+        tch::Device::Mps => "mps".into(),
+        tch::Device::Vulkan => "vulkan".into(),
+    }
+}
+
 /// Why `label` cannot name a machine, or None. It heads a report column and a table row, and
 /// names the result file: not empty, and one line. `--label` and result files are held to it.
 pub fn label_problem(label: &str) -> Option<&'static str> {
@@ -192,6 +202,13 @@ pub fn format_bytes(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn devices_are_named_as_device_takes_them() {
+        assert_eq!(super::device_name(tch::Device::Cpu), "cpu");
+        assert_eq!(super::device_name(tch::Device::Cuda(1)), "cuda:1");
+        assert_eq!(super::device_name(tch::Device::Mps), "mps");
+    }
 
     #[test]
     fn capture_without_gpu_says_none_with_a_reason_and_counts_cpus() {

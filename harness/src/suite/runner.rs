@@ -336,7 +336,7 @@ fn new_result(
     dataset: &Dataset,
 ) -> anyhow::Result<ResultFile> {
     let mut environment = EnvRecord::capture(options.label.as_deref());
-    environment.compute_device = Some(format!("{:?}", options.device).to_lowercase());
+    environment.compute_device = Some(crate::env::device_name(options.device));
     let meta = &suite.file.suite;
     Ok(ResultFile {
         schema_version: SCHEMA_VERSION,

@@ -328,12 +328,20 @@ pub fn render_text(r: &CheckReport) -> String {
         for reason in &a.reasons {
             out.push_str(&format!("FAIL: {reason}\n"));
         }
-        // A failed or missing arm has its reason above; "no data" would only contradict it.
-        if computed || a.reasons.is_empty() {
+        // A failed or missing arm has its reason above, and an arm whose every run diverged
+        // as the baseline's did its line below: "no data" would only contradict them.
+        let all_diverged_alike = a.reproduced && !computed;
+        if (computed || a.reasons.is_empty()) && !all_diverged_alike {
             out.push_str(&d.explanation);
             out.push('\n');
         }
-        if a.reproduced && d.verdict == Verdict::Inconclusive {
+        if all_diverged_alike {
+            out.push_str(
+                "PASS: every run of this arm diverged at the same epoch as the baseline's, its \
+                 earlier epochs bit for bit the same (see exact reproduction below): there is \
+                 no accuracy to compare, and nothing changed.\n",
+            );
+        } else if a.reproduced && d.verdict == Verdict::Inconclusive {
             out.push_str(
                 "PASS: every run of this arm reproduced the baseline's bit for bit (see exact \
                  reproduction below): the accuracies are the same numbers, so there is no drop \
@@ -443,6 +451,31 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(render_text(&r).contains("differs at arm original seed 1 epoch 1"));
+    }
+
+    #[test]
+    fn an_arm_whose_runs_all_diverged_alike_passes_in_one_voice() {
+        let mut base = fixture::two_arms("a", &[0.9, 0.91]);
+        for run in &mut base.arms[0].runs {
+            run.diverged_at_epoch = Some(2);
+            run.final_test_acc = None;
+            run.best_test_acc = None;
+            run.best_epoch = None;
+            run.epochs.truncate(1);
+        }
+        base.arms[0].summarize();
+        let r = check(&base, &base, CheckOptions::default()).unwrap();
+        assert_eq!(r.arms[0].verdict, Verdict::Pass);
+        let text = render_text(&r);
+        assert!(
+            text.contains("PASS: every run of this arm diverged at the same epoch"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("INCONCLUSIVE: no data")
+                && !text.contains("the accuracies are the same"),
+            "{text}"
+        );
     }
 
     #[test]

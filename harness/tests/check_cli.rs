@@ -331,6 +331,11 @@ fn values_run_never_writes_are_input_errors_naming_the_field() {
             },
             "arms[2].name: \"manual\" is also the name of arms[1]; a result holds each arm once",
         ),
+        // It would be summed into speeds and a search's cost.
+        (
+            |v| v["arms"][0]["runs"][0]["epochs"][0]["seconds"] = (-1.0).into(),
+            "arms[0].runs[0].epochs[0].seconds: -1 is not a duration (seconds, >= 0)",
+        ),
         (
             |v| v["arms"][1]["metric"] = "bogus".into(),
             "arms[1].metric: unknown variant `bogus`, expected `final_test_acc` or `best_test_acc`",

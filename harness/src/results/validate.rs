@@ -31,6 +31,48 @@ pub fn problem(result: &ResultFile) -> Option<String> {
         out_of_range_accuracy(result)
             .map(|(field, v)| format!("{field}: {v} is not an accuracy (a fraction in [0, 1])"))
     })
+    .or_else(|| {
+        negative_duration(result)
+            .map(|(field, v)| format!("{field}: {v} is not a duration (seconds, >= 0)"))
+    })
+}
+
+/// The first negative time, as its JSON path and value: a report would sum it into a search's
+/// cost or a speed (`-3.2 s`).
+fn negative_duration(result: &ResultFile) -> Option<(String, f64)> {
+    let negative = |at: String, v: f64| (v < 0.0).then_some((at, v));
+    let in_runs = |runs: &[RunOutcome], at: &str| {
+        runs.iter().enumerate().find_map(|(j, r)| {
+            negative(format!("{at}[{j}].wall_seconds"), r.wall_seconds).or_else(|| {
+                r.epochs.iter().enumerate().find_map(|(k, e)| {
+                    negative(format!("{at}[{j}].epochs[{k}].seconds"), e.seconds)
+                })
+            })
+        })
+    };
+    negative("wall_seconds".into(), result.wall_seconds).or_else(|| {
+        result.arms.iter().enumerate().find_map(|(i, arm)| {
+            let at = format!("arms[{i}]");
+            in_runs(&arm.runs, &format!("{at}.runs"))
+                .or_else(|| {
+                    let hpo = arm.hpo.as_ref()?;
+                    negative(
+                        format!("{at}.hpo.search_cost.seconds"),
+                        hpo.search_cost.seconds,
+                    )
+                    .or_else(|| {
+                        hpo.trials.iter().enumerate().find_map(|(j, t)| {
+                            negative(format!("{at}.hpo.trials[{j}].duration_s"), t.duration_s)
+                        })
+                    })
+                })
+                .or_else(|| {
+                    let nas = arm.nas.as_ref()?;
+                    negative(format!("{at}.nas.search_seconds"), nas.search_seconds)
+                        .or_else(|| in_runs(&nas.random_runs, &format!("{at}.nas.random_runs")))
+                })
+        })
+    })
 }
 
 /// An arm is one of the suite's fixed kinds, held once: `check` and `compare` pair arms by name,

@@ -430,7 +430,8 @@ impl Parser<'_> {
                     return Err(self.err(
                         key,
                         format!(
-                            "randint bounds must be integers, got [{}, {}]",
+                            "randint bounds must be integers of magnitude below 9e15 (exact in \
+                             JSON's doubles), got [{}, {}]",
                             arr[0], arr[1]
                         ),
                     ));

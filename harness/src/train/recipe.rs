@@ -253,14 +253,16 @@ impl Recipe {
     /// "name=value" pairs for the report's hyper-parameter column, in a stable order.
     pub fn summary_pairs(&self) -> Vec<(String, String)> {
         let mut pairs = vec![("model".to_string(), self.model.clone())];
-        // Zoo models have fixed widths; `width` only sizes mlp and cnn.
-        if !crate::models::is_zoo(&self.model) {
+        // Only the fields that act on this recipe (zoo models have fixed widths, Adam has no
+        // momentum, …): the same rule that refuses a suite key that changes nothing.
+        let used = |field: &str| self.unused_field(field).is_none();
+        if used("width") {
             pairs.push(("width".to_string(), self.width.to_string()));
         }
         if self.dropout > 0.0 {
             pairs.push(("dropout".into(), fmt_num(self.dropout)));
         }
-        if crate::models::is_zoo(&self.model) {
+        if used("style") {
             pairs.push(("style".into(), self.style.to_string()));
         }
         if let Some(h) = self.head_classes {
@@ -282,7 +284,7 @@ impl Recipe {
             optimizer.as_str().unwrap_or("?").to_string(),
         ));
         pairs.push(("initial_lr".into(), fmt_num(self.initial_lr)));
-        if self.optimizer != OptimizerKind::Adam {
+        if used("momentum") {
             pairs.push(("momentum".into(), fmt_num(self.momentum)));
         }
         if self.nesterov {
@@ -294,15 +296,12 @@ impl Recipe {
             "schedule".into(),
             schedule.as_str().unwrap_or("?").to_string(),
         ));
-        match self.schedule {
-            ScheduleKind::Cosine | ScheduleKind::CosinePerStep => {
-                pairs.push(("ending_lr".into(), fmt_num(self.ending_lr)))
-            }
-            ScheduleKind::Step => {
-                pairs.push(("step_size".into(), self.step_size.to_string()));
-                pairs.push(("gamma".into(), fmt_num(self.gamma)));
-            }
-            ScheduleKind::None => {}
+        if used("ending_lr") {
+            pairs.push(("ending_lr".into(), fmt_num(self.ending_lr)));
+        }
+        if used("step_size") {
+            pairs.push(("step_size".into(), self.step_size.to_string()));
+            pairs.push(("gamma".into(), fmt_num(self.gamma)));
         }
         pairs.push(("epochs".into(), self.epochs.to_string()));
         pairs.push(("batch_size".into(), self.batch_size.to_string()));

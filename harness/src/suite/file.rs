@@ -808,7 +808,8 @@ fn load_search_space(
         .map_err(|e| space_error(e.to_string()))?;
     // Every value the space can give must make a recipe this suite can train; pairs of values
     // are left to the trials (a failed trial is recorded and the search goes on).
-    for probe in space.probes() {
+    let probes = space.probes();
+    for probe in &probes {
         let problem = match crate::suite::tuned::apply_params(&tuned.recipe, &probe.params) {
             Err(e) => Some((e.field, e.message)),
             Ok(recipe) => check_recipe_for_dataset(&recipe, dataset)
@@ -823,10 +824,9 @@ fn load_search_space(
             )));
         }
     }
-    if let Some(message) = unused_search_key(&space, &tuned.recipe) {
+    if let Some(message) = unused_search_key(&space, &probes, &tuned.recipe) {
         return Err(space_error(message));
     }
-    let probes = space.probes();
     let empty = crate::hpo::Params::new();
     let used_by_a_trial = |key: &str| some_trial_uses(&probes, &tuned.recipe, key, &empty, "");
     let table = "arms.tuned.recipe";
@@ -870,10 +870,13 @@ fn load_search_space(
 
 /// A searched parameter that no trial would use (`momentum` while every trial trains with
 /// Adam): the search would spend its trials on differences that are not there.
-fn unused_search_key(space: &SearchSpace, base: &Recipe) -> Option<String> {
-    let probes = space.probes();
+fn unused_search_key(
+    space: &SearchSpace,
+    probes: &[crate::hpo::space::Probe],
+    base: &Recipe,
+) -> Option<String> {
     let mut checked = std::collections::HashSet::new();
-    for probe in &probes {
+    for probe in probes {
         if !checked.insert(probe.key.clone()) {
             continue;
         }
@@ -884,7 +887,7 @@ fn unused_search_key(space: &SearchSpace, base: &Recipe) -> Option<String> {
         else {
             continue;
         };
-        if !some_trial_uses(&probes, base, field, &probe.params, top_key(&probe.key)) {
+        if !some_trial_uses(probes, base, field, &probe.params, top_key(&probe.key)) {
             return Some(format!(
                 "{}: key \"{}\": no trial would use it: {field} is {why}, and neither the tuned \
                  arm's recipe nor the search space sets that",

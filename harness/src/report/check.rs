@@ -6,6 +6,8 @@
 //!
 //! * a candidate arm with diverged runs where the baseline had none fails, with that reason;
 //! * a baseline arm the candidate did not run fails;
+//! * a failed candidate arm fails (its words say whether the baseline's arm failed too); a
+//!   failed baseline arm leaves the candidate's ungated (inconclusive), saying why;
 //! * the arms combine with [`crate::stats::gate::overall`].
 //!
 //! Exit codes ([`CheckReport::exit_code`]): 0 pass (and inconclusive, unless `strict`), 1
@@ -144,19 +146,43 @@ pub fn check(
         let base_accs = b.accuracies();
         let c = cand.arms.iter().find(|a| a.name == b.name);
         let cand_accs = c.map(|a| a.accuracies()).unwrap_or_default();
-        let decision = decide(&GateInput {
+        let mut decision = decide(&GateInput {
             baseline: &base_accs,
             candidate: &cand_accs,
             tolerance,
             alpha: options.alpha,
             test_set_size,
         });
+        let base_error = b.error.as_deref().filter(|_| base_accs.is_empty());
+        if let Some(be) = base_error {
+            // "no data (baseline has 0 runs …)" would hide that the baseline itself is broken.
+            decision.explanation = format!(
+                "INCONCLUSIVE: the baseline's arm failed ({be}): there are no baseline \
+                 accuracies to gate the candidate's against; record a new baseline in which \
+                 this arm runs"
+            );
+        }
         let mut reasons = Vec::new();
         let cand_side = c.map(MachineArm::of);
         match (&cand_side, c) {
             (Some(cs), Some(ca)) => {
                 if let Some(e) = &ca.error {
-                    reasons.push(format!("the candidate's arm failed: {e}"));
+                    // A broken arm never passes the gate, but failing alike on both sides is
+                    // not a regression, and the words should say which it is.
+                    reasons.push(match base_error {
+                        Some(be) if be == e => format!(
+                            "the candidate's arm failed: {e} — as the baseline's did, with the \
+                             same error: not a regression, but the arm fails on both sides and \
+                             has no accuracy to gate; mend the arm (or remove it from the \
+                             suite) and record a new baseline"
+                        ),
+                        Some(be) => format!(
+                            "the candidate's arm failed: {e} — the baseline's failed too, \
+                             differently ({be}): there is no accuracy on either side to gate; \
+                             mend the arm and record a new baseline"
+                        ),
+                        None => format!("the candidate's arm failed: {e}"),
+                    });
                 }
                 if cs.diverged > 0 && base_side.diverged == 0 {
                     reasons.push(format!(
@@ -514,6 +540,54 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("INCONCLUSIVE"), "{text}");
+    }
+
+    #[test]
+    fn an_arm_that_failed_alike_on_both_sides_says_so_and_still_fails() {
+        let mut a = file("a", &[0.95, 0.96, 0.955]);
+        a.arms[0].runs.clear();
+        a.arms[0].error = Some("tuned arm: every trial failed (4 trials)".into());
+        let r = check(&a, &a, CheckOptions::default()).unwrap();
+        assert_eq!((r.arms[0].verdict, r.exit_code), (Verdict::Fail, 1));
+        let text = render_text(&r);
+        assert!(
+            text.contains(
+                "FAIL: the candidate's arm failed: tuned arm: every trial failed (4 trials) — as \
+                 the baseline's did, with the same error: not a regression"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("INCONCLUSIVE"), "{text}");
+        // A different failure on each side is named as such.
+        let mut b = a.clone();
+        b.arms[0].error = Some("out of memory".into());
+        let text = render_text(&check(&a, &b, CheckOptions::default()).unwrap());
+        assert!(
+            text.contains(
+                "the candidate's arm failed: out of memory — the baseline's failed too, \
+                 differently (tuned arm: every trial failed (4 trials))"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_baseline_arm_that_failed_is_named_as_the_reason_nothing_is_gated() {
+        let good = file("a", &[0.95, 0.96, 0.955]);
+        let mut broken = good.clone();
+        broken.arms[0].runs.clear();
+        broken.arms[0].error = Some("model cnn does not fit".into());
+        let r = check(&broken, &good, CheckOptions::default()).unwrap();
+        assert_eq!((r.arms[0].verdict, r.exit_code), (Verdict::Inconclusive, 0));
+        let text = render_text(&r);
+        assert!(
+            text.contains(
+                "INCONCLUSIVE: the baseline's arm failed (model cnn does not fit): there are no \
+                 baseline accuracies to gate the candidate's against"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("no data"), "{text}");
     }
 
     #[test]

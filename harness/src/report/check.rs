@@ -204,7 +204,9 @@ pub fn check(
         }
         // Only where no seed variance could be used (one run a side, or several identical
         // ones): one run against several that vary is judged against their spread.
-        let single_seed_note = (decision.method == "binomial")
+        let seeds_differ_alone = c.is_some_and(|ca| b.seeds() != ca.seeds());
+        // Between different seeds the decision below says why nothing can be detected.
+        let single_seed_note = (decision.method == "binomial" && !seeds_differ_alone)
             .then(|| {
                 if test_set_size > 0 {
                     format!(
@@ -217,13 +219,11 @@ pub fn check(
                     "only one seed on a side and no test-set size: no drop can be detected".into()
                 }
             });
-        let seeds = |a: &crate::results::ArmResult| {
-            let mut s: Vec<u64> = a.runs.iter().map(|r| r.seed).collect();
-            s.sort_unstable();
-            s
-        };
         let reproduced = exact.is_reproduced()
-            && c.is_some_and(|ca| seeds(b) == seeds(ca) && !b.runs.is_empty());
+            && c.is_some_and(|ca| b.seeds() == ca.seeds() && !b.runs.is_empty());
+        if let Some(ca) = c.filter(|_| decision.method == "binomial" && seeds_differ_alone) {
+            decision = seeds_differ(decision, &b.seeds(), &ca.seeds());
+        }
         let verdict = match decision.verdict {
             _ if !reasons.is_empty() => Verdict::Fail,
             // Identical numbers: noisy seeds cannot hide a drop that is not there.
@@ -277,6 +277,35 @@ pub fn check(
         exact,
         exit_code: i32::from(failed),
     })
+}
+
+/// The binomial fallback (no seed variance on either side) counts only the test set's
+/// sampling noise. That is the whole noise between runs of the same seeds, but between
+/// different seeds the difference also holds seed-to-seed variation, which one run a side
+/// cannot estimate and which is often far larger: such a decision is no evidence either way.
+fn seeds_differ(decision: GateDecision, base: &[u64], cand: &[u64]) -> GateDecision {
+    let list = |s: &[u64]| {
+        let s: Vec<String> = s.iter().map(u64::to_string).collect();
+        format!("[{}]", s.join(", "))
+    };
+    GateDecision {
+        verdict: Verdict::Inconclusive,
+        explanation: format!(
+            "INCONCLUSIVE (binomial): candidate − baseline = {:+.4} between different seeds \
+             ({} vs {}). With no seed-to-seed variance on either side, the binomial test counts \
+             only the test set's sampling noise, not the difference a change of seed makes, so \
+             it can neither show a drop nor rule one out here. Rerun the baseline's seeds \
+             (--seeds {}) or run several seeds on both sides.",
+            decision.diff,
+            list(base),
+            list(cand),
+            base.iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        ..decision
+    }
 }
 
 fn verdict_word(v: Verdict) -> &'static str {
@@ -588,6 +617,36 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("no data"), "{text}");
+    }
+
+    #[test]
+    fn one_run_a_side_of_different_seeds_is_inconclusive_not_a_regression() {
+        // A seed change alone moved this arm by 0.08: far beyond the test set's binomial
+        // noise, which is all a 1-vs-1 gate of the same seed can use.
+        let a = file("a", &[0.90]);
+        let mut b = file("a", &[0.82]);
+        b.arms[0].runs[0].seed = 7;
+        b.suite.seeds = vec![7];
+        let r = check(&a, &b, CheckOptions::default()).unwrap();
+        assert_eq!(r.arms[0].decision.method, "binomial");
+        assert_eq!((r.verdict, r.exit_code), (Verdict::Inconclusive, 0));
+        let text = render_text(&r);
+        assert!(
+            text.contains(
+                "INCONCLUSIVE (binomial): candidate − baseline = -0.0800 between different seeds \
+                 ([1] vs [7])"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("(--seeds 1)"), "{text}");
+        assert!(!text.contains("only large drops can be detected"), "{text}");
+        // The same seed on both sides: the binomial test is the whole noise model, and the
+        // same drop fails.
+        let mut same_seed = b.clone();
+        same_seed.arms[0].runs[0].seed = 1;
+        same_seed.suite.seeds = vec![1];
+        let r = check(&a, &same_seed, CheckOptions::default()).unwrap();
+        assert_eq!((r.verdict, r.exit_code), (Verdict::Fail, 1));
     }
 
     #[test]

@@ -16,6 +16,9 @@ use super::i18n::{arm_label, status_word, Lang};
 use crate::env::EnvRecord;
 use crate::results::{ArmResult, ResultFile};
 use crate::stats::compare::{compare_means, DiffEstimate};
+
+/// The method of a difference between single runs of different seeds: no test is made.
+const SEEDS_DIFFER: &str = "one run a side, different seeds";
 use crate::stats::describe::{mean, std_dev};
 use serde::Serialize;
 use serde_json::Value;
@@ -502,8 +505,21 @@ pub fn compare_in(
                 machines[0].as_ref().expect("baseline arm present"),
                 machines[i].as_ref().expect("arm present"),
             );
+            let mut estimate = compare_means(&b.accuracies(), &o.accuracies(), level, n_test);
+            if estimate.method == "binomial" && b.seeds() != o.seeds() {
+                // Test-set noise alone: between different seeds the difference also holds the
+                // seed-to-seed variation, unknown with one run a side (see check's rule).
+                estimate = DiffEstimate {
+                    ci_low: None,
+                    ci_high: None,
+                    p_value: None,
+                    significant: false,
+                    method: SEEDS_DIFFER.into(),
+                    ..estimate
+                };
+            }
             vs_baseline.push(Some(VsBaseline {
-                estimate: compare_means(&b.accuracies(), &o.accuracies(), level, n_test),
+                estimate,
                 epoch_time_ratio: ratio(mo.epoch_seconds, mb.epoch_seconds),
                 images_per_s_ratio: ratio(mo.images_per_s, mb.images_per_s),
             }));
@@ -546,12 +562,12 @@ pub fn render_markdown(c: &Comparison, heading: usize, lang: Lang) -> String {
     let mut md = if zh {
         format!(
             "{h} 多机对比：{suite} (v{version})\n\n基准：**{base}**。差值 = 本机 − 基准，附双侧 {conf} 置信区间\
-             （每侧 ≥ 2 个种子时为 Welch t 区间；一侧只有一个种子时用另一侧的种子间方差；两侧都只有一个种子时按测试集的二项分布噪声）；速度比 = 本机 / 基准。\n\n"
+             （每侧 ≥ 2 个种子时为 Welch t 区间；一侧只有一个种子时用另一侧的种子间方差；两侧都只有一个种子且种子相同时按测试集的二项分布噪声；两侧各一个不同种子时种子间方差未知，不做检验）；速度比 = 本机 / 基准。\n\n"
         )
     } else {
         format!(
             "{h} Comparison: {suite} (v{version})\n\nBaseline: **{base}**. Differences are machine − baseline, with a two-sided {conf} confidence interval \
-             (Welch's t with ≥ 2 seeds a side; one seed against several: t with the several seeds' spread; binomial test-set noise with one seed a side); speed ratios are machine / baseline.\n\n"
+             (Welch's t with ≥ 2 seeds a side; one seed against several: t with the several seeds' spread; binomial test-set noise with one seed a side of the same seed; none between single runs of different seeds, whose seed-to-seed variation is unknown); speed ratios are machine / baseline.\n\n"
         )
     };
     let warning = if zh { "**警告：**" } else { "**Warning:**" };
@@ -809,6 +825,22 @@ mod tests {
         let v = c.arms[0].vs_baseline[1].as_ref().unwrap();
         assert!(v.estimate.significant);
         assert!((v.estimate.diff.unwrap() + 0.1).abs() < 1e-9);
+    }
+
+    #[test]
+    fn single_runs_of_different_seeds_get_no_significance() {
+        let a = file("a", &[0.90]);
+        let mut b = file("b", &[0.82]);
+        b.arms[0].runs[0].seed = 7;
+        let c = compare(&[a.clone(), b], 0.95).unwrap();
+        let e = &c.arms[0].vs_baseline[1].as_ref().unwrap().estimate;
+        assert_eq!(e.method, "one run a side, different seeds");
+        assert!(!e.significant && e.ci_low.is_none() && e.p_value.is_none());
+        assert!((e.diff.unwrap() + 0.08).abs() < 1e-9);
+        // Of the same seed, the binomial test stands.
+        let c = compare(&[a, file("b", &[0.82])], 0.95).unwrap();
+        let e = &c.arms[0].vs_baseline[1].as_ref().unwrap().estimate;
+        assert_eq!((e.method.as_str(), e.significant), ("binomial", true));
     }
 
     #[test]

@@ -206,6 +206,13 @@ pub struct ArmSummary {
 }
 
 impl ArmResult {
+    /// The seeds of the arm's runs, sorted.
+    pub fn seeds(&self) -> Vec<u64> {
+        let mut seeds: Vec<u64> = self.runs.iter().map(|r| r.seed).collect();
+        seeds.sort_unstable();
+        seeds
+    }
+
     /// The reported accuracy of every run that has one.
     pub fn accuracies(&self) -> Vec<f64> {
         reported_accuracies(&self.runs, self.metric)

@@ -387,6 +387,10 @@ pub fn render_text(r: &CheckReport) -> String {
         // as the baseline's did its line below: "no data" would only contradict them.
         let all_diverged_alike = a.reproduced && !computed;
         if (computed || a.reasons.is_empty()) && !all_diverged_alike {
+            // Overruled by the exact reproduction below: said as the statistics' view only.
+            if a.reproduced && d.verdict == Verdict::Inconclusive {
+                out.push_str("the statistics alone: ");
+            }
             out.push_str(&d.explanation);
             out.push('\n');
         }
@@ -542,7 +546,15 @@ mod tests {
         // ...but every run is the baseline's own number: nothing dropped.
         assert!(r.arms[0].reproduced);
         assert_eq!((r.verdict, r.exit_code), (Verdict::Pass, 0));
-        assert!(render_text(&r).contains("PASS: every run of this arm reproduced"));
+        let text = render_text(&r);
+        assert!(
+            text.contains("PASS: every run of this arm reproduced"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nthe statistics alone: INCONCLUSIVE (welch-t"),
+            "{text}"
+        );
         // Not so for an exact reproduction of only some of its seeds.
         let mut fewer = a.clone();
         fewer.arms[0].runs.pop();
@@ -647,6 +659,20 @@ mod tests {
         same_seed.suite.seeds = vec![1];
         let r = check(&a, &same_seed, CheckOptions::default()).unwrap();
         assert_eq!((r.verdict, r.exit_code), (Verdict::Fail, 1));
+    }
+
+    #[test]
+    fn runs_of_another_definition_are_not_judged_for_exact_reproduction() {
+        // As after `--epochs 1`: the curves differ because the runs are other runs.
+        let a = file("a", &[0.95, 0.96, 0.955]);
+        let mut b = file("a", &[0.90, 0.91, 0.905]);
+        b.arms[0].definition["recipe"]["epochs"] = serde_json::json!(1);
+        let r = check(&a, &b, CheckOptions::default()).unwrap();
+        assert_eq!(
+            r.exact.line(),
+            "exact reproduction: not applicable: different definitions: arm original at \
+             recipe.epochs"
+        );
     }
 
     #[test]

@@ -359,6 +359,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 loaded
                     .override_epochs(e)
                     .map_err(|m| UsageError(format!("--epochs {m}")))?;
+                if let Some(note) = loaded.idle_assessor_note() {
+                    eprintln!("note: {note}");
+                }
             }
             if let Some(s) = seeds {
                 if let Some(dup) = crate::suite::repeated_seed(&s) {

@@ -404,6 +404,20 @@ impl LoadedSuite {
         Ok(())
     }
 
+    /// When `--epochs` shortened the tuned arm's trials below its assessor's first decision
+    /// (allowed: a quick check of a suite), a note saying that no trial can be stopped early.
+    pub fn idle_assessor_note(&self) -> Option<String> {
+        let hpo = &self.file.arms.tuned.as_ref()?.hpo;
+        let why = check_can_stop(&hpo.assessor, hpo.trial_epochs, &hpo.assessor_options).err()?;
+        Some(format!(
+            "with trials of {} epoch{}, the tuned arm's assessor `{}` can stop no trial early \
+             ({why}); the search runs every trial to its end",
+            hpo.trial_epochs,
+            if hpo.trial_epochs == 1 { "" } else { "s" },
+            hpo.assessor
+        ))
+    }
+
     /// Replaces the intra-op thread count; recorded.
     pub fn override_threads(&mut self, threads: i32) {
         self.overrides.push(format!("threads={threads}"));
@@ -1313,6 +1327,28 @@ validation_fraction = 0.1
             s.resume_command(result),
             "harness run suites/mini.toml --data-dir 'my data' --epochs 2 --seeds 3,4 \
              --threads 1 --resume results/mini-vm-1.json"
+        );
+    }
+
+    #[test]
+    fn epochs_below_the_first_rung_are_noted_as_leaving_the_assessor_idle() {
+        let quick = Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites/quick.toml");
+        let mut s = LoadedSuite::load(&quick).unwrap();
+        assert_eq!(s.idle_assessor_note(), None);
+        s.override_epochs(3).unwrap(); // the first rung, epoch 2, is below 3
+        assert_eq!(s.idle_assessor_note(), None);
+        s.override_epochs(1).unwrap();
+        let note = s.idle_assessor_note().unwrap();
+        assert!(
+            note.starts_with(
+                "with trials of 1 epoch, the tuned arm's assessor `asha` can stop no trial early \
+                 (asha: option \"min_resource\": the first rung"
+            ),
+            "{note}"
+        );
+        assert!(
+            note.ends_with("the search runs every trial to its end"),
+            "{note}"
         );
     }
 

@@ -599,6 +599,18 @@ fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> 
     if let Some(tuned) = &file.arms.tuned {
         validate_hpo(&tuned.hpo)
             .map_err(|(key, message)| invalid("arms.tuned.hpo", key, message))?;
+        // Trials scored on the test set hold nothing out: the fraction would be ignored.
+        if tuned.hpo.metric == "test_acc"
+            && written_keys(text, "arms.tuned.hpo").contains(&"validation_fraction".into())
+        {
+            return Err(invalid(
+                "arms.tuned.hpo",
+                "validation_fraction",
+                "has no effect: with metric = \"test_acc\" the trials are scored on the test set \
+                 and nothing is held out; remove it, or use metric = \"val_acc\""
+                    .into(),
+            ));
+        }
     }
     if let Some(nas) = &file.arms.nas {
         nas.validate().map_err(|(key, message)| {
@@ -1166,8 +1178,16 @@ validation_fraction = 0.1
              gives 30 training and 0 validation images: the validation side would be empty (it \
              needs at least one image)"
         );
-        // Scored on the test set, the tuned arm takes no validation split.
-        let e = err(&tuned.replace("max_trials = 1", "max_trials = 1\nmetric = \"test_acc\""));
+        // Scored on the test set, the tuned arm takes no validation split, and a fraction for
+        // it would be ignored.
+        let on_test = tuned.replace("max_trials = 1", "max_trials = 1\nmetric = \"test_acc\"");
+        assert_eq!(
+            err(&on_test),
+            "suites/t.toml:33: arms.tuned.hpo.validation_fraction: has no effect: with metric = \
+             \"test_acc\" the trials are scored on the test set and nothing is held out; remove \
+             it, or use metric = \"val_acc\""
+        );
+        let e = err(&on_test.replace("validation_fraction = 0.1\n", ""));
         assert!(e.contains("none.json"), "{e}");
     }
 

@@ -807,6 +807,15 @@ fn validate_hpo(h: &HpoSpec) -> Result<(), (&'static str, String)> {
     Ok(())
 }
 
+/// A probed value as the user wrote it: a q-rounded or bound value such as
+/// 0.0010000000000000002 (binary rounding of 1 · 0.001) is shown to 12 significant digits.
+fn shown_value(value: &serde_json::Value) -> String {
+    match value.as_f64().filter(|_| value.is_f64()) {
+        Some(v) => format!("{v:.11e}").parse::<f64>().unwrap_or(v).to_string(),
+        None => value.to_string(),
+    }
+}
+
 /// The folder of the suite file at `suite_path`, where its relative paths point from.
 fn relative_to(suite_path: &Path) -> &Path {
     suite_path.parent().unwrap_or(Path::new("."))
@@ -846,7 +855,9 @@ fn load_search_space(
             return Err(space_error(format!(
                 "{}: key \"{}\": with the value {}, the tuned arm's recipe is invalid: \
                  {field}: {message}",
-                space.source_name, probe.key, probe.value
+                space.source_name,
+                probe.key,
+                shown_value(&probe.value)
             )));
         }
     }
@@ -1370,6 +1381,17 @@ validation_fraction = 0.1
             note.ends_with("the search runs every trial to its end"),
             "{note}"
         );
+    }
+
+    #[test]
+    fn probed_values_are_shown_without_binary_rounding_noise() {
+        use serde_json::json;
+        assert_eq!(shown_value(&json!(0.0010000000000000002)), "0.001");
+        assert_eq!(shown_value(&json!(0.30000000000000004)), "0.3");
+        assert_eq!(shown_value(&json!(1e-7)), "0.0000001");
+        assert_eq!(shown_value(&json!(0.123456789012345)), "0.123456789012");
+        assert_eq!(shown_value(&json!(64)), "64");
+        assert_eq!(shown_value(&json!("adam")), "\"adam\"");
     }
 
     #[test]

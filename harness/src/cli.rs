@@ -309,6 +309,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 say(&serde_json::to_string_pretty(&env)?);
             } else {
                 say(&env_table(&env));
+                say(ENV_IS_THIS_PROCESS);
             }
             Ok(())
         }
@@ -747,6 +748,13 @@ fn env_table(env: &EnvRecord) -> String {
     table.with(tabled::settings::Style::rounded());
     table.to_string()
 }
+
+/// Under `harness env`'s table: a report's environment table wants what the runs had, which a
+/// suite run sets (a student copying `deterministic algorithms false` from here would be wrong).
+const ENV_IS_THIS_PROCESS: &str = "These are this process's settings. `harness run` switches \
+deterministic algorithms (and deterministic cuDNN) on for every run and sets the intra-op threads \
+to the suite's `threads` (or --threads) where given; each result file records the values its \
+runs had, and `harness report` shows those.";
 
 /// The first failure to write to stdout: the command's output is lost (a full disk under
 /// `> env.json`), so it exits 1 even when its work succeeded.

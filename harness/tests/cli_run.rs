@@ -153,6 +153,27 @@ fn a_malformed_suite_exits_2_naming_file_line_and_key() {
 }
 
 #[test]
+fn env_table_says_a_run_sets_its_own_determinism_and_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = harness(&["env"], dir.path());
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("│ deterministic algorithms"), "{text}");
+    assert!(
+        text.trim_end().ends_with(
+            "`harness run` switches deterministic algorithms (and deterministic cuDNN) on for \
+             every run and sets the intra-op threads to the suite's `threads` (or --threads) \
+             where given; each result file records the values its runs had, and `harness \
+             report` shows those."
+        ),
+        "{text}"
+    );
+    // JSON stays one document.
+    let out = harness(&["env", "--json"], dir.path());
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap();
+}
+
+#[test]
 fn env_json_reports_cpus_libtorch_and_no_gpu_with_reason() {
     let dir = tempfile::tempdir().unwrap();
     let out = harness(&["env", "--json", "--label", "ci"], dir.path());

@@ -779,3 +779,85 @@ fn a_damaged_journal_entry_stops_the_resume_until_it_is_deleted() {
     // Seed 1 is trained again, the same as the first time.
     deleted_and_resumed(dir.path(), &result, &entry, &expected);
 }
+
+/// A tuned-only suite whose promotion ASHA pauses trials at every rung (their checkpoints stay
+/// in the resume folder until the search continues them), long enough to stop inside.
+const PAUSING_SEARCH: &str = r#"
+[suite]
+name = "pausing"
+version = 1
+seeds = [1]
+threads = 1
+
+[dataset]
+name = "synthetic"
+samples_per_class = 24
+
+[arms.tuned]
+[arms.tuned.recipe]
+model = "mlp"
+width = 16
+optimizer = "sgd"
+initial_lr = 0.05
+momentum = 0.9
+epochs = 3
+batch_size = 16
+[arms.tuned.hpo]
+search_space = "space.json"
+tuner = "random"
+optimize_mode = "maximize"
+metric = "val_acc"
+trial_epochs = 4
+max_trials = 60
+assessor = "asha"
+assessor_options = { type = "promotion", min_resource = 1, reduction_factor = 2 }
+"#;
+
+/// [`PAUSING_SEARCH`] stopped with Ctrl-C once 6 jobs are journaled: its folder, its result
+/// file as `--resume` takes it, its resume folder.
+fn stopped_in_search() -> (tempfile::TempDir, String, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), PAUSING_SEARCH).unwrap();
+    std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
+    let results = dir.path().join("results");
+    let mut child = harness(dir.path(), &["run", "s.toml", "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while trial_entries(&results) < 6 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the search ended early"
+        );
+        assert!(Instant::now() < deadline, "no 6 jobs in 5 minutes");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // SAFETY: signalling our own child process by pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+    let folder = resume_folder(&results).unwrap();
+    let name = result_file(&results).file_name().unwrap().to_owned();
+    let result = format!("results/{}", name.to_string_lossy());
+    (dir, result, folder)
+}
+
+/// Replayed trials are not journaled again: a resume refused at a later entry leaves every
+/// file as it was, the search's seconds (`tuned.search-seconds.json`) included.
+#[test]
+fn a_refused_resume_of_a_search_rewrites_no_journal_entry() {
+    let (dir, result, folder) = stopped_in_search();
+    assert!(folder.join("tuned.search-seconds.json").is_file());
+    let entry = folder.join("tuned.job-3.json");
+    let trial = std::fs::read_to_string(&entry).unwrap();
+    std::fs::write(&entry, "{}").unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &entry,
+        "unreadable journal entry (missing field",
+        Found::ByItsUnit,
+    );
+    std::fs::write(&entry, trial).unwrap();
+}

@@ -15,7 +15,8 @@ use crate::hpo::{
 use crate::progress::Progress;
 use crate::results::{ArmResult, FidelityCheck, FidelityEntry, HpoRecord};
 use crate::train::{self, Control, OptimizerKind, Recipe, RunOutcome, ScheduleKind, TrainOptions};
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -221,11 +222,18 @@ pub fn run_tuned_arm(
         })
     };
     let progress = ctx.progress;
+    // Jobs that came back from the journal: already recorded, so not written again. A resume
+    // refused further on must leave the folder as it found it (the search's seconds too).
+    let replayed = RefCell::new(BTreeSet::new());
     let finished = |job: usize, id: usize, params: &Params| -> anyhow::Result<Option<Trial>> {
         let Some(trial) = journal::finished::<Trial>(ctx.journal, &job_key(job))? else {
             return Ok(None);
         };
-        Ok((trial.id == id && trial.params == *params).then_some(trial))
+        if trial.id != id || trial.params != *params {
+            return Ok(None);
+        }
+        replayed.borrow_mut().insert(job);
+        Ok(Some(trial))
     };
     // A trial the assessor paused may be continued from its checkpoint; any other that ended
     // no longer needs one.
@@ -255,7 +263,8 @@ pub fn run_tuned_arm(
             }
             finished_so_far.insert(t.id, t.clone());
             let paused = pauses && t.status == TrialStatus::EarlyStopped;
-            if let Some(j) = ctx.journal {
+            let journal = ctx.journal.filter(|_| !replayed.borrow().contains(&job));
+            if let Some(j) = journal {
                 let seconds = seconds_before + search_start.elapsed().as_secs_f64();
                 if let Err(e) = j
                     .put(&job_key(job), t)

@@ -843,12 +843,28 @@ fn stopped_in_search() -> (tempfile::TempDir, String, PathBuf) {
     (dir, result, folder)
 }
 
+/// The journaled jobs of a search, by job number: the trial id each holds.
+fn jobs(folder: &Path) -> std::collections::BTreeMap<usize, u64> {
+    std::fs::read_dir(folder)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let job = name.strip_prefix("tuned.job-")?.strip_suffix(".json")?;
+            let entry: Value =
+                serde_json::from_str(&std::fs::read_to_string(e.path()).unwrap()).unwrap();
+            Some((job.parse().unwrap(), entry["id"].as_u64().unwrap()))
+        })
+        .collect()
+}
+
 /// Replayed trials are not journaled again: a resume refused at a later entry leaves every
 /// file as it was, the search's seconds (`tuned.search-seconds.json`) included.
 #[test]
 fn a_refused_resume_of_a_search_rewrites_no_journal_entry() {
     let (dir, result, folder) = stopped_in_search();
     assert!(folder.join("tuned.search-seconds.json").is_file());
+    let jobs = jobs(&folder);
     let entry = folder.join("tuned.job-3.json");
     let trial = std::fs::read_to_string(&entry).unwrap();
     std::fs::write(&entry, "{}").unwrap();
@@ -857,6 +873,24 @@ fn a_refused_resume_of_a_search_rewrites_no_journal_entry() {
         &result,
         &entry,
         "unreadable journal entry (missing field",
+        Found::ByItsUnit,
+    );
+    // Another job's record copied under this job's name: not redone silently, refused.
+    let (other, id) = jobs
+        .iter()
+        .find(|(_, &id)| id != jobs[&3])
+        .map(|(&job, &id)| (job, id))
+        .unwrap();
+    std::fs::copy(folder.join(format!("tuned.job-{other}.json")), &entry).unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &entry,
+        &format!(
+            "holds trial {id}'s record, not trial {}'s (job 3 of the search); delete it and \
+             resume again to redo this trial",
+            jobs[&3]
+        ),
         Found::ByItsUnit,
     );
     std::fs::write(&entry, trial).unwrap();

@@ -229,8 +229,29 @@ pub fn run_tuned_arm(
         let Some(trial) = journal::finished::<Trial>(ctx.journal, &job_key(job))? else {
             return Ok(None);
         };
-        if trial.id != id || trial.params != *params {
-            return Ok(None);
+        // An entry of another job (copied under this job's name, or edited) would be redone
+        // silently and overwritten: it is damaged resume state like any other.
+        let problem = if trial.id != id {
+            Some(format!(
+                "holds trial {}'s record, not trial {id}'s (job {job} of the search)",
+                trial.id
+            ))
+        } else if trial.params != *params {
+            Some(format!(
+                "holds trial {id} with the parameters {}, not the search's {}",
+                serde_json::Value::Object(trial.params.clone()),
+                serde_json::Value::Object(params.clone())
+            ))
+        } else {
+            None
+        };
+        if let (Some(problem), Some(j)) = (problem, ctx.journal) {
+            return Err(CorruptResumeState {
+                path: j.entry(&job_key(job)),
+                problem,
+                advice: "delete it and resume again to redo this trial".into(),
+            }
+            .into());
         }
         replayed.borrow_mut().insert(job);
         Ok(Some(trial))

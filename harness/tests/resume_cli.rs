@@ -895,3 +895,27 @@ fn a_refused_resume_of_a_search_rewrites_no_journal_entry() {
     );
     std::fs::write(&entry, trial).unwrap();
 }
+
+/// A paused trial's checkpoint of another run is refused before the resume writes anything,
+/// not when the search comes back to the trial (after newer trials were journaled).
+#[test]
+fn a_paused_trials_checkpoint_of_another_run_is_refused_at_start() {
+    let (dir, result, folder) = stopped_in_search();
+    let jobs = jobs(&folder);
+    let ckpt = jobs
+        .values()
+        .map(|id| folder.join(format!("tuned.trial-{id}.ckpt")))
+        .find(|p| p.is_file())
+        .expect("a paused trial's checkpoint");
+    let header = br#"{"format":"harness-checkpoint-1","fingerprint":"another run","meta":null}"#;
+    let header = tch::Tensor::from_slice(header);
+    tch::Tensor::save_multi(&[("__checkpoint_header__", &header)], &ckpt).unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &ckpt,
+        "checkpoint of another run (its settings differ from this run's); delete it and \
+         resume again to restart this run from its first epoch",
+        Found::AtStart,
+    );
+}

@@ -136,6 +136,23 @@ impl Journal {
         Ok(())
     }
 
+    /// The keys of the finished units whose key starts with `prefix`, sorted.
+    pub fn keys(&self, prefix: &str) -> Result<Vec<String>> {
+        let entries = std::fs::read_dir(&self.dir)
+            .with_context(|| format!("{}: cannot list the resume folder", self.dir.display()))?;
+        let mut keys: Vec<String> = entries
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.strip_suffix(".json")
+                    .filter(|k| k.starts_with(prefix))
+                    .map(str::to_string)
+            })
+            .collect();
+        keys.sort();
+        Ok(keys)
+    }
+
     /// The file of unit `key`'s entry.
     pub fn entry(&self, key: &str) -> PathBuf {
         self.dir.join(format!("{key}.json"))

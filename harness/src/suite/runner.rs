@@ -67,6 +67,9 @@ pub fn run_suite(
         }
     };
     let journal = Journal::open(writer.path(), options.checkpoint_every)?;
+    if let Some(spec) = &suite.file.arms.tuned {
+        tuned::check_trial_checkpoints(spec, &dataset, &journal)?;
+    }
     // What the file held before this resume replayed into it (see `put_back`).
     let before_resume = match options.resume {
         Some(_) => Some(

@@ -135,6 +135,47 @@ fn job_key(job: usize) -> String {
 /// resumed search's cost would count only its last session.
 const SEARCH_SECONDS_KEY: &str = "tuned.search-seconds";
 
+/// Before a resume writes anything: the checkpoint of each trial the journal has a record of
+/// (one the assessor paused, to be continued later) is that trial's. Read only when the trial
+/// is continued, one of another run (copied from another result's resume folder) would be
+/// found after newer trials were journaled, leaving the folder changed.
+pub fn check_trial_checkpoints(
+    spec: &TunedArmSpec,
+    dataset: &Dataset,
+    journal: &Journal,
+) -> anyhow::Result<()> {
+    let hpo = &spec.hpo;
+    let mut params_of: BTreeMap<usize, Params> = BTreeMap::new();
+    for key in journal.keys("tuned.job-")? {
+        if let Some(trial) = journal.get::<Trial>(&key)? {
+            params_of.insert(trial.id, trial.params);
+        }
+    }
+    let mut info = None;
+    for (id, params) in params_of {
+        let path = journal.checkpoint(&trial_key(id));
+        // A recipe the parameters do not make failed its trial, which left no checkpoint.
+        let (true, Ok(mut recipe)) = (path.exists(), apply_params(&spec.recipe, &params)) else {
+            continue;
+        };
+        recipe.epochs = hpo.trial_epochs;
+        // The data the trials train on, as `run_tuned_arm` splits it.
+        if info.is_none() {
+            info = Some(if hpo.metric == "val_acc" {
+                dataset
+                    .validation_split(hpo.validation_fraction, hpo.trial_seed)?
+                    .info
+            } else {
+                dataset.info.clone()
+            });
+        }
+        let data = info.as_ref().expect("set above");
+        let fingerprint = train::run_fingerprint(&recipe, hpo.trial_seed, data)?;
+        crate::checkpoint::check_of_run(&path, &fingerprint)?;
+    }
+    Ok(())
+}
+
 /// Runs the search and the full-budget retraining; `arm` is filled in as it goes and
 /// `on_update` is called after the search and after each retrained seed (to save the file).
 pub fn run_tuned_arm(

@@ -919,3 +919,91 @@ fn a_paused_trials_checkpoint_of_another_run_is_refused_at_start() {
         Found::AtStart,
     );
 }
+
+/// A NAS-only suite, stopped while it retrains: the search is journaled.
+const NAS_ONLY: &str = r#"
+[suite]
+name = "nas-only"
+version = 1
+seeds = [1, 2, 3]
+threads = 1
+
+[dataset]
+name = "synthetic"
+samples_per_class = 24
+
+[arms.nas]
+[arms.nas.search]
+layers = 3
+channels = 2
+epochs = 2
+batch_size = 32
+[arms.nas.retrain]
+layers = 3
+channels = 2
+epochs = 8
+batch_size = 32
+cutout = 2
+"#;
+
+/// A journaled search that is not one the suite runs (`"epochs": []`, edited) is damaged
+/// resume state naming the entry, not a failed arm ("the search ran no epoch").
+#[test]
+fn an_edited_nas_search_entry_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), NAS_ONLY).unwrap();
+    let results = dir.path().join("results");
+    let mut child = harness(dir.path(), &["run", "s.toml", "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let folder = loop {
+        if let Some(f) = resume_folder(&results).filter(|f| f.join("nas.search.json").is_file()) {
+            break f;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before the search was journaled"
+        );
+        assert!(Instant::now() < deadline, "no search in 5 minutes");
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    // SAFETY: signalling our own child process by pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+    let result = format!(
+        "results/{}",
+        result_file(&results).file_name().unwrap().to_string_lossy()
+    );
+    let entry = folder.join("nas.search.json");
+    let search: Value = serde_json::from_str(&std::fs::read_to_string(&entry).unwrap()).unwrap();
+    let mut edited = search.clone();
+    edited["epochs"] = Value::Array(Vec::new());
+    std::fs::write(&entry, edited.to_string()).unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &entry,
+        "holds a search of 0 epochs, not of the suite's 2 (search.epochs); delete it and \
+         resume again to redo the search",
+        Found::ByItsUnit,
+    );
+    let mut edited = search.clone();
+    edited["epochs"][1]["normal_alpha"] = Value::Array(Vec::new());
+    std::fs::write(&entry, edited.to_string()).unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &entry,
+        "epochs[1] holds no architecture (",
+        Found::ByItsUnit,
+    );
+    // Deleted, the search is redone and the run completes.
+    std::fs::remove_file(&entry).unwrap();
+    run_to_end(
+        dir.path(),
+        &["run", "s.toml", "--quiet", "--resume", &result],
+    );
+}

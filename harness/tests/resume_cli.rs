@@ -1007,3 +1007,65 @@ fn an_edited_nas_search_entry_is_refused_by_name() {
         &["run", "s.toml", "--quiet", "--resume", &result],
     );
 }
+
+/// One short run: a result file in a second, made resumable by hand where a test needs it.
+const TINY: &str = r#"
+[suite]
+name = "tiny"
+version = 1
+seeds = [1]
+threads = 1
+
+[dataset]
+name = "synthetic"
+samples_per_class = 24
+
+[arms.manual]
+[arms.manual.recipe]
+model = "mlp"
+width = 4
+optimizer = "adam"
+initial_lr = 0.01
+epochs = 1
+batch_size = 16
+"#;
+
+/// [`TINY`] run to the end, then marked interrupted with an empty resume folder beside it, as
+/// a run killed before its first unit finished leaves it: its folder and the result file as
+/// `--resume` takes it.
+fn tiny_unfinished() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), TINY).unwrap();
+    let path = run_to_end(dir.path(), &["run", "s.toml", "--quiet"]);
+    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    file["status"] = "interrupted".into();
+    std::fs::write(&path, file.to_string()).unwrap();
+    let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+    std::fs::create_dir(path.with_file_name(format!("{stem}.resume"))).unwrap();
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    (dir, format!("results/{name}"))
+}
+
+#[test]
+fn resuming_another_suites_result_names_both_suites() {
+    let (dir, result) = tiny_unfinished();
+    std::fs::write(
+        dir.path().join("other.toml"),
+        TINY.replace("name = \"tiny\"", "name = \"other\""),
+    )
+    .unwrap();
+    let before = snapshot(&dir.path().join("results"));
+    let out = harness(dir.path(), &["run", "other.toml", "--resume", &result])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: {result}: is a result of suite \"tiny\", not of suite \"other\" \
+             (other.toml); resume it with the suite it was started with (s.toml)"
+        )
+    );
+    assert_eq!(snapshot(&dir.path().join("results")), before);
+}

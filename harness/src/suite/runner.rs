@@ -386,6 +386,20 @@ fn resume_result(
     if old.status == RunStatus::Complete {
         anyhow::bail!("{shown}: this run is already complete; there is nothing to resume");
     }
+    // Another suite's result: its sha256 differs too, but the name says what happened.
+    if old.suite.name != suite.file.suite.name {
+        anyhow::bail!(
+            "{shown}: is a result of suite \"{}\", not of suite \"{}\" ({}); resume it with \
+             the suite it was started with{}",
+            old.suite.name,
+            suite.file.suite.name,
+            suite.path.display(),
+            match old.suite.path.as_str() {
+                "" => String::new(),
+                started => format!(" ({started})"),
+            }
+        );
+    }
     if old.suite.sha256 != suite.sha256 {
         anyhow::bail!(
             "{shown}: was run from a different version of the suite (sha256 {} there, {} in \

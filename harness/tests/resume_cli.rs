@@ -1069,3 +1069,29 @@ fn resuming_another_suites_result_names_both_suites() {
     );
     assert_eq!(snapshot(&dir.path().join("results")), before);
 }
+
+#[test]
+fn a_default_resume_names_an_unreadable_result_of_the_suite() {
+    let (dir, result) = tiny_unfinished();
+    std::fs::write(dir.path().join(&result), "{\"schema_version\": 1,").unwrap();
+    // Another suite's file that does not read is none of this suite's business.
+    std::fs::write(dir.path().join("results/other-host-1.json"), "x").unwrap();
+    let before = snapshot(&dir.path().join("results"));
+    let out = harness(dir.path(), &["run", "s.toml", "--resume"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "error: results: no unfinished result of suite \"tiny\" to resume; {result} looks \
+             like a result of this suite but cannot be read: not a valid result file: "
+        )) && err
+            .trim_end()
+            .ends_with("; fix or delete it, or name the file: --resume FILE")
+            && !err.contains("other-host-1"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(snapshot(&dir.path().join("results")), before);
+}

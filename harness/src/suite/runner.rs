@@ -447,14 +447,30 @@ fn short(sha: &str) -> &str {
 /// The newest unfinished result of `suite` in `dir` (what `--resume` without a file picks).
 pub fn latest_unfinished(dir: &Path, suite: &LoadedSuite) -> anyhow::Result<PathBuf> {
     let mut best: Option<(String, PathBuf)> = None;
+    // Files that may be this suite's unfinished result but do not read, with why: named when
+    // nothing else is found, so that the user can fix or delete them.
+    let mut unreadable: Vec<(PathBuf, String)> = Vec::new();
     let entries = std::fs::read_dir(dir)
         .map_err(|e| anyhow::anyhow!("{}: cannot list the results folder: {e}", dir.display()))?;
-    for entry in entries.flatten() {
-        let path = entry.path();
+    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    paths.sort();
+    for path in paths {
         if path.extension().is_none_or(|e| e != "json") {
             continue;
         }
-        let Ok(r) = read_result(&path) else { continue };
+        let r = match read_result(&path) {
+            Ok(r) => r,
+            Err(e) => {
+                if looks_like_result_of(&path, suite) {
+                    let text = crate::error_text::shown(&e.into());
+                    // The error names the file, which the message names already.
+                    let prefix = format!("{}: ", path.display());
+                    let why = text.strip_prefix(&prefix).unwrap_or(&text).to_string();
+                    unreadable.push((path, why));
+                }
+                continue;
+            }
+        };
         if r.status != RunStatus::Complete
             && r.suite.name == suite.file.suite.name
             && super::journal::journal_dir(&path).is_dir()
@@ -464,12 +480,33 @@ pub fn latest_unfinished(dir: &Path, suite: &LoadedSuite) -> anyhow::Result<Path
         }
     }
     best.map(|(_, p)| p).ok_or_else(|| {
-        anyhow::anyhow!(
-            "{}: no unfinished result of suite \"{}\" to resume; name the file: --resume FILE",
+        let mut text = format!(
+            "{}: no unfinished result of suite \"{}\" to resume",
             dir.display(),
             suite.file.suite.name
-        )
+        );
+        for (path, why) in &unreadable {
+            text.push_str(&format!(
+                "; {} looks like a result of this suite but cannot be read: {why}",
+                path.display()
+            ));
+        }
+        text.push_str(match unreadable.len() {
+            0 => "; name the file: --resume FILE",
+            1 => "; fix or delete it, or name the file: --resume FILE",
+            _ => "; fix or delete them, or name the file: --resume FILE",
+        });
+        anyhow::anyhow!(text)
     })
+}
+
+/// Whether `path` is named as `harness run` names this suite's results
+/// (`<suite>-<label>-<time>.json`) or has a resume folder beside it.
+fn looks_like_result_of(path: &Path, suite: &LoadedSuite) -> bool {
+    let prefix = format!("{}-", slug(&suite.file.suite.name));
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+        || super::journal::journal_dir(path).is_dir()
 }
 
 /// One unit of training in the suite, through the journal: a unit the journal has finished

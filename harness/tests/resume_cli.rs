@@ -1095,3 +1095,27 @@ fn a_default_resume_names_an_unreadable_result_of_the_suite() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert_eq!(snapshot(&dir.path().join("results")), before);
 }
+
+#[test]
+fn a_resume_lock_that_is_a_folder_is_refused_by_name() {
+    let (dir, result) = tiny_unfinished();
+    let folder = resume_folder(&dir.path().join("results")).unwrap();
+    std::fs::create_dir(folder.join("lock")).unwrap();
+    let before = snapshot(&dir.path().join("results"));
+    let out = harness(dir.path(), &["run", "s.toml", "--resume", &result])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let lock = folder.join("lock");
+    let shown = lock.strip_prefix(dir.path()).unwrap().display();
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: {shown}: not a file, so it cannot be the resume folder's lock; delete it \
+             and resume again (the lock holds nothing of the run)"
+        )
+    );
+    assert_eq!(snapshot(&dir.path().join("results")), before);
+    assert!(lock.is_dir());
+}

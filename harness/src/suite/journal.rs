@@ -84,6 +84,18 @@ impl Journal {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("{}: cannot create the resume folder", dir.display()))?;
         let lock_path = dir.join("lock");
+        // A folder (or a pipe, which would block the open) where the lock belongs is the
+        // folder's damage, not a failed run.
+        if let Ok(meta) = std::fs::metadata(&lock_path) {
+            if !meta.is_file() {
+                return Err(CorruptResumeState {
+                    path: lock_path,
+                    problem: "not a file, so it cannot be the resume folder's lock".into(),
+                    advice: "delete it and resume again (the lock holds nothing of the run)".into(),
+                }
+                .into());
+            }
+        }
         // Not truncated: a resume refused below leaves the folder as it found it.
         let lock = std::fs::OpenOptions::new()
             .create(true)

@@ -1119,3 +1119,37 @@ fn a_resume_lock_that_is_a_folder_is_refused_by_name() {
     assert_eq!(snapshot(&dir.path().join("results")), before);
     assert!(lock.is_dir());
 }
+
+/// A completed resume removes what harness wrote in the resume folder, and keeps (and names)
+/// a user's own files there.
+#[test]
+fn a_completed_resume_keeps_files_harness_did_not_write() {
+    let (dir, result) = tiny_unfinished();
+    let folder = resume_folder(&dir.path().join("results")).unwrap();
+    std::fs::write(folder.join("notes.txt"), "why this run was stopped").unwrap();
+    let out = harness(
+        dir.path(),
+        &["run", "s.toml", "--quiet", "--resume", &result],
+    )
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let shown = folder.strip_prefix(dir.path()).unwrap().display();
+    assert!(
+        err.contains(&format!(
+            "note: {shown} is kept: it holds files harness did not write there (notes.txt)"
+        )),
+        "{err}"
+    );
+    let left: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["notes.txt"], "the lock and the entries are gone");
+    assert_eq!(
+        std::fs::read_to_string(folder.join("notes.txt")).unwrap(),
+        "why this run was stopped"
+    );
+}

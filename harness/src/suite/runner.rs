@@ -225,7 +225,20 @@ pub fn run_suite(
             suite.resume_command(writer.path())
         );
     }
-    journal.finish();
+    let kept = journal.finish();
+    if let Some(first) = kept.first() {
+        // The harness removes only what it wrote: a user's own files stay, said once.
+        let names: Vec<String> = kept
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        eprintln!(
+            "note: {} is kept: it holds files harness did not write there ({}); the run no \
+             longer needs the folder",
+            first.parent().unwrap_or(first).display(),
+            names.join(", ")
+        );
+    }
     Ok(RunSummary {
         path: writer.path().to_path_buf(),
         result,

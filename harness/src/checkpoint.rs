@@ -151,13 +151,7 @@ pub fn load(path: &Path, fingerprint: &str) -> Result<Option<Checkpoint>> {
         return Ok(None);
     }
     let (tensors, header) = read(path)?;
-    if header.fingerprint != fingerprint {
-        return Err(corrupt(
-            path,
-            "checkpoint of another run (its settings differ from this run's)",
-        )
-        .into());
-    }
+    of_run(path, &header, fingerprint)?;
     Ok(Some(Checkpoint {
         path: path.to_path_buf(),
         tensors,
@@ -169,6 +163,27 @@ pub fn load(path: &Path, fingerprint: &str) -> Result<Option<Checkpoint>> {
 /// resume checks every file before it writes anything).
 pub fn check(path: &Path) -> Result<(), CorruptResumeState> {
     read(path).map(drop)
+}
+
+/// Checks that `path` is a whole checkpoint of the run `fingerprint` identifies, for a
+/// checkpoint a resume would otherwise read only after it has written newer state.
+pub fn check_of_run(path: &Path, fingerprint: &str) -> Result<(), CorruptResumeState> {
+    let (_, header) = read(path)?;
+    of_run(path, &header, fingerprint)
+}
+
+fn of_run(
+    path: &Path,
+    header: &Header<serde_json::Value>,
+    fingerprint: &str,
+) -> Result<(), CorruptResumeState> {
+    if header.fingerprint != fingerprint {
+        return Err(corrupt(
+            path,
+            "checkpoint of another run (its settings differ from this run's)",
+        ));
+    }
+    Ok(())
 }
 
 type Contents = (HashMap<String, Tensor>, Header<serde_json::Value>);

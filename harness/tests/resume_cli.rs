@@ -779,3 +779,377 @@ fn a_damaged_journal_entry_stops_the_resume_until_it_is_deleted() {
     // Seed 1 is trained again, the same as the first time.
     deleted_and_resumed(dir.path(), &result, &entry, &expected);
 }
+
+/// A tuned-only suite whose promotion ASHA pauses trials at every rung (their checkpoints stay
+/// in the resume folder until the search continues them), long enough to stop inside.
+const PAUSING_SEARCH: &str = r#"
+[suite]
+name = "pausing"
+version = 1
+seeds = [1]
+threads = 1
+
+[dataset]
+name = "synthetic"
+samples_per_class = 24
+
+[arms.tuned]
+[arms.tuned.recipe]
+model = "mlp"
+width = 16
+optimizer = "sgd"
+initial_lr = 0.05
+momentum = 0.9
+epochs = 3
+batch_size = 16
+[arms.tuned.hpo]
+search_space = "space.json"
+tuner = "random"
+optimize_mode = "maximize"
+metric = "val_acc"
+trial_epochs = 4
+max_trials = 60
+assessor = "asha"
+assessor_options = { type = "promotion", min_resource = 1, reduction_factor = 2 }
+"#;
+
+/// [`PAUSING_SEARCH`] stopped with Ctrl-C once 6 jobs are journaled: its folder, its result
+/// file as `--resume` takes it, its resume folder.
+fn stopped_in_search() -> (tempfile::TempDir, String, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), PAUSING_SEARCH).unwrap();
+    std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
+    let results = dir.path().join("results");
+    let mut child = harness(dir.path(), &["run", "s.toml", "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while trial_entries(&results) < 6 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the search ended early"
+        );
+        assert!(Instant::now() < deadline, "no 6 jobs in 5 minutes");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // SAFETY: signalling our own child process by pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+    let folder = resume_folder(&results).unwrap();
+    let name = result_file(&results).file_name().unwrap().to_owned();
+    let result = format!("results/{}", name.to_string_lossy());
+    (dir, result, folder)
+}
+
+/// The journaled jobs of a search, by job number: the trial id each holds.
+fn jobs(folder: &Path) -> std::collections::BTreeMap<usize, u64> {
+    std::fs::read_dir(folder)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let job = name.strip_prefix("tuned.job-")?.strip_suffix(".json")?;
+            let entry: Value =
+                serde_json::from_str(&std::fs::read_to_string(e.path()).unwrap()).unwrap();
+            Some((job.parse().unwrap(), entry["id"].as_u64().unwrap()))
+        })
+        .collect()
+}
+
+/// Replayed trials are not journaled again: a resume refused at a later entry leaves every
+/// file as it was, the search's seconds (`tuned.search-seconds.json`) included.
+#[test]
+fn a_refused_resume_of_a_search_rewrites_no_journal_entry() {
+    let (dir, result, folder) = stopped_in_search();
+    assert!(folder.join("tuned.search-seconds.json").is_file());
+    let jobs = jobs(&folder);
+    let entry = folder.join("tuned.job-3.json");
+    let trial = std::fs::read_to_string(&entry).unwrap();
+    std::fs::write(&entry, "{}").unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &entry,
+        "unreadable journal entry (missing field",
+        Found::ByItsUnit,
+    );
+    // Another job's record copied under this job's name: not redone silently, refused.
+    let (other, id) = jobs
+        .iter()
+        .find(|(_, &id)| id != jobs[&3])
+        .map(|(&job, &id)| (job, id))
+        .unwrap();
+    std::fs::copy(folder.join(format!("tuned.job-{other}.json")), &entry).unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &entry,
+        &format!(
+            "holds trial {id}'s record, not trial {}'s (job 3 of the search); delete it and \
+             resume again to redo this trial",
+            jobs[&3]
+        ),
+        Found::ByItsUnit,
+    );
+    std::fs::write(&entry, trial).unwrap();
+}
+
+/// A paused trial's checkpoint of another run is refused before the resume writes anything,
+/// not when the search comes back to the trial (after newer trials were journaled).
+#[test]
+fn a_paused_trials_checkpoint_of_another_run_is_refused_at_start() {
+    let (dir, result, folder) = stopped_in_search();
+    let jobs = jobs(&folder);
+    let ckpt = jobs
+        .values()
+        .map(|id| folder.join(format!("tuned.trial-{id}.ckpt")))
+        .find(|p| p.is_file())
+        .expect("a paused trial's checkpoint");
+    let header = br#"{"format":"harness-checkpoint-1","fingerprint":"another run","meta":null}"#;
+    let header = tch::Tensor::from_slice(header);
+    tch::Tensor::save_multi(&[("__checkpoint_header__", &header)], &ckpt).unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &ckpt,
+        "checkpoint of another run (its settings differ from this run's); delete it and \
+         resume again to restart this run from its first epoch",
+        Found::AtStart,
+    );
+}
+
+/// A NAS-only suite, stopped while it retrains: the search is journaled.
+const NAS_ONLY: &str = r#"
+[suite]
+name = "nas-only"
+version = 1
+seeds = [1, 2, 3]
+threads = 1
+
+[dataset]
+name = "synthetic"
+samples_per_class = 24
+
+[arms.nas]
+[arms.nas.search]
+layers = 3
+channels = 2
+epochs = 2
+batch_size = 32
+[arms.nas.retrain]
+layers = 3
+channels = 2
+epochs = 8
+batch_size = 32
+cutout = 2
+"#;
+
+/// A journaled search that is not one the suite runs (`"epochs": []`, edited) is damaged
+/// resume state naming the entry, not a failed arm ("the search ran no epoch").
+#[test]
+fn an_edited_nas_search_entry_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), NAS_ONLY).unwrap();
+    let results = dir.path().join("results");
+    let mut child = harness(dir.path(), &["run", "s.toml", "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let folder = loop {
+        if let Some(f) = resume_folder(&results).filter(|f| f.join("nas.search.json").is_file()) {
+            break f;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before the search was journaled"
+        );
+        assert!(Instant::now() < deadline, "no search in 5 minutes");
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    // SAFETY: signalling our own child process by pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+    let result = format!(
+        "results/{}",
+        result_file(&results).file_name().unwrap().to_string_lossy()
+    );
+    let entry = folder.join("nas.search.json");
+    let search: Value = serde_json::from_str(&std::fs::read_to_string(&entry).unwrap()).unwrap();
+    let mut edited = search.clone();
+    edited["epochs"] = Value::Array(Vec::new());
+    std::fs::write(&entry, edited.to_string()).unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &entry,
+        "holds a search of 0 epochs, not of the suite's 2 (search.epochs); delete it and \
+         resume again to redo the search",
+        Found::ByItsUnit,
+    );
+    let mut edited = search.clone();
+    edited["epochs"][1]["normal_alpha"] = Value::Array(Vec::new());
+    std::fs::write(&entry, edited.to_string()).unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &entry,
+        "epochs[1] holds no architecture (",
+        Found::ByItsUnit,
+    );
+    // Deleted, the search is redone and the run completes.
+    std::fs::remove_file(&entry).unwrap();
+    run_to_end(
+        dir.path(),
+        &["run", "s.toml", "--quiet", "--resume", &result],
+    );
+}
+
+/// One short run: a result file in a second, made resumable by hand where a test needs it.
+const TINY: &str = r#"
+[suite]
+name = "tiny"
+version = 1
+seeds = [1]
+threads = 1
+
+[dataset]
+name = "synthetic"
+samples_per_class = 24
+
+[arms.manual]
+[arms.manual.recipe]
+model = "mlp"
+width = 4
+optimizer = "adam"
+initial_lr = 0.01
+epochs = 1
+batch_size = 16
+"#;
+
+/// [`TINY`] run to the end, then marked interrupted with an empty resume folder beside it, as
+/// a run killed before its first unit finished leaves it: its folder and the result file as
+/// `--resume` takes it.
+fn tiny_unfinished() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), TINY).unwrap();
+    let path = run_to_end(dir.path(), &["run", "s.toml", "--quiet"]);
+    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    file["status"] = "interrupted".into();
+    std::fs::write(&path, file.to_string()).unwrap();
+    let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+    std::fs::create_dir(path.with_file_name(format!("{stem}.resume"))).unwrap();
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    (dir, format!("results/{name}"))
+}
+
+#[test]
+fn resuming_another_suites_result_names_both_suites() {
+    let (dir, result) = tiny_unfinished();
+    std::fs::write(
+        dir.path().join("other.toml"),
+        TINY.replace("name = \"tiny\"", "name = \"other\""),
+    )
+    .unwrap();
+    let before = snapshot(&dir.path().join("results"));
+    let out = harness(dir.path(), &["run", "other.toml", "--resume", &result])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: {result}: is a result of suite \"tiny\", not of suite \"other\" \
+             (other.toml); resume it with the suite it was started with (s.toml)"
+        )
+    );
+    assert_eq!(snapshot(&dir.path().join("results")), before);
+}
+
+#[test]
+fn a_default_resume_names_an_unreadable_result_of_the_suite() {
+    let (dir, result) = tiny_unfinished();
+    std::fs::write(dir.path().join(&result), "{\"schema_version\": 1,").unwrap();
+    // Another suite's file that does not read is none of this suite's business.
+    std::fs::write(dir.path().join("results/other-host-1.json"), "x").unwrap();
+    let before = snapshot(&dir.path().join("results"));
+    let out = harness(dir.path(), &["run", "s.toml", "--resume"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "error: results: no unfinished result of suite \"tiny\" to resume; {result} looks \
+             like a result of this suite but cannot be read: not a valid result file: "
+        )) && err
+            .trim_end()
+            .ends_with("; fix or delete it, or name the file: --resume FILE")
+            && !err.contains("other-host-1"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(snapshot(&dir.path().join("results")), before);
+}
+
+#[test]
+fn a_resume_lock_that_is_a_folder_is_refused_by_name() {
+    let (dir, result) = tiny_unfinished();
+    let folder = resume_folder(&dir.path().join("results")).unwrap();
+    std::fs::create_dir(folder.join("lock")).unwrap();
+    let before = snapshot(&dir.path().join("results"));
+    let out = harness(dir.path(), &["run", "s.toml", "--resume", &result])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let lock = folder.join("lock");
+    let shown = lock.strip_prefix(dir.path()).unwrap().display();
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: {shown}: not a file, so it cannot be the resume folder's lock; delete it \
+             and resume again (the lock holds nothing of the run)"
+        )
+    );
+    assert_eq!(snapshot(&dir.path().join("results")), before);
+    assert!(lock.is_dir());
+}
+
+/// A completed resume removes what harness wrote in the resume folder, and keeps (and names)
+/// a user's own files there.
+#[test]
+fn a_completed_resume_keeps_files_harness_did_not_write() {
+    let (dir, result) = tiny_unfinished();
+    let folder = resume_folder(&dir.path().join("results")).unwrap();
+    std::fs::write(folder.join("notes.txt"), "why this run was stopped").unwrap();
+    let out = harness(
+        dir.path(),
+        &["run", "s.toml", "--quiet", "--resume", &result],
+    )
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let shown = folder.strip_prefix(dir.path()).unwrap().display();
+    assert!(
+        err.contains(&format!(
+            "note: {shown} is kept: it holds files harness did not write there (notes.txt)"
+        )),
+        "{err}"
+    );
+    let left: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["notes.txt"], "the lock and the entries are gone");
+    assert_eq!(
+        std::fs::read_to_string(folder.join("notes.txt")).unwrap(),
+        "why this run was stopped"
+    );
+}

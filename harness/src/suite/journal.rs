@@ -5,7 +5,7 @@
 //! the epoch checkpoint of each unit in progress. `harness run --resume` replays the suite:
 //! finished units come back from the journal exactly as they were (numbers and timings), the
 //! unit in progress continues from its checkpoint, and everything after it runs as usual. The
-//! folder is removed when the suite completes.
+//! files it wrote there are removed when the suite completes (a user's own files stay).
 //!
 //! Every file is written atomically, and the journal holds an exclusive lock (`flock`) for
 //! as long as a process uses it: two `harness run --resume` of the same result never write
@@ -84,6 +84,18 @@ impl Journal {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("{}: cannot create the resume folder", dir.display()))?;
         let lock_path = dir.join("lock");
+        // A folder (or a pipe, which would block the open) where the lock belongs is the
+        // folder's damage, not a failed run.
+        if let Ok(meta) = std::fs::metadata(&lock_path) {
+            if !meta.is_file() {
+                return Err(CorruptResumeState {
+                    path: lock_path,
+                    problem: "not a file, so it cannot be the resume folder's lock".into(),
+                    advice: "delete it and resume again (the lock holds nothing of the run)".into(),
+                }
+                .into());
+            }
+        }
         // Not truncated: a resume refused below leaves the folder as it found it.
         let lock = std::fs::OpenOptions::new()
             .create(true)
@@ -136,6 +148,23 @@ impl Journal {
         Ok(())
     }
 
+    /// The keys of the finished units whose key starts with `prefix`, sorted.
+    pub fn keys(&self, prefix: &str) -> Result<Vec<String>> {
+        let entries = std::fs::read_dir(&self.dir)
+            .with_context(|| format!("{}: cannot list the resume folder", self.dir.display()))?;
+        let mut keys: Vec<String> = entries
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.strip_suffix(".json")
+                    .filter(|k| k.starts_with(prefix))
+                    .map(str::to_string)
+            })
+            .collect();
+        keys.sort();
+        Ok(keys)
+    }
+
     /// The file of unit `key`'s entry.
     pub fn entry(&self, key: &str) -> PathBuf {
         self.dir.join(format!("{key}.json"))
@@ -170,10 +199,37 @@ impl Journal {
         self.checkpoint_every
     }
 
-    /// The suite completed: the journal is no longer needed.
-    pub fn finish(self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+    /// The suite completed: the journal is no longer needed. Only what the harness writes here
+    /// goes (entries, checkpoints, the lock, temporaries): the folder stays if it holds
+    /// anything else, such as a user's own file, and those files are returned to be named.
+    pub fn finish(self) -> Vec<PathBuf> {
+        let mut kept = Vec::new();
+        if let Ok(entries) = std::fs::read_dir(&self.dir) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+                let ours = is_file && written_here(&entry.file_name().to_string_lossy());
+                if !(ours && std::fs::remove_file(&path).is_ok()) {
+                    kept.push(path);
+                }
+            }
+        }
+        if kept.is_empty() {
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+        kept.sort();
+        kept
     }
+}
+
+/// Whether a file of the resume folder is one the harness writes there: `lock`, a unit's entry
+/// or checkpoint (`<arm>.<unit>.json` / `.ckpt`), or a write's temporary (`.tmp-*`).
+fn written_here(name: &str) -> bool {
+    let unit_file = (name.ends_with(".json") || name.ends_with(".ckpt"))
+        && super::ArmKind::ALL
+            .iter()
+            .any(|arm| name.starts_with(&format!("{}.", arm.name())));
+    name == "lock" || name.starts_with(".tmp-") || unit_file
 }
 
 #[cfg(test)]
@@ -198,10 +254,34 @@ mod tests {
         );
         let e = Journal::open(&result, 1).err().unwrap().to_string();
         assert!(e.contains("another `harness run`"), "{e}");
-        j.finish();
+        assert!(j.finish().is_empty());
         assert!(!dir.path().join("quick-host-1.resume").exists());
         // The lock went with the journal.
         Journal::open(&result, 1).unwrap();
+    }
+
+    /// Finishing removes what the journal writes and keeps anything else, which it names.
+    #[test]
+    fn finishing_keeps_files_the_journal_did_not_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let result = dir.path().join("quick-host-1.json");
+        let j = Journal::open(&result, 1).unwrap();
+        j.put("tuned.job-0", &1u32).unwrap();
+        std::fs::write(j.checkpoint("nas.search"), b"x").unwrap();
+        std::fs::write(journal_dir(&result).join(".tmp-1-tuned.job-1.json"), b"{").unwrap();
+        std::fs::write(journal_dir(&result).join("notes.json"), b"{}").unwrap();
+        std::fs::create_dir(journal_dir(&result).join("original.seed-1.json")).unwrap();
+        let kept = j.finish();
+        let names: Vec<String> = kept
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["notes.json", "original.seed-1.json"]);
+        let left = std::fs::read_dir(journal_dir(&result)).unwrap().count();
+        assert_eq!(
+            left, 2,
+            "the lock, the entry, the checkpoint and the temporary are gone"
+        );
     }
 
     /// A damaged entry or checkpoint is refused when the journal opens, naming the file and

@@ -6,7 +6,7 @@
 use super::journal::{self, Journal};
 use super::runner::{run_line, Interrupted};
 use super::ArmKind;
-use crate::checkpoint::EpochCheckpoint;
+use crate::checkpoint::{CorruptResumeState, EpochCheckpoint};
 use crate::data::{augment, Dataset};
 use crate::nas::archfile::{self, OpFormat};
 use crate::nas::derive::{try_derive_genotype, Strength};
@@ -510,6 +510,34 @@ fn train_genotype(
     Ok(out)
 }
 
+/// A journaled search is one that ran every epoch of the suite's search (an interrupted or
+/// diverged one is never journaled), each of whose architectures can be derived; an entry
+/// that is not (edited, or another suite's) is damaged resume state, found before its epoch
+/// files are written.
+fn check_search_entry(done: &SearchOutcome, epochs: usize, path: &Path) -> Result<()> {
+    let corrupt = |problem: String| CorruptResumeState {
+        path: path.to_path_buf(),
+        problem,
+        advice: "delete it and resume again to redo the search".into(),
+    };
+    if done.epochs.len() != epochs {
+        return Err(corrupt(format!(
+            "holds a search of {} epochs, not of the suite's {epochs} (search.epochs)",
+            done.epochs.len()
+        ))
+        .into());
+    }
+    for (i, e) in done.epochs.iter().enumerate() {
+        if e.epoch != i {
+            return Err(corrupt(format!("epochs[{i}] is epoch {}, not epoch {i}", e.epoch)).into());
+        }
+        if let Err(why) = try_derive_genotype(&e.normal_alpha, &e.reduce_alpha, Strength::RealOps) {
+            return Err(corrupt(format!("epochs[{i}] holds no architecture ({why})")).into());
+        }
+    }
+    Ok(())
+}
+
 /// The crate's run record of a retrain.
 pub fn run_outcome(seed: u64, out: &RetrainOutcome, n_train: usize) -> RunOutcome {
     let train_seconds: f64 = out.epochs.iter().map(|e| e.seconds).sum();
@@ -623,6 +651,9 @@ pub fn run_nas_arm(
             let key = "nas.search";
             let out = match journal::finished::<SearchOutcome>(ctx.journal, key)? {
                 Some(done) => {
+                    if let Some(journal) = ctx.journal {
+                        check_search_entry(&done, config.epochs, &journal.entry(key))?;
+                    }
                     done.epochs.iter().try_for_each(&mut on_epoch)?;
                     done
                 }

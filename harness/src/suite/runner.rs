@@ -67,6 +67,9 @@ pub fn run_suite(
         }
     };
     let journal = Journal::open(writer.path(), options.checkpoint_every)?;
+    if let Some(spec) = &suite.file.arms.tuned {
+        tuned::check_trial_checkpoints(spec, &dataset, &journal)?;
+    }
     // What the file held before this resume replayed into it (see `put_back`).
     let before_resume = match options.resume {
         Some(_) => Some(
@@ -222,7 +225,20 @@ pub fn run_suite(
             suite.resume_command(writer.path())
         );
     }
-    journal.finish();
+    let kept = journal.finish();
+    if let Some(first) = kept.first() {
+        // The harness removes only what it wrote: a user's own files stay, said once.
+        let names: Vec<String> = kept
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        eprintln!(
+            "note: {} is kept: it holds files harness did not write there ({}); the run no \
+             longer needs the folder",
+            first.parent().unwrap_or(first).display(),
+            names.join(", ")
+        );
+    }
     Ok(RunSummary {
         path: writer.path().to_path_buf(),
         result,
@@ -383,6 +399,20 @@ fn resume_result(
     if old.status == RunStatus::Complete {
         anyhow::bail!("{shown}: this run is already complete; there is nothing to resume");
     }
+    // Another suite's result: its sha256 differs too, but the name says what happened.
+    if old.suite.name != suite.file.suite.name {
+        anyhow::bail!(
+            "{shown}: is a result of suite \"{}\", not of suite \"{}\" ({}); resume it with \
+             the suite it was started with{}",
+            old.suite.name,
+            suite.file.suite.name,
+            suite.path.display(),
+            match old.suite.path.as_str() {
+                "" => String::new(),
+                started => format!(" ({started})"),
+            }
+        );
+    }
     if old.suite.sha256 != suite.sha256 {
         anyhow::bail!(
             "{shown}: was run from a different version of the suite (sha256 {} there, {} in \
@@ -430,14 +460,30 @@ fn short(sha: &str) -> &str {
 /// The newest unfinished result of `suite` in `dir` (what `--resume` without a file picks).
 pub fn latest_unfinished(dir: &Path, suite: &LoadedSuite) -> anyhow::Result<PathBuf> {
     let mut best: Option<(String, PathBuf)> = None;
+    // Files that may be this suite's unfinished result but do not read, with why: named when
+    // nothing else is found, so that the user can fix or delete them.
+    let mut unreadable: Vec<(PathBuf, String)> = Vec::new();
     let entries = std::fs::read_dir(dir)
         .map_err(|e| anyhow::anyhow!("{}: cannot list the results folder: {e}", dir.display()))?;
-    for entry in entries.flatten() {
-        let path = entry.path();
+    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    paths.sort();
+    for path in paths {
         if path.extension().is_none_or(|e| e != "json") {
             continue;
         }
-        let Ok(r) = read_result(&path) else { continue };
+        let r = match read_result(&path) {
+            Ok(r) => r,
+            Err(e) => {
+                if looks_like_result_of(&path, suite) {
+                    let text = crate::error_text::shown(&e.into());
+                    // The error names the file, which the message names already.
+                    let prefix = format!("{}: ", path.display());
+                    let why = text.strip_prefix(&prefix).unwrap_or(&text).to_string();
+                    unreadable.push((path, why));
+                }
+                continue;
+            }
+        };
         if r.status != RunStatus::Complete
             && r.suite.name == suite.file.suite.name
             && super::journal::journal_dir(&path).is_dir()
@@ -447,12 +493,33 @@ pub fn latest_unfinished(dir: &Path, suite: &LoadedSuite) -> anyhow::Result<Path
         }
     }
     best.map(|(_, p)| p).ok_or_else(|| {
-        anyhow::anyhow!(
-            "{}: no unfinished result of suite \"{}\" to resume; name the file: --resume FILE",
+        let mut text = format!(
+            "{}: no unfinished result of suite \"{}\" to resume",
             dir.display(),
             suite.file.suite.name
-        )
+        );
+        for (path, why) in &unreadable {
+            text.push_str(&format!(
+                "; {} looks like a result of this suite but cannot be read: {why}",
+                path.display()
+            ));
+        }
+        text.push_str(match unreadable.len() {
+            0 => "; name the file: --resume FILE",
+            1 => "; fix or delete it, or name the file: --resume FILE",
+            _ => "; fix or delete them, or name the file: --resume FILE",
+        });
+        anyhow::anyhow!(text)
     })
+}
+
+/// Whether `path` is named as `harness run` names this suite's results
+/// (`<suite>-<label>-<time>.json`) or has a resume folder beside it.
+fn looks_like_result_of(path: &Path, suite: &LoadedSuite) -> bool {
+    let prefix = format!("{}-", slug(&suite.file.suite.name));
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+        || super::journal::journal_dir(path).is_dir()
 }
 
 /// One unit of training in the suite, through the journal: a unit the journal has finished

@@ -15,7 +15,8 @@ use crate::hpo::{
 use crate::progress::Progress;
 use crate::results::{ArmResult, FidelityCheck, FidelityEntry, HpoRecord};
 use crate::train::{self, Control, OptimizerKind, Recipe, RunOutcome, ScheduleKind, TrainOptions};
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -134,6 +135,47 @@ fn job_key(job: usize) -> String {
 /// resumed search's cost would count only its last session.
 const SEARCH_SECONDS_KEY: &str = "tuned.search-seconds";
 
+/// Before a resume writes anything: the checkpoint of each trial the journal has a record of
+/// (one the assessor paused, to be continued later) is that trial's. Read only when the trial
+/// is continued, one of another run (copied from another result's resume folder) would be
+/// found after newer trials were journaled, leaving the folder changed.
+pub fn check_trial_checkpoints(
+    spec: &TunedArmSpec,
+    dataset: &Dataset,
+    journal: &Journal,
+) -> anyhow::Result<()> {
+    let hpo = &spec.hpo;
+    let mut params_of: BTreeMap<usize, Params> = BTreeMap::new();
+    for key in journal.keys("tuned.job-")? {
+        if let Some(trial) = journal.get::<Trial>(&key)? {
+            params_of.insert(trial.id, trial.params);
+        }
+    }
+    let mut info = None;
+    for (id, params) in params_of {
+        let path = journal.checkpoint(&trial_key(id));
+        // A recipe the parameters do not make failed its trial, which left no checkpoint.
+        let (true, Ok(mut recipe)) = (path.exists(), apply_params(&spec.recipe, &params)) else {
+            continue;
+        };
+        recipe.epochs = hpo.trial_epochs;
+        // The data the trials train on, as `run_tuned_arm` splits it.
+        if info.is_none() {
+            info = Some(if hpo.metric == "val_acc" {
+                dataset
+                    .validation_split(hpo.validation_fraction, hpo.trial_seed)?
+                    .info
+            } else {
+                dataset.info.clone()
+            });
+        }
+        let data = info.as_ref().expect("set above");
+        let fingerprint = train::run_fingerprint(&recipe, hpo.trial_seed, data)?;
+        crate::checkpoint::check_of_run(&path, &fingerprint)?;
+    }
+    Ok(())
+}
+
 /// Runs the search and the full-budget retraining; `arm` is filled in as it goes and
 /// `on_update` is called after the search and after each retrained seed (to save the file).
 pub fn run_tuned_arm(
@@ -221,11 +263,39 @@ pub fn run_tuned_arm(
         })
     };
     let progress = ctx.progress;
+    // Jobs that came back from the journal: already recorded, so not written again. A resume
+    // refused further on must leave the folder as it found it (the search's seconds too).
+    let replayed = RefCell::new(BTreeSet::new());
     let finished = |job: usize, id: usize, params: &Params| -> anyhow::Result<Option<Trial>> {
         let Some(trial) = journal::finished::<Trial>(ctx.journal, &job_key(job))? else {
             return Ok(None);
         };
-        Ok((trial.id == id && trial.params == *params).then_some(trial))
+        // An entry of another job (copied under this job's name, or edited) would be redone
+        // silently and overwritten: it is damaged resume state like any other.
+        let problem = if trial.id != id {
+            Some(format!(
+                "holds trial {}'s record, not trial {id}'s (job {job} of the search)",
+                trial.id
+            ))
+        } else if trial.params != *params {
+            Some(format!(
+                "holds trial {id} with the parameters {}, not the search's {}",
+                serde_json::Value::Object(trial.params.clone()),
+                serde_json::Value::Object(params.clone())
+            ))
+        } else {
+            None
+        };
+        if let (Some(problem), Some(j)) = (problem, ctx.journal) {
+            return Err(CorruptResumeState {
+                path: j.entry(&job_key(job)),
+                problem,
+                advice: "delete it and resume again to redo this trial".into(),
+            }
+            .into());
+        }
+        replayed.borrow_mut().insert(job);
+        Ok(Some(trial))
     };
     // A trial the assessor paused may be continued from its checkpoint; any other that ended
     // no longer needs one.
@@ -255,7 +325,8 @@ pub fn run_tuned_arm(
             }
             finished_so_far.insert(t.id, t.clone());
             let paused = pauses && t.status == TrialStatus::EarlyStopped;
-            if let Some(j) = ctx.journal {
+            let journal = ctx.journal.filter(|_| !replayed.borrow().contains(&job));
+            if let Some(j) = journal {
                 let seconds = seconds_before + search_start.elapsed().as_secs_f64();
                 if let Err(e) = j
                     .put(&job_key(job), t)

@@ -13,4 +13,4 @@ mod trainer;
 pub use metrics::{EpochRecord, RunOutcome};
 pub use optim::OptimizerKind;
 pub use recipe::{AugmentKind, Recipe, RecipeError, ReportedAccuracy, ScheduleKind, Style};
-pub use trainer::{train, Control, TrainOptions};
+pub use trainer::{run_fingerprint, train, Control, TrainOptions};

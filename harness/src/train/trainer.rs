@@ -66,6 +66,20 @@ struct CheckpointMeta {
     wall_seconds: f64,
 }
 
+/// What identifies a run in its checkpoint (recipe, seed, data): a checkpoint of another run
+/// is refused.
+pub fn run_fingerprint(
+    recipe: &Recipe,
+    seed: u64,
+    data: &crate::data::DatasetInfo,
+) -> anyhow::Result<String> {
+    Ok(checkpoint::fingerprint(&[
+        &serde_json::to_string(recipe)?,
+        &seed.to_string(),
+        &serde_json::to_string(data)?,
+    ]))
+}
+
 /// Trains `recipe` on `data` with one seed driving every random source (initialisation,
 /// shuffling, dropout). `on_epoch` sees every finished epoch and may stop the run.
 ///
@@ -124,11 +138,7 @@ pub fn train(
     let mut train_seconds = 0.0;
     let mut global_step = 0usize;
     let mut wall_before = 0.0;
-    let fingerprint = checkpoint::fingerprint(&[
-        &serde_json::to_string(recipe)?,
-        &seed.to_string(),
-        &serde_json::to_string(&data.info)?,
-    ]);
+    let fingerprint = run_fingerprint(recipe, seed, &data.info)?;
     if let Some(path) = &options.checkpoint {
         if let Some(ck) = checkpoint::load(path, &fingerprint)? {
             let meta: CheckpointMeta = ck.meta()?;

@@ -159,7 +159,8 @@ enum Command {
         classes: i64,
     },
     /// Training throughput of a zoo model on random 3×32×32 data (SGD steps; warm-up steps
-    /// excluded from the timing).
+    /// excluded from the timing). On the CPU, a configuration whose training step is estimated
+    /// not to fit in the machine's memory is refused before it is allocated.
     Bench {
         /// Model name (`harness models` lists them).
         #[arg(long, default_value = "resnet18")]
@@ -604,6 +605,15 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 threads,
                 ..Default::default()
             };
+            // Refused before it is allocated: Linux grants a step too large for memory and
+            // then kills the process, or the machine thrashes. The GPU's memory is not checked.
+            if cfg.device == tch::Device::Cpu {
+                let memory = crate::env::total_memory_bytes();
+                let estimate = crate::bench::MemoryEstimate::of(&cfg, memory)?;
+                if let Some(problem) = estimate.problem(&cfg, memory) {
+                    return Err(UsageError(problem).into());
+                }
+            }
             let r = crate::bench::bench_training(&cfg)?;
             if json {
                 say(&serde_json::to_string_pretty(&r)?);

@@ -186,6 +186,28 @@ fn bench_arguments_out_of_range_are_usage_errors() {
     }
 }
 
+/// A batch whose training step cannot fit in memory is refused before it is allocated (it
+/// was started and killed by the OOM killer): squeezenet keeps about 6 MB per 32×32 image, so
+/// 65536 images need some 400 GB.
+#[test]
+fn a_bench_that_cannot_fit_in_memory_is_refused_naming_the_batch() {
+    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["bench", "--model", "squeezenet1_1", "--style", "cifar"])
+        .args(["--device", "cpu", "--batch", "65536"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_mentions(
+        &err,
+        &[
+            "error: model squeezenet1_1 at batch 65536 needs an estimated ",
+            "GB of memory; lower --batch (at most ",
+        ],
+    );
+    assert!(out.stdout.is_empty());
+}
+
 #[test]
 fn an_empty_label_is_refused() {
     let err = run_fails(BASE, &[], &["--label", ""]);

@@ -997,6 +997,13 @@ fn check_one(
                 Dist::RandInt { .. } => true,
                 _ => d.numeric().map(|n| n.integral).unwrap_or(false),
             };
+            if let Some((name, x)) = inexact_integer(d) {
+                return Err(mismatch(format!(
+                    "{ty} {name} {} is too large to be exact: the parameter is an integer, and \
+                     integers are exact in JSON's doubles only below 9e15 in magnitude",
+                    num(x)
+                )));
+            }
             if !integral {
                 return Err(mismatch(format!(
                     "{ty} gives non-integer values but the parameter is an integer \
@@ -1016,6 +1023,22 @@ fn check_one(
             Ok(())
         }
     }
+}
+
+/// The first of a q-type's values that decide whether it gives integers (q, and the bounds of
+/// quniform/qloguniform) that is a whole number too large to be exact, with its name: such a
+/// space is refused for an integer parameter because of its size, not as "non-integer".
+fn inexact_integer(d: &Dist) -> Option<(&'static str, f64)> {
+    let named = match *d {
+        Dist::QUniform { low, high, q } | Dist::QLogUniform { low, high, q } => {
+            vec![("low", low), ("high", high), ("q", q)]
+        }
+        Dist::QNormal { q, .. } | Dist::QLogNormal { q, .. } => vec![("q", q)],
+        _ => vec![],
+    };
+    named
+        .into_iter()
+        .find(|(_, x)| x.is_finite() && x.fract() == 0.0 && !is_integral(*x))
 }
 
 /// normal, qnormal, lognormal and qlognormal: every value has a chance, whatever the
@@ -1485,6 +1508,39 @@ mod tests {
         assert!(e.contains("lognormal centred at 2.718"), "{e}");
         let e = check(r#"{"batch_size": {"_type":"qnormal","_value":[64, 8, 0.5]}}"#).unwrap_err();
         assert!(e.contains("non-integer"), "{e}");
+        // A whole number beyond 9e15 is not exact in a double: said so, not "non-integer".
+        for (space, name) in [
+            (
+                r#"{"_type":"qloguniform","_value":[1, 1e300, 1]}"#,
+                "qloguniform high 1e300",
+            ),
+            (
+                r#"{"_type":"quniform","_value":[-1e16, 64, 16]}"#,
+                "quniform low -1e16",
+            ),
+            (
+                r#"{"_type":"quniform","_value":[16, 64, 1e20]}"#,
+                "quniform q 1e20",
+            ),
+            (
+                r#"{"_type":"qnormal","_value":[64, 8, 1e16]}"#,
+                "qnormal q 1e16",
+            ),
+            (
+                r#"{"_type":"qlognormal","_value":[4, 0.5, 1e300]}"#,
+                "qlognormal q 1e300",
+            ),
+        ] {
+            let e = check(&format!(r#"{{"batch_size": {space}}}"#)).unwrap_err();
+            assert_eq!(
+                e,
+                format!(
+                    "search_space.json: key \"batch_size\": {name} is too large to be exact: \
+                     the parameter is an integer, and integers are exact in JSON's doubles only \
+                     below 9e15 in magnitude"
+                )
+            );
+        }
         // An integer parameter's choice written with floats would fail every trial.
         let e = check(r#"{"batch_size": {"_type":"choice","_value":[16.0, 32]}}"#).unwrap_err();
         assert!(

@@ -142,18 +142,14 @@ pub struct ModelRow {
     pub parameters: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Every model with its parameter count(s); zoo heads have `classes` outputs.
+/// Every model with its parameter count(s); zoo heads have `classes` outputs. Nothing is
+/// built: the counts are computed.
 pub fn catalogue(classes: i64) -> anyhow::Result<Vec<ModelRow>> {
     let mut rows = Vec::new();
     for name in small::NAMES {
-        let vs = nn::VarStore::new(tch::Device::Cpu);
-        let p = vs.root();
-        let _m: Model = match name {
-            "mlp" => Box::new(small::mlp(&p, [1, 8, 8], 32, 0.0, 10)),
-            _ => Box::new(small::cnn(&p, [1, 8, 8], 32, 0.0, 10)),
-        };
+        let count = small::parameters(name, [1, 8, 8], 32, 10).expect("a small model") as i64;
         let mut parameters = serde_json::Map::new();
-        parameters.insert("digits".into(), parameter_count(&vs).into());
+        parameters.insert("digits".into(), count.into());
         rows.push(ModelRow {
             model: name.to_string(),
             family: "small".into(),
@@ -254,6 +250,37 @@ mod tests {
             assert_eq!(small::parameters("cnn", shape, width, classes), Some(built));
         }
         assert_eq!(small::parameters("resnet18", [3, 32, 32], 8, 10), None);
+    }
+
+    /// `harness models` prints the built models' counts, without building them.
+    #[test]
+    fn the_catalogue_counts_are_the_built_models() {
+        let _g = crate::data::augment::rng_lock();
+        let rows = catalogue(3).unwrap();
+        let row = |name: &str| rows.iter().find(|r| r.model == name).unwrap();
+        for name in small::NAMES {
+            let vs = nn::VarStore::new(tch::Device::Cpu);
+            let mut r = recipe(name, None);
+            r.width = 32;
+            let _m = build(&r, &vs.root(), [1, 8, 8], 10).unwrap();
+            assert_eq!(row(name).parameters["digits"], parameter_count(&vs));
+        }
+        for name in ["resnet18", "squeezenet1_1", "mobilenet_v2"] {
+            for style in [zoo::Style::ImageNet, zoo::Style::Cifar] {
+                let vs = nn::VarStore::new(tch::Device::Cpu);
+                let _m = zoo::build(name, &vs.root(), style, 3).unwrap();
+                assert_eq!(
+                    row(name).parameters[style.as_str()],
+                    parameter_count(&vs),
+                    "{name} {style}"
+                );
+            }
+        }
+        // The widest head: vgg16's 4096 features + 1 bias per class.
+        let rows = catalogue(100_000).unwrap();
+        let vgg = rows.iter().find(|r| r.model == "vgg16").unwrap();
+        assert_eq!(vgg.parameters["imagenet"], 134_260_544 + 4097 * 100_000);
+        assert_eq!(vgg.parameters["cifar"], 14_714_688 + 513 * 100_000);
     }
 
     #[test]

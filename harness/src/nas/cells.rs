@@ -94,6 +94,33 @@ impl DiscreteCell {
         }
     }
 
+    /// Trainable parameters of the cell [`DiscreteCell::new`] builds, counted without
+    /// building it (a wide network's count must not cost its memory).
+    pub fn param_count(
+        cell: &Cell,
+        c_pp: i64,
+        c_p: i64,
+        c: i64,
+        reduction: bool,
+        reduction_prev: bool,
+    ) -> i64 {
+        let pre0 = if reduction_prev {
+            FactorizedReduce::param_count(c_pp, c)
+        } else {
+            StdConv::param_count(c_pp, c)
+        };
+        let edges: i64 = cell
+            .nodes
+            .iter()
+            .flatten()
+            .map(|e| {
+                let stride = if reduction && e.input < 2 { 2 } else { 1 };
+                Op::param_count(e.op, c, stride)
+            })
+            .sum();
+        pre0 + StdConv::param_count(c_p, c) + edges
+    }
+
     pub fn forward_t(&self, s0: &Tensor, s1: &Tensor, train: bool, drop_prob: f64) -> Tensor {
         let mut states = vec![
             self.pre0.forward_t(s0, train),

@@ -187,6 +187,32 @@ impl DartsNetwork {
         }
     }
 
+    /// Trainable parameters of the network [`DartsNetwork::new`] builds without its
+    /// auxiliary head (the DARTS convention), counted without building it: at 1024 channels
+    /// the network itself takes gigabytes.
+    pub fn param_count(
+        genotype: &Genotype,
+        input_channels: i64,
+        channels: i64,
+        layers: usize,
+        num_classes: i64,
+    ) -> i64 {
+        let stem = 9 * input_channels * 3 * channels + 2 * 3 * channels;
+        let (slots, c_out) = cell_slots(channels, layers);
+        let cells: i64 = slots
+            .iter()
+            .map(|s| {
+                let cell = if s.reduction {
+                    &genotype.reduce
+                } else {
+                    &genotype.normal
+                };
+                DiscreteCell::param_count(cell, s.c_pp, s.c_p, s.c, s.reduction, s.reduction_prev)
+            })
+            .sum();
+        stem + cells + c_out * num_classes + num_classes
+    }
+
     /// Returns (logits, auxiliary logits). The auxiliary logits are `Some` only in training
     /// mode with an auxiliary head. `drop_path_prob` applies to every non-identity edge op
     /// during training.

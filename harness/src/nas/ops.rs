@@ -152,6 +152,11 @@ impl FactorizedReduce {
             bn: bn(&p / "bn", c_out, affine),
         }
     }
+    /// Trainable parameters with affine BN: two 1×1 convs to C_out/2 each, then BN.
+    pub fn param_count(c_in: i64, c_out: i64) -> i64 {
+        2 * c_in * (c_out / 2) + 2 * c_out
+    }
+
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Tensor {
         let x = x.relu();
         let shifted = x
@@ -177,6 +182,11 @@ impl StdConv {
             bn: bn(&p / "bn", c_out, affine),
         }
     }
+    /// Trainable parameters with affine BN: the 1×1 conv, then BN.
+    pub fn param_count(c_in: i64, c_out: i64) -> i64 {
+        c_in * c_out + 2 * c_out
+    }
+
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Tensor {
         self.bn.forward_t(&x.relu().apply(&self.conv), train)
     }
@@ -205,6 +215,24 @@ impl Op {
             4 => Op::SepConv(SepConv::new(p, c, 5, stride, affine)),
             5 => Op::DilConv(DilConv::new(p, c, c, 3, stride, 2, 2, affine)),
             6 => Op::DilConv(DilConv::new(p, c, c, 5, stride, 4, 2, affine)),
+            _ => panic!("unknown DARTS op index {index}"),
+        }
+    }
+
+    /// Trainable parameters of op `index` for C channels (affine BN: 2 per channel), counted
+    /// without building it, matching [`Op::new`] with `affine = true`.
+    pub fn param_count(index: usize, c: i64, stride: i64) -> i64 {
+        let bn = 2 * c;
+        // Depthwise k×k, then pointwise C→C, then BN.
+        let dil_conv = |k: i64| k * k * c + c * c + bn;
+        match index {
+            0 | 1 => bn,
+            2 if stride == 1 => 0,
+            2 => FactorizedReduce::param_count(c, c),
+            3 => 2 * dil_conv(3),
+            4 => 2 * dil_conv(5),
+            5 => dil_conv(3),
+            6 => dil_conv(5),
             _ => panic!("unknown DARTS op index {index}"),
         }
     }

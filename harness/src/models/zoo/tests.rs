@@ -2,9 +2,47 @@ use super::*;
 use crate::data::augment::rng_lock;
 use tch::{Device, Kind, Tensor};
 
-fn imagenet_1000(name: &str) -> i64 {
+/// Trainable parameters of the model built.
+fn built_count(name: &str, style: Style, num_classes: i64) -> i64 {
     let _g = rng_lock();
-    param_count(name, Style::ImageNet, 1000).unwrap()
+    let vs = nn::VarStore::new(Device::Cpu);
+    let _model = tch::no_grad(|| build(name, &vs.root(), style, num_classes)).unwrap();
+    vs.trainable_variables()
+        .iter()
+        .map(|t| t.numel() as i64)
+        .sum()
+}
+
+/// The built count, checked equal to the count without building.
+fn imagenet_1000(name: &str) -> i64 {
+    let built = built_count(name, Style::ImageNet, 1000);
+    assert_eq!(param_count(name, Style::ImageNet, 1000).unwrap(), built);
+    built
+}
+
+/// `harness models` and bench's memory check count without building: the count is the built
+/// model's for every model, style and head (two head widths fix body + (features + 1) · c).
+#[test]
+fn counted_parameters_equal_the_built_models() {
+    for name in MODEL_NAMES {
+        for style in [Style::ImageNet, Style::Cifar] {
+            for classes in [1, 7] {
+                assert_eq!(
+                    param_count(name, style, classes).unwrap(),
+                    built_count(name, style, classes),
+                    "{name} {style} {classes} classes"
+                );
+            }
+        }
+    }
+    assert!(matches!(
+        param_count("resnet19", Style::Cifar, 10),
+        Err(ZooError::UnknownModel(_))
+    ));
+    assert!(matches!(
+        param_count("resnet18", Style::Cifar, 0),
+        Err(ZooError::BadNumClasses(0))
+    ));
 }
 
 // Expected values: `num_params` of the torchvision model documentation pages.
@@ -51,9 +89,9 @@ fn params_mnasnet1_0() {
 
 #[test]
 fn cifar_style_resnet18_params() {
-    let _g = rng_lock();
     // Only the stem changes: 7×7×3×64 → 3×3×3×64 weights; with a 10-way head.
     let expected = 11_689_512 - 7 * 7 * 3 * 64 + 3 * 3 * 3 * 64 - 990 * 512 - 990;
+    assert_eq!(built_count("resnet18", Style::Cifar, 10), expected);
     assert_eq!(param_count("resnet18", Style::Cifar, 10).unwrap(), expected);
 }
 

@@ -232,7 +232,7 @@ enum ArchCommand {
         /// Number of classes.
         #[arg(long, default_value_t = 10)]
         classes: i64,
-        /// Channels of the input images.
+        /// Channels of the input images (3 for CIFAR-10's colour, 1 for the grey digits).
         #[arg(long, default_value_t = 3)]
         input_channels: i64,
     },

@@ -50,6 +50,32 @@ fn arch_show_darts_v2_both_formats() {
 }
 
 #[test]
+fn arch_show_counts_for_grey_inputs_as_the_digits_suites_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.json");
+    std::fs::write(&path, export(&Genotype::darts_v2(), OpFormat::Index)).unwrap();
+    let count = |extra: &[&str]| {
+        let mut args = vec!["arch", "show", path.to_str().unwrap(), "--layers", "3"];
+        args.extend_from_slice(&["--channels", "8"]);
+        args.extend_from_slice(extra);
+        let out = harness(&args);
+        assert!(out.status.success());
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        stdout.lines().last().unwrap().to_string()
+    };
+    let grey = count(&["--input-channels", "1"]);
+    let colour = count(&[]);
+    assert!(
+        grey.ends_with("; 3 cells, C=8, 10 classes, 1 input channel, auxiliary head excluded)"),
+        "{grey}"
+    );
+    assert!(colour.contains("10 classes, 3 input channels"), "{colour}");
+    // The stem's 3×3 convolution to 3·C channels has two input channels fewer to weigh.
+    let n = |line: &str| -> i64 { line.split_whitespace().nth(1).unwrap().parse().unwrap() };
+    assert_eq!(n(&colour) - n(&grey), 2 * 3 * 3 * 24);
+}
+
+#[test]
 fn arch_show_says_when_indices_and_names_are_mixed() {
     // NNI's loader reads an index or a name per key, so the file is valid; the label must not
     // call it "op names" (or "op indices").

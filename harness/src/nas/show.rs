@@ -45,15 +45,20 @@ pub fn show(text: &str, source: &str, size: ShowSize) -> Result<String, archfile
         OpsWritten::Mixed => "op indices and names mixed",
     };
     Ok(format!(
-        "{source}: valid DARTS architecture ({fmt})\n\n{}\n{}\nparameters: {params} ({:.2}M; {} cells, C={}, {} classes, {} input channels, auxiliary head excluded)\n",
+        "{source}: valid DARTS architecture ({fmt})\n\n{}\n{}\nparameters: {params} ({:.2}M; {} cells, C={}, {}, {}, auxiliary head excluded)\n",
         cell_text(&g.normal, "normal"),
         cell_text(&g.reduce, "reduce"),
         params as f64 / 1e6,
         size.layers,
         size.channels,
-        size.classes,
-        size.input_channels,
+        count(size.classes, "class", "classes"),
+        count(size.input_channels, "input channel", "input channels"),
     ))
+}
+
+/// "1 class", "10 classes".
+fn count(n: i64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 #[cfg(test)]

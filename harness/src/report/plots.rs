@@ -43,7 +43,10 @@ pub fn line_chart(
     }
     let pad = ((y_max - y_min) * 0.05).max(1e-3);
     svg_file(path, (760, 440), |root| {
-        let mut chart = cartesian(root, title, 0f64..x_max, (y_min - pad)..(y_max + pad))?;
+        // Room right of the last epoch, so that its markers are drawn whole; one epoch in
+        // the middle, clear of the legend in the corner.
+        let x_end = if x_max <= 1.0 { 2.0 } else { x_max * 1.03 };
+        let mut chart = cartesian(root, title, 0f64..x_end, (y_min - pad)..(y_max + pad))?;
         chart
             .configure_mesh()
             .x_desc(x_label)
@@ -62,10 +65,26 @@ pub fn line_chart(
                 .map_err(plot_err)?
                 .label(s.name.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+            // A line needs two points: a one-epoch run (or a trial stopped at its first epoch)
+            // would be invisible without a marker, and on a short curve the markers show
+            // which epochs were measured.
+            if s.points.len() <= MARKED_POINTS {
+                let radius = if s.secondary { 2 } else { 3 };
+                chart
+                    .draw_series(
+                        s.points
+                            .iter()
+                            .map(|&p| Circle::new(p, radius, colour.filled())),
+                    )
+                    .map_err(plot_err)?;
+            }
         }
         draw_legend(&mut chart)
     })
 }
+
+/// Series with at most this many points get a marker on every point.
+const MARKED_POINTS: usize = 20;
 
 use plotters::coord::types::RangedCoordf64;
 
@@ -286,6 +305,39 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn svg_of(draw: impl FnOnce(&Path) -> anyhow::Result<()>) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.svg");
+        draw(&path).unwrap();
+        std::fs::read_to_string(&path).unwrap()
+    }
+
+    /// A curve of one point (a run of `--epochs 1`, a trial stopped at its first epoch) is
+    /// drawn as a marker: a line through one point draws nothing.
+    #[test]
+    fn a_one_point_series_is_drawn_as_a_marker() {
+        let one = |secondary| Series {
+            name: "one".into(),
+            points: vec![(1.0, 0.5)],
+            secondary,
+            colour: 0,
+        };
+        for secondary in [false, true] {
+            let svg = svg_of(|p| line_chart(p, "t", "x", "y", &[one(secondary)]));
+            // plotters writes colours upper-case: PALETTE[0] is #1F77B4.
+            assert_eq!(svg.matches("<circle").count(), 1, "{svg}");
+            assert!(svg.contains("fill=\"#1F77B4\""), "{svg}");
+        }
+        let long = Series {
+            name: "long".into(),
+            points: (1..=MARKED_POINTS + 1).map(|i| (i as f64, 0.5)).collect(),
+            secondary: false,
+            colour: 0,
+        };
+        let svg = svg_of(|p| line_chart(p, "t", "x", "y", &[long]));
+        assert!(!svg.contains("<circle"), "a long curve is a plain line");
+    }
 
     /// A plot that cannot be written says which file and the OS's reason, nothing more.
     #[test]

@@ -587,7 +587,7 @@ fn parallel_data(trials: &[Trial], maximize: bool) -> (Vec<String>, Vec<TrialLin
 }
 
 /// Parameters with nested choices flattened: `optimizer` → its `_name`, sub-parameters by name.
-fn flatten(params: &crate::hpo::Params) -> Vec<(String, serde_json::Value)> {
+pub(crate) fn flatten(params: &crate::hpo::Params) -> Vec<(String, serde_json::Value)> {
     let mut out = Vec::new();
     for (k, v) in params {
         match v.as_object() {

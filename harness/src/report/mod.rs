@@ -9,6 +9,7 @@ pub mod determinism;
 #[doc(hidden)]
 pub mod fixture;
 pub mod hpo;
+pub mod hyper;
 pub mod i18n;
 pub mod nas;
 pub mod output;
@@ -344,7 +345,7 @@ fn accuracy_table(files: &[ResultFile], labels: &[String], lang: Lang) -> String
         }
         let mut row = vec![
             arm_label(lang, arm_name),
-            hyperparameter_cell(&arms, labels),
+            hyperparameter_cell(&arms, labels, lang),
         ];
         for arm in &arms {
             match arm {
@@ -370,15 +371,15 @@ fn accuracy_table(files: &[ResultFile], labels: &[String], lang: Lang) -> String
 /// One `name=value` line per hyper-parameter. Where the machines that ran the arm disagree (an
 /// `--epochs` override, another chosen configuration of the tuned arm), the line gives each
 /// machine's value: `epochs=4 (server), 100 (gpu-box)`, with "—" where a machine lacks it.
-fn hyperparameter_cell(arms: &[Option<&ArmResult>], labels: &[String]) -> String {
-    let ran: Vec<(&String, &ArmResult)> = labels
+fn hyperparameter_cell(arms: &[Option<&ArmResult>], labels: &[String], lang: Lang) -> String {
+    let ran: Vec<(&String, Vec<(String, String)>)> = labels
         .iter()
         .zip(arms)
-        .filter_map(|(label, arm)| arm.map(|a| (label, a)))
+        .filter_map(|(label, arm)| arm.map(|a| (label, hyper::pairs(a, lang))))
         .collect();
     let mut names: Vec<&str> = Vec::new();
-    for (_, arm) in &ran {
-        for (k, _) in &arm.hyperparameters {
+    for (_, pairs) in &ran {
+        for (k, _) in pairs {
             if !names.contains(&k.as_str()) {
                 names.push(k);
             }
@@ -389,8 +390,8 @@ fn hyperparameter_cell(arms: &[Option<&ArmResult>], labels: &[String]) -> String
         .map(|name| {
             let values: Vec<Option<&str>> = ran
                 .iter()
-                .map(|(_, arm)| {
-                    arm.hyperparameters
+                .map(|(_, pairs)| {
+                    pairs
                         .iter()
                         .find(|(k, _)| k == name)
                         .map(|(_, v)| v.as_str())
@@ -402,9 +403,11 @@ fn hyperparameter_cell(arms: &[Option<&ArmResult>], labels: &[String]) -> String
                     let each: Vec<String> = ran
                         .iter()
                         .zip(&values)
-                        .map(|((label, _), v)| format!("{} ({label})", v.unwrap_or("—")))
+                        .map(|((label, _), v)| i18n::labelled(lang, v.unwrap_or("—"), label))
                         .collect();
-                    format!("{name}={}", each.join(", "))
+                    // Chinese values hold "，" themselves (the nas arm's retraining).
+                    let sep = if lang == Lang::Zh { "；" } else { ", " };
+                    format!("{name}={}", each.join(sep))
                 }
             }
         })

@@ -18,7 +18,7 @@ pub mod table;
 
 use crate::results::{ArmMetric, ArmResult, ResultFile, RunStatus};
 use compare::MachineArm;
-use i18n::{arm_label, status_word, text, Lang};
+use i18n::{arm_label, plural, status_word, text, Lang};
 use plots::Series;
 use std::path::{Path, PathBuf};
 use table::{lines, markdown};
@@ -96,6 +96,13 @@ pub fn render(
     let mut written = Vec::new();
     let slugs = plot_slugs(&labels);
     for ((file, label), slug) in files.iter().zip(&labels).zip(&slugs) {
+        if let Some(why) = no_curve(file, lang) {
+            md.push_str(&match lang {
+                Lang::En => format!("{label}: no learning curve to draw: {why}.\n\n"),
+                Lang::Zh => format!("{label}：没有可画的学习曲线：{why}。\n\n"),
+            });
+            continue;
+        }
         for (kind, plot) in curve_plots(file, label, slug, lang, out_dir, stem)? {
             let name = plot
                 .file_name()
@@ -161,9 +168,11 @@ pub fn render(
 /// anything is written ([`output::check_output`]).
 pub fn plot_paths(files: &[ResultFile], out_dir: &Path, stem: &str) -> Vec<PathBuf> {
     let slugs = plot_slugs(&machine_labels(files));
-    let mut paths: Vec<PathBuf> = slugs
+    let mut paths: Vec<PathBuf> = files
         .iter()
-        .flat_map(|slug| CURVE_PLOTS.map(|kind| plot_path(out_dir, stem, slug, kind)))
+        .zip(&slugs)
+        .filter(|(file, _)| no_curve(file, Lang::En).is_none())
+        .flat_map(|(_, slug)| CURVE_PLOTS.map(|kind| plot_path(out_dir, stem, slug, kind)))
         .collect();
     for (file, slug) in files.iter().zip(&slugs) {
         for record in file.arms.iter().filter_map(|a| a.hpo.as_ref()) {
@@ -175,6 +184,38 @@ pub fn plot_paths(files: &[ResultFile], out_dir: &Path, stem: &str) -> Vec<PathB
         }
     }
     paths
+}
+
+/// Why `file` has no learning curve (no run finished an epoch), or None when it has one.
+fn no_curve(file: &ResultFile, lang: Lang) -> Option<String> {
+    let runs: Vec<_> = file.arms.iter().flat_map(|a| &a.runs).collect();
+    if runs.iter().any(|r| !r.epochs.is_empty()) {
+        return None;
+    }
+    let diverged = runs
+        .iter()
+        .filter(|r| r.diverged_at_epoch.is_some())
+        .count();
+    let searched = file
+        .arms
+        .iter()
+        .any(|a| a.hpo.as_ref().is_some_and(|h| !h.trials.is_empty()));
+    let trials = match (lang, searched) {
+        (_, false) => "",
+        (Lang::En, true) => " (the search's trials are plotted in its section below)",
+        (Lang::Zh, true) => "（搜索中各 trial 的曲线见下面的调参部分）",
+    };
+    let why = match (lang, runs.len()) {
+        (Lang::En, 0) => "no training run has finished".to_string(),
+        (Lang::Zh, 0) => "还没有完成的训练运行".to_string(),
+        (Lang::En, n) if diverged == n => {
+            format!("every run ({n}) diverged in its first epoch")
+        }
+        (Lang::Zh, n) if diverged == n => format!("全部 {n} 次运行都在第一轮发散"),
+        (Lang::En, _) => "no run finished an epoch".to_string(),
+        (Lang::Zh, _) => "没有运行完成过一轮".to_string(),
+    };
+    Some(format!("{why}{trials}"))
 }
 
 /// The learning-curve plots of each machine, by file-name kind.
@@ -312,7 +353,21 @@ pub fn accuracy_cell(arm: &ArmResult, lang: Lang) -> String {
         // One run has no spread to show (as in `compare` and `check`).
         (Some(mean), _) if m.n == 1 => format!("{mean:.4} (n=1)"),
         (Some(mean), Some(std)) => format!("{mean:.4} ± {std:.4} (n={})", m.n),
-        _ => format!("{} (n=0)", t.diverged),
+        // No accuracy at all: say how many runs diverged, not "n=0".
+        _ => match lang {
+            Lang::En => format!(
+                "{} ({} of {})",
+                t.diverged,
+                m.diverged,
+                plural(arm.runs.len(), "run")
+            ),
+            Lang::Zh => format!(
+                "{}（{} 次运行中 {} 次）",
+                t.diverged,
+                arm.runs.len(),
+                m.diverged
+            ),
+        },
     };
     if m.diverged > 0 && m.n > 0 {
         cell.push_str(&format!(", {} {}", m.diverged, t.diverged));
@@ -484,10 +539,16 @@ fn runs_table(file: &ResultFile, lang: Lang) -> String {
                 (None, None, Lang::En) => "ok".to_string(),
                 (None, None, Lang::Zh) => "正常".to_string(),
             };
-            let per_epoch = if run.epochs.is_empty() {
-                0.0
+            // A run that finished no epoch (it diverged in its first) has no time per epoch
+            // and no speed to show.
+            let (per_epoch, speed) = if run.epochs.is_empty() {
+                ("—".to_string(), "—".to_string())
             } else {
-                run.epochs.iter().map(|e| e.seconds).sum::<f64>() / run.epochs.len() as f64
+                let seconds = run.epochs.iter().map(|e| e.seconds).sum::<f64>();
+                (
+                    format!("{:.3}", seconds / run.epochs.len() as f64),
+                    format!("{:.0}", run.train_images_per_s),
+                )
             };
             rows.push(vec![
                 arm_label(lang, &arm.name),
@@ -499,8 +560,8 @@ fn runs_table(file: &ResultFile, lang: Lang) -> String {
                 },
                 run.epochs.len().to_string(),
                 status,
-                format!("{per_epoch:.3}"),
-                format!("{:.0}", run.train_images_per_s),
+                per_epoch,
+                speed,
             ]);
         }
     }
@@ -914,6 +975,43 @@ mod tests {
             "{names:?}"
         );
         assert_eq!(names.len(), 4 + 4 + 3, "{names:?}");
+    }
+
+    /// Every run diverged in its first epoch: the cell says how many of how many, the runs
+    /// table has no speed for zero epochs, and the curves' heading says why it has no plot
+    /// (the plots are not written, and the output check does not expect them).
+    #[test]
+    fn runs_that_all_diverged_are_counted_and_not_plotted() {
+        let mut a = fixture::two_arms("a", &[0.9, 0.91]);
+        for run in &mut a.arms[0].runs {
+            (run.final_test_acc, run.best_test_acc, run.best_epoch) = (None, None, None);
+            run.epochs.clear();
+            run.diverged_at_epoch = Some(1);
+        }
+        a.arms.truncate(1);
+        a.arms[0].summarize();
+        let dir = tempfile::tempdir().unwrap();
+        let r = render(&[a.clone()], Lang::En, dir.path(), "r").unwrap();
+        let md = &r.markdown;
+        assert!(md.contains("| diverged (2 of 2 runs) |"), "{md}");
+        assert!(
+            md.contains("| 0      | diverged @ 1 | —       | —           |"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "## Learning curves\n\na: no learning curve to draw: every run (2) diverged in its first epoch.\n\n## "
+            ),
+            "{md}"
+        );
+        assert!(r.plots.is_empty() && !md.contains(".svg"), "{md}");
+        assert_eq!(plot_paths(&[a.clone()], dir.path(), "r"), r.plots);
+        let zh = render(&[a], Lang::Zh, dir.path(), "r").unwrap().markdown;
+        assert!(zh.contains("| 发散（2 次运行中 2 次） |"), "{zh}");
+        assert!(
+            zh.contains("a：没有可画的学习曲线：全部 2 次运行都在第一轮发散。"),
+            "{zh}"
+        );
     }
 
     /// A failed arm's error is escaped once, by the table, like every other cell.

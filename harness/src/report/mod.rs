@@ -71,6 +71,7 @@ pub fn render(
     // At the top: these numbers are partial, or not comparable with the first file's.
     let warnings = other_suite_warnings(files, &labels, lang)
         .into_iter()
+        .chain(other_experiment_warnings(files, &labels, lang))
         .chain(unfinished_warnings(files, &labels, lang));
     for warning in warnings {
         md.push_str(&format!("> {warning}\n\n"));
@@ -690,6 +691,102 @@ fn other_suite_warnings(files: &[ResultFile], labels: &[String], lang: Lang) -> 
         .collect()
 }
 
+/// One line per file of the first's suite that still ran another experiment: another suite
+/// file or input, other command-line overrides (`--epochs`), other seeds or another test set.
+/// Its numbers share the tables with the first's, so the warning stands above them, not only
+/// in the comparison at the end.
+fn other_experiment_warnings(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
+    let zh = lang == Lang::Zh;
+    let first = &files[0];
+    let (first_label, first_suite) = (&labels[0], &first.suite);
+    let overrides = |f: &ResultFile| match (f.suite.overrides.is_empty(), zh) {
+        (true, false) => "none".to_string(),
+        (true, true) => "无".to_string(),
+        (false, _) => {
+            let said: Vec<String> = f
+                .suite
+                .overrides
+                .iter()
+                .map(|o| i18n::override_text(lang, o))
+                .collect();
+            format!("`{}`", said.join(", "))
+        }
+    };
+    let seeds = |f: &ResultFile| {
+        let s: Vec<String> = f.suite.seeds.iter().map(u64::to_string).collect();
+        format!("[{}]", s.join(", "))
+    };
+    let mut out = Vec::new();
+    for (f, label) in files.iter().zip(labels).skip(1) {
+        let s = &f.suite;
+        if s.name != first_suite.name || s.version != first_suite.version {
+            continue; // other_suite_warnings
+        }
+        let mut what = Vec::new();
+        if s.sha256 != first_suite.sha256 {
+            what.push(if zh {
+                "套件文件不同（sha256，名称和版本相同）".to_string()
+            } else {
+                "another suite file (sha256), though name and version agree".to_string()
+            });
+        }
+        for input in first_suite.changed_inputs(&s.inputs) {
+            what.push(if zh {
+                format!("{input} 不同（sha256）")
+            } else {
+                format!("another {input} (sha256)")
+            });
+        }
+        if s.overrides != first_suite.overrides {
+            let (theirs, ours) = (overrides(f), overrides(first));
+            what.push(if zh {
+                format!("命令行覆盖 {theirs}（{first_label}：{ours}）")
+            } else {
+                format!("command-line overrides {theirs} ({first_label}: {ours})")
+            });
+        }
+        if s.seeds != first_suite.seeds {
+            let (theirs, ours) = (seeds(f), seeds(first));
+            what.push(if zh {
+                format!("种子 {theirs}（{first_label}：{ours}）")
+            } else {
+                format!("seeds {theirs} ({first_label}: {ours})")
+            });
+        }
+        let (d, fd) = (&f.dataset, &first.dataset);
+        if d.name != fd.name || d.n_test != fd.n_test {
+            what.push(if zh {
+                format!(
+                    "测试集为 {} 的 {} 张图像（{first_label}：{} 的 {} 张）",
+                    d.name, d.n_test, fd.name, fd.n_test
+                )
+            } else {
+                format!(
+                    "a test set of {} images of {} ({first_label}: {} of {})",
+                    d.n_test, d.name, fd.n_test, fd.name
+                )
+            });
+        }
+        if what.is_empty() {
+            continue;
+        }
+        out.push(if zh {
+            format!(
+                "**警告：** {label} 与 {first_label} 运行的不是同一实验：{}。两者的数字并列在下面的表中，但不能直接比较。",
+                what.join("；")
+            )
+        } else {
+            format!(
+                "**Warning:** {label} did not run the same experiment as {first_label}: {}. \
+                 Their numbers sit side by side in the tables below but are not directly \
+                 comparable.",
+                what.join("; ")
+            )
+        });
+    }
+    out
+}
+
 /// One line per file whose suite did not finish, with the command that finishes it.
 fn unfinished_warnings(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
     files
@@ -782,29 +879,6 @@ fn notes(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
             });
         }
         out.push(note);
-    }
-    let first = &files[0].suite;
-    for (f, label) in files.iter().zip(labels).skip(1) {
-        // Another suite is warned about at the top (other_suite_warnings).
-        let same_suite = f.suite.name == first.name && f.suite.version == first.version;
-        if same_suite && f.suite.sha256 != first.sha256 {
-            out.push(match lang {
-                Lang::En => format!("Warning: {label}'s suite file differs from {}'s (sha256), though name and version agree.", labels[0]),
-                Lang::Zh => format!("警告：{label} 的套件文件与 {} 的不同（sha256），虽然名称和版本相同。", labels[0]),
-            });
-        }
-        for input in first.changed_inputs(&f.suite.inputs) {
-            out.push(match lang {
-                Lang::En => format!(
-                    "Warning: {label} ran with a different {input} than {} (sha256).",
-                    labels[0]
-                ),
-                Lang::Zh => format!(
-                    "警告：{label} 使用的 {input} 与 {} 的不同（sha256）。",
-                    labels[0]
-                ),
-            });
-        }
     }
     out
 }
@@ -1011,6 +1085,45 @@ mod tests {
         assert!(
             zh.contains("a：没有可画的学习曲线：全部 2 次运行都在第一轮发散。"),
             "{zh}"
+        );
+    }
+
+    /// Files of one suite that ran other overrides or seeds are warned about above the
+    /// tables they share, naming the machines and what differs (not only in the comparison
+    /// at the end).
+    #[test]
+    fn another_experiment_of_the_same_suite_is_warned_about_at_the_top() {
+        let a = fixture::two_arms("a", &[0.9, 0.91]);
+        let mut d = fixture::two_arms("d", &[0.9, 0.91]);
+        d.suite.overrides = vec!["epochs=1 (all arms)".into()];
+        let mut e = fixture::two_arms("e", &[0.9, 0.91]);
+        e.suite.seeds = vec![3];
+        let same = fixture::two_arms("same", &[0.8, 0.81]);
+        let dir = tempfile::tempdir().unwrap();
+        let files = [a, d, e, same];
+        let md = render(&files, Lang::En, dir.path(), "r").unwrap().markdown;
+        let top = md.split("\n## ").next().unwrap();
+        assert!(
+            top.contains(
+                "> **Warning:** d did not run the same experiment as a: command-line overrides \
+                 `epochs=1 (all arms)` (a: none). Their numbers sit side by side"
+            ),
+            "{top}"
+        );
+        assert!(
+            top.contains(
+                "> **Warning:** e did not run the same experiment as a: seeds [3] (a: [1, 2])."
+            ),
+            "{top}"
+        );
+        assert!(!top.contains("same did not"), "{top}");
+        let zh = render(&files, Lang::Zh, dir.path(), "r").unwrap().markdown;
+        let top = zh.split("\n## ").next().unwrap();
+        assert!(
+            top.contains(
+                "> **警告：** d 与 a 运行的不是同一实验：命令行覆盖 `epochs=1（所有实验组）`（a：无）。"
+            ),
+            "{top}"
         );
     }
 

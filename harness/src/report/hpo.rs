@@ -1,6 +1,6 @@
 //! The tuned arm's section: the search, the top trials as in NNI's WebUI, the fidelity check,
 //! and SVG plots (metric per trial, intermediate curves, durations, parallel coordinates).
-use super::i18n::Lang;
+use super::i18n::{plural, Lang};
 use super::plots::{self, Series};
 use super::table::markdown;
 use crate::hpo::{Trial, TrialStatus};
@@ -31,20 +31,24 @@ pub fn section(
         format!(
             "调参器 `{}`（种子 {}），早停 {}，指标 `{}`（{}），每个 trial {} 轮。共 {} 个 trial：成功 {}，早停 {}，失败 {}。\
              搜索开销：{} 个 trial，{} 个 trial-轮{}，{:.1} 秒；全预算重训 {:.1} 秒。\n\n",
-            record.tuner, record.tuner_seed, assessor_label(record), record.metric, record.optimize_mode,
+            record.tuner, record.tuner_seed, assessor_label(record, true), record.metric,
+            match record.optimize_mode.as_str() {
+                "minimize" => "最小化",
+                _ => "最大化",
+            },
             record.trial_epochs, record.trials.len(), count(TrialStatus::Succeeded),
             count(TrialStatus::EarlyStopped), count(TrialStatus::Failed), cost.trials,
             cost.trial_epochs, budget(true), cost.seconds, record.retrain_seconds
         )
     } else {
         format!(
-            "Tuner `{}` (seed {}), assessor {}, metric `{}` ({}), {} per trial. {} trials: \
-             {} succeeded, {} early-stopped, {} failed. Search cost: {} trials, {} trial-epochs{}, \
+            "Tuner `{}` (seed {}), assessor {}, metric `{}` ({}), {} per trial. {}: \
+             {} succeeded, {} early-stopped, {} failed. Search cost: {}, {}{}, \
              {:.1} s; full-budget retraining {:.1} s.\n\n",
-            record.tuner, record.tuner_seed, assessor_label(record), record.metric, record.optimize_mode,
-            epochs(record.trial_epochs), record.trials.len(), count(TrialStatus::Succeeded),
-            count(TrialStatus::EarlyStopped), count(TrialStatus::Failed), cost.trials,
-            cost.trial_epochs, budget(false), cost.seconds, record.retrain_seconds
+            record.tuner, record.tuner_seed, assessor_label(record, false), record.metric, record.optimize_mode,
+            epochs(record.trial_epochs), plural(record.trials.len(), "trial"), count(TrialStatus::Succeeded),
+            count(TrialStatus::EarlyStopped), count(TrialStatus::Failed), plural(cost.trials, "trial"),
+            plural(cost.trial_epochs, "trial-epoch"), budget(false), cost.seconds, record.retrain_seconds
         )
     });
     md.push_str(&search_notes(record, zh));
@@ -128,9 +132,9 @@ pub fn section(
             )
         } else {
             format!(
-                "Fidelity check: the search's top {} configurations trained at the full budget on the \
+                "Fidelity check: the search's top {} trained at the full budget on the \
                  same search data (seed {}); the best of them is the chosen configuration:\n\n",
-                f.entries.len(),
+                plural(f.entries.len(), "configuration"),
                 f.seed
             )
         });
@@ -167,8 +171,8 @@ pub fn section(
 }
 
 /// The assessor and its options as the suite gave them, e.g. `asha` (type promotion,
-/// reduction_factor 2).
-fn assessor_label(record: &HpoRecord) -> String {
+/// reduction_factor 2); in Chinese with full-width parentheses.
+fn assessor_label(record: &HpoRecord, zh: bool) -> String {
     let name = format!("`{}`", record.assessor);
     match record.assessor_options.as_object() {
         Some(options) if !options.is_empty() => {
@@ -179,7 +183,11 @@ fn assessor_label(record: &HpoRecord) -> String {
                     None => format!("{k} {v}"),
                 })
                 .collect();
-            format!("{name} ({})", pairs.join(", "))
+            if zh {
+                format!("{name}（{}）", pairs.join("，"))
+            } else {
+                format!("{name} ({})", pairs.join(", "))
+            }
         }
         _ => name,
     }
@@ -187,7 +195,7 @@ fn assessor_label(record: &HpoRecord) -> String {
 
 /// "1 epoch", "6 epochs".
 fn epochs(n: usize) -> String {
-    format!("{n} epoch{}", if n == 1 { "" } else { "s" })
+    plural(n, "epoch")
 }
 
 /// Why the search ended (or that it was interrupted), then what the reader must know to trust
@@ -216,9 +224,9 @@ fn search_notes(record: &HpoRecord, zh: bool) -> String {
         }
         (StopReason::TunerExhausted, true) => ended("调参器已无新的配置".into()),
         (StopReason::Interrupted, false) => format!(
-            "The search was interrupted after {n} finished trial{}{}; resuming the run \
+            "The search was interrupted after {}{}; resuming the run \
              (`--resume`, as the warning at the top says) continues it from there.",
-            if n == 1 { "" } else { "s" },
+            plural(n, "finished trial"),
             match waiting(record) {
                 0 => String::new(),
                 w => format!(" ({w} of them paused, waiting for a promotion)"),
@@ -286,7 +294,7 @@ fn trial_table(trials: &[Trial], minimize: bool, zh: bool) -> String {
         key(a).total_cmp(&key(b)).then(a.id.cmp(&b.id))
     });
     let header: Vec<String> = if zh {
-        ["序号", "trial id", "状态", "时长 (s)", "指标", "参数"]
+        ["序号", "trial id", "状态", "时长（秒）", "指标", "参数"]
     } else {
         [
             "no.",

@@ -385,8 +385,8 @@ fn accuracy_table(files: &[ResultFile], labels: &[String], lang: Lang) -> String
             header.push(t.accuracy.to_string());
             header.push(t.gap.to_string());
         } else {
-            header.push(format!("{} ({label})", t.accuracy));
-            header.push(format!("{} ({label})", t.gap));
+            header.push(i18n::labelled(lang, t.accuracy, label));
+            header.push(i18n::labelled(lang, t.gap, label));
         }
     }
     // Rows in the lab's order; an arm appears if any file ran it.
@@ -482,7 +482,8 @@ fn accuracy_legend(file: &ResultFile, lang: Lang) -> String {
                 (ArmMetric::FinalTestAcc, Lang::En) => "last epoch's test accuracy",
                 (ArmMetric::FinalTestAcc, Lang::Zh) => "最后一轮的测试准确率",
             };
-            format!("{}: {which}", arm_label(lang, &a.name))
+            let colon = if lang == Lang::Zh { "：" } else { ": " };
+            format!("{}{colon}{which}", arm_label(lang, &a.name))
         })
         .collect();
     match lang {
@@ -799,9 +800,10 @@ fn unfinished_warnings(files: &[ResultFile], labels: &[String], lang: Lang) -> V
             let resume = f.resume_command_as("RESULT");
             match lang {
                 Lang::En => format!(
-                    "**Warning:** {label}'s result is unfinished (status {status}, {runs} runs \
+                    "**Warning:** {label}'s result is unfinished (status {status}, {} \
                      finished): its numbers cover only the runs that finished. Finish it with \
-                     `{resume}` (RESULT: its result file)."
+                     `{resume}` (RESULT: its result file).",
+                    plural(runs, "run")
                 ),
                 Lang::Zh => format!(
                     "**警告：** {label} 的结果未完成（状态：{status}，已完成 {runs} 次运行），\
@@ -848,23 +850,28 @@ fn notes(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
             ),
         };
         if !s.overrides.is_empty() {
+            let said: Vec<String> = s
+                .overrides
+                .iter()
+                .map(|o| i18n::override_text(lang, o))
+                .collect();
             note.push_str(&match lang {
-                Lang::En => format!(
-                    " Overridden on the command line: {}.",
-                    s.overrides.join(", ")
-                ),
-                Lang::Zh => format!(" 命令行覆盖：{}。", s.overrides.join("，")),
+                Lang::En => format!(" Overridden on the command line: {}.", said.join(", ")),
+                Lang::Zh => format!("命令行覆盖：{}。", said.join("，")),
             });
         }
         if !f.resumed_at.is_empty() {
             note.push_str(&match lang {
                 Lang::En => format!(
-                    " Resumed {} time(s) after an interruption (`--resume`; runs continue from \
+                    " Resumed {} after an interruption (`--resume`; runs continue from \
                      their epoch checkpoints, so the numbers equal an uninterrupted run's).",
-                    f.resumed_at.len()
+                    match f.resumed_at.len() {
+                        1 => "once".to_string(),
+                        n => format!("{n} times"),
+                    }
                 ),
                 Lang::Zh => format!(
-                    " 中断后续跑 {} 次（`--resume`，各运行从其轮次检查点继续，结果与未中断的运行相同）。",
+                    "中断后续跑 {} 次（`--resume`，各运行从其轮次检查点继续，结果与未中断的运行相同）。",
                     f.resumed_at.len()
                 ),
             });
@@ -875,7 +882,7 @@ fn notes(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
                 Lang::En => format!(
                     " Status: {status} — the suite did not finish; only finished runs are shown."
                 ),
-                Lang::Zh => format!(" 状态：{status}——套件未完成，仅显示已完成的运行。"),
+                Lang::Zh => format!("状态：{status}——套件未完成，仅显示已完成的运行。"),
             });
         }
         out.push(note);
@@ -1125,6 +1132,37 @@ mod tests {
             ),
             "{top}"
         );
+    }
+
+    /// The Chinese report's prose is Chinese: the hyper-parameter column's lines, the HPO
+    /// section's direction and assessor options, the recorded overrides; identifiers (tpe,
+    /// asha, val_acc, parameter names) stay as they are.
+    #[test]
+    fn a_chinese_report_has_no_english_prose() {
+        let mut a = fixture::two_arms("a", &[0.9, 0.91]);
+        a.arms.push(fixture::tuned_arm());
+        a.suite.overrides = vec!["epochs=1 (all arms)".into()];
+        let dir = tempfile::tempdir().unwrap();
+        let zh = render(&[a], Lang::Zh, dir.path(), "r").unwrap().markdown;
+        for english in [
+            "chosen by",
+            "trials of up to",
+            " epoch",
+            "(all arms)",
+            "maximize",
+            "` (",
+            ": 最后",
+        ] {
+            assert!(!zh.contains(english), "{english:?} in {zh}");
+        }
+        assert!(
+            zh.contains(
+                "早停 `asha`（type promotion，reduction_factor 2），指标 `val_acc`（最大化）"
+            ),
+            "{zh}"
+        );
+        assert!(zh.contains("命令行覆盖：epochs=1（所有实验组）。"), "{zh}");
+        assert!(zh.contains("dropout=0<br>"), "{zh}");
     }
 
     /// A failed arm's error is escaped once, by the table, like every other cell.

@@ -423,10 +423,16 @@ pub fn compare_in(
             });
         }
         if f.suite.overrides != base.suite.overrides {
-            let (base_used, used) = (
-                base.suite.overrides.join(", "),
-                f.suite.overrides.join(", "),
-            );
+            let said = |f: &ResultFile| {
+                let each: Vec<String> = f
+                    .suite
+                    .overrides
+                    .iter()
+                    .map(|o| super::i18n::override_text(lang, o))
+                    .collect();
+                each.join(", ")
+            };
+            let (base_used, used) = (said(base), said(f));
             warnings.push(if zh {
                 format!(
                     "命令行覆盖不同：{base_label} 用的是 [{base_used}]，{label} 用的是 [{used}]"

@@ -188,3 +188,32 @@ pub fn search(trials: Vec<Trial>, best_trial: Option<usize>) -> HpoRecord {
         retrain_seconds: 2.0,
     }
 }
+
+/// A tuned arm as the QA saw it: the search chose dropout 0 (the recipe's default, which plain
+/// recipes leave out) and SGD with momentum among one trial of up to 4 epochs; its stored
+/// "chosen by" line is English.
+pub fn tuned_arm() -> ArmResult {
+    let mut arm = arm("tuned", &seeded(&[0.9, 0.91]), 3);
+    let mut chosen = trial(0, TrialStatus::Succeeded, &[0.5, 0.6, 0.7, 0.8], vec![]);
+    let params = serde_json::json!({
+        "initial_lr": 0.4737, "dropout": 0.0,
+        "optimizer": {"_name": "sgd", "momentum": 0.5239}
+    });
+    chosen.params = params.as_object().expect("an object").clone();
+    let mut record = search(vec![chosen.clone()], Some(0));
+    record.chosen_params = Some(chosen.params);
+    arm.hpo = Some(record);
+    arm.definition = serde_json::json!({
+        "hpo": {"retrain_top_k": 1},
+        "chosen_recipe": {
+            "model": "cnn", "width": 32, "dropout": 0.0, "optimizer": "sgd",
+            "initial_lr": 0.4737, "momentum": 0.5239, "weight_decay": 0.0,
+            "schedule": "cosine", "epochs": 1, "batch_size": 64, "report": "last"
+        }
+    });
+    arm.hyperparameters = vec![(
+        "chosen by".into(),
+        "tpe + asha over 1 trials of up to 4 epochs on val_acc (trial 0)".into(),
+    )];
+    arm
+}

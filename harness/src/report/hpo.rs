@@ -1,6 +1,6 @@
 //! The tuned arm's section: the search, the top trials as in NNI's WebUI, the fidelity check,
 //! and SVG plots (metric per trial, intermediate curves, durations, parallel coordinates).
-use super::i18n::Lang;
+use super::i18n::{plural, Lang};
 use super::plots::{self, Series};
 use super::table::markdown;
 use crate::hpo::{Trial, TrialStatus};
@@ -31,20 +31,24 @@ pub fn section(
         format!(
             "调参器 `{}`（种子 {}），早停 {}，指标 `{}`（{}），每个 trial {} 轮。共 {} 个 trial：成功 {}，早停 {}，失败 {}。\
              搜索开销：{} 个 trial，{} 个 trial-轮{}，{:.1} 秒；全预算重训 {:.1} 秒。\n\n",
-            record.tuner, record.tuner_seed, assessor_label(record), record.metric, record.optimize_mode,
+            record.tuner, record.tuner_seed, assessor_label(record, true), record.metric,
+            match record.optimize_mode.as_str() {
+                "minimize" => "最小化",
+                _ => "最大化",
+            },
             record.trial_epochs, record.trials.len(), count(TrialStatus::Succeeded),
             count(TrialStatus::EarlyStopped), count(TrialStatus::Failed), cost.trials,
             cost.trial_epochs, budget(true), cost.seconds, record.retrain_seconds
         )
     } else {
         format!(
-            "Tuner `{}` (seed {}), assessor {}, metric `{}` ({}), {} per trial. {} trials: \
-             {} succeeded, {} early-stopped, {} failed. Search cost: {} trials, {} trial-epochs{}, \
+            "Tuner `{}` (seed {}), assessor {}, metric `{}` ({}), {} per trial. {}: \
+             {} succeeded, {} early-stopped, {} failed. Search cost: {}, {}{}, \
              {:.1} s; full-budget retraining {:.1} s.\n\n",
-            record.tuner, record.tuner_seed, assessor_label(record), record.metric, record.optimize_mode,
-            epochs(record.trial_epochs), record.trials.len(), count(TrialStatus::Succeeded),
-            count(TrialStatus::EarlyStopped), count(TrialStatus::Failed), cost.trials,
-            cost.trial_epochs, budget(false), cost.seconds, record.retrain_seconds
+            record.tuner, record.tuner_seed, assessor_label(record, false), record.metric, record.optimize_mode,
+            epochs(record.trial_epochs), plural(record.trials.len(), "trial"), count(TrialStatus::Succeeded),
+            count(TrialStatus::EarlyStopped), count(TrialStatus::Failed), plural(cost.trials, "trial"),
+            plural(cost.trial_epochs, "trial-epoch"), budget(false), cost.seconds, record.retrain_seconds
         )
     });
     md.push_str(&search_notes(record, zh));
@@ -128,9 +132,9 @@ pub fn section(
             )
         } else {
             format!(
-                "Fidelity check: the search's top {} configurations trained at the full budget on the \
+                "Fidelity check: the search's top {} trained at the full budget on the \
                  same search data (seed {}); the best of them is the chosen configuration:\n\n",
-                f.entries.len(),
+                plural(f.entries.len(), "configuration"),
                 f.seed
             )
         });
@@ -167,8 +171,8 @@ pub fn section(
 }
 
 /// The assessor and its options as the suite gave them, e.g. `asha` (type promotion,
-/// reduction_factor 2).
-fn assessor_label(record: &HpoRecord) -> String {
+/// reduction_factor 2); in Chinese with full-width parentheses.
+fn assessor_label(record: &HpoRecord, zh: bool) -> String {
     let name = format!("`{}`", record.assessor);
     match record.assessor_options.as_object() {
         Some(options) if !options.is_empty() => {
@@ -179,7 +183,11 @@ fn assessor_label(record: &HpoRecord) -> String {
                     None => format!("{k} {v}"),
                 })
                 .collect();
-            format!("{name} ({})", pairs.join(", "))
+            if zh {
+                format!("{name}（{}）", pairs.join("，"))
+            } else {
+                format!("{name} ({})", pairs.join(", "))
+            }
         }
         _ => name,
     }
@@ -187,7 +195,7 @@ fn assessor_label(record: &HpoRecord) -> String {
 
 /// "1 epoch", "6 epochs".
 fn epochs(n: usize) -> String {
-    format!("{n} epoch{}", if n == 1 { "" } else { "s" })
+    plural(n, "epoch")
 }
 
 /// Why the search ended (or that it was interrupted), then what the reader must know to trust
@@ -216,9 +224,9 @@ fn search_notes(record: &HpoRecord, zh: bool) -> String {
         }
         (StopReason::TunerExhausted, true) => ended("调参器已无新的配置".into()),
         (StopReason::Interrupted, false) => format!(
-            "The search was interrupted after {n} finished trial{}{}; resuming the run \
+            "The search was interrupted after {}{}; resuming the run \
              (`--resume`, as the warning at the top says) continues it from there.",
-            if n == 1 { "" } else { "s" },
+            plural(n, "finished trial"),
             match waiting(record) {
                 0 => String::new(),
                 w => format!(" ({w} of them paused, waiting for a promotion)"),
@@ -286,7 +294,7 @@ fn trial_table(trials: &[Trial], minimize: bool, zh: bool) -> String {
         key(a).total_cmp(&key(b)).then(a.id.cmp(&b.id))
     });
     let header: Vec<String> = if zh {
-        ["序号", "trial id", "状态", "时长 (s)", "指标", "参数"]
+        ["序号", "trial id", "状态", "时长（秒）", "指标", "参数"]
     } else {
         [
             "no.",
@@ -337,7 +345,7 @@ fn trial_table(trials: &[Trial], minimize: bool, zh: bool) -> String {
 /// only where a finished trial has parameters).
 pub(crate) fn plot_kinds(record: &HpoRecord) -> Vec<&'static str> {
     let mut kinds = vec!["hpo-metric", "hpo-intermediate", "hpo-durations"];
-    if !parallel_data(&record.trials).0.is_empty() {
+    if !parallel_data(&record.trials, true).0.is_empty() {
         kinds.push("hpo-parallel");
     }
     kinds
@@ -435,30 +443,60 @@ fn trial_plots(
     out.push((alt, path));
 
     // Parallel coordinates of the parameters against the metric.
-    let (axes, lines) = parallel_data(&record.trials);
+    let (axes, lines) = parallel_data(&record.trials, maximize);
     if !axes.is_empty() {
         let path = file("hpo-parallel");
         let (title, alt) = words(
             (
-                "Hyper-parameters vs metric (red = best)",
+                "Hyper-parameters vs metric (red = best trial)",
                 "Hyper-parameters vs metric",
             ),
-            ("超参数与指标（红色 = 最优）", "超参数与指标"),
+            ("超参数与指标（红色 = 最优 trial）", "超参数与指标"),
         );
-        plots::parallel_coordinates(&path, &title, &axes, &lines)?;
+        // The best by the metric in the search's direction; the first of equals.
+        let best = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.line.goodness >= 1.0)
+            .map(|(i, _)| i)
+            .next();
+        let best_id = best.map_or(String::new(), |i| lines[i].id.to_string());
+        let legend = if zh {
+            plots::ParallelLegend {
+                best: format!("best / 最优: trial {best_id}"),
+                others: "others: grey (worst) → blue (better) / 其余：灰（最差）→ 蓝（较好）"
+                    .into(),
+                not_applicable: "n/a: no value for this parameter / 该 trial 无此参数".into(),
+            }
+        } else {
+            plots::ParallelLegend {
+                best: format!("best: trial {best_id}"),
+                others: "others: light grey (worst) → dark blue (better)".into(),
+                not_applicable: "n/a: the trial has no value for this parameter".into(),
+            }
+        };
+        let lines: Vec<plots::ParallelLine> = lines.into_iter().map(|l| l.line).collect();
+        plots::parallel_coordinates(&path, &title, &axes, &lines, best, &legend)?;
         out.push((alt, path));
     }
     Ok(out)
 }
 
+/// A trial's line in the parallel-coordinates plot.
+struct TrialLine {
+    id: usize,
+    line: plots::ParallelLine,
+}
+
 /// Each parameter scaled to [0, 1] over the trials (numbers linearly — log scale when all
-/// positive and spanning more than a decade — categories by first appearance), plus the metric.
-fn parallel_data(trials: &[Trial]) -> (Vec<String>, Vec<(Vec<f64>, f64)>) {
+/// positive and spanning more than a decade — categories by first appearance), plus the metric;
+/// a parameter a trial has no value for is None. Goodness is the metric scaled so that the best
+/// (in the search's direction) is 1.
+fn parallel_data(trials: &[Trial], maximize: bool) -> (Vec<String>, Vec<TrialLine>) {
     let done: Vec<&Trial> = trials.iter().filter(|t| t.final_metric.is_some()).collect();
     let mut names: Vec<String> = Vec::new();
     for t in &done {
-        for (k, v) in flatten(&t.params) {
-            let _ = v;
+        for (k, _) in flatten(&t.params) {
             if !names.contains(&k) {
                 names.push(k);
             }
@@ -531,13 +569,22 @@ fn parallel_data(trials: &[Trial]) -> (Vec<String>, Vec<(Vec<f64>, f64)>) {
         });
     let lines = (0..done.len())
         .map(|i| {
-            let mut values: Vec<f64> = columns.iter().map(|c| c[i].unwrap_or(0.5)).collect();
-            values.push(if mhi > mlo {
+            let scaled = if mhi > mlo {
                 (metrics[i] - mlo) / (mhi - mlo)
             } else {
-                0.5
-            });
-            (values, metrics[i])
+                1.0
+            };
+            let mut values: Vec<Option<f64>> = columns.iter().map(|c| c[i]).collect();
+            values.push(Some(scaled));
+            let goodness = match (mhi > mlo, maximize) {
+                (false, _) => 1.0,
+                (true, true) => scaled,
+                (true, false) => 1.0 - scaled,
+            };
+            TrialLine {
+                id: done[i].id,
+                line: plots::ParallelLine { values, goodness },
+            }
         })
         .collect();
     let mut axes = names;
@@ -548,7 +595,7 @@ fn parallel_data(trials: &[Trial]) -> (Vec<String>, Vec<(Vec<f64>, f64)>) {
 }
 
 /// Parameters with nested choices flattened: `optimizer` → its `_name`, sub-parameters by name.
-fn flatten(params: &crate::hpo::Params) -> Vec<(String, serde_json::Value)> {
+pub(crate) fn flatten(params: &crate::hpo::Params) -> Vec<(String, serde_json::Value)> {
     let mut out = Vec::new();
     for (k, v) in params {
         match v.as_object() {
@@ -710,6 +757,75 @@ mod tests {
         r.trials.clear();
         let (md, _) = section(&r, "quick", "quick", Lang::En, dir.path(), "r").unwrap();
         assert!(md.contains("interrupted after 0 finished trials;"), "{md}");
+    }
+
+    /// The title's "red = best" is true of one line only: the runner-up is on the grey-blue
+    /// scale the legend explains, and a trial with no momentum (Adam) is drawn at "n/a", not
+    /// at a value it never had.
+    #[test]
+    fn the_parallel_plot_marks_one_best_and_missing_values_as_such() {
+        let with = |id, m: f64, opt: serde_json::Value| {
+            let mut t = trial(id, TrialStatus::Succeeded, &[m], vec![]);
+            t.params = serde_json::json!({"lr": 0.1 * (id + 1) as f64, "optimizer": opt})
+                .as_object()
+                .unwrap()
+                .clone();
+            t
+        };
+        let trials = vec![
+            with(
+                0,
+                0.90,
+                serde_json::json!({"_name": "sgd", "momentum": 0.9}),
+            ),
+            with(
+                1,
+                0.89,
+                serde_json::json!({"_name": "sgd", "momentum": 0.5}),
+            ),
+            with(2, 0.50, serde_json::json!({"_name": "adam"})),
+        ];
+        let (axes, lines) = parallel_data(&trials, true);
+        assert_eq!(axes, ["lr", "optimizer", "momentum", "metric"]);
+        assert_eq!(lines[2].line.values[2], None, "adam has no momentum");
+        assert_eq!(lines[0].line.goodness, 1.0);
+        // Minimizing, the lowest metric is the best.
+        let (_, lines) = parallel_data(&trials, false);
+        assert_eq!(lines[2].line.goodness, 1.0);
+
+        let dir = tempfile::tempdir().unwrap();
+        let (md, _) = section(
+            &record(trials, Some(0)),
+            "quick",
+            "quick",
+            Lang::En,
+            dir.path(),
+            "r",
+        )
+        .unwrap();
+        assert!(md.contains("r-quick-hpo-parallel.svg"), "{md}");
+        let svg = std::fs::read_to_string(dir.path().join("r-quick-hpo-parallel.svg")).unwrap();
+        let polylines: Vec<&str> = svg.lines().filter(|l| l.contains("<polyline")).collect();
+        // The best trial's line and its legend sample, nothing else, are red.
+        assert_eq!(
+            polylines.iter().filter(|l| l.contains("#DC1E1E")).count(),
+            2,
+            "{svg}"
+        );
+        assert!(
+            svg.contains("best: trial 0")
+                && svg.contains("light grey (worst) → dark blue (better)")
+                && svg.contains("n/a: the trial has no value for this parameter"),
+            "{svg}"
+        );
+        // The "n/a" position is labelled under the one axis where a trial sits there.
+        assert_eq!(
+            svg.lines().filter(|l| l.trim() == "n/a").count(),
+            1,
+            "{svg}"
+        );
+        // The adam trial's hollow marker at "n/a" (plus the legend's).
+        assert_eq!(svg.matches("<circle").count(), 2, "{svg}");
     }
 
     #[test]

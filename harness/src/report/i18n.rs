@@ -42,6 +42,29 @@ pub fn text(lang: Lang) -> &'static Text {
     }
 }
 
+/// "1 epoch", "6 epochs": a count and an English noun that takes "s" in the plural (Chinese
+/// nouns have no plural; its sentences use a measure word instead).
+pub fn plural(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// A command-line override as recorded (`epochs=4 (all arms)`, `seeds=[1, 2]`), in the
+/// report's language: the setting is kept as typed, the words around it translated.
+pub fn override_text(lang: Lang, recorded: &str) -> String {
+    match lang {
+        Lang::En => recorded.to_string(),
+        Lang::Zh => recorded.replace(" (all arms)", "（所有实验组）"),
+    }
+}
+
+/// `text (label)`, with full-width parentheses in Chinese.
+pub fn labelled(lang: Lang, text: &str, label: &str) -> String {
+    match lang {
+        Lang::En => format!("{text} ({label})"),
+        Lang::Zh => format!("{text}（{label}）"),
+    }
+}
+
 /// A result file's status as the report says it.
 pub fn status_word(lang: Lang, status: &crate::results::RunStatus) -> &'static str {
     use crate::results::RunStatus::*;

@@ -9,6 +9,7 @@ pub mod determinism;
 #[doc(hidden)]
 pub mod fixture;
 pub mod hpo;
+pub mod hyper;
 pub mod i18n;
 pub mod nas;
 pub mod output;
@@ -17,7 +18,7 @@ pub mod table;
 
 use crate::results::{ArmMetric, ArmResult, ResultFile, RunStatus};
 use compare::MachineArm;
-use i18n::{arm_label, status_word, text, Lang};
+use i18n::{arm_label, plural, status_word, text, Lang};
 use plots::Series;
 use std::path::{Path, PathBuf};
 use table::{lines, markdown};
@@ -70,6 +71,7 @@ pub fn render(
     // At the top: these numbers are partial, or not comparable with the first file's.
     let warnings = other_suite_warnings(files, &labels, lang)
         .into_iter()
+        .chain(other_experiment_warnings(files, &labels, lang))
         .chain(unfinished_warnings(files, &labels, lang));
     for warning in warnings {
         md.push_str(&format!("> {warning}\n\n"));
@@ -95,6 +97,13 @@ pub fn render(
     let mut written = Vec::new();
     let slugs = plot_slugs(&labels);
     for ((file, label), slug) in files.iter().zip(&labels).zip(&slugs) {
+        if let Some(why) = no_curve(file, lang) {
+            md.push_str(&match lang {
+                Lang::En => format!("{label}: no learning curve to draw: {why}.\n\n"),
+                Lang::Zh => format!("{label}：没有可画的学习曲线：{why}。\n\n"),
+            });
+            continue;
+        }
         for (kind, plot) in curve_plots(file, label, slug, lang, out_dir, stem)? {
             let name = plot
                 .file_name()
@@ -160,9 +169,11 @@ pub fn render(
 /// anything is written ([`output::check_output`]).
 pub fn plot_paths(files: &[ResultFile], out_dir: &Path, stem: &str) -> Vec<PathBuf> {
     let slugs = plot_slugs(&machine_labels(files));
-    let mut paths: Vec<PathBuf> = slugs
+    let mut paths: Vec<PathBuf> = files
         .iter()
-        .flat_map(|slug| CURVE_PLOTS.map(|kind| plot_path(out_dir, stem, slug, kind)))
+        .zip(&slugs)
+        .filter(|(file, _)| no_curve(file, Lang::En).is_none())
+        .flat_map(|(_, slug)| CURVE_PLOTS.map(|kind| plot_path(out_dir, stem, slug, kind)))
         .collect();
     for (file, slug) in files.iter().zip(&slugs) {
         for record in file.arms.iter().filter_map(|a| a.hpo.as_ref()) {
@@ -174,6 +185,38 @@ pub fn plot_paths(files: &[ResultFile], out_dir: &Path, stem: &str) -> Vec<PathB
         }
     }
     paths
+}
+
+/// Why `file` has no learning curve (no run finished an epoch), or None when it has one.
+fn no_curve(file: &ResultFile, lang: Lang) -> Option<String> {
+    let runs: Vec<_> = file.arms.iter().flat_map(|a| &a.runs).collect();
+    if runs.iter().any(|r| !r.epochs.is_empty()) {
+        return None;
+    }
+    let diverged = runs
+        .iter()
+        .filter(|r| r.diverged_at_epoch.is_some())
+        .count();
+    let searched = file
+        .arms
+        .iter()
+        .any(|a| a.hpo.as_ref().is_some_and(|h| !h.trials.is_empty()));
+    let trials = match (lang, searched) {
+        (_, false) => "",
+        (Lang::En, true) => " (the search's trials are plotted in its section below)",
+        (Lang::Zh, true) => "（搜索中各 trial 的曲线见下面的调参部分）",
+    };
+    let why = match (lang, runs.len()) {
+        (Lang::En, 0) => "no training run has finished".to_string(),
+        (Lang::Zh, 0) => "还没有完成的训练运行".to_string(),
+        (Lang::En, n) if diverged == n => {
+            format!("every run ({n}) diverged in its first epoch")
+        }
+        (Lang::Zh, n) if diverged == n => format!("全部 {n} 次运行都在第一轮发散"),
+        (Lang::En, _) => "no run finished an epoch".to_string(),
+        (Lang::Zh, _) => "没有运行完成过一轮".to_string(),
+    };
+    Some(format!("{why}{trials}"))
 }
 
 /// The learning-curve plots of each machine, by file-name kind.
@@ -311,7 +354,21 @@ pub fn accuracy_cell(arm: &ArmResult, lang: Lang) -> String {
         // One run has no spread to show (as in `compare` and `check`).
         (Some(mean), _) if m.n == 1 => format!("{mean:.4} (n=1)"),
         (Some(mean), Some(std)) => format!("{mean:.4} ± {std:.4} (n={})", m.n),
-        _ => format!("{} (n=0)", t.diverged),
+        // No accuracy at all: say how many runs diverged, not "n=0".
+        _ => match lang {
+            Lang::En => format!(
+                "{} ({} of {})",
+                t.diverged,
+                m.diverged,
+                plural(arm.runs.len(), "run")
+            ),
+            Lang::Zh => format!(
+                "{}（{} 次运行中 {} 次）",
+                t.diverged,
+                arm.runs.len(),
+                m.diverged
+            ),
+        },
     };
     if m.diverged > 0 && m.n > 0 {
         cell.push_str(&format!(", {} {}", m.diverged, t.diverged));
@@ -328,8 +385,8 @@ fn accuracy_table(files: &[ResultFile], labels: &[String], lang: Lang) -> String
             header.push(t.accuracy.to_string());
             header.push(t.gap.to_string());
         } else {
-            header.push(format!("{} ({label})", t.accuracy));
-            header.push(format!("{} ({label})", t.gap));
+            header.push(i18n::labelled(lang, t.accuracy, label));
+            header.push(i18n::labelled(lang, t.gap, label));
         }
     }
     // Rows in the lab's order; an arm appears if any file ran it.
@@ -344,7 +401,7 @@ fn accuracy_table(files: &[ResultFile], labels: &[String], lang: Lang) -> String
         }
         let mut row = vec![
             arm_label(lang, arm_name),
-            hyperparameter_cell(&arms, labels),
+            hyperparameter_cell(&arms, labels, lang),
         ];
         for arm in &arms {
             match arm {
@@ -370,15 +427,15 @@ fn accuracy_table(files: &[ResultFile], labels: &[String], lang: Lang) -> String
 /// One `name=value` line per hyper-parameter. Where the machines that ran the arm disagree (an
 /// `--epochs` override, another chosen configuration of the tuned arm), the line gives each
 /// machine's value: `epochs=4 (server), 100 (gpu-box)`, with "—" where a machine lacks it.
-fn hyperparameter_cell(arms: &[Option<&ArmResult>], labels: &[String]) -> String {
-    let ran: Vec<(&String, &ArmResult)> = labels
+fn hyperparameter_cell(arms: &[Option<&ArmResult>], labels: &[String], lang: Lang) -> String {
+    let ran: Vec<(&String, Vec<(String, String)>)> = labels
         .iter()
         .zip(arms)
-        .filter_map(|(label, arm)| arm.map(|a| (label, a)))
+        .filter_map(|(label, arm)| arm.map(|a| (label, hyper::pairs(a, lang))))
         .collect();
     let mut names: Vec<&str> = Vec::new();
-    for (_, arm) in &ran {
-        for (k, _) in &arm.hyperparameters {
+    for (_, pairs) in &ran {
+        for (k, _) in pairs {
             if !names.contains(&k.as_str()) {
                 names.push(k);
             }
@@ -389,8 +446,8 @@ fn hyperparameter_cell(arms: &[Option<&ArmResult>], labels: &[String]) -> String
         .map(|name| {
             let values: Vec<Option<&str>> = ran
                 .iter()
-                .map(|(_, arm)| {
-                    arm.hyperparameters
+                .map(|(_, pairs)| {
+                    pairs
                         .iter()
                         .find(|(k, _)| k == name)
                         .map(|(_, v)| v.as_str())
@@ -402,9 +459,11 @@ fn hyperparameter_cell(arms: &[Option<&ArmResult>], labels: &[String]) -> String
                     let each: Vec<String> = ran
                         .iter()
                         .zip(&values)
-                        .map(|((label, _), v)| format!("{} ({label})", v.unwrap_or("—")))
+                        .map(|((label, _), v)| i18n::labelled(lang, v.unwrap_or("—"), label))
                         .collect();
-                    format!("{name}={}", each.join(", "))
+                    // Chinese values hold "，" themselves (the nas arm's retraining).
+                    let sep = if lang == Lang::Zh { "；" } else { ", " };
+                    format!("{name}={}", each.join(sep))
                 }
             }
         })
@@ -423,7 +482,8 @@ fn accuracy_legend(file: &ResultFile, lang: Lang) -> String {
                 (ArmMetric::FinalTestAcc, Lang::En) => "last epoch's test accuracy",
                 (ArmMetric::FinalTestAcc, Lang::Zh) => "最后一轮的测试准确率",
             };
-            format!("{}: {which}", arm_label(lang, &a.name))
+            let colon = if lang == Lang::Zh { "：" } else { ": " };
+            format!("{}{colon}{which}", arm_label(lang, &a.name))
         })
         .collect();
     match lang {
@@ -481,10 +541,16 @@ fn runs_table(file: &ResultFile, lang: Lang) -> String {
                 (None, None, Lang::En) => "ok".to_string(),
                 (None, None, Lang::Zh) => "正常".to_string(),
             };
-            let per_epoch = if run.epochs.is_empty() {
-                0.0
+            // A run that finished no epoch (it diverged in its first) has no time per epoch
+            // and no speed to show.
+            let (per_epoch, speed) = if run.epochs.is_empty() {
+                ("—".to_string(), "—".to_string())
             } else {
-                run.epochs.iter().map(|e| e.seconds).sum::<f64>() / run.epochs.len() as f64
+                let seconds = run.epochs.iter().map(|e| e.seconds).sum::<f64>();
+                (
+                    format!("{:.3}", seconds / run.epochs.len() as f64),
+                    format!("{:.0}", run.train_images_per_s),
+                )
             };
             rows.push(vec![
                 arm_label(lang, &arm.name),
@@ -496,8 +562,8 @@ fn runs_table(file: &ResultFile, lang: Lang) -> String {
                 },
                 run.epochs.len().to_string(),
                 status,
-                format!("{per_epoch:.3}"),
-                format!("{:.0}", run.train_images_per_s),
+                per_epoch,
+                speed,
             ]);
         }
     }
@@ -626,6 +692,102 @@ fn other_suite_warnings(files: &[ResultFile], labels: &[String], lang: Lang) -> 
         .collect()
 }
 
+/// One line per file of the first's suite that still ran another experiment: another suite
+/// file or input, other command-line overrides (`--epochs`), other seeds or another test set.
+/// Its numbers share the tables with the first's, so the warning stands above them, not only
+/// in the comparison at the end.
+fn other_experiment_warnings(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
+    let zh = lang == Lang::Zh;
+    let first = &files[0];
+    let (first_label, first_suite) = (&labels[0], &first.suite);
+    let overrides = |f: &ResultFile| match (f.suite.overrides.is_empty(), zh) {
+        (true, false) => "none".to_string(),
+        (true, true) => "无".to_string(),
+        (false, _) => {
+            let said: Vec<String> = f
+                .suite
+                .overrides
+                .iter()
+                .map(|o| i18n::override_text(lang, o))
+                .collect();
+            format!("`{}`", said.join(", "))
+        }
+    };
+    let seeds = |f: &ResultFile| {
+        let s: Vec<String> = f.suite.seeds.iter().map(u64::to_string).collect();
+        format!("[{}]", s.join(", "))
+    };
+    let mut out = Vec::new();
+    for (f, label) in files.iter().zip(labels).skip(1) {
+        let s = &f.suite;
+        if s.name != first_suite.name || s.version != first_suite.version {
+            continue; // other_suite_warnings
+        }
+        let mut what = Vec::new();
+        if s.sha256 != first_suite.sha256 {
+            what.push(if zh {
+                "套件文件不同（sha256，名称和版本相同）".to_string()
+            } else {
+                "another suite file (sha256), though name and version agree".to_string()
+            });
+        }
+        for input in first_suite.changed_inputs(&s.inputs) {
+            what.push(if zh {
+                format!("{input} 不同（sha256）")
+            } else {
+                format!("another {input} (sha256)")
+            });
+        }
+        if s.overrides != first_suite.overrides {
+            let (theirs, ours) = (overrides(f), overrides(first));
+            what.push(if zh {
+                format!("命令行覆盖 {theirs}（{first_label}：{ours}）")
+            } else {
+                format!("command-line overrides {theirs} ({first_label}: {ours})")
+            });
+        }
+        if s.seeds != first_suite.seeds {
+            let (theirs, ours) = (seeds(f), seeds(first));
+            what.push(if zh {
+                format!("种子 {theirs}（{first_label}：{ours}）")
+            } else {
+                format!("seeds {theirs} ({first_label}: {ours})")
+            });
+        }
+        let (d, fd) = (&f.dataset, &first.dataset);
+        if d.name != fd.name || d.n_test != fd.n_test {
+            what.push(if zh {
+                format!(
+                    "测试集为 {} 的 {} 张图像（{first_label}：{} 的 {} 张）",
+                    d.name, d.n_test, fd.name, fd.n_test
+                )
+            } else {
+                format!(
+                    "a test set of {} images of {} ({first_label}: {} of {})",
+                    d.n_test, d.name, fd.n_test, fd.name
+                )
+            });
+        }
+        if what.is_empty() {
+            continue;
+        }
+        out.push(if zh {
+            format!(
+                "**警告：** {label} 与 {first_label} 运行的不是同一实验：{}。两者的数字并列在下面的表中，但不能直接比较。",
+                what.join("；")
+            )
+        } else {
+            format!(
+                "**Warning:** {label} did not run the same experiment as {first_label}: {}. \
+                 Their numbers sit side by side in the tables below but are not directly \
+                 comparable.",
+                what.join("; ")
+            )
+        });
+    }
+    out
+}
+
 /// One line per file whose suite did not finish, with the command that finishes it.
 fn unfinished_warnings(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
     files
@@ -638,9 +800,10 @@ fn unfinished_warnings(files: &[ResultFile], labels: &[String], lang: Lang) -> V
             let resume = f.resume_command_as("RESULT");
             match lang {
                 Lang::En => format!(
-                    "**Warning:** {label}'s result is unfinished (status {status}, {runs} runs \
+                    "**Warning:** {label}'s result is unfinished (status {status}, {} \
                      finished): its numbers cover only the runs that finished. Finish it with \
-                     `{resume}` (RESULT: its result file)."
+                     `{resume}` (RESULT: its result file).",
+                    plural(runs, "run")
                 ),
                 Lang::Zh => format!(
                     "**警告：** {label} 的结果未完成（状态：{status}，已完成 {runs} 次运行），\
@@ -687,23 +850,28 @@ fn notes(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
             ),
         };
         if !s.overrides.is_empty() {
+            let said: Vec<String> = s
+                .overrides
+                .iter()
+                .map(|o| i18n::override_text(lang, o))
+                .collect();
             note.push_str(&match lang {
-                Lang::En => format!(
-                    " Overridden on the command line: {}.",
-                    s.overrides.join(", ")
-                ),
-                Lang::Zh => format!(" 命令行覆盖：{}。", s.overrides.join("，")),
+                Lang::En => format!(" Overridden on the command line: {}.", said.join(", ")),
+                Lang::Zh => format!("命令行覆盖：{}。", said.join("，")),
             });
         }
         if !f.resumed_at.is_empty() {
             note.push_str(&match lang {
                 Lang::En => format!(
-                    " Resumed {} time(s) after an interruption (`--resume`; runs continue from \
+                    " Resumed {} after an interruption (`--resume`; runs continue from \
                      their epoch checkpoints, so the numbers equal an uninterrupted run's).",
-                    f.resumed_at.len()
+                    match f.resumed_at.len() {
+                        1 => "once".to_string(),
+                        n => format!("{n} times"),
+                    }
                 ),
                 Lang::Zh => format!(
-                    " 中断后续跑 {} 次（`--resume`，各运行从其轮次检查点继续，结果与未中断的运行相同）。",
+                    "中断后续跑 {} 次（`--resume`，各运行从其轮次检查点继续，结果与未中断的运行相同）。",
                     f.resumed_at.len()
                 ),
             });
@@ -714,33 +882,10 @@ fn notes(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
                 Lang::En => format!(
                     " Status: {status} — the suite did not finish; only finished runs are shown."
                 ),
-                Lang::Zh => format!(" 状态：{status}——套件未完成，仅显示已完成的运行。"),
+                Lang::Zh => format!("状态：{status}——套件未完成，仅显示已完成的运行。"),
             });
         }
         out.push(note);
-    }
-    let first = &files[0].suite;
-    for (f, label) in files.iter().zip(labels).skip(1) {
-        // Another suite is warned about at the top (other_suite_warnings).
-        let same_suite = f.suite.name == first.name && f.suite.version == first.version;
-        if same_suite && f.suite.sha256 != first.sha256 {
-            out.push(match lang {
-                Lang::En => format!("Warning: {label}'s suite file differs from {}'s (sha256), though name and version agree.", labels[0]),
-                Lang::Zh => format!("警告：{label} 的套件文件与 {} 的不同（sha256），虽然名称和版本相同。", labels[0]),
-            });
-        }
-        for input in first.changed_inputs(&f.suite.inputs) {
-            out.push(match lang {
-                Lang::En => format!(
-                    "Warning: {label} ran with a different {input} than {} (sha256).",
-                    labels[0]
-                ),
-                Lang::Zh => format!(
-                    "警告：{label} 使用的 {input} 与 {} 的不同（sha256）。",
-                    labels[0]
-                ),
-            });
-        }
     }
     out
 }
@@ -911,6 +1056,113 @@ mod tests {
             "{names:?}"
         );
         assert_eq!(names.len(), 4 + 4 + 3, "{names:?}");
+    }
+
+    /// Every run diverged in its first epoch: the cell says how many of how many, the runs
+    /// table has no speed for zero epochs, and the curves' heading says why it has no plot
+    /// (the plots are not written, and the output check does not expect them).
+    #[test]
+    fn runs_that_all_diverged_are_counted_and_not_plotted() {
+        let mut a = fixture::two_arms("a", &[0.9, 0.91]);
+        for run in &mut a.arms[0].runs {
+            (run.final_test_acc, run.best_test_acc, run.best_epoch) = (None, None, None);
+            run.epochs.clear();
+            run.diverged_at_epoch = Some(1);
+        }
+        a.arms.truncate(1);
+        a.arms[0].summarize();
+        let dir = tempfile::tempdir().unwrap();
+        let r = render(&[a.clone()], Lang::En, dir.path(), "r").unwrap();
+        let md = &r.markdown;
+        assert!(md.contains("| diverged (2 of 2 runs) |"), "{md}");
+        assert!(
+            md.contains("| 0      | diverged @ 1 | —       | —           |"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "## Learning curves\n\na: no learning curve to draw: every run (2) diverged in its first epoch.\n\n## "
+            ),
+            "{md}"
+        );
+        assert!(r.plots.is_empty() && !md.contains(".svg"), "{md}");
+        assert_eq!(plot_paths(&[a.clone()], dir.path(), "r"), r.plots);
+        let zh = render(&[a], Lang::Zh, dir.path(), "r").unwrap().markdown;
+        assert!(zh.contains("| 发散（2 次运行中 2 次） |"), "{zh}");
+        assert!(
+            zh.contains("a：没有可画的学习曲线：全部 2 次运行都在第一轮发散。"),
+            "{zh}"
+        );
+    }
+
+    /// Files of one suite that ran other overrides or seeds are warned about above the
+    /// tables they share, naming the machines and what differs (not only in the comparison
+    /// at the end).
+    #[test]
+    fn another_experiment_of_the_same_suite_is_warned_about_at_the_top() {
+        let a = fixture::two_arms("a", &[0.9, 0.91]);
+        let mut d = fixture::two_arms("d", &[0.9, 0.91]);
+        d.suite.overrides = vec!["epochs=1 (all arms)".into()];
+        let mut e = fixture::two_arms("e", &[0.9, 0.91]);
+        e.suite.seeds = vec![3];
+        let same = fixture::two_arms("same", &[0.8, 0.81]);
+        let dir = tempfile::tempdir().unwrap();
+        let files = [a, d, e, same];
+        let md = render(&files, Lang::En, dir.path(), "r").unwrap().markdown;
+        let top = md.split("\n## ").next().unwrap();
+        assert!(
+            top.contains(
+                "> **Warning:** d did not run the same experiment as a: command-line overrides \
+                 `epochs=1 (all arms)` (a: none). Their numbers sit side by side"
+            ),
+            "{top}"
+        );
+        assert!(
+            top.contains(
+                "> **Warning:** e did not run the same experiment as a: seeds [3] (a: [1, 2])."
+            ),
+            "{top}"
+        );
+        assert!(!top.contains("same did not"), "{top}");
+        let zh = render(&files, Lang::Zh, dir.path(), "r").unwrap().markdown;
+        let top = zh.split("\n## ").next().unwrap();
+        assert!(
+            top.contains(
+                "> **警告：** d 与 a 运行的不是同一实验：命令行覆盖 `epochs=1（所有实验组）`（a：无）。"
+            ),
+            "{top}"
+        );
+    }
+
+    /// The Chinese report's prose is Chinese: the hyper-parameter column's lines, the HPO
+    /// section's direction and assessor options, the recorded overrides; identifiers (tpe,
+    /// asha, val_acc, parameter names) stay as they are.
+    #[test]
+    fn a_chinese_report_has_no_english_prose() {
+        let mut a = fixture::two_arms("a", &[0.9, 0.91]);
+        a.arms.push(fixture::tuned_arm());
+        a.suite.overrides = vec!["epochs=1 (all arms)".into()];
+        let dir = tempfile::tempdir().unwrap();
+        let zh = render(&[a], Lang::Zh, dir.path(), "r").unwrap().markdown;
+        for english in [
+            "chosen by",
+            "trials of up to",
+            " epoch",
+            "(all arms)",
+            "maximize",
+            "` (",
+            ": 最后",
+        ] {
+            assert!(!zh.contains(english), "{english:?} in {zh}");
+        }
+        assert!(
+            zh.contains(
+                "早停 `asha`（type promotion，reduction_factor 2），指标 `val_acc`（最大化）"
+            ),
+            "{zh}"
+        );
+        assert!(zh.contains("命令行覆盖：epochs=1（所有实验组）。"), "{zh}");
+        assert!(zh.contains("dropout=0<br>"), "{zh}");
     }
 
     /// A failed arm's error is escaped once, by the table, like every other cell.

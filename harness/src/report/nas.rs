@@ -2,7 +2,7 @@
 //! count, the search-time supernet accuracy per epoch (labelled: not the model's accuracy),
 //! and DARTS against the random-search baseline.
 use super::compare::MachineArm;
-use super::i18n::Lang;
+use super::i18n::{plural, Lang};
 use super::table::markdown;
 use crate::nas::archfile;
 use crate::nas::render::cell_mermaid;
@@ -21,10 +21,11 @@ pub fn section(arm: &ArmResult, record: &NasRecord, lang: Lang) -> String {
             )
         } else {
             format!(
-                "DARTS {}-order search: {} cells, C={}, {} epochs, batch {}, seed {}; search took {:.1} s. \
+                "DARTS {}-order search: {}, C={}, {}, batch {}, seed {}; search took {:.1} s. \
                  The training set is split 50/50: one half trains the weights, the other the architecture.\n\n",
                 if s.unrolled { "second" } else { "first" },
-                s.layers, s.channels, s.epochs, s.batch_size, s.seed, record.search_seconds
+                plural(s.layers, "cell"), s.channels, plural(s.epochs, "epoch"), s.batch_size, s.seed,
+                record.search_seconds
             )
         }),
         None => md.push_str(if zh {
@@ -133,10 +134,10 @@ pub fn section(arm: &ArmResult, record: &NasRecord, lang: Lang) -> String {
             )
         } else {
             format!(
-                "Random-search baseline: {} uniformly sampled architectures ({} scored), each trained briefly on a \
+                "Random-search baseline: {} ({} scored), each trained briefly on a \
                  validation split of the training set; the best by validation accuracy (sample {}) was retrained \
                  with the DARTS architecture's budget and seeds; {:.1} s.\n\n",
-                record.random_samples.len(), scored,
+                plural(record.random_samples.len(), "uniformly sampled architecture"), scored,
                 record.random_best.map_or("—".into(), |i| i.to_string()), record.random_seconds
             )
         });
@@ -146,9 +147,11 @@ pub fn section(arm: &ArmResult, record: &NasRecord, lang: Lang) -> String {
         let random_n = random_accs.len();
         let random_mean = mean(&random_accs);
         let random_std = std_dev(&random_accs);
+        // Fractions with 4 decimals, as in the results table above: the same runs, the same
+        // numbers.
         let cell = |mean: Option<f64>, std: Option<f64>, n: usize| match (mean, n) {
-            (Some(m), 0..=1) => format!("{:.2}%", m * 100.0),
-            (Some(m), _) => format!("{:.2}% ± {:.2}", m * 100.0, std.unwrap_or(0.0) * 100.0),
+            (Some(m), 0..=1) => format!("{m:.4}"),
+            (Some(m), _) => format!("{m:.4} ± {:.4}", std.unwrap_or(0.0)),
             (None, _) => "—".into(),
         };
         let header = if zh {
@@ -184,15 +187,15 @@ pub fn section(arm: &ArmResult, record: &NasRecord, lang: Lang) -> String {
         md.push_str(&markdown(&header, &rows));
         md.push_str("\n\n");
         if let (Some(d), Some(r)) = (darts.mean, random_mean) {
-            let diff = (d - r) * 100.0;
+            let diff = d - r;
             md.push_str(&if zh {
                 format!(
-                    "差值（DARTS − 随机）：{diff:+.2} 个百分点（n = {} 与 {random_n}；种子少时这只是点估计，不是显著性结论）。\n\n",
+                    "差值（DARTS − 随机）：{diff:+.4}（n = {} 与 {random_n}；种子少时这只是点估计，不是显著性结论）。\n\n",
                     darts.n
                 )
             } else {
                 format!(
-                    "Difference (DARTS − random): {diff:+.2} points (n = {} and {random_n}; with few seeds this is a point \
+                    "Difference (DARTS − random): {diff:+.4} (n = {} and {random_n}; with few seeds this is a point \
                      estimate, not a significance test).\n\n",
                     darts.n
                 )
@@ -200,4 +203,61 @@ pub fn section(arm: &ArmResult, record: &NasRecord, lang: Lang) -> String {
         }
     }
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture;
+    use crate::results::RandomSample;
+
+    fn record(random_accs: &[f64], epochs: usize) -> NasRecord {
+        let mut search = crate::suite::nas::NasSearchSpec::default();
+        (search.layers, search.epochs) = (1, epochs);
+        NasRecord {
+            search: Some(search),
+            search_epochs: Vec::new(),
+            search_seconds: 1.0,
+            epoch_files: Vec::new(),
+            architecture_file: "epoch_0.json".into(),
+            architecture: serde_json::Value::Null,
+            parameters: 1000,
+            random_samples: vec![RandomSample {
+                architecture: serde_json::Value::Null,
+                val_acc: Some(0.5),
+                seconds: 1.0,
+            }],
+            random_best: Some(0),
+            random_architecture: None,
+            random_runs: fixture::arm("nas", &fixture::seeded(random_accs), 2).runs,
+            random_mean: None,
+            random_std: None,
+            retrain_seconds: 1.0,
+            random_seconds: 1.0,
+        }
+    }
+
+    /// DARTS against random speaks the results table's units (fractions, 4 decimals), so
+    /// the same runs show the same numbers; counts of one are singular.
+    #[test]
+    fn darts_vs_random_uses_the_results_tables_numbers() {
+        let arm = fixture::arm("nas", &fixture::seeded(&[0.7397, 0.7475]), 2);
+        let table_cell = crate::report::accuracy_cell(&arm, Lang::En);
+        assert!(table_cell.starts_with("0.7436 ± 0.0055"), "{table_cell}");
+        let md = section(&arm, &record(&[0.6, 0.62], 1), Lang::En);
+        assert!(md.contains("| DARTS        | 0.7436 ± 0.0055 "), "{md}");
+        assert!(md.contains("| 0.6100 ± 0.0141 "), "{md}");
+        assert!(
+            md.contains("Difference (DARTS − random): +0.1336 (n = 2 and 2"),
+            "{md}"
+        );
+        assert!(!md.contains('%'), "{md}");
+        assert!(
+            md.contains("search: 1 cell, C=") && md.contains(", 1 epoch, batch"),
+            "{md}"
+        );
+        assert!(md.contains("Random-search baseline: 1 uniformly sampled architecture (1 scored)"));
+        let zh = section(&arm, &record(&[0.6, 0.62], 1), Lang::Zh);
+        assert!(zh.contains("差值（DARTS − 随机）：+0.1336（"), "{zh}");
+    }
 }

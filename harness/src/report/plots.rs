@@ -43,7 +43,10 @@ pub fn line_chart(
     }
     let pad = ((y_max - y_min) * 0.05).max(1e-3);
     svg_file(path, (760, 440), |root| {
-        let mut chart = cartesian(root, title, 0f64..x_max, (y_min - pad)..(y_max + pad))?;
+        // Room right of the last epoch, so that its markers are drawn whole; one epoch in
+        // the middle, clear of the legend in the corner.
+        let x_end = if x_max <= 1.0 { 2.0 } else { x_max * 1.03 };
+        let mut chart = cartesian(root, title, 0f64..x_end, (y_min - pad)..(y_max + pad))?;
         chart
             .configure_mesh()
             .x_desc(x_label)
@@ -62,10 +65,26 @@ pub fn line_chart(
                 .map_err(plot_err)?
                 .label(s.name.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+            // A line needs two points: a one-epoch run (or a trial stopped at its first epoch)
+            // would be invisible without a marker, and on a short curve the markers show
+            // which epochs were measured.
+            if s.points.len() <= MARKED_POINTS {
+                let radius = if s.secondary { 2 } else { 3 };
+                chart
+                    .draw_series(
+                        s.points
+                            .iter()
+                            .map(|&p| Circle::new(p, radius, colour.filled())),
+                    )
+                    .map_err(plot_err)?;
+            }
         }
         draw_legend(&mut chart)
     })
 }
+
+/// Series with at most this many points get a marker on every point.
+const MARKED_POINTS: usize = 20;
 
 use plotters::coord::types::RangedCoordf64;
 
@@ -204,23 +223,57 @@ fn label_at(labels: &[String], x: f64) -> String {
     }
 }
 
-/// Parallel coordinates: one vertical axis per parameter (values scaled to [0, 1] per axis,
-/// categorical values by their index), one polyline per trial, coloured from worst (grey) to
-/// best (red) by the metric, which is the last axis.
+/// One trial's polyline in a parallel-coordinates plot.
+pub struct ParallelLine {
+    /// Each axis's value scaled to [0, 1]; None where the trial has no value for that
+    /// parameter (Adam has no momentum, a nested choice's parameter was not taken).
+    pub values: Vec<Option<f64>>,
+    /// How good the trial is, scaled to [0, 1] (1 = the best metric, whatever the direction).
+    pub goodness: f64,
+}
+
+/// The legend's words (the caller's language): the best trial, the colour scale of the
+/// others, and the "n/a" position.
+pub struct ParallelLegend {
+    pub best: String,
+    pub others: String,
+    pub not_applicable: String,
+}
+
+/// Where a missing value is drawn: below the axes, at a labelled "n/a" position, so that no
+/// trial looks as if it had a value it did not have.
+const NOT_APPLICABLE_Y: f64 = -0.15;
+
+/// The best trial, drawn on top of the others in a colour the scale never reaches.
+const BEST: RGBColor = RGBColor(220, 30, 30);
+
+/// The other trials: light grey (worst) to dark blue (as good as the best).
+fn scale_colour(goodness: f64) -> RGBColor {
+    let t = goodness.clamp(0.0, 1.0);
+    let lerp = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
+    RGBColor(lerp(175.0, 20.0), lerp(175.0, 60.0), lerp(175.0, 170.0))
+}
+
+/// Parallel coordinates: one vertical axis per parameter (values scaled to [0, 1] per axis),
+/// one polyline per trial. Line `best` is red and thick; the others run from light grey
+/// (worst) to dark blue by their metric; a missing value sits at the "n/a" position under its
+/// axis, marked with a hollow circle. The legend says all three.
 pub fn parallel_coordinates(
     path: &Path,
     title: &str,
     axes: &[String],
-    lines: &[(Vec<f64>, f64)],
+    lines: &[ParallelLine],
+    best: Option<usize>,
+    legend: &ParallelLegend,
 ) -> anyhow::Result<()> {
     let n_axes = axes.len().max(2);
-    svg_file(path, (900, 460), |root| {
+    svg_file(path, (900, 500), |root| {
         let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 18))
             .margin(16)
             .x_label_area_size(40)
             .y_label_area_size(40)
-            .build_cartesian_2d(-0.2f64..(n_axes as f64 - 0.8), -0.05f64..1.05)
+            .build_cartesian_2d(-0.2f64..(n_axes as f64 - 0.8), -0.25f64..1.5)
             .map_err(plot_err)?;
         let axis_names: Vec<String> = axes.to_vec();
         chart
@@ -228,47 +281,84 @@ pub fn parallel_coordinates(
             .disable_mesh()
             .x_labels(n_axes)
             .x_label_formatter(&|x| label_at(&axis_names, *x))
+            .y_labels(6)
+            .y_label_formatter(&|y| {
+                if (0.0..=1.0).contains(y) {
+                    format!("{y:.1}")
+                } else {
+                    String::new()
+                }
+            })
             .y_desc("scaled value")
             .draw()
             .map_err(plot_err)?;
         for i in 0..axes.len() {
+            let x = i as f64;
             chart
-                .draw_series(LineSeries::new(
-                    [(i as f64, 0.0), (i as f64, 1.0)],
-                    BLACK.mix(0.4),
-                ))
+                .draw_series(LineSeries::new([(x, 0.0), (x, 1.0)], BLACK.mix(0.4)))
                 .map_err(plot_err)?;
+            // The "n/a" position is labelled where some trial sits there.
+            if lines.iter().any(|l| l.values.get(i) == Some(&None)) {
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        "n/a",
+                        (x + 0.07, NOT_APPLICABLE_Y + 0.03),
+                        ("sans-serif", 11).into_font().color(&BLACK.mix(0.6)),
+                    )))
+                    .map_err(plot_err)?;
+            }
         }
-        let (m_min, m_max) = lines
-            .iter()
-            .map(|l| l.1)
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), m| {
-                (a.min(m), b.max(m))
-            });
-        for (values, metric) in lines {
-            let t = if m_max > m_min {
-                (metric - m_min) / (m_max - m_min)
+        // The best last, on top of the others.
+        let mut order: Vec<usize> = (0..lines.len()).filter(|&i| Some(i) != best).collect();
+        order.sort_by(|&a, &b| lines[a].goodness.total_cmp(&lines[b].goodness));
+        order.extend(best);
+        for i in order {
+            let line = &lines[i];
+            let (colour, width) = if Some(i) == best {
+                (BEST, 3)
             } else {
-                1.0
+                (scale_colour(line.goodness), 1)
             };
-            let colour = RGBColor(
-                (150.0 + 100.0 * t) as u8,
-                (150.0 * (1.0 - t)) as u8,
-                (150.0 * (1.0 - t)) as u8,
-            );
-            let pts: Vec<(f64, f64)> = values
+            let pts: Vec<(f64, f64)> = line
+                .values
                 .iter()
                 .enumerate()
-                .map(|(i, v)| (i as f64, *v))
+                .map(|(x, v)| (x as f64, v.unwrap_or(NOT_APPLICABLE_Y)))
                 .collect();
             chart
-                .draw_series(LineSeries::new(
-                    pts,
-                    colour.stroke_width(1 + (t * 2.0) as u32),
-                ))
+                .draw_series(LineSeries::new(pts, colour.stroke_width(width)))
                 .map_err(plot_err)?;
+            let missing = line
+                .values
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_none())
+                .map(|(x, _)| Circle::new((x as f64, NOT_APPLICABLE_Y), 4, colour.stroke_width(1)));
+            chart.draw_series(missing).map_err(plot_err)?;
         }
-        Ok(())
+        let mid = scale_colour(0.6);
+        chart
+            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+            .map_err(plot_err)?
+            .label(legend.best.clone())
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BEST.stroke_width(3)));
+        chart
+            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+            .map_err(plot_err)?
+            .label(legend.others.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], mid.stroke_width(1)));
+        chart
+            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+            .map_err(plot_err)?
+            .label(legend.not_applicable.clone())
+            .legend(|(x, y)| Circle::new((x + 9, y), 4, BLACK.stroke_width(1)));
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(plot_err)
     })
 }
 
@@ -286,6 +376,39 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn svg_of(draw: impl FnOnce(&Path) -> anyhow::Result<()>) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.svg");
+        draw(&path).unwrap();
+        std::fs::read_to_string(&path).unwrap()
+    }
+
+    /// A curve of one point (a run of `--epochs 1`, a trial stopped at its first epoch) is
+    /// drawn as a marker: a line through one point draws nothing.
+    #[test]
+    fn a_one_point_series_is_drawn_as_a_marker() {
+        let one = |secondary| Series {
+            name: "one".into(),
+            points: vec![(1.0, 0.5)],
+            secondary,
+            colour: 0,
+        };
+        for secondary in [false, true] {
+            let svg = svg_of(|p| line_chart(p, "t", "x", "y", &[one(secondary)]));
+            // plotters writes colours upper-case: PALETTE[0] is #1F77B4.
+            assert_eq!(svg.matches("<circle").count(), 1, "{svg}");
+            assert!(svg.contains("fill=\"#1F77B4\""), "{svg}");
+        }
+        let long = Series {
+            name: "long".into(),
+            points: (1..=MARKED_POINTS + 1).map(|i| (i as f64, 0.5)).collect(),
+            secondary: false,
+            colour: 0,
+        };
+        let svg = svg_of(|p| line_chart(p, "t", "x", "y", &[long]));
+        assert!(!svg.contains("<circle"), "a long curve is a plain line");
+    }
 
     /// A plot that cannot be written says which file and the OS's reason, nothing more.
     #[test]

@@ -252,14 +252,22 @@ impl Recipe {
 
     /// "name=value" pairs for the report's hyper-parameter column, in a stable order.
     pub fn summary_pairs(&self) -> Vec<(String, String)> {
+        self.summary_pairs_showing(&[])
+    }
+
+    /// [`Recipe::summary_pairs`], where the fields named in `chosen` (a search's choices) are
+    /// shown whatever their value: a chosen `dropout = 0` is a result of the search, not a
+    /// default to leave out.
+    pub fn summary_pairs_showing(&self, chosen: &[&str]) -> Vec<(String, String)> {
         let mut pairs = vec![("model".to_string(), self.model.clone())];
+        let chosen = |field: &str| chosen.contains(&field);
         // Only the fields that act on this recipe (zoo models have fixed widths, Adam has no
         // momentum, …): the same rule that refuses a suite key that changes nothing.
         let used = |field: &str| self.unused_field(field).is_none();
         if used("width") {
             pairs.push(("width".to_string(), self.width.to_string()));
         }
-        if self.dropout > 0.0 {
+        if self.dropout > 0.0 || chosen("dropout") {
             pairs.push(("dropout".into(), fmt_num(self.dropout)));
         }
         if used("style") {
@@ -268,14 +276,14 @@ impl Recipe {
         if let Some(h) = self.head_classes {
             pairs.push(("head_classes".into(), h.to_string()));
         }
-        if self.augment != AugmentKind::None {
+        if self.augment != AugmentKind::None || chosen("augment") {
             let augment = serde_json::to_value(self.augment).unwrap_or_default();
             pairs.push((
                 "augment".into(),
                 augment.as_str().unwrap_or("?").to_string(),
             ));
         }
-        if self.cutout > 0 {
+        if self.cutout > 0 || chosen("cutout") {
             pairs.push(("cutout".into(), self.cutout.to_string()));
         }
         let optimizer = serde_json::to_value(self.optimizer).unwrap_or_default();
@@ -287,8 +295,8 @@ impl Recipe {
         if used("momentum") {
             pairs.push(("momentum".into(), fmt_num(self.momentum)));
         }
-        if self.nesterov {
-            pairs.push(("nesterov".into(), "true".into()));
+        if self.nesterov || chosen("nesterov") {
+            pairs.push(("nesterov".into(), self.nesterov.to_string()));
         }
         pairs.push(("weight_decay".into(), fmt_num(self.weight_decay)));
         let schedule = serde_json::to_value(self.schedule).unwrap_or_default();
@@ -305,7 +313,7 @@ impl Recipe {
         }
         pairs.push(("epochs".into(), self.epochs.to_string()));
         pairs.push(("batch_size".into(), self.batch_size.to_string()));
-        if self.grad_clip > 0.0 {
+        if self.grad_clip > 0.0 || chosen("grad_clip") {
             pairs.push(("grad_clip".into(), fmt_num(self.grad_clip)));
         }
         let report = serde_json::to_value(self.report).unwrap_or_default();

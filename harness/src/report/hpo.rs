@@ -265,6 +265,30 @@ fn trust_notes(record: &HpoRecord, zh: bool) -> String {
              selection.\n\n"
         });
     }
+    // Allowed when --epochs shortens a suite's trials, but the assessor's name above would
+    // suggest trials were stopped early.
+    if crate::hpo::check_can_stop(
+        &record.assessor,
+        record.trial_epochs,
+        &record.assessor_options,
+    )
+    .is_err()
+    {
+        md.push_str(&if zh {
+            format!(
+                "早停 `{}` 在 {} 轮的 trial 中没有可用的检查点（其第一个检查点不早于 trial_epochs），没有 trial 被提前停止。\n\n",
+                record.assessor, record.trial_epochs
+            )
+        } else {
+            format!(
+                "The assessor `{}` could stop no trial: its first decision does not come before \
+                 the trials' {} (as when `--epochs` shortens a suite), so every trial ran to \
+                 its end.\n\n",
+                record.assessor,
+                plural(record.trial_epochs, "epoch")
+            )
+        });
+    }
     if record.concurrency > 1 {
         md.push_str(&if zh {
             format!(
@@ -616,6 +640,30 @@ mod tests {
     use super::*;
 
     use crate::report::fixture::{search as record, trial};
+
+    #[test]
+    fn an_assessor_that_could_stop_no_trial_is_said_to_have_stopped_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let trials = vec![trial(0, TrialStatus::Succeeded, &[0.5], vec![])];
+        let mut short = record(trials, None);
+        let render = |r: &HpoRecord, lang| {
+            section(r, "quick", "quick", lang, dir.path(), "r")
+                .unwrap()
+                .0
+        };
+        assert!(!render(&short, Lang::En).contains("could stop no trial"));
+        short.trial_epochs = 1; // below asha's first rung, epoch 1
+        let md = render(&short, Lang::En);
+        assert!(
+            md.contains(
+                "The assessor `asha` could stop no trial: its first decision does not come before \
+                 the trials' 1 epoch (as when `--epochs` shortens a suite), so every trial ran to \
+                 its end."
+            ),
+            "{md}"
+        );
+        assert!(render(&short, Lang::Zh).contains("没有 trial 被提前停止"));
+    }
 
     #[test]
     fn the_search_line_names_the_assessor_options_and_the_chosen_trials_budget() {

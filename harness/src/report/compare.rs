@@ -698,12 +698,14 @@ pub fn render_markdown(c: &Comparison, heading: usize, lang: Lang) -> String {
                         Some(p) => format!("{} ({})", fmt_p(p), e.method),
                         None => format!("n/a ({})", e.method),
                     });
+                    // No test made (no p-value): neither "yes" nor "no".
                     row.push(
-                        match (zh, e.significant) {
-                            (false, true) => "yes",
-                            (false, false) => "no",
-                            (true, true) => "是",
-                            (true, false) => "否",
+                        match (zh, e.significant, e.p_value.is_some()) {
+                            (_, _, false) => "—",
+                            (false, true, _) => "yes",
+                            (false, false, _) => "no",
+                            (true, true, _) => "是",
+                            (true, false, _) => "否",
                         }
                         .into(),
                     );
@@ -847,6 +849,11 @@ mod tests {
         assert_eq!(e.method, "one run a side, different seeds");
         assert!(!e.significant && e.ci_low.is_none() && e.p_value.is_none());
         assert!((e.diff.unwrap() + 0.08).abs() < 1e-9);
+        let md = render_markdown(&c, 2, Lang::En);
+        assert!(
+            md.contains("| -0.0800    | n/a                | n/a (one run a side, different seeds) | —           |"),
+            "{md}"
+        );
         // Of the same seed, the binomial test stands.
         let c = compare(&[a, file("b", &[0.82])], 0.95).unwrap();
         let e = &c.arms[0].vs_baseline[1].as_ref().unwrap().estimate;

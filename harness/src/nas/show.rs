@@ -2,22 +2,8 @@
 //! network it defines.
 
 use crate::nas::archfile::{self, OpsWritten};
-use crate::nas::genotype::Genotype;
 use crate::nas::network::DartsNetwork;
 use crate::nas::render::cell_text;
-
-/// Trainable parameters of the discrete network of `genotype` (auxiliary head excluded, the
-/// DARTS convention), counted from the genotype and sizes: building the network only to count
-/// it took 7.5 GB at 1024 channels.
-pub fn param_count(
-    genotype: &Genotype,
-    input_channels: i64,
-    channels: i64,
-    layers: usize,
-    num_classes: i64,
-) -> i64 {
-    DartsNetwork::param_count(genotype, input_channels, channels, layers, num_classes)
-}
 
 /// Network size for [`show`].
 #[derive(Debug, Clone, Copy)]
@@ -31,7 +17,9 @@ pub struct ShowSize {
 /// Imports `text` (from `source`) and renders both cells and the parameter count.
 pub fn show(text: &str, source: &str, size: ShowSize) -> Result<String, archfile::ArchFileError> {
     let (g, written) = archfile::import(text, source)?;
-    let params = param_count(
+    // Counted from the genotype and sizes: building the network only to count it took 7.5 GB
+    // at 1024 channels.
+    let params = DartsNetwork::param_count(
         &g,
         size.input_channels,
         size.channels,
@@ -64,6 +52,7 @@ fn count(n: i64, one: &str, many: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nas::genotype::Genotype;
 
     #[test]
     fn darts_v2_file_at_l20_c36_has_3_35m_params() {
@@ -101,7 +90,7 @@ mod tests {
                     false,
                 );
                 assert_eq!(
-                    param_count(g, input_channels, channels, layers, classes),
+                    DartsNetwork::param_count(g, input_channels, channels, layers, classes),
                     net.param_count_excluding_aux(),
                     "{g:?} at input {input_channels}, C={channels}, L={layers}, {classes} classes"
                 );

@@ -204,7 +204,8 @@ pub fn check(
         }
         // Only where no seed variance could be used (one run a side, or several identical
         // ones): one run against several that vary is judged against their spread.
-        let seeds_differ_alone = c.is_some_and(|ca| b.seeds() != ca.seeds());
+        let same_seeds = c.is_some_and(|ca| b.seeds() == ca.seeds());
+        let seeds_differ_alone = c.is_some() && !same_seeds;
         // Between different seeds the decision below says why nothing can be detected.
         let single_seed_note = (decision.method == "binomial" && !seeds_differ_alone)
             .then(|| {
@@ -219,8 +220,7 @@ pub fn check(
                     "only one seed on a side and no test-set size: no drop can be detected".into()
                 }
             });
-        let reproduced = exact.is_reproduced()
-            && c.is_some_and(|ca| b.seeds() == ca.seeds() && !b.runs.is_empty());
+        let reproduced = exact.is_reproduced() && same_seeds && !b.runs.is_empty();
         if let Some(ca) = c.filter(|_| decision.method == "binomial" && seeds_differ_alone) {
             decision = seeds_differ(decision, &b.seeds(), &ca.seeds());
         }

@@ -686,7 +686,7 @@ pub fn run_nas_arm(
     };
     record.architecture_file = file.clone();
     record.architecture = serde_json::from_str(&archfile::export(&genotype, fmt))?;
-    record.parameters = crate::nas::show::param_count(
+    record.parameters = crate::nas::network::DartsNetwork::param_count(
         &genotype,
         d.info.image_shape[0],
         spec.retrain.channels,

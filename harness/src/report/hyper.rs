@@ -64,6 +64,15 @@ fn tuned_pairs(arm: &ArmResult, lang: Lang) -> Option<Vec<(String, String)>> {
     let names: Vec<String> = flatten(chosen_params).into_iter().map(|(k, _)| k).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut pairs = recipe.summary_pairs_showing(&names);
+    // A flat search space draws momentum for Adam too: the value is shown, marked as idle.
+    for (name, value) in &mut pairs {
+        if names.contains(&name.as_str()) && recipe.unused_field(name).is_some() {
+            value.push_str(match lang {
+                Lang::En => " (no effect in this recipe)",
+                Lang::Zh => "（此配置中不起作用）",
+            });
+        }
+    }
     let top_k = arm
         .definition
         .pointer("/hpo/retrain_top_k")
@@ -236,6 +245,39 @@ mod tests {
         for (_, v) in &zh {
             assert!(!v.contains("epoch") && !v.contains("cosine"), "{zh:?}");
         }
+    }
+
+    #[test]
+    fn a_chosen_parameter_the_recipe_ignores_is_shown_as_such() {
+        let mut arm = tuned();
+        let record = arm.hpo.as_mut().unwrap();
+        record.chosen_params = serde_json::from_value(
+            serde_json::json!({"optimizer": "adam", "momentum": 0.7, "initial_lr": 0.01}),
+        )
+        .ok();
+        let mut recipe: Recipe =
+            serde_json::from_value(arm.definition["chosen_recipe"].clone()).unwrap();
+        recipe.optimizer = crate::train::OptimizerKind::Adam;
+        recipe.momentum = 0.7;
+        arm.definition["chosen_recipe"] = serde_json::to_value(&recipe).unwrap();
+        let en = pairs(&arm, Lang::En);
+        assert!(
+            en.contains(&("momentum".into(), "0.7 (no effect in this recipe)".into())),
+            "{en:?}"
+        );
+        assert!(en.contains(&("optimizer".into(), "adam".into())), "{en:?}");
+        let zh = pairs(&arm, Lang::Zh);
+        assert!(
+            zh.contains(&("momentum".into(), "0.7（此配置中不起作用）".into())),
+            "{zh:?}"
+        );
+        // Not chosen by the search: left out, as before.
+        recipe.momentum = 0.9;
+        arm.definition["chosen_recipe"] = serde_json::to_value(&recipe).unwrap();
+        arm.hpo.as_mut().unwrap().chosen_params =
+            serde_json::from_value(serde_json::json!({"optimizer": "adam", "initial_lr": 0.01}))
+                .ok();
+        assert!(!pairs(&arm, Lang::En).iter().any(|(k, _)| k == "momentum"));
     }
 
     #[test]

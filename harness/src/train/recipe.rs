@@ -264,6 +264,9 @@ impl Recipe {
         // Only the fields that act on this recipe (zoo models have fixed widths, Adam has no
         // momentum, …): the same rule that refuses a suite key that changes nothing.
         let used = |field: &str| self.unused_field(field).is_none();
+        // A chosen field that does not act on this recipe (momentum the search drew for Adam) is
+        // still shown: the caller says it had no effect.
+        let used = |field: &str| used(field) || chosen(field);
         if used("width") {
             pairs.push(("width".to_string(), self.width.to_string()));
         }

@@ -307,6 +307,21 @@ pub fn epoch_seed(seed: u64, epoch: usize) -> i64 {
     ((z ^ (z >> 31)) >> 1) as i64
 }
 
+/// The seed of one training step of a run that shares the process with other runs: see
+/// [`exclusive_generator`].
+pub fn step_seed(seed: u64, epoch: usize, step: usize) -> i64 {
+    epoch_seed(epoch_seed(seed, epoch) as u64, step)
+}
+
+/// libtorch has one random generator per device for the whole process. Runs that train at
+/// the same time (concurrent HPO trials) hold this lock while they seed it and draw from it
+/// (initialisation, the epoch's shuffle, a step's augmentation and dropout), so no run's
+/// numbers depend on when another drew. Sequential runs do not need it.
+pub fn exclusive_generator() -> std::sync::MutexGuard<'static, ()> {
+    static GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    GENERATOR.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Seeds every generator libtorch uses for `device`.
 pub fn seed_all(seed: i64, device: tch::Device) {
     tch::manual_seed(seed);

@@ -1153,3 +1153,62 @@ fn a_completed_resume_keeps_files_harness_did_not_write() {
         "why this run was stopped"
     );
 }
+
+/// A search of two trials at a time (promotion ASHA, dropout), killed with SIGKILL at several
+/// moments and resumed each time, ends with the curves, pauses and choice of an
+/// uninterrupted run: a batch whose first trial finished before the kill replays it and
+/// redoes only the other.
+#[test]
+fn a_killed_concurrent_search_resumes_to_the_uninterrupted_result() {
+    let tuned_only = {
+        let start = SUITE.find("[arms.tuned]").unwrap();
+        let end = SUITE.find("[arms.nas]").unwrap();
+        let header = &SUITE[..SUITE.find("[arms.original]").unwrap()];
+        format!("{header}{}", &SUITE[start..end])
+            .replace("max_trials = 6\n", "max_trials = 6\nconcurrency = 2\n")
+            .replace(
+                "epochs = 6\nbatch_size = 16\n",
+                "epochs = 6\nbatch_size = 16\ndropout = 0.2\n",
+            )
+    };
+    assert!(tuned_only.contains("concurrency = 2") && tuned_only.contains("dropout = 0.2"));
+    let setup = || {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.toml"), &tuned_only).unwrap();
+        std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
+        dir
+    };
+    let plain_dir = setup();
+    let expected = numbers(&run_to_end(plain_dir.path(), &["run", "s.toml", "--quiet"]));
+    assert!(
+        expected.iter().any(|n| n.contains("paused at")),
+        "{expected:#?}"
+    );
+
+    let dir = setup();
+    let results = dir.path().join("results");
+    let (mut seen, mut kills) = (0, 0);
+    for round in 0..5 {
+        let args: &[&str] = if round == 0 {
+            &["run", "s.toml", "--quiet"]
+        } else {
+            &["run", "s.toml", "--quiet", "--resume"]
+        };
+        let mut child = harness(dir.path(), args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let delay = Duration::from_millis((round as u64 * 89) % 250);
+        if signal_after_progress(&mut child, &results, seen, delay, libc::SIGKILL) {
+            kills += 1;
+        }
+        seen = journal_entries(&results);
+    }
+    assert!(kills >= 2, "only {kills} kills landed");
+    let path = match result_status(&results).as_str() {
+        "complete" => result_file(&results),
+        _ => run_to_end(dir.path(), &["run", "s.toml", "--quiet", "--resume"]),
+    };
+    assert_eq!(numbers(&path), expected);
+}

@@ -162,3 +162,66 @@ batch_size = 16
         "{report}"
     );
 }
+
+/// Two trials at a time, with dropout drawing random numbers at every step: two runs of the
+/// same suite make the same proposals, the same early stops and the same curves, and choose
+/// and retrain the same configuration (the trials no longer share libtorch's generator, and
+/// their assessor decisions do not depend on which one reached an epoch first).
+#[test]
+fn a_concurrent_search_repeats_exactly() {
+    let suite = SUITE
+        .replace(
+            "max_trials = 50\nmax_trial_epochs = 10\n",
+            "max_trials = 8\nconcurrency = 2\n",
+        )
+        .replace(
+            "batch_size = 16\n[arms.tuned.hpo]",
+            "batch_size = 16\ndropout = 0.3\n[arms.tuned.hpo]",
+        );
+    assert!(suite.contains("concurrency = 2") && suite.contains("dropout = 0.3"));
+    let search = || {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.toml"), &suite).unwrap();
+        std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
+        let result = common::run_to_end(
+            dir.path(),
+            &["run", "s.toml", "--quiet", "--report", "r.md"],
+        );
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
+        let report = std::fs::read_to_string(dir.path().join("r.md")).unwrap();
+        (v, report)
+    };
+    let (a, report) = search();
+    let (b, _) = search();
+    let trials = |v: &Value| -> Vec<Value> {
+        v["arms"][0]["hpo"]["trials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                serde_json::json!([
+                    t["params"],
+                    t["status"],
+                    t["intermediate"],
+                    t["stopped_at_epoch"]
+                ])
+            })
+            .collect()
+    };
+    assert_eq!(trials(&a).len(), 8);
+    assert_eq!(trials(&a), trials(&b));
+    assert!(
+        trials(&a).iter().any(|t| t[1] == "EARLY_STOPPED"),
+        "ASHA stopped nothing: the test shows less than it should"
+    );
+    assert_eq!(
+        a["arms"][0]["hpo"]["best_trial"],
+        b["arms"][0]["hpo"]["best_trial"]
+    );
+    assert_eq!(
+        a["arms"][0]["summary"]["mean"],
+        b["arms"][0]["summary"]["mean"]
+    );
+    assert!(report.contains("Trials ran 2 at a time"), "{report}");
+    assert!(report.contains("repeats exactly"), "{report}");
+}

@@ -2,11 +2,14 @@
 //!
 //! Reproducibility: trials run in batches of `concurrency`. A batch is proposed in full
 //! before any of it runs, and after the whole batch has finished its results are fed to the
-//! tuner (and to `on_trial_end`) in trial-id order. So the proposals depend only on the tuner
-//! seed and the trial results, never on thread timing. Assessor calls (`report`) and
-//! `Assessor::trial_end` happen live from the worker threads under a mutex, so with
-//! `concurrency > 1` early-stopping decisions can depend on which trial reached an epoch
-//! first; they are reproducible only with `concurrency == 1`.
+//! tuner (and to `on_trial_end`) in job order. So the proposals depend only on the tuner
+//! seed and the trial results, never on thread timing. With `concurrency > 1` the trials of a
+//! batch do not see each other's epochs either: each decides on its own copy of the assessor
+//! as the batch found it ([`Assessor::snapshot`]), the assessor learns the batch's curves
+//! afterwards, in job order (as a resumed search replays them), and the trial fn is told to
+//! keep its randomness to itself ([`TrialContext::concurrent`]). A search with the same
+//! settings then makes the same proposals and decisions on every run, whichever trial got to
+//! an epoch first; only a time limit (`max_duration_s`) depends on the clock.
 //!
 //! With an assessor that pauses trials (ASHA `type = "promotion"`), the loop asks it for a
 //! paused trial to continue before it proposes a new one, and once no new trial may start it
@@ -14,10 +17,15 @@
 //! however often it was paused: `paused_at` lists the epochs it waited at, and its status is
 //! that of its last segment (EARLY_STOPPED = paused and never continued).
 //!
-//! A trial-epoch budget (`max_trial_epochs`) is checked at every epoch: the trial whose epoch
-//! spends it is stopped there (EARLY_STOPPED, unless that was its last epoch) and nothing
-//! starts after it. With `concurrency > 1` the other running trials stop after the epoch they
-//! are in, so the search can overshoot by fewer than `concurrency` epochs.
+//! A trial-epoch budget (`max_trial_epochs`) is handed out when a batch starts: each job, in
+//! job order, may train what is left of the budget after the jobs before it, up to its full
+//! budget. A job that reaches its share is stopped there (EARLY_STOPPED, unless that was its
+//! last epoch), and no job starts without a share. With `concurrency == 1` that is "the trial
+//! whose epoch spends the budget is stopped there"; with more, the later jobs of the last
+//! batch get less, and the search never overshoots.
+//!
+//! A time limit (`max_duration_s`) stops the running trials after the epoch in which it
+//! passes (EARLY_STOPPED, unless that was their last epoch) and starts nothing after it.
 //!
 //! A trial fn that returns an [`Abort`] ends the whole experiment with the error it wraps
 //! (its trial's saved state is damaged: no later trial could be trusted to continue the
@@ -121,6 +129,10 @@ pub struct TrialContext<'a> {
     /// Epochs this trial had finished before this run of it (a promoted trial continues
     /// after them; it reports them again first).
     pub continues_from: usize,
+    /// Other trials run at the same time (`concurrency > 1`): the trial fn must not let them
+    /// draw from its random generator (libtorch's is one per process), or its curve depends
+    /// on their timing.
+    pub concurrent: bool,
     assess: &'a (dyn Fn(usize, &[f64]) -> Decision + Sync + 'a),
     state: Mutex<CtxState>,
 }
@@ -216,40 +228,53 @@ impl ExperimentOutcome {
 #[error("{0:#}")]
 pub struct Abort(pub anyhow::Error);
 
-/// Trial-epochs trained so far, shared by the trials of a batch, against the search budget.
-struct EpochBudget {
-    spent: Mutex<usize>,
-    limit: Option<usize>,
+/// What bounds one job of the loop besides its assessor.
+struct JobLimits {
+    /// Epochs this job may train (its share of `max_trial_epochs`); epochs a continued trial
+    /// restores from its checkpoint do not count.
+    allowance: Option<usize>,
+    /// When `max_duration_s` is up.
+    deadline: Option<Instant>,
+    /// Epochs of a full-budget trial: a trial is never cut at its last epoch.
     trial_epochs: usize,
+    concurrent: bool,
 }
 
-impl EpochBudget {
-    /// Counts epochs an earlier run trained (a job replayed from the journal).
-    fn add(&self, epochs: usize) {
-        *self.spent.lock().unwrap_or_else(|e| e.into_inner()) += epochs;
-    }
+/// An assessor the worker threads share: the loop's own, or a concurrent job's copy.
+trait SharedAssessor: Sync {
+    fn assess(&self, trial_id: usize, history: &[f64]) -> Decision;
+    fn trial_end(&self, trial_id: usize, history: &[f64], completed: bool);
+}
 
-    /// Counts a newly trained epoch (the `len`-th of its trial); true when the budget is spent
-    /// and the trial must stop there (not at its last epoch: it has completed).
-    fn spend(&self, len: usize) -> bool {
-        let mut spent = self.spent.lock().unwrap_or_else(|e| e.into_inner());
-        *spent += 1;
-        self.limit.is_some_and(|b| *spent >= b) && len < self.trial_epochs
+impl<A: std::ops::DerefMut<Target = D> + Send, D: Assessor + ?Sized> SharedAssessor for Mutex<A> {
+    fn assess(&self, trial_id: usize, history: &[f64]) -> Decision {
+        self.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .assess(trial_id, history)
     }
+    fn trial_end(&self, trial_id: usize, history: &[f64], completed: bool) {
+        self.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .trial_end(trial_id, history, completed)
+    }
+}
 
-    fn exhausted(&self) -> bool {
-        let spent = *self.spent.lock().unwrap_or_else(|e| e.into_inner());
-        self.limit.is_some_and(|b| spent >= b)
+/// Feeds a finished job's curve to `assessor` as if it had run live (a journaled job on
+/// resume; with `concurrency > 1`, every job of a batch once the batch is done).
+fn replay(assessor: &mut dyn Assessor, t: &Trial) {
+    for k in 1..=t.intermediate.len() {
+        assessor.assess(t.id, &t.intermediate[..k]);
     }
+    assessor.trial_end(t.id, &t.intermediate, t.status == TrialStatus::Succeeded);
 }
 
 fn run_one<F>(
     id: usize,
     params: Params,
     continues_from: usize,
+    limits: &JobLimits,
     trial_fn: &F,
-    assessor: &Mutex<&mut dyn Assessor>,
-    budget: &EpochBudget,
+    assessor: &dyn SharedAssessor,
 ) -> anyhow::Result<Trial>
 where
     F: Fn(&TrialContext) -> anyhow::Result<TrialOutput> + Sync,
@@ -257,13 +282,12 @@ where
     let start = now_rfc3339();
     let t0 = Instant::now();
     let assess = |tid: usize, h: &[f64]| {
-        let decision = assessor
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .assess(tid, h);
+        let decision = assessor.assess(tid, h);
         // Replayed epochs of a continued trial were paid for when they were first trained.
-        let over_budget = h.len() > continues_from && budget.spend(h.len());
-        if over_budget {
+        let new_epochs = h.len().saturating_sub(continues_from);
+        let out_of_budget = limits.allowance.is_some_and(|a| new_epochs >= a);
+        let out_of_time = limits.deadline.is_some_and(|d| Instant::now() >= d);
+        if new_epochs > 0 && h.len() < limits.trial_epochs && (out_of_budget || out_of_time) {
             Decision::Stop
         } else {
             decision
@@ -273,6 +297,7 @@ where
         id,
         params,
         continues_from,
+        concurrent: limits.concurrent,
         assess: &assess,
         state: Mutex::new(CtxState::default()),
     };
@@ -327,10 +352,7 @@ where
             None,
         ),
     };
-    assessor
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .trial_end(id, &st.history, status == TrialStatus::Succeeded);
+    assessor.trial_end(id, &st.history, status == TrialStatus::Succeeded);
     Ok(Trial {
         id,
         params,
@@ -399,8 +421,9 @@ fn merge_continuation(before: &Trial, segment: Trial) -> Trial {
 /// ([`Assessor::pauses`]) — a paused trial continued. `finished(job, trial_id, params)`
 /// returns the trial as the earlier run left it after job number `job` (when it is that
 /// trial with these parameters); its error ends the experiment. Such a job is not run again: its curve is fed to the assessor
-/// and its metric to the tuner exactly as a live one, so with `concurrency == 1` the resumed
-/// experiment proposes, stops, promotes and ends exactly like an uninterrupted one.
+/// and its metric to the tuner exactly as a live one, so the resumed experiment proposes,
+/// stops, promotes and ends exactly like an uninterrupted one (with `concurrency > 1` too: a
+/// batch's jobs decide on copies of the assessor taken before any of them is replayed).
 /// `on_trial_end(job, trial)` sees the trial's record after each job.
 ///
 /// A continued trial's trial fn runs again with the same id and parameters; it must report
@@ -418,7 +441,12 @@ where
     F: Fn(&TrialContext) -> anyhow::Result<TrialOutput> + Sync,
 {
     let t0 = Instant::now();
+    let deadline = config
+        .max_duration_s
+        .and_then(|d| std::time::Duration::try_from_secs_f64(d).ok())
+        .and_then(|d| t0.checked_add(d));
     let concurrency = config.concurrency.max(1);
+    let concurrent = concurrency > 1;
     let assessor = Mutex::new(assessor);
     // Indexed by trial id (ids are handed out in order).
     let mut trials: Vec<Trial> = Vec::new();
@@ -426,35 +454,42 @@ where
     let mut next_job = 0;
     let mut exhausted = false;
     let stop_reason = loop {
-        if config
-            .max_duration_s
-            .is_some_and(|d| t0.elapsed().as_secs_f64() >= d)
-        {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
             break StopReason::MaxDuration;
         }
-        let budget = EpochBudget {
-            spent: Mutex::new(epochs_trained(&trials)),
-            limit: config.max_trial_epochs,
-            trial_epochs: config.trial_epochs,
-        };
-        if budget.exhausted() {
+        // Trial-epochs of the budget not yet handed to a job.
+        let mut unallocated = config
+            .max_trial_epochs
+            .map(|b| b.saturating_sub(epochs_trained(&trials)));
+        if unallocated == Some(0) {
             break StopReason::MaxTrialEpochs;
         }
         let mut jobs = Vec::with_capacity(concurrency);
         {
             let mut a = assessor.lock().unwrap_or_else(|e| e.into_inner());
-            while jobs.len() < concurrency {
+            while jobs.len() < concurrency && unallocated != Some(0) {
                 let finishing = exhausted || next_id >= config.max_trials;
-                if let Some(id) = a.next_promotion(finishing) {
-                    jobs.push(Job::Continue(id));
+                let job = if let Some(id) = a.next_promotion(finishing) {
+                    Job::Continue(id)
                 } else if finishing {
                     break;
                 } else if let Some(p) = tuner.propose(next_id) {
-                    jobs.push(Job::New(next_id, p));
                     next_id += 1;
+                    Job::New(next_id - 1, p)
                 } else {
                     exhausted = true;
+                    continue;
+                };
+                let trained = match &job {
+                    Job::New(..) => 0,
+                    Job::Continue(id) => trials[*id].intermediate.len(),
+                };
+                let allowance =
+                    unallocated.map(|u| u.min(config.trial_epochs.saturating_sub(trained)));
+                if let (Some(u), Some(share)) = (unallocated.as_mut(), allowance) {
+                    *u -= share;
                 }
+                jobs.push((job, allowance));
             }
         }
         if jobs.is_empty() {
@@ -464,52 +499,75 @@ where
                 StopReason::MaxTrials
             };
         }
-        // (job number, trial id, parameters, epochs the trial has already run)
-        let jobs: Vec<(usize, usize, Params, usize)> = jobs
+        // (job number, trial id, parameters, epochs the trial has already run, its limits)
+        let jobs: Vec<(usize, usize, Params, usize, JobLimits)> = jobs
             .into_iter()
-            .map(|job| {
+            .map(|(job, allowance)| {
                 let number = next_job;
                 next_job += 1;
+                let limits = JobLimits {
+                    allowance,
+                    deadline,
+                    trial_epochs: config.trial_epochs,
+                    concurrent,
+                };
                 match job {
-                    Job::New(id, p) => (number, id, p, 0),
+                    Job::New(id, p) => (number, id, p, 0, limits),
                     Job::Continue(id) => {
                         let t = &trials[id];
-                        (number, id, t.params.clone(), t.intermediate.len())
+                        (number, id, t.params.clone(), t.intermediate.len(), limits)
                     }
                 }
             })
             .collect();
-        // Jobs the earlier run finished: replayed into the assessor in job order.
+        // Concurrent jobs decide on copies of the assessor as the batch found it, taken before
+        // any journaled job of the batch is replayed into it: a resumed batch decides as the
+        // uninterrupted one did.
+        let copies: Vec<Mutex<Box<dyn Assessor>>> = if concurrent {
+            let a = assessor.lock().unwrap_or_else(|e| e.into_inner());
+            jobs.iter().map(|_| Mutex::new(a.snapshot())).collect()
+        } else {
+            Vec::new()
+        };
+        // Jobs the earlier run finished are not run again.
         let mut done: Vec<(usize, Trial)> = Vec::new();
         let mut to_run = Vec::new();
-        for (job, id, params, from) in jobs {
+        for (slot, (job, id, params, from, limits)) in jobs.into_iter().enumerate() {
             match finished(job, id, &params)? {
                 Some(t) => {
-                    let mut a = assessor.lock().unwrap_or_else(|e| e.into_inner());
-                    for k in 1..=t.intermediate.len() {
-                        a.assess(t.id, &t.intermediate[..k]);
+                    if !concurrent {
+                        replay(
+                            &mut **assessor.lock().unwrap_or_else(|e| e.into_inner()),
+                            &t,
+                        );
                     }
-                    a.trial_end(t.id, &t.intermediate, t.status == TrialStatus::Succeeded);
-                    budget.add(t.intermediate.len().saturating_sub(from));
                     done.push((job, t));
                 }
-                None => to_run.push((job, id, params, from)),
+                None => to_run.push((slot, job, id, params, from, limits)),
             }
         }
+        let assessor_of = |slot: usize| -> &dyn SharedAssessor {
+            match copies.get(slot) {
+                Some(copy) => copy,
+                None => &assessor,
+            }
+        };
         let ran: Vec<(usize, anyhow::Result<Trial>)> = if to_run.len() <= 1 {
             to_run
                 .into_iter()
-                .map(|(job, id, p, from)| {
-                    (job, run_one(id, p, from, &trial_fn, &assessor, &budget))
+                .map(|(slot, job, id, p, from, limits)| {
+                    let asr = assessor_of(slot);
+                    (job, run_one(id, p, from, &limits, &trial_fn, asr))
                 })
                 .collect()
         } else {
-            let (tf, asr, bud) = (&trial_fn, &assessor, &budget);
+            let (tf, assessor_of) = (&trial_fn, &assessor_of);
             std::thread::scope(|s| {
                 let handles: Vec<_> = to_run
                     .into_iter()
-                    .map(|(job, id, p, from)| {
-                        (job, s.spawn(move || run_one(id, p, from, tf, asr, bud)))
+                    .map(|(slot, job, id, p, from, limits)| {
+                        let asr = assessor_of(slot);
+                        (job, s.spawn(move || run_one(id, p, from, &limits, tf, asr)))
                     })
                     .collect();
                 handles
@@ -530,6 +588,12 @@ where
         }
         done.sort_by_key(|(job, _)| *job);
         for (job, record) in done {
+            if concurrent {
+                replay(
+                    &mut **assessor.lock().unwrap_or_else(|e| e.into_inner()),
+                    &record,
+                );
+            }
             let id = record.id;
             let metric = match record.status {
                 TrialStatus::Succeeded | TrialStatus::EarlyStopped => record.final_metric,
@@ -655,6 +719,7 @@ mod tests {
     }
 
     /// Stops trial 2 at epoch 3.
+    #[derive(Clone)]
     struct StopTwoAtThree(Vec<(usize, usize, bool)>);
     impl Assessor for StopTwoAtThree {
         fn assess(&mut self, trial_id: usize, history: &[f64]) -> Decision {
@@ -669,6 +734,9 @@ mod tests {
         }
         fn name(&self) -> &'static str {
             "test"
+        }
+        fn snapshot(&self) -> Box<dyn Assessor> {
+            Box::new(self.clone())
         }
     }
 
@@ -1214,13 +1282,111 @@ mod tests {
     }
 
     #[test]
-    fn concurrent_trials_stop_together_when_the_budget_is_spent() {
-        // Two trials at a time: each finishes the epoch it is in, so the overshoot is below
-        // the concurrency.
+    fn concurrent_jobs_share_the_budget_in_job_order_and_never_overshoot() {
+        // Two trials at a time: 5 + 5, then 3 left for the next job and none for its partner.
         let out = budgeted(13, 2);
         assert_eq!(out.stop_reason, StopReason::MaxTrialEpochs);
-        assert!((13..15).contains(&out.cost.trial_epochs), "{:?}", out.cost);
-        assert_eq!(out.trials.len(), 4);
+        assert_eq!(out.cost.trial_epochs, 13);
+        let lens: Vec<usize> = out.trials.iter().map(|t| t.intermediate.len()).collect();
+        assert_eq!(lens, vec![5, 5, 3]);
+        assert_eq!(out.trials[2].status, TrialStatus::EarlyStopped);
+        assert_eq!(out.trials[2].stopped_at_epoch, Some(3));
+    }
+
+    /// Trials of 5 epochs, searched 3 at a time with `assessor`, where trial `id` waits
+    /// `delay(id)` ms before each report: which trial reports first changes with `delay`.
+    fn raced(
+        assessor: &str,
+        options: Value,
+        delay: fn(usize) -> u64,
+    ) -> Vec<(usize, TrialStatus, Vec<f64>, Vec<usize>)> {
+        let mut tuner =
+            build_tuner("random", &space(), Direction::Maximize, 3, &Value::Null).unwrap();
+        let mut a = build_assessor(assessor, Direction::Maximize, 5, &options).unwrap();
+        let config = ExperimentConfig {
+            trial_epochs: 5,
+            ..cfg(12, 3)
+        };
+        let trial_fn = |ctx: &TrialContext| {
+            assert!(ctx.concurrent);
+            let x = ctx.params["x"].as_f64().unwrap();
+            let mut last = 0.0;
+            for e in 1..=5 {
+                std::thread::sleep(Duration::from_millis(delay(ctx.id)));
+                last = (1.0 - (x - 0.3).abs()) * e as f64 / 5.0;
+                // A continued trial reports its restored epochs again, as the trainer does.
+                if ctx.report(last) == Decision::Stop {
+                    break;
+                }
+            }
+            Ok(TrialOutput {
+                final_metric: last,
+                details: Value::Null,
+            })
+        };
+        let out = run_experiment(&config, tuner.as_mut(), a.as_mut(), trial_fn, |_| {}).unwrap();
+        trial_records(&out)
+    }
+
+    #[test]
+    fn concurrent_decisions_do_not_depend_on_which_trial_reports_first() {
+        let asha = |kind: &str| json!({"type": kind, "min_resource": 1, "reduction_factor": 2});
+        for (name, options) in [
+            ("asha", asha("stopping")),
+            ("asha", asha("promotion")),
+            ("medianstop", Value::Null),
+        ] {
+            let even_first = raced(name, options.clone(), |id| if id % 2 == 0 { 0 } else { 15 });
+            let odd_first = raced(name, options.clone(), |id| if id % 2 == 0 { 15 } else { 0 });
+            assert_eq!(even_first, odd_first, "{name} {options}");
+            assert!(
+                even_first.iter().any(|t| t.1 == TrialStatus::EarlyStopped),
+                "{name}: the assessor stopped nothing, so the test shows nothing"
+            );
+        }
+    }
+
+    #[test]
+    fn a_time_limit_stops_the_running_trial_after_the_epoch_it_passes_in() {
+        let mut tuner =
+            build_tuner("random", &space(), Direction::Maximize, 1, &Value::Null).unwrap();
+        let config = ExperimentConfig {
+            max_duration_s: Some(0.05),
+            trial_epochs: 5,
+            ..cfg(10, 1)
+        };
+        let slow_epochs = |ctx: &TrialContext| {
+            let mut last = 0.0;
+            for e in 1..=5 {
+                std::thread::sleep(Duration::from_millis(30));
+                last = e as f64 / 5.0;
+                if ctx.report(last) == Decision::Stop {
+                    break;
+                }
+            }
+            Ok(TrialOutput {
+                final_metric: last,
+                details: Value::Null,
+            })
+        };
+        let out = run_experiment(
+            &config,
+            tuner.as_mut(),
+            &mut NoAssessor,
+            slow_epochs,
+            |_| {},
+        )
+        .unwrap();
+        assert_eq!(out.stop_reason, StopReason::MaxDuration);
+        assert_eq!(out.trials.len(), 1, "nothing starts after the limit");
+        let t = &out.trials[0];
+        assert_eq!(t.status, TrialStatus::EarlyStopped, "{t:?}");
+        assert!(t.intermediate.len() < 5 && t.stopped_at_epoch == Some(t.intermediate.len()));
+        assert_eq!(
+            out.best_trial,
+            Some(0),
+            "the furthest early-stopped trial is chosen"
+        );
     }
 
     #[test]

@@ -292,13 +292,16 @@ fn trust_notes(record: &HpoRecord, zh: bool) -> String {
     if record.concurrency > 1 {
         md.push_str(&if zh {
             format!(
-                "trial 以 {} 个并发运行，共享 libtorch 的随机数生成器：提议可复现，但各 trial 的曲线不能逐位复现。\n\n",
+                "trial 以 {} 个并发、分批运行：同一批的 trial 互不可见（提议与早停决定都基于该批开始时的状态），\
+                 且每步各自设定随机种子，所以重跑会逐位重复同样的搜索；但它与 concurrency = 1 的搜索是不同的搜索，数字不同。\n\n",
                 record.concurrency
             )
         } else {
             format!(
-                "Trials ran {} at a time and share libtorch's random generator: the proposals are \
-                 reproducible, the trials' curves are not bit for bit.\n\n",
+                "Trials ran {} at a time, in batches that do not see each other (proposals and \
+                 early-stopping decisions use the state the batch started from) and that seed \
+                 their random numbers at every step: a rerun repeats exactly the same search, \
+                 but it is another search than one with concurrency = 1, with other numbers.\n\n",
                 record.concurrency
             )
         });

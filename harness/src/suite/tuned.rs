@@ -226,7 +226,10 @@ pub fn run_tuned_arm(
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .shallow_clone();
-        let options = journal::train_options(journal, train_options, &trial_key(trial.id));
+        let options = TrainOptions {
+            isolated_rng: trial.concurrent,
+            ..journal::train_options(journal, train_options, &trial_key(trial.id))
+        };
         let outcome = train::train(&recipe, &data, hpo.trial_seed, &options, &mut |record| {
             if record.epoch > trial.continues_from {
                 ctx.progress.epoch_done();

@@ -1,7 +1,7 @@
 //! The training loop.
 use super::optim::Optimizer;
 use super::{schedule, EpochRecord, Recipe, RunOutcome};
-use crate::checkpoint::{self, epoch_seed, seed_all};
+use crate::checkpoint::{self, epoch_seed, exclusive_generator, seed_all, step_seed};
 use crate::data::augment::Augment;
 use crate::data::Dataset;
 use crate::models;
@@ -32,6 +32,11 @@ pub struct TrainOptions {
     /// Set by Ctrl-C / SIGTERM: the run stops after the current step, drops the unfinished
     /// epoch (its checkpoint stays at the last finished one) and returns as stopped.
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// Other runs train in this process at the same time: seed every step from (seed, epoch,
+    /// step) and draw random numbers only under [`exclusive_generator`]. The run is then as
+    /// reproducible as a sequential one, though with other numbers than a sequential run of
+    /// the same seed (which draws a whole epoch from one seeding).
+    pub isolated_rng: bool,
 }
 
 impl Default for TrainOptions {
@@ -42,6 +47,7 @@ impl Default for TrainOptions {
             checkpoint: None,
             checkpoint_every: 1,
             interrupt: None,
+            isolated_rng: false,
         }
     }
 }
@@ -99,6 +105,8 @@ pub fn train(
     recipe.validate()?;
     let started = Instant::now();
     let device = options.device;
+    let isolated = || options.isolated_rng.then(exclusive_generator);
+    let initialising = isolated();
     seed_all(seed as i64, device);
     // u8-image datasets (cifar10): normalise, and for training augment, each batch on the device.
     let transform = data.batch_transform(recipe)?;
@@ -112,6 +120,7 @@ pub fn train(
     }
     let vs = nn::VarStore::new(device);
     let model = models::build(recipe, &vs.root(), data.info.image_shape, data.classes())?;
+    drop(initialising);
     let parameters = models::parameter_count(&vs);
     let variables = checkpoint::named_variables(&vs);
     let trainable = variables
@@ -164,12 +173,14 @@ pub fn train(
             break;
         }
         let epoch_start = Instant::now();
+        let shuffling = isolated();
         seed_all(epoch_seed(seed, epoch), device);
+        let perm = Tensor::randperm(n_train, (Kind::Int64, device));
+        drop(shuffling);
         let epoch_lr = lr_at(epoch, global_step);
         // Sums stay on the device: reading a scalar per step would synchronise a GPU.
         let mut loss_sum = Tensor::zeros([], (Kind::Double, device));
         let mut correct = Tensor::zeros([], (Kind::Int64, device));
-        let perm = Tensor::randperm(n_train, (Kind::Int64, device));
         let interrupted = || checkpoint::interrupted(options.interrupt.as_deref());
         for step in 0..steps_per_epoch {
             if interrupted() {
@@ -178,6 +189,10 @@ pub fn train(
             let start = step * batch;
             let len = batch.min(n_train - start);
             let idx = perm.narrow(0, start, len);
+            let drawing = isolated();
+            if drawing.is_some() {
+                seed_all(step_seed(seed, epoch, step as usize), device);
+            }
             let x = data.train_x.index_select(0, &idx);
             let x = match &transform {
                 Some(t) => t.train_batch(&x),
@@ -185,6 +200,7 @@ pub fn train(
             };
             let y = data.train_y.index_select(0, &idx);
             let logits = model.forward_t(&x, true);
+            drop(drawing);
             let loss = logits.cross_entropy_for_logits(&y);
             opt.zero_grad();
             loss.backward();

@@ -57,6 +57,7 @@ impl Ladder {
     }
 }
 
+#[derive(Clone)]
 pub struct Asha {
     direction: Direction,
     ladder: Ladder,
@@ -145,11 +146,15 @@ impl Assessor for Asha {
         self.stopped.remove(&trial_id);
     }
 
+    fn snapshot(&self) -> Box<dyn Assessor> {
+        Box::new(self.clone())
+    }
     fn name(&self) -> &'static str {
         "asha"
     }
 }
 
+#[derive(Clone)]
 pub struct Hyperband {
     brackets: Vec<Asha>,
     budgets: Vec<usize>,
@@ -209,6 +214,9 @@ impl Assessor for Hyperband {
     fn trial_end(&mut self, trial_id: usize, history: &[f64], completed: bool) {
         let b = self.bracket_of(trial_id);
         self.brackets[b].trial_end(trial_id, history, completed)
+    }
+    fn snapshot(&self) -> Box<dyn Assessor> {
+        Box::new(self.clone())
     }
     fn name(&self) -> &'static str {
         "hyperband"

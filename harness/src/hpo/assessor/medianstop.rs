@@ -8,6 +8,7 @@ use super::{Assessor, Decision};
 use crate::hpo::tuner::Direction;
 use std::collections::BTreeMap;
 
+#[derive(Clone)]
 pub struct MedianStop {
     direction: Direction,
     start_step: usize,
@@ -78,6 +79,9 @@ impl Assessor for MedianStop {
         self.completed_avg.insert(trial_id, avg);
     }
 
+    fn snapshot(&self) -> Box<dyn Assessor> {
+        Box::new(self.clone())
+    }
     fn name(&self) -> &'static str {
         "medianstop"
     }

@@ -48,9 +48,14 @@ pub trait Assessor: Send {
         false
     }
     fn name(&self) -> &'static str;
+    /// A copy of this assessor's state. Trials that run at the same time each decide on a
+    /// copy taken when their batch started, so no decision depends on which of them reached
+    /// an epoch first.
+    fn snapshot(&self) -> Box<dyn Assessor>;
 }
 
 /// Never stops anything.
+#[derive(Clone)]
 pub struct NoAssessor;
 
 impl Assessor for NoAssessor {
@@ -60,6 +65,9 @@ impl Assessor for NoAssessor {
     fn trial_end(&mut self, _trial_id: usize, _history: &[f64], _completed: bool) {}
     fn name(&self) -> &'static str {
         "none"
+    }
+    fn snapshot(&self) -> Box<dyn Assessor> {
+        Box::new(self.clone())
     }
 }
 

@@ -38,6 +38,7 @@ struct Entry {
     taken: bool,
 }
 
+#[derive(Clone)]
 pub struct AshaPromotion {
     direction: Direction,
     ladder: Ladder,
@@ -197,6 +198,9 @@ impl Assessor for AshaPromotion {
         true
     }
 
+    fn snapshot(&self) -> Box<dyn Assessor> {
+        Box::new(self.clone())
+    }
     fn name(&self) -> &'static str {
         "asha"
     }

@@ -124,16 +124,19 @@ pub fn check(
             cand.suite.tolerance
         ));
     }
-    if cand.dataset.n_test != test_set_size || cand.dataset.name != base.dataset.name {
+    // Other overrides show below as differences of the arms' definitions, other seeds in
+    // each arm's decision.
+    let differ = base.experiment_diff(cand);
+    if differ.test_set {
         warnings.push(format!(
             "test sets differ: baseline {} images of {}, candidate {} images of {}",
             test_set_size, base.dataset.name, cand.dataset.n_test, cand.dataset.name
         ));
     }
-    if cand.suite.sha256 != base.suite.sha256 {
+    if differ.suite_file {
         warnings.push("the suite files differ (sha256), though name and version agree".into());
     }
-    for input in base.suite.changed_inputs(&cand.suite.inputs) {
+    for input in &differ.inputs {
         warnings.push(format!(
             "the candidate ran with a different {input} (sha256)"
         ));

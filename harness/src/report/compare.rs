@@ -405,7 +405,10 @@ pub fn compare_in(
     }
     for (f, label) in files.iter().zip(&labels).skip(1) {
         let base_label = &labels[0];
-        if f.suite.sha256 != base.suite.sha256 {
+        // Other seeds are no warning here: the estimates below compare samples of seeds,
+        // and single runs of different seeds get no test (SEEDS_DIFFER).
+        let differ = base.experiment_diff(f);
+        if differ.suite_file {
             warnings.push(if zh {
                 format!("{label} 的套件文件与 {base_label} 的不同（sha256），虽然名称和版本相同")
             } else {
@@ -415,23 +418,15 @@ pub fn compare_in(
                 )
             });
         }
-        for input in base.suite.changed_inputs(&f.suite.inputs) {
+        for input in &differ.inputs {
             warnings.push(if zh {
                 format!("{label} 使用的 {input} 与 {base_label} 的不同（sha256）")
             } else {
                 format!("{label} ran with a different {input} than {base_label} (sha256)")
             });
         }
-        if f.suite.overrides != base.suite.overrides {
-            let said = |f: &ResultFile| {
-                let each: Vec<String> = f
-                    .suite
-                    .overrides
-                    .iter()
-                    .map(|o| super::i18n::override_text(lang, o))
-                    .collect();
-                each.join(", ")
-            };
+        if differ.overrides {
+            let said = |f: &ResultFile| super::i18n::overrides_text(lang, &f.suite.overrides);
             let (base_used, used) = (said(base), said(f));
             warnings.push(if zh {
                 format!(
@@ -444,7 +439,7 @@ pub fn compare_in(
                 )
             });
         }
-        if f.dataset.n_test != base.dataset.n_test || f.dataset.name != base.dataset.name {
+        if differ.test_set {
             let (bn, bname, n, name) = (
                 base.dataset.n_test,
                 &base.dataset.name,

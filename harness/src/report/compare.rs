@@ -16,6 +16,7 @@ use super::i18n::{arm_label, status_word, Lang};
 use crate::env::EnvRecord;
 use crate::results::{ArmResult, ResultFile};
 use crate::stats::compare::{compare_means, DiffEstimate};
+use crate::stats::gate::different_seeds_untested;
 
 /// The method of a difference between single runs of different seeds: no test is made.
 const SEEDS_DIFFER: &str = "one run a side, different seeds";
@@ -511,9 +512,9 @@ pub fn compare_in(
             // seeds reaches beyond (QA saw [-1.3263, +1.6293]). Clipping keeps its coverage.
             estimate.ci_low = estimate.ci_low.map(|x| x.max(-1.0));
             estimate.ci_high = estimate.ci_high.map(|x| x.min(1.0));
-            if estimate.method == "binomial" && b.seeds() != o.seeds() {
-                // Test-set noise alone: between different seeds the difference also holds the
-                // seed-to-seed variation, unknown with one run a side (see check's rule).
+            if different_seeds_untested(&estimate.method, &b.seeds(), &o.seeds()) {
+                // Test-set noise alone says nothing between different seeds: no test, in
+                // compare's words (check's decision says it in its own).
                 estimate = DiffEstimate {
                     ci_low: None,
                     ci_high: None,

@@ -81,6 +81,20 @@ fn tiny_nas_arm_runs_end_to_end() {
         .hyperparameters
         .iter()
         .any(|(k, v)| k == "architecture" && v == &nas.architecture_file));
+    // One retraining epoch is said in the singular, as the report says it.
+    let pair = |key: &str| arm.hyperparameters.iter().find(|(k, _)| k == key).unwrap();
+    assert!(
+        pair("search").1.contains(", 2 epochs, batch 32"),
+        "{:?}",
+        arm.hyperparameters
+    );
+    assert!(
+        pair("retrain")
+            .1
+            .starts_with("3 cells C=2, 1 epoch, batch 32,"),
+        "{:?}",
+        arm.hyperparameters
+    );
     // The file on disk round-trips, and the report renders the section in both languages.
     let back = harness::results::read_result(&summary.path).unwrap();
     assert_eq!(

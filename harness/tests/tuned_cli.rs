@@ -225,3 +225,29 @@ fn a_concurrent_search_repeats_exactly() {
     assert!(report.contains("Trials ran 2 at a time"), "{report}");
     assert!(report.contains("repeats exactly"), "{report}");
 }
+
+/// `--epochs 1` shortens the trials to one epoch: the result's "chosen by" line says it in
+/// the singular, as the report does (both from `suite::tuned::chosen_by`), not "1 epochs".
+#[test]
+fn a_one_trial_one_epoch_search_is_said_in_the_singular() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = SUITE.replace(
+        "max_trials = 50\nmax_trial_epochs = 10\n",
+        "max_trials = 1\n",
+    );
+    std::fs::write(dir.path().join("s.toml"), suite).unwrap();
+    std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
+    let result = common::run_to_end(dir.path(), &["run", "s.toml", "--quiet", "--epochs", "1"]);
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
+    let chosen_by = v["arms"][0]["hyperparameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p[0] == "chosen by")
+        .map(|p| p[1].as_str().unwrap().to_string())
+        .unwrap();
+    assert_eq!(
+        chosen_by,
+        "tpe + asha over 1 trial of up to 1 epoch on val_acc (trial 0)"
+    );
+}

@@ -20,7 +20,9 @@ use super::compare::{changed_keys, ensure_same_suite, CompareError, MachineArm};
 use super::determinism::{exact_check, result_eligible, ExactCheck};
 use super::i18n::Lang;
 use crate::results::ResultFile;
-use crate::stats::gate::{decide, overall, GateDecision, GateInput, Verdict};
+use crate::stats::gate::{
+    decide, different_seeds_untested, overall, GateDecision, GateInput, Verdict,
+};
 use serde::Serialize;
 
 /// Settings of one check.
@@ -124,16 +126,19 @@ pub fn check(
             cand.suite.tolerance
         ));
     }
-    if cand.dataset.n_test != test_set_size || cand.dataset.name != base.dataset.name {
+    // Other overrides show below as differences of the arms' definitions, other seeds in
+    // each arm's decision.
+    let differ = base.experiment_diff(cand);
+    if differ.test_set {
         warnings.push(format!(
             "test sets differ: baseline {} images of {}, candidate {} images of {}",
             test_set_size, base.dataset.name, cand.dataset.n_test, cand.dataset.name
         ));
     }
-    if cand.suite.sha256 != base.suite.sha256 {
+    if differ.suite_file {
         warnings.push("the suite files differ (sha256), though name and version agree".into());
     }
-    for input in base.suite.changed_inputs(&cand.suite.inputs) {
+    for input in &differ.inputs {
         warnings.push(format!(
             "the candidate ran with a different {input} (sha256)"
         ));
@@ -202,12 +207,14 @@ pub fn check(
             }
             _ => reasons.push(format!("the candidate did not run arm {}", b.name)),
         }
+        let same_seeds = c.is_some_and(|ca| b.seeds() == ca.seeds());
+        // Single runs of different seeds get no test: the decision below says why nothing can
+        // be detected, instead of the note.
+        let untested =
+            c.filter(|ca| different_seeds_untested(&decision.method, &b.seeds(), &ca.seeds()));
         // Only where no seed variance could be used (one run a side, or several identical
         // ones): one run against several that vary is judged against their spread.
-        let same_seeds = c.is_some_and(|ca| b.seeds() == ca.seeds());
-        let seeds_differ_alone = c.is_some() && !same_seeds;
-        // Between different seeds the decision below says why nothing can be detected.
-        let single_seed_note = (decision.method == "binomial" && !seeds_differ_alone)
+        let single_seed_note = (decision.method == "binomial" && untested.is_none())
             .then(|| {
                 if test_set_size > 0 {
                     format!(
@@ -221,7 +228,7 @@ pub fn check(
                 }
             });
         let reproduced = exact.is_reproduced() && same_seeds && !b.runs.is_empty();
-        if let Some(ca) = c.filter(|_| decision.method == "binomial" && seeds_differ_alone) {
+        if let Some(ca) = untested {
             decision = seeds_differ(decision, &b.seeds(), &ca.seeds());
         }
         let verdict = match decision.verdict {
@@ -279,10 +286,9 @@ pub fn check(
     })
 }
 
-/// The binomial fallback (no seed variance on either side) counts only the test set's
-/// sampling noise. That is the whole noise between runs of the same seeds, but between
-/// different seeds the difference also holds seed-to-seed variation, which one run a side
-/// cannot estimate and which is often far larger: such a decision is no evidence either way.
+/// The decision between single runs of different seeds, which get no test
+/// ([`different_seeds_untested`]): inconclusive, saying why in the gate's words and how to
+/// get a real gate.
 fn seeds_differ(decision: GateDecision, base: &[u64], cand: &[u64]) -> GateDecision {
     let list = |s: &[u64]| {
         let s: Vec<String> = s.iter().map(u64::to_string).collect();

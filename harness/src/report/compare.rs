@@ -16,6 +16,7 @@ use super::i18n::{arm_label, status_word, Lang};
 use crate::env::EnvRecord;
 use crate::results::{ArmResult, ResultFile};
 use crate::stats::compare::{compare_means, DiffEstimate};
+use crate::stats::gate::different_seeds_untested;
 
 /// The method of a difference between single runs of different seeds: no test is made.
 const SEEDS_DIFFER: &str = "one run a side, different seeds";
@@ -405,7 +406,10 @@ pub fn compare_in(
     }
     for (f, label) in files.iter().zip(&labels).skip(1) {
         let base_label = &labels[0];
-        if f.suite.sha256 != base.suite.sha256 {
+        // Other seeds are no warning here: the estimates below compare samples of seeds,
+        // and single runs of different seeds get no test (SEEDS_DIFFER).
+        let differ = base.experiment_diff(f);
+        if differ.suite_file {
             warnings.push(if zh {
                 format!("{label} 的套件文件与 {base_label} 的不同（sha256），虽然名称和版本相同")
             } else {
@@ -415,23 +419,15 @@ pub fn compare_in(
                 )
             });
         }
-        for input in base.suite.changed_inputs(&f.suite.inputs) {
+        for input in &differ.inputs {
             warnings.push(if zh {
                 format!("{label} 使用的 {input} 与 {base_label} 的不同（sha256）")
             } else {
                 format!("{label} ran with a different {input} than {base_label} (sha256)")
             });
         }
-        if f.suite.overrides != base.suite.overrides {
-            let said = |f: &ResultFile| {
-                let each: Vec<String> = f
-                    .suite
-                    .overrides
-                    .iter()
-                    .map(|o| super::i18n::override_text(lang, o))
-                    .collect();
-                each.join(", ")
-            };
+        if differ.overrides {
+            let said = |f: &ResultFile| super::i18n::overrides_text(lang, &f.suite.overrides);
             let (base_used, used) = (said(base), said(f));
             warnings.push(if zh {
                 format!(
@@ -444,7 +440,7 @@ pub fn compare_in(
                 )
             });
         }
-        if f.dataset.n_test != base.dataset.n_test || f.dataset.name != base.dataset.name {
+        if differ.test_set {
             let (bn, bname, n, name) = (
                 base.dataset.n_test,
                 &base.dataset.name,
@@ -516,9 +512,9 @@ pub fn compare_in(
             // seeds reaches beyond (QA saw [-1.3263, +1.6293]). Clipping keeps its coverage.
             estimate.ci_low = estimate.ci_low.map(|x| x.max(-1.0));
             estimate.ci_high = estimate.ci_high.map(|x| x.min(1.0));
-            if estimate.method == "binomial" && b.seeds() != o.seeds() {
-                // Test-set noise alone: between different seeds the difference also holds the
-                // seed-to-seed variation, unknown with one run a side (see check's rule).
+            if different_seeds_untested(&estimate.method, &b.seeds(), &o.seeds()) {
+                // Test-set noise alone says nothing between different seeds: no test, in
+                // compare's words (check's decision says it in its own).
                 estimate = DiffEstimate {
                     ci_low: None,
                     ci_high: None,

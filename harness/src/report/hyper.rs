@@ -4,11 +4,15 @@
 //! Result files store the pairs as English text written at run time. Where the arm's
 //! definition holds what they were made from (the tuned arm's chosen recipe and search, the
 //! nas arm's search and retraining), the pairs are made again here: so that every choice of
-//! the search is shown, and the prose is in the report's language.
+//! the search is shown, and the prose is in the report's language. The prose is worded where
+//! the run words it ([`chosen_by`], [`NasSearchSpec::summary`](crate::suite::nas::NasSearchSpec::summary),
+//! [`NasRetrainSpec::summary`](crate::suite::nas::NasRetrainSpec::summary)), so the result's
+//! English and the report's cannot drift apart.
 use super::hpo::flatten;
-use super::i18n::{plural, Lang};
+use super::i18n::Lang;
 use crate::results::ArmResult;
 use crate::suite::nas::NasArmSpec;
+use crate::suite::tuned::chosen_by;
 use crate::train::Recipe;
 
 /// The pairs the report shows for `arm`.
@@ -80,37 +84,7 @@ fn tuned_pairs(arm: &ArmResult, lang: Lang) -> Option<Vec<(String, String)>> {
         .map(|k| k as usize)
         .or_else(|| record.fidelity.as_ref().map(|f| f.entries.len()))
         .unwrap_or(1);
-    let (tuner, assessor, n, e, metric) = (
-        &record.tuner,
-        &record.assessor,
-        record.trials.len(),
-        record.trial_epochs,
-        &record.metric,
-    );
-    let how = match lang {
-        Lang::En => {
-            let top = if top_k > 1 {
-                format!(", best of the top {top_k} at the full budget")
-            } else {
-                String::new()
-            };
-            format!(
-                "{tuner} + {assessor} over {} of up to {}{top} on {metric} (trial {chosen_id})",
-                plural(n, "trial"),
-                plural(e, "epoch")
-            )
-        }
-        Lang::Zh => {
-            let top = if top_k > 1 {
-                format!("，搜索最好的 {top_k} 个以全预算重训后取最好者")
-            } else {
-                String::new()
-            };
-            format!(
-                "{tuner} + {assessor}，{n} 个 trial（每个至多 {e} 轮）{top}，按 {metric} 选出（trial {chosen_id}）"
-            )
-        }
-    };
+    let how = chosen_by(lang, record, chosen_id, top_k);
     pairs.push((key("chosen by", lang), how));
     Some(pairs)
 }
@@ -118,42 +92,7 @@ fn tuned_pairs(arm: &ArmResult, lang: Lang) -> Option<Vec<(String, String)>> {
 /// The search and the retraining said from the arm's definition, the other pairs as stored.
 fn nas_pairs(arm: &ArmResult, lang: Lang) -> Option<Vec<(String, String)>> {
     let spec: NasArmSpec = serde_json::from_value(arm.definition.clone()).ok()?;
-    let (s, r) = (&spec.search, &spec.retrain);
-    let zh = lang == Lang::Zh;
-    let search = if zh {
-        format!(
-            "DARTS {}，{} 个 cell，C={}，{} 轮，batch {}",
-            if s.unrolled { "二阶" } else { "一阶" },
-            s.layers,
-            s.channels,
-            s.epochs,
-            s.batch_size
-        )
-    } else {
-        format!(
-            "DARTS {} order, {} C={}, {}, batch {}",
-            if s.unrolled { "second" } else { "first" },
-            plural(s.layers, "cell"),
-            s.channels,
-            plural(s.epochs, "epoch"),
-            s.batch_size
-        )
-    };
-    let retrain = if zh {
-        format!(
-            "{} 个 cell，C={}，{} 轮，batch {}，SGD 学习率 {}，余弦调度",
-            r.layers, r.channels, r.epochs, r.batch_size, r.lr
-        )
-    } else {
-        format!(
-            "{} C={}, {}, batch {}, SGD lr {} cosine",
-            plural(r.layers, "cell"),
-            r.channels,
-            plural(r.epochs, "epoch"),
-            r.batch_size,
-            r.lr
-        )
-    };
+    let (search, retrain) = (spec.search.summary(lang), spec.retrain.summary(lang));
     Some(
         arm.hyperparameters
             .iter()

@@ -49,12 +49,24 @@ pub fn plural(n: usize, noun: &str) -> String {
 }
 
 /// A command-line override as recorded (`epochs=4 (all arms)`, `seeds=[1, 2]`), in the
-/// report's language: the setting is kept as typed, the words around it translated.
-pub fn override_text(lang: Lang, recorded: &str) -> String {
+/// report's language: the setting is kept as typed, the words around it translated. Said
+/// only within a file's list ([`overrides_text`]).
+fn override_text(lang: Lang, recorded: &str) -> String {
     match lang {
         Lang::En => recorded.to_string(),
         Lang::Zh => recorded.replace(" (all arms)", "（所有实验组）"),
     }
+}
+
+/// A result file's command-line overrides as one list in the report's language, separated
+/// as the language separates a list (`, ` or `，`); empty for none. The report's notes and
+/// warnings and `compare` all say the list this way, each framing it as its sentence needs.
+pub fn overrides_text(lang: Lang, recorded: &[String]) -> String {
+    let said: Vec<String> = recorded.iter().map(|o| override_text(lang, o)).collect();
+    said.join(match lang {
+        Lang::En => ", ",
+        Lang::Zh => "，",
+    })
 }
 
 /// `text (label)`, with full-width parentheses in Chinese.
@@ -143,3 +155,24 @@ static ZH: Text = Text {
     diverged: "发散",
     failed: "失败",
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One list of overrides, said alike wherever the report says it: a Chinese report
+    /// separates its items with the full-width comma.
+    #[test]
+    fn overrides_are_said_as_a_list_in_the_reports_language() {
+        let recorded = ["epochs=1 (all arms)".to_string(), "threads=2".to_string()];
+        assert_eq!(
+            overrides_text(Lang::En, &recorded),
+            "epochs=1 (all arms), threads=2"
+        );
+        assert_eq!(
+            overrides_text(Lang::Zh, &recorded),
+            "epochs=1（所有实验组），threads=2"
+        );
+        assert_eq!(overrides_text(Lang::Zh, &[]), "");
+    }
+}

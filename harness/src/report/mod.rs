@@ -700,17 +700,11 @@ fn other_experiment_warnings(files: &[ResultFile], labels: &[String], lang: Lang
     let zh = lang == Lang::Zh;
     let first = &files[0];
     let (first_label, first_suite) = (&labels[0], &first.suite);
-    let overrides = |f: &ResultFile| match (f.suite.overrides.is_empty(), zh) {
-        (true, false) => "none".to_string(),
-        (true, true) => "无".to_string(),
-        (false, _) => {
-            let said: Vec<String> = f
-                .suite
-                .overrides
-                .iter()
-                .map(|o| i18n::override_text(lang, o))
-                .collect();
-            format!("`{}`", said.join(", "))
+    let overrides = |f: &ResultFile| {
+        if f.suite.overrides.is_empty() {
+            i18n::text(lang).none.to_string()
+        } else {
+            format!("`{}`", i18n::overrides_text(lang, &f.suite.overrides))
         }
     };
     let seeds = |f: &ResultFile| {
@@ -723,22 +717,23 @@ fn other_experiment_warnings(files: &[ResultFile], labels: &[String], lang: Lang
         if s.name != first_suite.name || s.version != first_suite.version {
             continue; // other_suite_warnings
         }
+        let differ = first.experiment_diff(f);
         let mut what = Vec::new();
-        if s.sha256 != first_suite.sha256 {
+        if differ.suite_file {
             what.push(if zh {
                 "套件文件不同（sha256，名称和版本相同）".to_string()
             } else {
                 "another suite file (sha256), though name and version agree".to_string()
             });
         }
-        for input in first_suite.changed_inputs(&s.inputs) {
+        for input in &differ.inputs {
             what.push(if zh {
                 format!("{input} 不同（sha256）")
             } else {
                 format!("another {input} (sha256)")
             });
         }
-        if s.overrides != first_suite.overrides {
+        if differ.overrides {
             let (theirs, ours) = (overrides(f), overrides(first));
             what.push(if zh {
                 format!("命令行覆盖 {theirs}（{first_label}：{ours}）")
@@ -746,7 +741,7 @@ fn other_experiment_warnings(files: &[ResultFile], labels: &[String], lang: Lang
                 format!("command-line overrides {theirs} ({first_label}: {ours})")
             });
         }
-        if s.seeds != first_suite.seeds {
+        if differ.seeds {
             let (theirs, ours) = (seeds(f), seeds(first));
             what.push(if zh {
                 format!("种子 {theirs}（{first_label}：{ours}）")
@@ -754,8 +749,8 @@ fn other_experiment_warnings(files: &[ResultFile], labels: &[String], lang: Lang
                 format!("seeds {theirs} ({first_label}: {ours})")
             });
         }
-        let (d, fd) = (&f.dataset, &first.dataset);
-        if d.name != fd.name || d.n_test != fd.n_test {
+        if differ.test_set {
+            let (d, fd) = (&f.dataset, &first.dataset);
             what.push(if zh {
                 format!(
                     "测试集为 {} 的 {} 张图像（{first_label}：{} 的 {} 张）",
@@ -850,14 +845,10 @@ fn notes(files: &[ResultFile], labels: &[String], lang: Lang) -> Vec<String> {
             ),
         };
         if !s.overrides.is_empty() {
-            let said: Vec<String> = s
-                .overrides
-                .iter()
-                .map(|o| i18n::override_text(lang, o))
-                .collect();
+            let said = i18n::overrides_text(lang, &s.overrides);
             note.push_str(&match lang {
-                Lang::En => format!(" Overridden on the command line: {}.", said.join(", ")),
-                Lang::Zh => format!("命令行覆盖：{}。", said.join("，")),
+                Lang::En => format!(" Overridden on the command line: {said}."),
+                Lang::Zh => format!("命令行覆盖：{said}。"),
             });
         }
         if !f.resumed_at.is_empty() {

@@ -62,6 +62,21 @@ impl ResultFile {
         ))
     }
 
+    /// What of the experiment `other` ran otherwise than this file (the baseline). The
+    /// report, `compare` and `check` all warn from this one comparison, each in its own words
+    /// and about the parts it cares for.
+    pub fn experiment_diff(&self, other: &ResultFile) -> ExperimentDiff {
+        let (ours, theirs) = (&self.suite, &other.suite);
+        let (d, od) = (&self.dataset, &other.dataset);
+        ExperimentDiff {
+            suite_file: theirs.sha256 != ours.sha256,
+            inputs: ours.changed_inputs(&theirs.inputs),
+            overrides: theirs.overrides != ours.overrides,
+            seeds: theirs.seeds != ours.seeds,
+            test_set: od.name != d.name || od.n_test != d.n_test,
+        }
+    }
+
     /// Training runs the file holds, over all arms.
     pub fn finished_runs(&self) -> usize {
         self.arms.iter().map(|a| a.runs.len()).sum()
@@ -109,6 +124,23 @@ impl ResultFile {
             command
         }
     }
+}
+
+/// How two result files of one suite (name and version) ran different experiments:
+/// [`ResultFile::experiment_diff`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExperimentDiff {
+    /// Another suite file (sha256), though name and version agree.
+    pub suite_file: bool,
+    /// The named input files whose content differs, as `key (path)`
+    /// ([`SuiteRecord::changed_inputs`]).
+    pub inputs: Vec<String>,
+    /// Other command-line overrides.
+    pub overrides: bool,
+    /// Other seeds.
+    pub seeds: bool,
+    /// Another test set: another dataset or another number of test images.
+    pub test_set: bool,
 }
 
 /// The suite exactly as run.
@@ -405,4 +437,41 @@ pub struct RandomSample {
     /// Validation accuracy after the sample's short training; None if it diverged.
     pub val_acc: Option<f64>,
     pub seconds: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture;
+
+    #[test]
+    fn experiment_diff_names_each_part_of_the_experiment_that_differs() {
+        let mut a = fixture::two_arms("a", &[0.9]);
+        let input = |sha256: &str| InputFile {
+            key: "arms.tuned.hpo.search_space".into(),
+            path: "space.json".into(),
+            sha256: sha256.into(),
+        };
+        a.suite.inputs = vec![input("aa")];
+        assert_eq!(a.experiment_diff(&a.clone()), ExperimentDiff::default());
+        let mut b = a.clone();
+        b.suite.sha256 = "other".into();
+        b.suite.inputs = vec![input("bb")];
+        b.suite.overrides = vec!["epochs=1 (all arms)".into()];
+        b.suite.seeds = vec![9];
+        b.dataset.n_test += 1;
+        assert_eq!(
+            a.experiment_diff(&b),
+            ExperimentDiff {
+                suite_file: true,
+                inputs: vec!["arms.tuned.hpo.search_space (space.json)".into()],
+                overrides: true,
+                seeds: true,
+                test_set: true,
+            }
+        );
+        let mut c = a.clone();
+        c.dataset.name = "another".into();
+        assert!(a.experiment_diff(&c).test_set);
+    }
 }

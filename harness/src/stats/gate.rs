@@ -179,6 +179,18 @@ pub fn overall<I: IntoIterator<Item = Verdict>>(verdicts: I) -> Verdict {
     result
 }
 
+/// Whether a comparison of runs of `base_seeds` against runs of `cand_seeds`, made with
+/// `method`, gets no test at all. The binomial fallback (`"binomial"`, so named by [`decide`]
+/// and by [`compare_means`](crate::stats::compare::compare_means) alike: one run a side, or
+/// several identical ones) counts only the test set's sampling noise. That is the whole noise
+/// between runs of the same seeds, but between different seeds the difference also holds the
+/// seed-to-seed variation, which one run a side cannot estimate and which is often far
+/// larger: such a test is no evidence either way. `check` and `compare` both follow this one
+/// rule, each saying it in its own words.
+pub fn different_seeds_untested(method: &str, base_seeds: &[u64], cand_seeds: &[u64]) -> bool {
+    method == "binomial" && base_seeds != cand_seeds
+}
+
 fn invalid(reason: String, diff: f64) -> GateDecision {
     GateDecision {
         verdict: Verdict::Inconclusive,
@@ -481,6 +493,35 @@ pub fn decide(input: &GateInput) -> GateDecision {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One rule for check's gate and compare's estimate: only their binomial fallback between
+    /// different seeds goes untested, whether from one run a side or identical runs.
+    #[test]
+    fn only_the_binomial_fallback_between_different_seeds_goes_untested() {
+        use crate::stats::compare::compare_means;
+        let method = |base: &[f64], cand: &[f64]| {
+            let gate = decide(&GateInput {
+                baseline: base,
+                candidate: cand,
+                tolerance: 0.01,
+                alpha: 0.05,
+                test_set_size: 1000,
+            })
+            .method;
+            let estimate = compare_means(base, cand, 0.95, Some(1000)).method;
+            assert_eq!(gate, estimate, "{base:?} vs {cand:?}");
+            gate
+        };
+        let one_a_side = method(&[0.9], &[0.82]);
+        assert!(different_seeds_untested(&one_a_side, &[1], &[7]));
+        assert!(!different_seeds_untested(&one_a_side, &[1], &[1]));
+        let identical = method(&[0.9, 0.9], &[0.82]);
+        assert!(different_seeds_untested(&identical, &[1, 2], &[1]));
+        let spread = method(&[0.9, 0.92], &[0.82, 0.8]);
+        assert!(!different_seeds_untested(&spread, &[1, 2], &[3, 4]));
+        let against_spread = method(&[0.9, 0.92], &[0.82]);
+        assert!(!different_seeds_untested(&against_spread, &[1, 2], &[3]));
+    }
 
     /// 64-bit LCG (Knuth's MMIX constants) with Box–Muller normals: a tiny,
     /// fixed-seed generator so the simulations are deterministic.

@@ -14,6 +14,7 @@ use crate::nas::genotype::Genotype;
 use crate::nas::retrain::{retrain, RetrainConfig, RetrainOutcome};
 use crate::nas::search::{search, SearchConfig, SearchEpoch, SearchOutcome};
 use crate::progress::Progress;
+use crate::report::i18n::{plural, Lang};
 use crate::results::{ArmResult, NasRecord, RandomSample};
 use crate::train::{ReportedAccuracy, RunOutcome};
 use anyhow::{Context, Result};
@@ -101,6 +102,30 @@ impl Default for NasSearchSpec {
 }
 
 impl NasSearchSpec {
+    /// The "search" pair's value, in `lang`: the run stores it in English and the report says
+    /// it again in its own language, from this one wording so that the two cannot drift.
+    pub fn summary(&self, lang: Lang) -> String {
+        let order = |first, second| if self.unrolled { second } else { first };
+        match lang {
+            Lang::En => format!(
+                "DARTS {} order, {} C={}, {}, batch {}",
+                order("first", "second"),
+                plural(self.layers, "cell"),
+                self.channels,
+                plural(self.epochs, "epoch"),
+                self.batch_size
+            ),
+            Lang::Zh => format!(
+                "DARTS {}，{} 个 cell，C={}，{} 轮，batch {}",
+                order("一阶", "二阶"),
+                self.layers,
+                self.channels,
+                self.epochs,
+                self.batch_size
+            ),
+        }
+    }
+
     pub fn config(&self, num_classes: i64) -> SearchConfig {
         SearchConfig {
             layers: self.layers,
@@ -167,6 +192,25 @@ impl Default for NasRetrainSpec {
 }
 
 impl NasRetrainSpec {
+    /// The "retrain" pair's value, in `lang` (one wording for the run and the report, as
+    /// [`NasSearchSpec::summary`]).
+    pub fn summary(&self, lang: Lang) -> String {
+        match lang {
+            Lang::En => format!(
+                "{} C={}, {}, batch {}, SGD lr {} cosine",
+                plural(self.layers, "cell"),
+                self.channels,
+                plural(self.epochs, "epoch"),
+                self.batch_size,
+                self.lr
+            ),
+            Lang::Zh => format!(
+                "{} 个 cell，C={}，{} 轮，batch {}，SGD 学习率 {}，余弦调度",
+                self.layers, self.channels, self.epochs, self.batch_size, self.lr
+            ),
+        }
+    }
+
     pub fn config(&self, num_classes: i64, seed: u64, epochs: usize) -> RetrainConfig {
         RetrainConfig {
             layers: self.layers,
@@ -326,29 +370,12 @@ impl NasArmSpec {
 
     /// (name, value) pairs for the report's hyper-parameter column.
     pub fn summary_pairs(&self, architecture_file: Option<&str>) -> Vec<(String, String)> {
-        let s = &self.search;
         let r = &self.retrain;
         let mut pairs = Vec::new();
         if self.architecture.is_none() {
-            pairs.push((
-                "search".into(),
-                format!(
-                    "DARTS {} order, {} cells C={}, {} epochs, batch {}",
-                    if s.unrolled { "second" } else { "first" },
-                    s.layers,
-                    s.channels,
-                    s.epochs,
-                    s.batch_size
-                ),
-            ));
+            pairs.push(("search".into(), self.search.summary(Lang::En)));
         }
-        pairs.push((
-            "retrain".into(),
-            format!(
-                "{} cells C={}, {} epochs, batch {}, SGD lr {} cosine",
-                r.layers, r.channels, r.epochs, r.batch_size, r.lr
-            ),
-        ));
+        pairs.push(("retrain".into(), r.summary(Lang::En)));
         if r.auxiliary {
             pairs.push(("aux_weight".into(), r.aux_weight.to_string()));
         }
@@ -787,6 +814,34 @@ pub fn epoch_dir(result_path: &Path) -> PathBuf {
 mod tests {
     use super::*;
     use tch::Kind;
+
+    /// The run's "search" and "retrain" pairs say one cell and one epoch in the singular
+    /// (`--epochs 1` sets both epoch counts to 1), as the report does.
+    #[test]
+    fn summary_pairs_say_one_epoch_and_one_cell_in_the_singular() {
+        let mut spec: NasArmSpec = serde_json::from_value(serde_json::json!({})).unwrap();
+        spec.search.layers = 1;
+        spec.search.epochs = 1;
+        spec.retrain.layers = 1;
+        spec.retrain.epochs = 1;
+        let pairs = spec.summary_pairs(None);
+        let (search, retrain) = (&pairs[0], &pairs[1]);
+        assert_eq!(search.0, "search");
+        assert!(
+            search.1.starts_with("DARTS first order, 1 cell C=")
+                && search.1.contains(", 1 epoch, "),
+            "{pairs:?}"
+        );
+        assert_eq!(retrain.0, "retrain");
+        assert!(
+            retrain.1.starts_with("1 cell C=") && retrain.1.contains(", 1 epoch, "),
+            "{pairs:?}"
+        );
+        spec.search.epochs = 2;
+        assert!(spec.summary_pairs(None)[0].1.contains(", 2 epochs, "));
+        // The report's Chinese says the same counts with its measure words.
+        assert!(spec.retrain.summary(Lang::Zh).starts_with("1 个 cell，C="));
+    }
 
     fn cifar_like() -> (tempfile::TempDir, Dataset) {
         let tmp = tempfile::tempdir().unwrap();

@@ -13,6 +13,7 @@ use crate::hpo::{
     Trial, TrialContext, TrialOutput, TrialStatus,
 };
 use crate::progress::Progress;
+use crate::report::i18n::{plural, Lang};
 use crate::results::{ArmResult, FidelityCheck, FidelityEntry, HpoRecord};
 use crate::train::{self, Control, OptimizerKind, Recipe, RunOutcome, ScheduleKind, TrainOptions};
 use std::cell::RefCell;
@@ -502,28 +503,7 @@ pub fn run_tuned_arm(
         "chosen_recipe": chosen,
     });
     arm.hyperparameters = chosen.summary_pairs();
-    let how = if hpo.retrain_top_k > 1 {
-        format!(
-            "{} + {} over {} trials of up to {} epochs, best of the top {} at the full budget on {} (trial {})",
-            hpo.tuner,
-            hpo.assessor,
-            outcome.trials.len(),
-            hpo.trial_epochs,
-            hpo.retrain_top_k,
-            hpo.metric,
-            chosen_id
-        )
-    } else {
-        format!(
-            "{} + {} over {} trials of up to {} epochs on {} (trial {})",
-            hpo.tuner,
-            hpo.assessor,
-            outcome.trials.len(),
-            hpo.trial_epochs,
-            hpo.metric,
-            chosen_id
-        )
-    };
+    let how = chosen_by(Lang::En, &record, chosen_id, hpo.retrain_top_k);
     arm.hyperparameters.push(("chosen by".into(), how));
     record.retrain_seconds = retrain_seconds;
     arm.hpo = Some(record.clone());
@@ -552,6 +532,44 @@ pub fn run_tuned_arm(
         on_update(arm)?;
     }
     Ok(())
+}
+
+/// The "chosen by" pair's value: how `record`'s search chose trial `chosen_id` (the best of
+/// `top_k` retrained at the full budget when `top_k` > 1), in `lang`. The run stores it in
+/// English and the report says it again in its own language, from this one wording so that
+/// the two cannot drift.
+pub fn chosen_by(lang: Lang, record: &HpoRecord, chosen_id: usize, top_k: usize) -> String {
+    let (tuner, assessor, n, e, metric) = (
+        &record.tuner,
+        &record.assessor,
+        record.trials.len(),
+        record.trial_epochs,
+        &record.metric,
+    );
+    match lang {
+        Lang::En => {
+            let top = if top_k > 1 {
+                format!(", best of the top {top_k} at the full budget")
+            } else {
+                String::new()
+            };
+            format!(
+                "{tuner} + {assessor} over {} of up to {}{top} on {metric} (trial {chosen_id})",
+                plural(n, "trial"),
+                plural(e, "epoch")
+            )
+        }
+        Lang::Zh => {
+            let top = if top_k > 1 {
+                format!("，搜索最好的 {top_k} 个以全预算重训后取最好者")
+            } else {
+                String::new()
+            };
+            format!(
+                "{tuner} + {assessor}，{n} 个 trial（每个至多 {e} 轮）{top}，按 {metric} 选出（trial {chosen_id}）"
+            )
+        }
+    }
 }
 
 /// The search's record before a configuration is chosen (no fidelity check, no retraining).
@@ -607,6 +625,37 @@ fn train_full(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The run stores "chosen by" with the report's wording: one trial of one epoch (e.g.
+    /// `--epochs 1`) in the singular, the top-k retraining as before.
+    #[test]
+    fn chosen_by_says_one_trial_of_one_epoch_in_the_singular() {
+        use crate::report::fixture::{search, trial};
+        let mut one = search(
+            vec![trial(0, TrialStatus::Succeeded, &[0.5], vec![])],
+            Some(0),
+        );
+        one.trial_epochs = 1;
+        assert_eq!(
+            chosen_by(Lang::En, &one, 0, 1),
+            "tpe + asha over 1 trial of up to 1 epoch on val_acc (trial 0)"
+        );
+        let three = search(
+            (0..3)
+                .map(|i| trial(i, TrialStatus::Succeeded, &[0.5; 4], vec![]))
+                .collect(),
+            Some(2),
+        );
+        assert_eq!(
+            chosen_by(Lang::En, &three, 2, 2),
+            "tpe + asha over 3 trials of up to 4 epochs, best of the top 2 at the full budget \
+             on val_acc (trial 2)"
+        );
+        assert_eq!(
+            chosen_by(Lang::Zh, &one, 0, 1),
+            "tpe + asha，1 个 trial（每个至多 1 轮），按 val_acc 选出（trial 0）"
+        );
+    }
 
     fn base() -> Recipe {
         serde_json::from_value(serde_json::json!({

@@ -156,8 +156,9 @@ impl Journal {
             .flatten()
             .filter_map(|e| {
                 let name = e.file_name().to_string_lossy().into_owned();
+                // Hidden files are a killed write's temporaries, no entries.
                 name.strip_suffix(".json")
-                    .filter(|k| k.starts_with(prefix))
+                    .filter(|k| k.starts_with(prefix) && !k.starts_with('.'))
                     .map(str::to_string)
             })
             .collect();
@@ -318,6 +319,7 @@ mod tests {
         std::fs::remove_file(&ckpt).unwrap();
         // A killed write's half-written temporary is no entry.
         std::fs::write(journal_dir(&result).join(".tmp-1-manual.seed-3.json"), "{").unwrap();
-        Journal::open(&result, 1).unwrap();
+        let j = Journal::open(&result, 1).unwrap();
+        assert_eq!(j.keys("").unwrap(), Vec::<String>::new(), "no entry");
     }
 }

@@ -540,13 +540,30 @@ impl TrainUnit<'_> {
         seed: u64,
         on_epoch: &mut dyn FnMut(&train::EpochRecord),
     ) -> anyhow::Result<train::RunOutcome> {
-        if let Some(run) = journal::finished::<train::RunOutcome>(self.journal, &self.key)? {
-            // An entry that parses may still not be this unit's run (an edited or copied file).
+        let fingerprint = train::run_fingerprint(recipe, seed, &data.info)?;
+        if let Some(entry) = journal::finished::<UnitEntry>(self.journal, &self.key)? {
+            let UnitEntry {
+                run,
+                fingerprint: stored,
+            } = entry;
+            // An entry that parses may still not be this unit's run (an edited or copied file):
+            // another seed's, or another unit's of the same seed (the full-budget runs of a
+            // search's top trials all train its trial seed).
             let problem = if run.seed != seed {
                 Some(format!(
                     "holds the run of seed {}, not of seed {seed}",
                     run.seed
                 ))
+            } else if let Some(stored) = stored.filter(|f| *f != fingerprint) {
+                Some(match self.journal.and_then(|j| self.copy_of(j, &stored)) {
+                    Some(other) => format!(
+                        "holds the same run as {other}.json (a copy of that entry), not this \
+                         unit's: its recipe, seed or data differ"
+                    ),
+                    None => "holds the run of another recipe, seed or data than this unit's \
+                             (another unit's entry copied here, or edited)"
+                        .to_string(),
+                })
             } else {
                 crate::results::run_problem(&run)
                     .map(|p| format!("holds a run that harness never writes ({p})"))
@@ -574,9 +591,38 @@ impl TrainUnit<'_> {
         if run.stopped_at_epoch.is_some() {
             return Err(Interrupted.into());
         }
-        journal::record(self.journal, &self.key, &run)?;
-        Ok(run)
+        let entry = UnitEntry {
+            run,
+            fingerprint: Some(fingerprint),
+        };
+        journal::record(self.journal, &self.key, &entry)?;
+        Ok(entry.run)
     }
+
+    /// The other unit whose journal entry holds a run of these settings (`fingerprint`), if
+    /// any: the entry this unit's was copied from.
+    fn copy_of(&self, journal: &Journal, fingerprint: &str) -> Option<String> {
+        journal.keys("").ok()?.into_iter().find(|key| {
+            *key != self.key
+                && journal
+                    .get::<UnitEntry>(key)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|other| other.fingerprint.as_deref() == Some(fingerprint))
+        })
+    }
+}
+
+/// A training unit's journal entry: its run, and what identifies the run (recipe, seed and
+/// data, as its checkpoint's fingerprint), so that another unit's entry copied under its
+/// name is found.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct UnitEntry {
+    #[serde(flatten)]
+    run: train::RunOutcome,
+    /// Absent from the entries of harness versions that did not record it (not checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fingerprint: Option<String>,
 }
 
 fn tuned_arm_result(spec: &super::TunedArmSpec) -> ArmResult {

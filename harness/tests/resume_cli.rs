@@ -1103,6 +1103,9 @@ fn a_paused_trials_checkpoint_of_another_run_is_refused_at_start() {
         .map(|id| folder.join(format!("tuned.trial-{id}.ckpt")))
         .find(|p| p.is_file())
         .expect("a paused trial's checkpoint");
+    // Without its lock (deleted) and with a killed write's temporary: both left as they are.
+    std::fs::remove_file(folder.join("lock")).unwrap();
+    std::fs::write(folder.join(STALE_TEMP), "{").unwrap();
     let header = br#"{"format":"harness-checkpoint-1","fingerprint":"another run","meta":null}"#;
     let header = tch::Tensor::from_slice(header);
     tch::Tensor::save_multi(&[("__checkpoint_header__", &header)], &ckpt).unwrap();
@@ -1240,6 +1243,45 @@ fn tiny_unfinished() -> (tempfile::TempDir, String) {
     std::fs::create_dir(path.with_file_name(format!("{stem}.resume"))).unwrap();
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     (dir, format!("results/{name}"))
+}
+
+/// A temporary of a write that a kill cut short (no process has this pid).
+const STALE_TEMP: &str = ".tmp-4294967295-0-manual.seed-1.json";
+
+/// A refused resume leaves the results folder as it found it, byte for byte: it creates no
+/// lock file where there was none (a resume folder made by hand, or its lock deleted) and
+/// removes no temporary of a killed write, whether the damage is found when the journal
+/// opens or when its unit reads it; the resume that goes on removes the temporary.
+#[test]
+fn a_refused_resume_creates_no_lock_and_keeps_temporaries() {
+    let (dir, result) = tiny_unfinished();
+    let folder = resume_folder(&dir.path().join("results")).unwrap();
+    assert!(!folder.join("lock").exists());
+    std::fs::write(folder.join(STALE_TEMP), "{").unwrap();
+    let entry = folder.join("manual.seed-1.json");
+    std::fs::write(&entry, "garbage").unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &entry,
+        "unreadable journal entry (expected value at line 1 column 1)",
+        Found::AtStart,
+    );
+    std::fs::write(&entry, "{}").unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &entry,
+        "unreadable journal entry (missing field `seed`",
+        Found::ByItsUnit,
+    );
+    assert!(!folder.join("lock").exists() && folder.join(STALE_TEMP).is_file());
+    std::fs::remove_file(&entry).unwrap();
+    run_to_end(
+        dir.path(),
+        &["run", "s.toml", "--quiet", "--resume", &result],
+    );
+    assert!(!folder.exists(), "the temporary went with the folder");
 }
 
 #[test]

@@ -68,7 +68,9 @@ pub fn run_suite(
     };
     let journal = Journal::open(writer.path(), options.checkpoint_every)?;
     if let Some(spec) = &suite.file.arms.tuned {
-        tuned::check_trial_checkpoints(spec, &dataset, &journal)?;
+        if let Err(e) = tuned::check_trial_checkpoints(spec, &dataset, &journal) {
+            return Err(journal.refused(e));
+        }
     }
     // What the file held before this resume replayed into it (see `put_back`).
     let before_resume = match options.resume {
@@ -207,7 +209,17 @@ pub fn run_suite(
         }
         Ok(false)
     };
-    let interrupted = run_arms().map_err(|e| put_back(e, before_resume.as_deref(), &writer))?;
+    let interrupted = match run_arms() {
+        Ok(interrupted) => interrupted,
+        Err(e) => {
+            let e = put_back(e, before_resume.as_deref(), &writer);
+            return Err(if CorruptResumeState::in_chain(&e) {
+                journal.refused(e)
+            } else {
+                e
+            });
+        }
+    };
     progress.finish();
     result.status = if interrupted {
         RunStatus::Interrupted
@@ -249,7 +261,8 @@ pub use crate::checkpoint::Interrupted;
 
 /// A damaged file of the resume state ends the run as bad input, before anything is recorded
 /// about it: the result file gets back the bytes it had before this resume replayed into it,
-/// so that after deleting the file the user resumes from exactly where they were. (Should that
+/// so that after deleting the file the user resumes from exactly where they were (and the
+/// journal, ended with [`Journal::refused`], leaves its folder as it was). (Should that
 /// write fail, the replayed file is still one that `--resume` continues.)
 fn put_back(error: anyhow::Error, before: Option<&[u8]>, writer: &ResultWriter) -> anyhow::Error {
     if let Some(bytes) = before.filter(|_| CorruptResumeState::in_chain(&error)) {

@@ -896,6 +896,202 @@ fn a_refused_resume_of_a_search_rewrites_no_journal_entry() {
     std::fs::write(&entry, trial).unwrap();
 }
 
+/// A promoted trial has one journal entry per stretch, all with its id and parameters: its
+/// later record (here the one that ran its full budget) copied over its first stretch's would
+/// replay the whole trial there and the search would continue it again. Refused by name.
+#[test]
+fn a_trials_later_record_copied_over_its_first_stretch_is_refused() {
+    let (dir, result, folder) = stopped_in_search();
+    let jobs = jobs(&folder);
+    // The first and the last journaled job of a trial that was continued.
+    let (first, last, id) = jobs
+        .iter()
+        .find_map(|(&first, &id)| {
+            let last = jobs.iter().rev().find(|(_, &i)| i == id).map(|(&j, _)| j)?;
+            (last > first).then_some((first, last, id))
+        })
+        .expect("a trial continued within the journaled jobs");
+    let entry = |job: usize| folder.join(format!("tuned.job-{job}.json"));
+    let later: Value =
+        serde_json::from_str(&std::fs::read_to_string(entry(last)).unwrap()).unwrap();
+    let from = later["paused_at"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    let original = std::fs::read(entry(first)).unwrap();
+    std::fs::copy(entry(last), entry(first)).unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &entry(first),
+        &format!(
+            "holds trial {id}'s record after its continuation from epoch {from}, not after its \
+             first stretch (job {first} of the search: another job's entry of this trial \
+             copied here, or edited); delete it and resume again to redo this trial"
+        ),
+        Found::ByItsUnit,
+    );
+    // And the first stretch's record copied over the later job's.
+    std::fs::write(entry(first), &original).unwrap();
+    let later_bytes = std::fs::read(entry(last)).unwrap();
+    std::fs::write(entry(last), &original).unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &entry(last),
+        &format!(
+            "holds trial {id}'s record after its first stretch, not after its continuation \
+             from epoch {from} (job {last} of the search: another job's entry of this trial \
+             copied here, or edited)"
+        ),
+        Found::ByItsUnit,
+    );
+    std::fs::write(entry(last), later_bytes).unwrap();
+    run_to_end(
+        dir.path(),
+        &["run", "s.toml", "--quiet", "--resume", &result],
+    );
+}
+
+/// A search retraining its top 3 trials at the full budget (each on the trial seed), then the
+/// chosen one over 6 seeds: long enough to stop after the full-budget runs are journaled.
+const TOP_K: &str = r#"
+[suite]
+name = "top-k"
+version = 1
+seeds = [1, 2, 3, 4, 5, 6]
+threads = 1
+
+[dataset]
+name = "synthetic"
+samples_per_class = 24
+
+[arms.tuned]
+[arms.tuned.recipe]
+model = "mlp"
+width = 16
+optimizer = "sgd"
+initial_lr = 0.05
+momentum = 0.9
+epochs = 20
+batch_size = 16
+[arms.tuned.hpo]
+search_space = "space.json"
+tuner = "random"
+optimize_mode = "maximize"
+metric = "val_acc"
+trial_epochs = 2
+max_trials = 4
+assessor = "none"
+retrain_top_k = 3
+"#;
+
+/// The full-budget runs of a search's top trials all train the trial seed: one trial's entry
+/// copied over another's has the right seed, and was replayed as that trial's accuracy (the
+/// fidelity check and the choice among the top trials made from it). Refused naming the
+/// entry it copies; an entry of other settings without its original, as edited.
+#[test]
+fn a_full_budget_run_copied_to_another_trial_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), TOP_K).unwrap();
+    std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
+    let results = dir.path().join("results");
+    let mut child = harness(dir.path(), &["run", "s.toml", "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let full_budget = |folder: &Path| -> Vec<PathBuf> {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(folder)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy();
+                name.starts_with("tuned.full-budget.") && name.ends_with(".json")
+            })
+            .collect();
+        entries.sort();
+        entries
+    };
+    let folder = loop {
+        if let Some(f) = resume_folder(&results).filter(|f| full_budget(f).len() == 3) {
+            break f;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before the full-budget runs were journaled"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "no full-budget runs in 5 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    // SAFETY: signalling our own child process by pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+    let result = format!(
+        "results/{}",
+        result_file(&results).file_name().unwrap().to_string_lossy()
+    );
+    let entries = full_budget(&folder);
+    let (copied, target) = (&entries[0], &entries[1]);
+    let run =
+        |p: &Path| -> Value { serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap() };
+    let own = run(target);
+    assert_eq!(run(copied)["seed"], own["seed"], "the trial seed, both");
+    assert_ne!(run(copied)["epochs"], own["epochs"]);
+    std::fs::copy(copied, target).unwrap();
+    let name = |p: &Path| p.file_name().unwrap().to_string_lossy().into_owned();
+    refused_naming(
+        dir.path(),
+        &result,
+        target,
+        &format!(
+            "holds the same run as {} (a copy of that entry), not this unit's: its recipe, \
+             seed or data differ; delete it and resume again to redo this unit",
+            name(copied)
+        ),
+        Found::ByItsUnit,
+    );
+    // Its own run with another fingerprint (edited): no entry holds that run.
+    let mut edited = own.clone();
+    edited["fingerprint"] = "0".repeat(64).into();
+    std::fs::write(target, edited.to_string()).unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        target,
+        "holds the run of another recipe, seed or data than this unit's (another unit's entry \
+         copied here, or edited)",
+        Found::ByItsUnit,
+    );
+    // Deleted, the trial is retrained to the number it had.
+    std::fs::remove_file(target).unwrap();
+    let done = run_to_end(
+        dir.path(),
+        &["run", "s.toml", "--quiet", "--resume", &result],
+    );
+    let done = run(&done);
+    let trial: u64 = name(target)
+        .trim_start_matches("tuned.full-budget.trial-")
+        .trim_end_matches(".json")
+        .parse()
+        .unwrap();
+    let entry = done["arms"][0]["hpo"]["fidelity"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["trial_id"] == trial)
+        .unwrap()
+        .clone();
+    assert_eq!(entry["full_budget_metric"], own["final_test_acc"]);
+}
+
 /// A paused trial's checkpoint of another run is refused before the resume writes anything,
 /// not when the search comes back to the trial (after newer trials were journaled).
 #[test]
@@ -907,6 +1103,9 @@ fn a_paused_trials_checkpoint_of_another_run_is_refused_at_start() {
         .map(|id| folder.join(format!("tuned.trial-{id}.ckpt")))
         .find(|p| p.is_file())
         .expect("a paused trial's checkpoint");
+    // Without its lock (deleted) and with a killed write's temporary: both left as they are.
+    std::fs::remove_file(folder.join("lock")).unwrap();
+    std::fs::write(folder.join(STALE_TEMP), "{").unwrap();
     let header = br#"{"format":"harness-checkpoint-1","fingerprint":"another run","meta":null}"#;
     let header = tch::Tensor::from_slice(header);
     tch::Tensor::save_multi(&[("__checkpoint_header__", &header)], &ckpt).unwrap();
@@ -1044,6 +1243,45 @@ fn tiny_unfinished() -> (tempfile::TempDir, String) {
     std::fs::create_dir(path.with_file_name(format!("{stem}.resume"))).unwrap();
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     (dir, format!("results/{name}"))
+}
+
+/// A temporary of a write that a kill cut short (no process has this pid).
+const STALE_TEMP: &str = ".tmp-4294967295-0-manual.seed-1.json";
+
+/// A refused resume leaves the results folder as it found it, byte for byte: it creates no
+/// lock file where there was none (a resume folder made by hand, or its lock deleted) and
+/// removes no temporary of a killed write, whether the damage is found when the journal
+/// opens or when its unit reads it; the resume that goes on removes the temporary.
+#[test]
+fn a_refused_resume_creates_no_lock_and_keeps_temporaries() {
+    let (dir, result) = tiny_unfinished();
+    let folder = resume_folder(&dir.path().join("results")).unwrap();
+    assert!(!folder.join("lock").exists());
+    std::fs::write(folder.join(STALE_TEMP), "{").unwrap();
+    let entry = folder.join("manual.seed-1.json");
+    std::fs::write(&entry, "garbage").unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &entry,
+        "unreadable journal entry (expected value at line 1 column 1)",
+        Found::AtStart,
+    );
+    std::fs::write(&entry, "{}").unwrap();
+    refused_naming(
+        dir.path(),
+        &result,
+        &entry,
+        "unreadable journal entry (missing field `seed`",
+        Found::ByItsUnit,
+    );
+    assert!(!folder.join("lock").exists() && folder.join(STALE_TEMP).is_file());
+    std::fs::remove_file(&entry).unwrap();
+    run_to_end(
+        dir.path(),
+        &["run", "s.toml", "--quiet", "--resume", &result],
+    );
+    assert!(!folder.exists(), "the temporary went with the folder");
 }
 
 #[test]

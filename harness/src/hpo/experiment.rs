@@ -56,6 +56,14 @@ pub enum TrialStatus {
     EarlyStopped,
 }
 
+impl Trial {
+    /// The epoch this record's last stretch started from: 0 for a trial run in one go (or the
+    /// record of its first stretch), else the epoch it was last paused at and continued from.
+    pub fn continued_from(&self) -> usize {
+        self.paused_at.last().copied().unwrap_or(0)
+    }
+}
+
 impl TrialStatus {
     /// NNI's name, as in the result file: `EARLY_STOPPED`.
     pub fn name(self) -> &'static str {
@@ -384,7 +392,7 @@ where
         config,
         tuner,
         assessor,
-        |_, _, _| Ok(None),
+        |_, _, _, _| Ok(None),
         trial_fn,
         |_, t| on_trial_end(t),
     )
@@ -418,12 +426,14 @@ fn merge_continuation(before: &Trial, segment: Trial) -> Trial {
 /// [`run_experiment`] continuing an earlier, interrupted experiment.
 ///
 /// Work is a sequence of jobs: a new trial, or — with an assessor that pauses trials
-/// ([`Assessor::pauses`]) — a paused trial continued. `finished(job, trial_id, params)`
+/// ([`Assessor::pauses`]) — a paused trial continued. `finished(job, trial_id, params, from)`
 /// returns the trial as the earlier run left it after job number `job` (when it is that
-/// trial with these parameters); its error ends the experiment. Such a job is not run again: its curve is fed to the assessor
-/// and its metric to the tuner exactly as a live one, so the resumed experiment proposes,
-/// stops, promotes and ends exactly like an uninterrupted one (with `concurrency > 1` too: a
-/// batch's jobs decide on copies of the assessor taken before any of them is replayed).
+/// trial with these parameters, continued from epoch `from`: 0 for a new trial, else the
+/// epochs earlier jobs ran, which the record's [`Trial::continued_from`] says); its error ends
+/// the experiment. Such a job is not run again: its curve is fed to the assessor and its
+/// metric to the tuner exactly as a live one, so the resumed experiment proposes, stops,
+/// promotes and ends exactly like an uninterrupted one (with `concurrency > 1` too: a batch's
+/// jobs decide on copies of the assessor taken before any of them is replayed).
 /// `on_trial_end(job, trial)` sees the trial's record after each job.
 ///
 /// A continued trial's trial fn runs again with the same id and parameters; it must report
@@ -433,7 +443,7 @@ pub fn run_experiment_resumable<F>(
     config: &ExperimentConfig,
     tuner: &mut dyn Tuner,
     assessor: &mut dyn Assessor,
-    finished: impl Fn(usize, usize, &Params) -> anyhow::Result<Option<Trial>>,
+    finished: impl Fn(usize, usize, &Params, usize) -> anyhow::Result<Option<Trial>>,
     trial_fn: F,
     mut on_trial_end: impl FnMut(usize, &Trial),
 ) -> anyhow::Result<ExperimentOutcome>
@@ -533,7 +543,7 @@ where
         let mut done: Vec<(usize, Trial)> = Vec::new();
         let mut to_run = Vec::new();
         for (slot, (job, id, params, from, limits)) in jobs.into_iter().enumerate() {
-            match finished(job, id, &params)? {
+            match finished(job, id, &params, from)? {
                 Some(t) => {
                     if !concurrent {
                         replay(
@@ -1094,9 +1104,9 @@ mod tests {
     fn promotion_search(
         max_trial_epochs: Option<usize>,
         checkpoints: std::collections::BTreeMap<usize, Vec<f64>>,
-        finished: impl Fn(usize, usize, &Params) -> Option<Trial>,
+        finished: impl Fn(usize, usize, &Params, usize) -> Option<Trial>,
     ) -> (ExperimentOutcome, usize, Vec<(usize, Trial)>) {
-        let finished = |job, id, params: &Params| Ok(finished(job, id, params));
+        let finished = |job, id, params: &Params, from| Ok(finished(job, id, params, from));
         let s = space();
         let mut tuner = build_tuner("random", &s, Direction::Maximize, 3, &Value::Null).unwrap();
         let mut a = build_assessor(
@@ -1127,7 +1137,7 @@ mod tests {
 
     #[test]
     fn promotion_continues_paused_trials_and_ends_with_a_full_budget_trial() {
-        let (out, trained, jobs) = promotion_search(None, Default::default(), |_, _, _| None);
+        let (out, trained, jobs) = promotion_search(None, Default::default(), |_, _, _, _| None);
         assert_eq!(out.trials.len(), 10);
         assert_eq!(out.stop_reason, StopReason::MaxTrials);
         // Every epoch is trained once: continued trials do not start over.
@@ -1206,18 +1216,20 @@ mod tests {
         killed_after: usize,
     ) -> (ExperimentOutcome, ExperimentOutcome, usize) {
         let (full, _, jobs) =
-            promotion_search(max_trial_epochs, Default::default(), |_, _, _| None);
+            promotion_search(max_trial_epochs, Default::default(), |_, _, _, _| None);
         let journal: Vec<(usize, Trial)> = jobs.into_iter().take(killed_after).collect();
         let checkpoints = journal
             .iter()
             .map(|(_, t)| (t.id, t.intermediate.clone()))
             .collect();
         let (resumed, trained, _) =
-            promotion_search(max_trial_epochs, checkpoints, |job, id, params| {
-                journal
+            promotion_search(max_trial_epochs, checkpoints, |job, id, params, from| {
+                let (_, t) = journal
                     .iter()
-                    .find(|(j, t)| *j == job && t.id == id && t.params == *params)
-                    .map(|(_, t)| t.clone())
+                    .find(|(j, t)| *j == job && t.id == id && t.params == *params)?;
+                // The stretch the loop runs next is the one the job's record holds.
+                assert_eq!(t.continued_from(), from, "job {job} (trial {id})");
+                Some(t.clone())
             });
         (full, resumed, trained)
     }
@@ -1391,7 +1403,7 @@ mod tests {
 
     #[test]
     fn a_budget_counts_the_epochs_a_continued_trial_adds_not_those_it_restores() {
-        let (out, trained, _) = promotion_search(Some(20), Default::default(), |_, _, _| None);
+        let (out, trained, _) = promotion_search(Some(20), Default::default(), |_, _, _, _| None);
         assert_eq!(out.stop_reason, StopReason::MaxTrialEpochs);
         assert_eq!(trained, 20);
         assert_eq!(out.cost.trial_epochs, 20);

@@ -13,7 +13,9 @@
 //!
 //! A damaged file (a disk error, a bad copy, a hand edit) is a [`CorruptResumeState`] naming
 //! it: opening the journal checks every file before the run writes anything, so the user can
-//! delete that one file and resume again.
+//! delete that one file and resume again. A resume refused so leaves the folder as it found it
+//! ([`Journal::refused`]): the lock file goes again if this process created it, and the stale
+//! temporaries of killed writes are only removed when the journal first writes.
 use crate::checkpoint::CorruptResumeState;
 use crate::fsutil;
 use crate::train::TrainOptions;
@@ -22,6 +24,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use std::fs::File;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Another process holds the journal: it is writing the same result file.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +41,12 @@ pub struct Journal {
     dir: PathBuf,
     checkpoint_every: usize,
     _lock: File,
+    /// Whether this process created the lock file (a resume folder whose lock was deleted, or
+    /// one made by hand): a refused resume removes it again.
+    created_lock: bool,
+    /// Whether the stale temporaries were removed: at the first write, so that a resume
+    /// refused while it replays the journal leaves them as they were.
+    swept: AtomicBool,
 }
 
 /// The value of unit `key` if `journal` has it finished (never without a journal).
@@ -97,6 +106,7 @@ impl Journal {
             }
         }
         // Not truncated: a resume refused below leaves the folder as it found it.
+        let created_lock = !lock_path.exists();
         let lock = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -116,10 +126,23 @@ impl Journal {
             dir,
             checkpoint_every: checkpoint_every.max(1),
             _lock: lock,
+            created_lock,
+            swept: AtomicBool::new(false),
         };
-        journal.check_files()?;
-        fsutil::remove_stale_temps(&journal.dir);
-        Ok(journal)
+        match journal.check_files() {
+            Ok(()) => Ok(journal),
+            Err(e) => Err(journal.refused(e)),
+        }
+    }
+
+    /// Ends the journal of a resume refused with `error` (damaged resume state): the folder is
+    /// left as this process found it, so the lock file goes if it created it (it is still
+    /// held, so no other process can have taken it meanwhile). Returns `error`.
+    pub fn refused(self, error: anyhow::Error) -> anyhow::Error {
+        if self.created_lock {
+            let _ = std::fs::remove_file(self.dir.join("lock"));
+        }
+        error
     }
 
     /// Every entry parses and every checkpoint loads (whose run it is, and whether an entry
@@ -156,8 +179,9 @@ impl Journal {
             .flatten()
             .filter_map(|e| {
                 let name = e.file_name().to_string_lossy().into_owned();
+                // Hidden files are a killed write's temporaries, no entries.
                 name.strip_suffix(".json")
-                    .filter(|k| k.starts_with(prefix))
+                    .filter(|k| k.starts_with(prefix) && !k.starts_with('.'))
                     .map(str::to_string)
             })
             .collect();
@@ -182,6 +206,10 @@ impl Journal {
 
     /// Records unit `key` as finished and drops its checkpoint.
     pub fn put<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {
+        // The run writes: the temporaries of writes that a kill cut short can go.
+        if !self.swept.swap(true, Ordering::SeqCst) {
+            fsutil::remove_stale_temps(&self.dir);
+        }
         let path = self.entry(key);
         let bytes = serde_json::to_vec(value)?;
         fsutil::write_atomic(&path, &bytes)
@@ -318,6 +346,50 @@ mod tests {
         std::fs::remove_file(&ckpt).unwrap();
         // A killed write's half-written temporary is no entry.
         std::fs::write(journal_dir(&result).join(".tmp-1-manual.seed-3.json"), "{").unwrap();
-        Journal::open(&result, 1).unwrap();
+        let j = Journal::open(&result, 1).unwrap();
+        assert_eq!(j.keys("").unwrap(), Vec::<String>::new(), "no entry");
+    }
+
+    /// A journal that refuses to open leaves its folder as it found it: no lock file where
+    /// there was none, the temporaries of killed writes kept; those go at the first write.
+    #[test]
+    fn a_refused_open_leaves_the_folder_as_it_found_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let result = dir.path().join("quick-host-1.json");
+        let folder = journal_dir(&result);
+        std::fs::create_dir(&folder).unwrap();
+        // No process has this pid: a stale temporary.
+        let temp = folder.join(".tmp-4294967295-0-manual.seed-2.json");
+        std::fs::write(&temp, "{").unwrap();
+        std::fs::write(folder.join("manual.seed-1.json"), "garbage").unwrap();
+        let listing = || {
+            let mut names: Vec<String> = std::fs::read_dir(&folder)
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        let before = listing();
+        assert!(Journal::open(&result, 1).is_err());
+        assert_eq!(listing(), before);
+        // Opened, a refusal found later (by a unit) removes the lock this open created...
+        std::fs::write(folder.join("manual.seed-1.json"), "[1]").unwrap();
+        let j = Journal::open(&result, 1).unwrap();
+        assert!(folder.join("lock").is_file() && temp.is_file());
+        let e = j.refused(anyhow::anyhow!("refused"));
+        assert_eq!(e.to_string(), "refused");
+        assert_eq!(listing(), before);
+        // ...not one that was there before it.
+        std::fs::write(folder.join("lock"), "").unwrap();
+        Journal::open(&result, 1)
+            .unwrap()
+            .refused(anyhow::anyhow!("x"));
+        assert!(folder.join("lock").is_file());
+        let j = Journal::open(&result, 1).unwrap();
+        assert!(temp.is_file(), "kept until the journal writes");
+        j.put("manual.seed-2", &vec![2u32]).unwrap();
+        assert!(!temp.exists());
     }
 }

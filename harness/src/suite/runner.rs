@@ -68,7 +68,9 @@ pub fn run_suite(
     };
     let journal = Journal::open(writer.path(), options.checkpoint_every)?;
     if let Some(spec) = &suite.file.arms.tuned {
-        tuned::check_trial_checkpoints(spec, &dataset, &journal)?;
+        if let Err(e) = tuned::check_trial_checkpoints(spec, &dataset, &journal) {
+            return Err(journal.refused(e));
+        }
     }
     // What the file held before this resume replayed into it (see `put_back`).
     let before_resume = match options.resume {
@@ -207,7 +209,17 @@ pub fn run_suite(
         }
         Ok(false)
     };
-    let interrupted = run_arms().map_err(|e| put_back(e, before_resume.as_deref(), &writer))?;
+    let interrupted = match run_arms() {
+        Ok(interrupted) => interrupted,
+        Err(e) => {
+            let e = put_back(e, before_resume.as_deref(), &writer);
+            return Err(if CorruptResumeState::in_chain(&e) {
+                journal.refused(e)
+            } else {
+                e
+            });
+        }
+    };
     progress.finish();
     result.status = if interrupted {
         RunStatus::Interrupted
@@ -249,7 +261,8 @@ pub use crate::checkpoint::Interrupted;
 
 /// A damaged file of the resume state ends the run as bad input, before anything is recorded
 /// about it: the result file gets back the bytes it had before this resume replayed into it,
-/// so that after deleting the file the user resumes from exactly where they were. (Should that
+/// so that after deleting the file the user resumes from exactly where they were (and the
+/// journal, ended with [`Journal::refused`], leaves its folder as it was). (Should that
 /// write fail, the replayed file is still one that `--resume` continues.)
 fn put_back(error: anyhow::Error, before: Option<&[u8]>, writer: &ResultWriter) -> anyhow::Error {
     if let Some(bytes) = before.filter(|_| CorruptResumeState::in_chain(&error)) {
@@ -540,13 +553,30 @@ impl TrainUnit<'_> {
         seed: u64,
         on_epoch: &mut dyn FnMut(&train::EpochRecord),
     ) -> anyhow::Result<train::RunOutcome> {
-        if let Some(run) = journal::finished::<train::RunOutcome>(self.journal, &self.key)? {
-            // An entry that parses may still not be this unit's run (an edited or copied file).
+        let fingerprint = train::run_fingerprint(recipe, seed, &data.info)?;
+        if let Some(entry) = journal::finished::<UnitEntry>(self.journal, &self.key)? {
+            let UnitEntry {
+                run,
+                fingerprint: stored,
+            } = entry;
+            // An entry that parses may still not be this unit's run (an edited or copied file):
+            // another seed's, or another unit's of the same seed (the full-budget runs of a
+            // search's top trials all train its trial seed).
             let problem = if run.seed != seed {
                 Some(format!(
                     "holds the run of seed {}, not of seed {seed}",
                     run.seed
                 ))
+            } else if let Some(stored) = stored.filter(|f| *f != fingerprint) {
+                Some(match self.journal.and_then(|j| self.copy_of(j, &stored)) {
+                    Some(other) => format!(
+                        "holds the same run as {other}.json (a copy of that entry), not this \
+                         unit's: its recipe, seed or data differ"
+                    ),
+                    None => "holds the run of another recipe, seed or data than this unit's \
+                             (another unit's entry copied here, or edited)"
+                        .to_string(),
+                })
             } else {
                 crate::results::run_problem(&run)
                     .map(|p| format!("holds a run that harness never writes ({p})"))
@@ -574,9 +604,38 @@ impl TrainUnit<'_> {
         if run.stopped_at_epoch.is_some() {
             return Err(Interrupted.into());
         }
-        journal::record(self.journal, &self.key, &run)?;
-        Ok(run)
+        let entry = UnitEntry {
+            run,
+            fingerprint: Some(fingerprint),
+        };
+        journal::record(self.journal, &self.key, &entry)?;
+        Ok(entry.run)
     }
+
+    /// The other unit whose journal entry holds a run of these settings (`fingerprint`), if
+    /// any: the entry this unit's was copied from.
+    fn copy_of(&self, journal: &Journal, fingerprint: &str) -> Option<String> {
+        journal.keys("").ok()?.into_iter().find(|key| {
+            *key != self.key
+                && journal
+                    .get::<UnitEntry>(key)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|other| other.fingerprint.as_deref() == Some(fingerprint))
+        })
+    }
+}
+
+/// A training unit's journal entry: its run, and what identifies the run (recipe, seed and
+/// data, as its checkpoint's fingerprint), so that another unit's entry copied under its
+/// name is found.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct UnitEntry {
+    #[serde(flatten)]
+    run: train::RunOutcome,
+    /// Absent from the entries of harness versions that did not record it (not checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fingerprint: Option<String>,
 }
 
 fn tuned_arm_result(spec: &super::TunedArmSpec) -> ArmResult {

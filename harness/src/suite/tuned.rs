@@ -270,12 +270,19 @@ pub fn run_tuned_arm(
     // Jobs that came back from the journal: already recorded, so not written again. A resume
     // refused further on must leave the folder as it found it (the search's seconds too).
     let replayed = RefCell::new(BTreeSet::new());
-    let finished = |job: usize, id: usize, params: &Params| -> anyhow::Result<Option<Trial>> {
+    let finished = |job, id, params: &Params, from| -> anyhow::Result<Option<Trial>> {
         let Some(trial) = journal::finished::<Trial>(ctx.journal, &job_key(job))? else {
             return Ok(None);
         };
         // An entry of another job (copied under this job's name, or edited) would be redone
-        // silently and overwritten: it is damaged resume state like any other.
+        // silently and overwritten: it is damaged resume state like any other. So would
+        // another job of the same trial (a promoted trial has one per stretch): the record of
+        // a trial that ran its full budget copied over its first stretch's replays it whole
+        // there, and the search continues it again.
+        let stretch = |from: usize| match from {
+            0 => "its first stretch".to_string(),
+            e => format!("its continuation from epoch {e}"),
+        };
         let problem = if trial.id != id {
             Some(format!(
                 "holds trial {}'s record, not trial {id}'s (job {job} of the search)",
@@ -286,6 +293,13 @@ pub fn run_tuned_arm(
                 "holds trial {id} with the parameters {}, not the search's {}",
                 serde_json::Value::Object(trial.params.clone()),
                 serde_json::Value::Object(params.clone())
+            ))
+        } else if trial.continued_from() != from {
+            Some(format!(
+                "holds trial {id}'s record after {}, not after {} (job {job} of the search: \
+                 another job's entry of this trial copied here, or edited)",
+                stretch(trial.continued_from()),
+                stretch(from)
             ))
         } else {
             None

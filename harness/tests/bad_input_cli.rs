@@ -357,6 +357,44 @@ fn search_settings_name_the_key_at_fault() {
             "key \"initial_lr\": grid search supports only choice, randint and quniform",
         ],
     );
+    // NNI's OptimizeMode has the two full words only: "max" is not one of them.
+    for mode in ["max", "MIN", "maximise"] {
+        let err = run_fails(
+            &suite.replace("\"maximize\"", &format!("\"{mode}\"")),
+            &files,
+            &[],
+        );
+        assert_mentions(
+            &err,
+            &[&format!(
+                "s.toml:28: arms.tuned.hpo.optimize_mode: must be \"maximize\" or \"minimize\", \
+                 got \"{mode}\""
+            )],
+        );
+    }
+    let err = run_fails(&suite.replace("\"tpe\"", "\"SMAC\""), &files, &[]);
+    assert_mentions(
+        &err,
+        &[
+            "s.toml:27: arms.tuned.hpo.tuner: unknown tuner \"SMAC\": expected one of random, \
+           grid, tpe, anneal, evolution (in any case; NNI's \"GridSearch\" is grid)",
+        ],
+    );
+    let err = run_fails(
+        &suite.replace(
+            "max_trials = 1",
+            "max_trials = 1\nassessor = \"Curvefitting\"",
+        ),
+        &files,
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &[
+            "arms.tuned.hpo.assessor: unknown assessor \"Curvefitting\": expected one of none, \
+           medianstop, asha, hyperband (in any case)",
+        ],
+    );
     // TOML's nan and inf have no JSON form: said as written, not as "null".
     for (written, shown) in [("nan", "NaN"), ("inf", "inf"), ("-inf", "-inf")] {
         let options = format!("tuner = \"tpe\"\ntuner_options = {{ gamma = {written} }}");

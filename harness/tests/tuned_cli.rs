@@ -162,3 +162,46 @@ batch_size = 16
         "{report}"
     );
 }
+
+/// NNI's config.yml spellings (`TPE`, `Medianstop`, `Maximize`) are accepted in any case, and
+/// the result and the report say the one lower-case name, whichever was written.
+#[test]
+fn nni_spellings_are_recorded_by_their_lower_case_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = SUITE
+        .replace("tuner = \"tpe\"", "tuner = \"TPE\"")
+        .replace(
+            "optimize_mode = \"maximize\"",
+            "optimize_mode = \"Maximize\"",
+        )
+        .replace(
+            "max_trials = 50\nmax_trial_epochs = 10\n",
+            "max_trials = 2\n",
+        )
+        .replace(
+            "assessor = \"asha\"\nassessor_options = { min_resource = 1, reduction_factor = 2 }",
+            "assessor = \"Medianstop\"",
+        );
+    std::fs::write(dir.path().join("s.toml"), suite).unwrap();
+    std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
+    let result = common::run_to_end(
+        dir.path(),
+        &["run", "s.toml", "--quiet", "--report", "r.md"],
+    );
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
+    let arm = &v["arms"][0];
+    for hpo in [
+        &arm["hpo"],
+        &arm["definition"]["hpo"],
+        &v["suite"]["definition"]["arms"]["tuned"]["hpo"],
+    ] {
+        assert_eq!(hpo["tuner"], "tpe", "{hpo}");
+        assert_eq!(hpo["assessor"], "medianstop", "{hpo}");
+        assert_eq!(hpo["optimize_mode"], "maximize", "{hpo}");
+    }
+    let report = std::fs::read_to_string(dir.path().join("r.md")).unwrap();
+    assert!(
+        report.contains("Tuner `tpe` (seed 0), assessor `medianstop`, metric `val_acc` (maximize)"),
+        "{report}"
+    );
+}

@@ -1,8 +1,8 @@
 //! Parsing and validating suite files. Every error names the file, the line and the key.
 use crate::data::DatasetSpec;
 use crate::hpo::{
-    build_assessor, build_tuner, check_can_stop, Direction, SearchSpace, ASSESSOR_NAMES,
-    TUNER_NAMES,
+    build_assessor, build_tuner, canonical_assessor_name, canonical_tuner_name, check_can_stop,
+    Direction, SearchSpace, ASSESSOR_NAMES, TUNER_NAMES,
 };
 use crate::train::Recipe;
 use serde::{Deserialize, Serialize};
@@ -278,10 +278,11 @@ impl LoadedSuite {
 
     pub fn parse(text: &str, path: &Path) -> Result<LoadedSuite, SuiteError> {
         let shown = path.display().to_string();
-        let file = parse_toml(text).map_err(|message| SuiteError::Parse {
+        let mut file = parse_toml(text).map_err(|message| SuiteError::Parse {
             path: shown.clone(),
             message,
         })?;
+        canonical_names(&mut file);
         validate(&file, text, &shown)?;
         validate_against_data(&file, text, &shown)?;
         // The files the suite names, each read once: checked, and its digest recorded.
@@ -498,6 +499,26 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The tuned arm's tuner, assessor and direction as results and reports record them: NNI's
+/// spellings (`TPE`, `GridSearch`, `Medianstop`, `Maximize`) are accepted in any case, and a
+/// result says `tpe` whichever was written. A name not recognised is left as written, for
+/// [`validate_hpo`]'s message.
+fn canonical_names(file: &mut SuiteFile) {
+    let Some(tuned) = &mut file.arms.tuned else {
+        return;
+    };
+    let h = &mut tuned.hpo;
+    if let Some(name) = canonical_tuner_name(&h.tuner) {
+        h.tuner = name.into();
+    }
+    if let Some(name) = canonical_assessor_name(&h.assessor) {
+        h.assessor = name.into();
+    }
+    if let Some(direction) = Direction::parse(&h.optimize_mode) {
+        h.optimize_mode = direction.name().into();
+    }
 }
 
 fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> {
@@ -756,7 +777,8 @@ fn validate_hpo(h: &HpoSpec) -> Result<(), (&'static str, String)> {
         return Err((
             "tuner",
             format!(
-                "unknown tuner \"{}\": expected one of {}",
+                "unknown tuner \"{}\": expected one of {} (in any case; NNI's \
+                 \"GridSearch\" is grid)",
                 h.tuner,
                 TUNER_NAMES.join(", ")
             ),
@@ -766,7 +788,7 @@ fn validate_hpo(h: &HpoSpec) -> Result<(), (&'static str, String)> {
         return Err((
             "assessor",
             format!(
-                "unknown assessor \"{}\": expected one of {}",
+                "unknown assessor \"{}\": expected one of {} (in any case)",
                 h.assessor,
                 ASSESSOR_NAMES.join(", ")
             ),
@@ -1277,6 +1299,30 @@ validation_fraction = 0.1
             err(&baseline),
             "suites/t.toml:25: arms.nas.random_baseline.epochs: must be in [1, 1000000], got 0"
         );
+    }
+
+    #[test]
+    fn nni_spellings_become_the_names_results_record() {
+        let text = GOOD.to_string()
+            + "[arms.tuned.recipe]\nmodel = \"mlp\"\noptimizer = \"sgd\"\ninitial_lr = 0.1\n\
+               epochs = 2\nbatch_size = 32\n[arms.tuned.hpo]\nsearch_space = \"s.json\"\n\
+               tuner = \"GridSearch\"\noptimize_mode = \"MAXIMIZE\"\nassessor = \"Hyperband\"\n\
+               trial_epochs = 1\nmax_trials = 1\n";
+        let mut file = parse_toml(&text).unwrap();
+        canonical_names(&mut file);
+        let hpo = &file.arms.tuned.as_ref().unwrap().hpo;
+        assert_eq!(
+            (
+                hpo.tuner.as_str(),
+                hpo.optimize_mode.as_str(),
+                hpo.assessor.as_str()
+            ),
+            ("grid", "maximize", "hyperband")
+        );
+        // Not recognised: left as written, for the message that refuses it.
+        let mut file = parse_toml(&text.replace("\"GridSearch\"", "\"SMAC\"")).unwrap();
+        canonical_names(&mut file);
+        assert_eq!(file.arms.tuned.as_ref().unwrap().hpo.tuner, "SMAC");
     }
 
     #[test]

@@ -427,7 +427,51 @@ fn search_settings_name_the_key_at_fault() {
     );
     assert_mentions(
         &err,
-        &["arms.tuned.hpo.tuner_options: tpe: the options must be a table of names and values, e.g. { seed = 1 }, got 5"],
+        &["arms.tuned.hpo.tuner_options: tpe: the options must be a table of names and values, e.g. { option = 1 }, got 5"],
+    );
+    // NNI's classArgs habits: the message stays, with where the setting goes here.
+    let err = run_fails(
+        &suite.replace(
+            "tuner = \"tpe\"",
+            "tuner = \"tpe\"\ntuner_options = { optimize_mode = \"maximize\", seed = 1 }",
+        ),
+        &files,
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &[
+            "s.toml:28: arms.tuned.hpo.tuner_options: tpe: unknown option(s) \"optimize_mode\", \
+           \"seed\" (valid: n_startup_trials, gamma, n_ei_candidates, prior_weight, \
+           quantile_split, constant_liar, multivariate); set optimize_mode in [arms.tuned.hpo], \
+           not in tuner_options; the tuner's seed is tuner_seed in [arms.tuned.hpo]\n",
+        ],
+    );
+    let err = run_fails(
+        &suite.replace("\"tpe\"", "\"random\"\ntuner_options = { seed = 1 }"),
+        &files,
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &[
+            "arms.tuned.hpo.tuner_options: random: unknown option(s) \"seed\" (valid: none); \
+           the tuner's seed is tuner_seed in [arms.tuned.hpo]\n",
+        ],
+    );
+    let medianstop =
+        "assessor = \"medianstop\"\nassessor_options = { optimize_mode = \"maximize\" }";
+    let err = run_fails(
+        &suite.replace("max_trials = 1", &format!("max_trials = 1\n{medianstop}")),
+        &files,
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &[
+            "arms.tuned.hpo.assessor_options: medianstop: unknown option(s) \"optimize_mode\" \
+           (valid: start_step); set optimize_mode in [arms.tuned.hpo], not in assessor_options\n",
+        ],
     );
     // Found when the suite is read, not by each trial once the search runs.
     let err = run_fails(

@@ -36,7 +36,7 @@ pub enum BuildError {
         key: String,
         reason: String,
     },
-    #[error("{component}: the options must be a table of names and values, e.g. {{ seed = 1 }}, got {got}")]
+    #[error("{component}: the options must be a table of names and values, e.g. {{ option = 1 }}, got {got}")]
     NotATable { component: String, got: String },
     #[error("{component}: unknown option(s) {keys} (valid: {valid})")]
     UnknownOption {

@@ -896,7 +896,18 @@ fn load_search_space(
         return Err(SuiteError::at(shown, text, table, &key, message));
     }
     let direction = Direction::parse(&tuned.hpo.optimize_mode).unwrap_or(Direction::Maximize);
-    let option_error = |key: &str, e: crate::hpo::BuildError| error(key, e.to_string());
+    let option_error = |key: &str, e: crate::hpo::BuildError| {
+        let hint = match (&e, key) {
+            (crate::hpo::BuildError::UnknownOption { .. }, "tuner_options") => {
+                nni_class_args_hint(&tuned.hpo.tuner_options, key)
+            }
+            (crate::hpo::BuildError::UnknownOption { .. }, "assessor_options") => {
+                nni_class_args_hint(&tuned.hpo.assessor_options, key)
+            }
+            _ => String::new(),
+        };
+        error(key, format!("{e}{hint}"))
+    };
     // A space the tuner cannot search (grid with a loguniform) is about `tuner`, not options.
     let tuner_error = |e: crate::hpo::BuildError| match e {
         crate::hpo::BuildError::Unsupported { .. } => option_error("tuner", e),
@@ -925,6 +936,20 @@ fn load_search_space(
     .map_err(|e| option_error("assessor_options", e))?;
     let input = input_file("arms.tuned.hpo.search_space", &space_path, &space_text);
     Ok((space, input))
+}
+
+/// Where NNI's classArgs habits belong here: NNI gives its tuners and assessors the direction
+/// and the seed as classArgs; here they are settings of the whole search. Empty when `options`
+/// (the `key` table) has neither.
+fn nni_class_args_hint(options: &serde_json::Value, key: &str) -> String {
+    let mut hint = String::new();
+    if options.get("optimize_mode").is_some() {
+        hint += &format!("; set optimize_mode in [arms.tuned.hpo], not in {key}");
+    }
+    if key == "tuner_options" && options.get("seed").is_some() {
+        hint += "; the tuner's seed is tuner_seed in [arms.tuned.hpo]";
+    }
+    hint
 }
 
 /// A searched parameter that no trial would use (`momentum` while every trial trains with

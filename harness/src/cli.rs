@@ -330,6 +330,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         } => {
             check_label(label.as_deref())?;
             let mut loaded = LoadedSuite::load(&suite)?;
+            if let Some(note) = loaded.search_space.as_ref().and_then(|s| s.ignored_note()) {
+                eprintln!("note: {note}");
+            }
             // Before hours of training, not after.
             if let Some(out) = &report {
                 use report::output::Input;
@@ -429,6 +432,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             space
                 .check_params(&crate::suite::tuned::recipe_param_specs())
                 .map_err(|e| UsageError(e.to_string()))?;
+            if let Some(note) = space.ignored_note() {
+                eprintln!("note: {note}");
+            }
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
             for _ in 0..n {
                 // Stop when the output is gone (`| head -1`): --n may be huge.

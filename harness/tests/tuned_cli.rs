@@ -205,3 +205,59 @@ fn nni_spellings_are_recorded_by_their_lower_case_names() {
         "{report}"
     );
 }
+
+/// A search_space.json with fields NNI ignores (`_comment`) works unchanged: `space sample`
+/// and `harness run` each say in one line what they ignored, and the samples and the search
+/// are those of the same space without them.
+#[test]
+fn fields_nni_ignores_in_a_space_are_ignored_with_a_note() {
+    let commented = SPACE
+        .replace(
+            "[0.001, 0.3]}",
+            "[0.001, 0.3], \"_comment\": \"log scale\"}",
+        )
+        .replace("[0.5, 0.95]}", "[0.5, 0.95], \"_doc\": 1}");
+    assert_ne!(commented, SPACE);
+    let suite = SUITE.replace(
+        "max_trials = 50\nmax_trial_epochs = 10\n",
+        "max_trials = 2\n",
+    );
+    let note = "note: space.json: ignored \"_comment\" of key \"initial_lr\", \"_doc\" of key \
+                \"optimizer/sgd/momentum\" (a parameter is read from _type and _value only, as \
+                in NNI)\n";
+    let mut searches = Vec::new();
+    for (space, expected_note) in [(SPACE, ""), (commented.as_str(), note)] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.toml"), &suite).unwrap();
+        std::fs::write(dir.path().join("space.json"), space).unwrap();
+        let sample = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(["space", "sample", "space.json", "--n", "3", "--seed", "4"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(sample.status.code(), Some(0));
+        assert_eq!(String::from_utf8_lossy(&sample.stderr), expected_note);
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(["run", "s.toml", "--quiet"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+        assert_eq!(run.status.code(), Some(0), "{stderr}");
+        assert_eq!(stderr, expected_note);
+        let result = std::fs::read_dir(dir.path().join("results"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "json"))
+            .unwrap();
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
+        let trials: Vec<(Value, Value)> = v["arms"][0]["hpo"]["trials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| (t["params"].clone(), t["intermediate"].clone()))
+            .collect();
+        searches.push((sample.stdout, trials));
+    }
+    assert_eq!(searches[0], searches[1]);
+}

@@ -120,7 +120,7 @@ fn a_toml_type_error_names_the_dotted_key_with_file_and_line() {
     assert_eq!(
         err,
         "error: s.toml: TOML parse error at line 15, column 10\n   |\n15 | epochs = \"15\"\n   \
-         |          ^^^^\narms.manual.recipe.epochs: invalid type: string \"15\", expected a whole number >= 0\n"
+         |          ^^^^\narms.manual.recipe.epochs: invalid type: string \"15\", expected a whole number in [1, 1000000]\n"
     );
 }
 

@@ -246,16 +246,37 @@ fn parse_toml(text: &str) -> Result<SuiteFile, String> {
         // toml's text ends with its message, after the line and snippet.
         let message = inner.message().trim_end();
         match shown.strip_suffix(message) {
-            Some(head) => format!("{head}{key}: {}", plain_types(message)),
-            None => format!("{key}: {}", plain_types(&shown)),
+            Some(head) => format!("{head}{key}: {}", plain_types(message, &key)),
+            None => format!("{key}: {}", plain_types(&shown, &key)),
         }
     })
 }
 
-/// serde's messages name Rust types (`expected usize`); a suite's author wrote TOML.
-fn plain_types(message: &str) -> String {
+/// The whole numbers the setting at dotted `key` takes, where that is narrower than its type
+/// (`max_trials = -1` and `max_trials = 0` must say the same bound).
+fn whole_number_range(key: &str) -> Option<&'static str> {
+    let leaf = key.rsplit('.').next().unwrap_or(key);
+    match leaf {
+        // ranges::count, wherever a suite sets epochs or a batch size.
+        "epochs" | "batch_size" | "trial_epochs" => Some("a whole number in [1, 1000000]"),
+        "samples" if key.ends_with("random_baseline.samples") => {
+            Some("a whole number in [1, 1000000]")
+        }
+        "max_trials" | "max_trial_epochs" | "concurrency" if key.starts_with("arms.tuned.hpo.") => {
+            Some("a whole number >= 1")
+        }
+        _ => None,
+    }
+}
+
+/// serde's messages name Rust types (`expected usize`); a suite's author wrote TOML. `key` is
+/// the dotted key the message is about, for the range of a whole number.
+fn plain_types(message: &str, key: &str) -> String {
     let words = [
-        ("usize", "a whole number >= 0"),
+        (
+            "usize",
+            whole_number_range(key).unwrap_or("a whole number >= 0"),
+        ),
         ("u64", "a whole number >= 0"),
         ("u32", "a whole number >= 0"),
         ("i64", "a whole number"),
@@ -1493,7 +1514,8 @@ validation_fraction = 0.1
         assert!(e.contains("16 | epochs = \"two\""), "{e}");
         assert!(
             e.ends_with(
-                "\narms.manual.recipe.epochs: invalid type: string \"two\", expected a whole number >= 0"
+                "\narms.manual.recipe.epochs: invalid type: string \"two\", expected a whole number \
+                 in [1, 1000000]"
             ),
             "{e}"
         );
@@ -1502,6 +1524,58 @@ validation_fraction = 0.1
         assert!(e.contains("\nsuite.seeds[1]: invalid type"), "{e}");
         let e = err(&GOOD.replace("name = \"synthetic\"", "name = 7"));
         assert!(e.contains("\ndataset.name: invalid type"), "{e}");
+    }
+
+    /// A value of the wrong type and one out of range say the same bound: `max_trials = -1`
+    /// must not read "expected a whole number >= 0" when 0 is refused too.
+    #[test]
+    fn a_whole_number_of_the_wrong_type_is_told_its_range() {
+        let tuned = GOOD.to_string()
+            + "[arms.tuned.recipe]\nmodel = \"mlp\"\noptimizer = \"sgd\"\ninitial_lr = 0.1\n\
+               epochs = 2\nbatch_size = 32\n[arms.tuned.hpo]\nsearch_space = \"s.json\"\n\
+               tuner = \"tpe\"\noptimize_mode = \"maximize\"\ntrial_epochs = 1\nmax_trials = 1\n\
+               concurrency = 1\nmax_trial_epochs = 5\ntuner_seed = 3\nretrain_top_k = 1\n";
+        let cases = [
+            ("max_trials = 1", "a whole number >= 1"),
+            ("max_trial_epochs = 5", "a whole number >= 1"),
+            ("concurrency = 1", "a whole number >= 1"),
+            ("trial_epochs = 1", "a whole number in [1, 1000000]"),
+            (
+                "batch_size = 32\n[arms.tuned.hpo]",
+                "a whole number in [1, 1000000]",
+            ),
+            // 0 is a value of these: the type's own range.
+            ("tuner_seed = 3", "a whole number >= 0"),
+            ("retrain_top_k = 1", "a whole number >= 0"),
+        ];
+        for (line, expected) in cases {
+            let key = line.split(" = ").next().unwrap();
+            let bad = line.replacen(" = ", " = -", 1);
+            let e = err(&tuned.replace(line, &bad));
+            let table = if key == "batch_size" {
+                "arms.tuned.recipe"
+            } else {
+                "arms.tuned.hpo"
+            };
+            assert!(
+                e.ends_with(&format!(
+                    "\n{table}.{key}: invalid value: integer `-{}`, expected {expected}",
+                    line.split(" = ")
+                        .nth(1)
+                        .unwrap()
+                        .split('\n')
+                        .next()
+                        .unwrap()
+                )),
+                "{line}: {e}"
+            );
+        }
+        // The range check after parsing says the same bound.
+        let e = err(&tuned.replace("max_trials = 1", "max_trials = 0"));
+        assert!(
+            e.ends_with("arms.tuned.hpo.max_trials: must be >= 1"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -483,6 +483,51 @@ fn search_settings_name_the_key_at_fault() {
         &err,
         &["s.toml:29: arms.tuned.hpo.trial_epochs: must be in [1, 1000000], got 100000000"],
     );
+    // Trials longer than the retraining they choose for: the recipe's epochs, or the epochs
+    // the space gives a configuration.
+    let err = run_fails(
+        &suite.replace("trial_epochs = 1", "trial_epochs = 2"),
+        &files,
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &[
+            "s.toml:29: arms.tuned.hpo.trial_epochs: 2 is more than the recipe's epochs = 1 \
+           (arms.tuned.recipe.epochs, the full budget the chosen configuration is retrained at): \
+           the search's trials would train longer than the retraining\n",
+        ],
+    );
+    let longer = suite
+        .replace("trial_epochs = 1", "trial_epochs = 3")
+        .replace(
+            "epochs = 1\nbatch_size = 8\n[arms.tuned.hpo]",
+            "epochs = 3\nbatch_size = 8\n[arms.tuned.hpo]",
+        );
+    let some_short: &[u8] = br#"{"epochs": {"_type": "choice", "_value": [4, 2, 8]}}"#;
+    let err = run_fails(&longer, &[("space.json", some_short)], &[]);
+    assert_mentions(
+        &err,
+        &[
+            "s.toml:29: arms.tuned.hpo.trial_epochs: 3 is more than epochs = 2, which the search \
+           space's key \"epochs\" gives a configuration (the full budget it is retrained at)",
+        ],
+    );
+    // Epochs set in one option only: the other options retrain at the recipe's epochs.
+    let err = run_fails(
+        &longer.replace("trial_epochs = 3", "trial_epochs = 4"),
+        &[(
+            "space.json",
+            br#"{"optimizer": {"_type": "choice", "_value": [
+                {"_name": "sgd", "epochs": {"_type": "choice", "_value": [4, 8]}},
+                {"_name": "adam"}]}}"#,
+        )],
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &["arms.tuned.hpo.trial_epochs: 4 is more than the recipe's epochs = 3"],
+    );
     let err = run_fails(
         &suite.replace("max_trials = 1", "max_trials = 1\nretrain_top_k = 5"),
         &files,

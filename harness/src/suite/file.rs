@@ -907,6 +907,9 @@ fn load_search_space(
     if let Some(message) = unused_search_key(&space, &probes, &tuned.recipe) {
         return Err(space_error(message));
     }
+    if let Some(message) = trials_longer_than_the_budget(tuned, &space, &probes) {
+        return Err(error("trial_epochs", message));
+    }
     let empty = crate::hpo::Params::new();
     let used_by_a_trial = |key: &str| some_trial_uses(&probes, &tuned.recipe, key, &empty, "");
     let table = "arms.tuned.recipe";
@@ -971,6 +974,40 @@ fn nni_class_args_hint(options: &serde_json::Value, key: &str) -> String {
         hint += "; the tuner's seed is tuner_seed in [arms.tuned.hpo]";
     }
     hint
+}
+
+/// Search trials that would train longer than a chosen configuration is then retrained: the
+/// full budget is the recipe's `epochs`, or the `epochs` the search space gives (the smallest
+/// one it can give is checked, and the recipe's too unless the space sets epochs for every
+/// trial). The retraining would be the short run, and the search's ranking would be of runs
+/// longer than the one reported.
+fn trials_longer_than_the_budget(
+    tuned: &TunedArmSpec,
+    space: &SearchSpace,
+    probes: &[crate::hpo::space::Probe],
+) -> Option<String> {
+    let trial_epochs = tuned.hpo.trial_epochs;
+    let from_space = probes
+        .iter()
+        .filter(|p| p.key.rsplit('/').next() == Some("epochs"))
+        .filter_map(|p| Some((p.value.as_f64()?, &p.key)))
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    let every_trial_sets_it = space.params.iter().any(|p| p.name == "epochs");
+    if let Some((epochs, key)) = from_space.filter(|(e, _)| *e < trial_epochs as f64) {
+        return Some(format!(
+            "{trial_epochs} is more than epochs = {epochs}, which the search space's key \
+             \"{key}\" gives a configuration (the full budget it is retrained at): the search's \
+             trials would train longer than the retraining of the configuration they choose"
+        ));
+    }
+    let recipe_epochs = tuned.recipe.epochs;
+    (!every_trial_sets_it && trial_epochs > recipe_epochs).then(|| {
+        format!(
+            "{trial_epochs} is more than the recipe's epochs = {recipe_epochs} \
+             (arms.tuned.recipe.epochs, the full budget the chosen configuration is retrained \
+             at): the search's trials would train longer than the retraining"
+        )
+    })
 }
 
 /// A searched parameter that no trial would use (`momentum` while every trial trains with
@@ -1451,6 +1488,50 @@ validation_fraction = 0.1
             "harness run suites/mini.toml --data-dir 'my data' --epochs 2 --seeds 3,4 \
              --threads 1 --resume results/mini-vm-1.json"
         );
+    }
+
+    /// A space that sets epochs for every trial makes the recipe's epochs no trial's budget:
+    /// trials up to the space's smallest epochs are allowed whatever the recipe says.
+    #[test]
+    fn trials_may_be_as_long_as_the_smallest_budget_the_space_sets() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("s.json"),
+            r#"{"epochs": {"_type": "choice", "_value": [4, 8]}}"#,
+        )
+        .unwrap();
+        let suite = GOOD.to_string()
+            + "[arms.tuned.recipe]\nmodel = \"mlp\"\noptimizer = \"sgd\"\ninitial_lr = 0.1\n\
+               epochs = 2\nbatch_size = 32\n[arms.tuned.hpo]\nsearch_space = \"s.json\"\n\
+               tuner = \"tpe\"\noptimize_mode = \"maximize\"\ntrial_epochs = 4\nmax_trials = 1\n";
+        let path = dir.path().join("t.toml");
+        assert!(LoadedSuite::parse(&suite, &path).is_ok());
+        let e = LoadedSuite::parse(
+            &suite.replace("trial_epochs = 4", "trial_epochs = 5"),
+            &path,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("trial_epochs: 5 is more than epochs = 4, which the search space's key"),
+            "{e}"
+        );
+    }
+
+    /// `--epochs N` sets the full budget and shortens longer trials to it: whatever N, the
+    /// suite it makes keeps trial_epochs <= epochs, as a suite file must.
+    #[test]
+    fn an_epochs_override_keeps_the_trials_within_the_full_budget() {
+        let quick = Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites/quick.toml");
+        for (n, trial_epochs) in [(1, 1), (3, 3), (6, 6), (40, 6)] {
+            let mut s = LoadedSuite::load(&quick).unwrap();
+            s.override_epochs(n).unwrap();
+            let tuned = s.file.arms.tuned.as_ref().unwrap();
+            assert_eq!(
+                (tuned.recipe.epochs, tuned.hpo.trial_epochs),
+                (n, trial_epochs)
+            );
+        }
     }
 
     #[test]

@@ -261,3 +261,61 @@ fn fields_nni_ignores_in_a_space_are_ignored_with_a_note() {
     }
     assert_eq!(searches[0], searches[1]);
 }
+
+/// retrain_top_k = 4 with one trial completed (the other failed: its ending_lr is above its
+/// initial_lr): the console and the report say why one configuration was retrained, not 4.
+#[test]
+fn retraining_fewer_than_retrain_top_k_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = SUITE
+        .replace("tuner = \"tpe\"", "tuner = \"grid\"")
+        .replace(
+            "tuner_options = { n_startup_trials = 2, multivariate = true }\n",
+            "",
+        )
+        .replace(
+            "max_trials = 50\nmax_trial_epochs = 10\n",
+            "max_trials = 4\nretrain_top_k = 4\n",
+        )
+        .replace(
+            "assessor = \"asha\"\nassessor_options = { min_resource = 1, reduction_factor = 2 }",
+            "assessor = \"none\"",
+        )
+        .replace(
+            "batch_size = 16\n[arms.tuned.hpo]",
+            "batch_size = 16\nschedule = \"cosine\"\n[arms.tuned.hpo]",
+        );
+    std::fs::write(dir.path().join("s.toml"), suite).unwrap();
+    std::fs::write(
+        dir.path().join("space.json"),
+        r#"{"initial_lr": {"_type": "choice", "_value": [0.01, 0.1]},
+            "ending_lr": {"_type": "choice", "_value": [0.03]}}"#,
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["run", "s.toml", "--report", "r.md"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(
+            "tuned    retrain_top_k = 4, but only 1 trial completed: retraining it (early-stopped \
+             and failed trials are not candidates)\n"
+        ),
+        "{stderr}"
+    );
+    let report = std::fs::read_to_string(dir.path().join("r.md")).unwrap();
+    assert!(
+        report.contains(
+            "Fidelity check: the search's top 1 configuration (retrain_top_k = 4, but only 1 \
+             trial completed: early-stopped and failed trials are not candidates) trained"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains("best of the top 1 (retrain_top_k = 4) at the full budget"),
+        "{report}"
+    );
+}

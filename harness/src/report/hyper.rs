@@ -80,6 +80,12 @@ fn tuned_pairs(arm: &ArmResult, lang: Lang) -> Option<Vec<(String, String)>> {
         .map(|k| k as usize)
         .or_else(|| record.fidelity.as_ref().map(|f| f.entries.len()))
         .unwrap_or(1);
+    // Fewer were retrained when fewer trials completed: the number retrained, with k beside.
+    let retrained = record.fidelity.as_ref().map(|f| f.entries.len());
+    let (top, asked) = match retrained {
+        Some(r) if r < top_k => (r, format!(" (retrain_top_k = {top_k})")),
+        _ => (top_k, String::new()),
+    };
     let (tuner, assessor, n, e, metric) = (
         &record.tuner,
         &record.assessor,
@@ -90,7 +96,7 @@ fn tuned_pairs(arm: &ArmResult, lang: Lang) -> Option<Vec<(String, String)>> {
     let how = match lang {
         Lang::En => {
             let top = if top_k > 1 {
-                format!(", best of the top {top_k} at the full budget")
+                format!(", best of the top {top}{asked} at the full budget")
             } else {
                 String::new()
             };
@@ -102,7 +108,8 @@ fn tuned_pairs(arm: &ArmResult, lang: Lang) -> Option<Vec<(String, String)>> {
         }
         Lang::Zh => {
             let top = if top_k > 1 {
-                format!("，搜索最好的 {top_k} 个以全预算重训后取最好者")
+                let asked = asked.replace(" (", "（").replace(')', "）");
+                format!("，搜索最好的 {top} 个{asked}以全预算重训后取最好者")
             } else {
                 String::new()
             };
@@ -195,6 +202,40 @@ mod tests {
                 "tpe + asha over 1 trial of up to 4 epochs on val_acc (trial 0)"
             ),
             "{pairs:?}"
+        );
+    }
+
+    #[test]
+    fn fewer_retrained_than_retrain_top_k_are_counted_as_retrained() {
+        let mut arm = tuned();
+        arm.definition["hpo"]["retrain_top_k"] = 4.into();
+        arm.hpo.as_mut().unwrap().fidelity = Some(crate::results::FidelityCheck {
+            seed: 0,
+            retrain_top_k: Some(4),
+            entries: vec![crate::results::FidelityEntry {
+                trial_id: 0,
+                search_metric: 0.8,
+                full_budget_metric: Some(0.9),
+            }],
+            spearman: None,
+            warning: None,
+        });
+        let chosen_by = |lang| {
+            pairs(&arm, lang)
+                .into_iter()
+                .find(|(k, _)| *k == key("chosen by", lang))
+                .unwrap()
+                .1
+        };
+        assert_eq!(
+            chosen_by(Lang::En),
+            "tpe + asha over 1 trial of up to 4 epochs, best of the top 1 (retrain_top_k = 4) \
+             at the full budget on val_acc (trial 0)"
+        );
+        assert_eq!(
+            chosen_by(Lang::Zh),
+            "tpe + asha，1 个 trial（每个至多 4 轮），搜索最好的 1 个（retrain_top_k = 4）以全预算重训后取最好者，\
+             按 val_acc 选出（trial 0）"
         );
     }
 

@@ -427,6 +427,21 @@ pub fn run_tuned_arm(
             );
             x.total_cmp(&y).then(a.id.cmp(&b.id))
         });
+        if ranked.len() < hpo.retrain_top_k {
+            progress.line(format!(
+                "tuned    retrain_top_k = {}, but only {} completed: retraining {} \
+                 (early-stopped and failed trials are not candidates)",
+                hpo.retrain_top_k,
+                match ranked.len() {
+                    1 => "1 trial".to_string(),
+                    n => format!("{n} trials"),
+                },
+                match ranked.len() {
+                    1 => "it".to_string(),
+                    n => format!("those {n}"),
+                }
+            ));
+        }
         let search_data = shared_data
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -479,6 +494,7 @@ pub fn run_tuned_arm(
         };
         record.fidelity = Some(FidelityCheck {
             seed: hpo.trial_seed,
+            retrain_top_k: Some(hpo.retrain_top_k),
             entries,
             spearman: rho,
             warning,
@@ -499,14 +515,21 @@ pub fn run_tuned_arm(
         "chosen_recipe": chosen,
     });
     arm.hyperparameters = chosen.summary_pairs();
+    // The top k that were retrained: fewer than retrain_top_k when fewer trials completed.
+    let retrained = record.fidelity.as_ref().map_or(0, |f| f.entries.len());
     let how = if hpo.retrain_top_k > 1 {
         format!(
-            "{} + {} over {} trials of up to {} epochs, best of the top {} at the full budget on {} (trial {})",
+            "{} + {} over {} trials of up to {} epochs, best of the top {}{} at the full budget on {} (trial {})",
             hpo.tuner,
             hpo.assessor,
             outcome.trials.len(),
             hpo.trial_epochs,
-            hpo.retrain_top_k,
+            retrained,
+            if retrained < hpo.retrain_top_k {
+                format!(" (retrain_top_k = {})", hpo.retrain_top_k)
+            } else {
+                String::new()
+            },
             hpo.metric,
             chosen_id
         )

@@ -118,17 +118,22 @@ batch_size = 16
     )
     .unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["run", "s.toml", "--quiet", "--report", "r.md"])
+        .args(["run", "s.toml", "--report", "r.md"])
         .current_dir(dir.path())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
+    // The arm is named once in each line.
     assert!(
-        stderr.contains("1 arm(s) failed")
-            && stderr.contains("tuned: tuned arm: every trial failed (3 trials)"),
+        stderr.contains(
+            "\ntuned arm failed: every trial failed (3 trials); see the trial errors in the \
+             result file\n"
+        ) && stderr.contains("1 arm(s) failed")
+            && stderr.contains("\n  tuned: every trial failed (3 trials)"),
         "{stderr}"
     );
+    assert!(!stderr.contains("tuned arm:"), "{stderr}");
     let results = dir.path().join("results");
     let files: Vec<_> = std::fs::read_dir(&results)
         .unwrap()
@@ -158,7 +163,7 @@ batch_size = 16
     assert_eq!(arm("manual")["runs"].as_array().unwrap().len(), 1);
     let report = std::fs::read_to_string(dir.path().join("r.md")).unwrap();
     assert!(
-        report.contains("failed: tuned arm: every trial failed"),
+        report.contains("failed: every trial failed (3 trials)"),
         "{report}"
     );
 }

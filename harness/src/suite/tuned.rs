@@ -400,7 +400,8 @@ pub fn run_tuned_arm(
         arm.hpo = Some(record);
         on_update(arm)?;
         anyhow::bail!(
-            "tuned arm: every trial failed ({} trials); see the trial errors in the result file",
+            // Every place that shows it names the arm already ("tuned arm failed: …").
+            "every trial failed ({} trials); see the trial errors in the result file",
             outcome.trials.len()
         );
     };

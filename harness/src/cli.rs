@@ -209,9 +209,12 @@ enum SpaceCommand {
     Sample {
         /// NNI search_space.json
         file: PathBuf,
+        /// Number of samples to print.
         #[arg(long, default_value_t = 5)]
         n: usize,
-        #[arg(long, default_value_t = 0)]
+        /// Seed of the draws: --seed S prints exactly the proposals of tuner = "random" with
+        /// tuner_seed = S, in trial order.
+        #[arg(long, value_name = "S", default_value_t = 0)]
         seed: u64,
     },
 }

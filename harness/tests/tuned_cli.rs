@@ -324,3 +324,61 @@ fn retraining_fewer_than_retrain_top_k_says_why() {
         "{report}"
     );
 }
+
+/// `space sample --seed S` prints the proposals of `tuner = "random"` with `tuner_seed = S`,
+/// as its --help says: the same lines as the search's trials, in trial order.
+#[test]
+fn space_sample_prints_the_random_tuners_proposals() {
+    let harness = |dir: &std::path::Path, args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let help = harness(dir.path(), &["space", "sample", "--help"]);
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("Number of samples to print")
+            && help.contains(
+                "--seed S prints exactly the proposals of tuner = \"random\" with tuner_seed = S"
+            ),
+        "{help}"
+    );
+    let suite = SUITE
+        .replace("tuner = \"tpe\"", "tuner = \"random\"\ntuner_seed = 7")
+        .replace(
+            "tuner_options = { n_startup_trials = 2, multivariate = true }\n",
+            "",
+        )
+        .replace(
+            "max_trials = 50\nmax_trial_epochs = 10\n",
+            "max_trials = 4\n",
+        )
+        .replace("trial_epochs = 3", "trial_epochs = 1")
+        .replace(
+            "assessor = \"asha\"\nassessor_options = { min_resource = 1, reduction_factor = 2 }",
+            "assessor = \"none\"",
+        );
+    std::fs::write(dir.path().join("s.toml"), suite).unwrap();
+    std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
+    let result = common::run_to_end(dir.path(), &["run", "s.toml", "--quiet"]);
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
+    let proposals: Vec<String> = v["arms"][0]["hpo"]["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["params"].to_string())
+        .collect();
+    assert_eq!(proposals.len(), 4);
+    let sample = harness(
+        dir.path(),
+        &["space", "sample", "space.json", "--n", "4", "--seed", "7"],
+    );
+    let lines: Vec<String> = String::from_utf8_lossy(&sample.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(lines, proposals);
+}

@@ -205,7 +205,8 @@ enum Command {
 #[derive(Subcommand)]
 enum SpaceCommand {
     /// Validate a search space (and that a trial can set every parameter) and print N samples
-    /// as JSON lines; the same seed prints the same samples.
+    /// as JSON lines (fewer if the space has fewer distinct configurations); the same seed
+    /// prints the same samples.
     Sample {
         /// NNI search_space.json
         file: PathBuf,
@@ -429,7 +430,6 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Space {
             command: SpaceCommand::Sample { file, n, seed },
         } => {
-            use rand::SeedableRng;
             let space =
                 crate::hpo::SearchSpace::load(&file).map_err(|e| UsageError(e.to_string()))?;
             space
@@ -438,10 +438,20 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             if let Some(note) = space.ignored_note() {
                 eprintln!("note: {note}");
             }
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-            for _ in 0..n {
+            // The random tuner itself, so that --seed S is tuner_seed = S, repeats removed.
+            use crate::hpo::Tuner;
+            let mut tuner = crate::hpo::RandomTuner::new(space, seed);
+            for i in 0..n {
+                let Some(params) = tuner.propose(i) else {
+                    eprintln!(
+                        "note: the space has only {i} distinct configuration{}: the random \
+                         tuner proposes each once, then ends the search (tuner_exhausted)",
+                        if i == 1 { "" } else { "s" }
+                    );
+                    break;
+                };
                 // Stop when the output is gone (`| head -1`): --n may be huge.
-                if !say(&serde_json::Value::Object(space.sample(&mut rng)).to_string()) {
+                if !say(&serde_json::Value::Object(params).to_string()) {
                     break;
                 }
             }

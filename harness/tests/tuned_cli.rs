@@ -382,3 +382,67 @@ fn space_sample_prints_the_random_tuners_proposals() {
         .collect();
     assert_eq!(lines, proposals);
 }
+
+/// The random tuner removes repeats as NNI's does: on a two-point space a search of up to 6
+/// trials tries each point once and ends with `tuner_exhausted`, and `space sample` prints
+/// the same two proposals, saying why it stopped short of --n.
+#[test]
+fn the_random_tuner_tries_each_configuration_of_a_discrete_space_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = SUITE
+        .replace("tuner = \"tpe\"", "tuner = \"random\"")
+        .replace(
+            "tuner_options = { n_startup_trials = 2, multivariate = true }\n",
+            "",
+        )
+        .replace(
+            "max_trials = 50\nmax_trial_epochs = 10\n",
+            "max_trials = 6\n",
+        )
+        .replace("trial_epochs = 3", "trial_epochs = 1")
+        .replace(
+            "assessor = \"asha\"\nassessor_options = { min_resource = 1, reduction_factor = 2 }",
+            "assessor = \"none\"",
+        );
+    std::fs::write(dir.path().join("s.toml"), suite).unwrap();
+    std::fs::write(
+        dir.path().join("space.json"),
+        r#"{"batch_size": {"_type": "choice", "_value": [8, 16]}}"#,
+    )
+    .unwrap();
+    let result = common::run_to_end(
+        dir.path(),
+        &["run", "s.toml", "--quiet", "--report", "r.md"],
+    );
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
+    let hpo = &v["arms"][0]["hpo"];
+    let proposals: Vec<String> = hpo["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["params"].to_string())
+        .collect();
+    assert_eq!(proposals, ["{\"batch_size\":16}", "{\"batch_size\":8}"]);
+    assert_eq!(hpo["stop_reason"], "tuner_exhausted");
+    let report = std::fs::read_to_string(dir.path().join("r.md")).unwrap();
+    assert!(
+        report.contains("The search ended because the tuner had no new configuration left."),
+        "{report}"
+    );
+    let sample = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["space", "sample", "space.json", "--n", "6"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(sample.status.code(), Some(0));
+    let lines: Vec<&str> = std::str::from_utf8(&sample.stdout)
+        .unwrap()
+        .lines()
+        .collect();
+    assert_eq!(lines, proposals);
+    assert_eq!(
+        String::from_utf8_lossy(&sample.stderr),
+        "note: the space has only 2 distinct configurations: the random tuner proposes each \
+         once, then ends the search (tuner_exhausted)\n"
+    );
+}

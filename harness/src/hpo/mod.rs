@@ -21,7 +21,7 @@ pub use experiment::{
 };
 pub use rank::spearman;
 pub use space::{ParamKind, ParamSpec, Params, SearchSpace, SpaceError};
-pub use tuner::{build_tuner, canonical_tuner_name, Direction, Tuner, TUNER_NAMES};
+pub use tuner::{build_tuner, canonical_tuner_name, Direction, RandomTuner, Tuner, TUNER_NAMES};
 
 /// Errors from building a tuner or assessor by name.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]

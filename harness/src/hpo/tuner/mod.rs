@@ -2,7 +2,7 @@
 //!
 //! | name        | what                                                                 |
 //! |-------------|----------------------------------------------------------------------|
-//! | `random`    | independent draws from the space                                      |
+//! | `random`    | independent draws, a repeat replaced by an untried grid point (NNI)   |
 //! | `grid`      | full product of choice / randint / quniform values, then exhausted    |
 //! | `tpe`       | hyperopt-style Tree-structured Parzen Estimator                       |
 //! | `anneal`    | hyperopt-style annealing around good past trials                      |

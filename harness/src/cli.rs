@@ -205,13 +205,17 @@ enum Command {
 #[derive(Subcommand)]
 enum SpaceCommand {
     /// Validate a search space (and that a trial can set every parameter) and print N samples
-    /// as JSON lines; the same seed prints the same samples.
+    /// as JSON lines (fewer if the space has fewer distinct configurations); the same seed
+    /// prints the same samples.
     Sample {
         /// NNI search_space.json
         file: PathBuf,
+        /// Number of samples to print.
         #[arg(long, default_value_t = 5)]
         n: usize,
-        #[arg(long, default_value_t = 0)]
+        /// Seed of the draws: --seed S prints exactly the proposals of tuner = "random" with
+        /// tuner_seed = S, in trial order.
+        #[arg(long, value_name = "S", default_value_t = 0)]
         seed: u64,
     },
 }
@@ -330,6 +334,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         } => {
             check_label(label.as_deref())?;
             let mut loaded = LoadedSuite::load(&suite)?;
+            if let Some(note) = loaded.search_space.as_ref().and_then(|s| s.ignored_note()) {
+                eprintln!("note: {note}");
+            }
             // Before hours of training, not after.
             if let Some(out) = &report {
                 use report::output::Input;
@@ -423,16 +430,28 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Space {
             command: SpaceCommand::Sample { file, n, seed },
         } => {
-            use rand::SeedableRng;
             let space =
                 crate::hpo::SearchSpace::load(&file).map_err(|e| UsageError(e.to_string()))?;
             space
                 .check_params(&crate::suite::tuned::recipe_param_specs())
                 .map_err(|e| UsageError(e.to_string()))?;
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-            for _ in 0..n {
+            if let Some(note) = space.ignored_note() {
+                eprintln!("note: {note}");
+            }
+            // The random tuner itself, so that --seed S is tuner_seed = S, repeats removed.
+            use crate::hpo::Tuner;
+            let mut tuner = crate::hpo::RandomTuner::new(space, seed);
+            for i in 0..n {
+                let Some(params) = tuner.propose(i) else {
+                    eprintln!(
+                        "note: the space has only {i} distinct configuration{}: the random \
+                         tuner proposes each once, then ends the search (tuner_exhausted)",
+                        if i == 1 { "" } else { "s" }
+                    );
+                    break;
+                };
                 // Stop when the output is gone (`| head -1`): --n may be huge.
-                if !say(&serde_json::Value::Object(space.sample(&mut rng)).to_string()) {
+                if !say(&serde_json::Value::Object(params).to_string()) {
                     break;
                 }
             }

@@ -120,7 +120,7 @@ fn a_toml_type_error_names_the_dotted_key_with_file_and_line() {
     assert_eq!(
         err,
         "error: s.toml: TOML parse error at line 15, column 10\n   |\n15 | epochs = \"15\"\n   \
-         |          ^^^^\narms.manual.recipe.epochs: invalid type: string \"15\", expected a whole number >= 0\n"
+         |          ^^^^\narms.manual.recipe.epochs: invalid type: string \"15\", expected a whole number in [1, 1000000]\n"
     );
 }
 
@@ -357,6 +357,44 @@ fn search_settings_name_the_key_at_fault() {
             "key \"initial_lr\": grid search supports only choice, randint and quniform",
         ],
     );
+    // NNI's OptimizeMode has the two full words only: "max" is not one of them.
+    for mode in ["max", "MIN", "maximise"] {
+        let err = run_fails(
+            &suite.replace("\"maximize\"", &format!("\"{mode}\"")),
+            &files,
+            &[],
+        );
+        assert_mentions(
+            &err,
+            &[&format!(
+                "s.toml:28: arms.tuned.hpo.optimize_mode: must be \"maximize\" or \"minimize\", \
+                 got \"{mode}\""
+            )],
+        );
+    }
+    let err = run_fails(&suite.replace("\"tpe\"", "\"SMAC\""), &files, &[]);
+    assert_mentions(
+        &err,
+        &[
+            "s.toml:27: arms.tuned.hpo.tuner: unknown tuner \"SMAC\": expected one of random, \
+           grid, tpe, anneal, evolution (in any case; NNI's \"GridSearch\" is grid)",
+        ],
+    );
+    let err = run_fails(
+        &suite.replace(
+            "max_trials = 1",
+            "max_trials = 1\nassessor = \"Curvefitting\"",
+        ),
+        &files,
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &[
+            "arms.tuned.hpo.assessor: unknown assessor \"Curvefitting\": expected one of none, \
+           medianstop, asha, hyperband (in any case)",
+        ],
+    );
     // TOML's nan and inf have no JSON form: said as written, not as "null".
     for (written, shown) in [("nan", "NaN"), ("inf", "inf"), ("-inf", "-inf")] {
         let options = format!("tuner = \"tpe\"\ntuner_options = {{ gamma = {written} }}");
@@ -389,7 +427,51 @@ fn search_settings_name_the_key_at_fault() {
     );
     assert_mentions(
         &err,
-        &["arms.tuned.hpo.tuner_options: tpe: the options must be a table of names and values, e.g. { seed = 1 }, got 5"],
+        &["arms.tuned.hpo.tuner_options: tpe: the options must be a table of names and values, e.g. { option = 1 }, got 5"],
+    );
+    // NNI's classArgs habits: the message stays, with where the setting goes here.
+    let err = run_fails(
+        &suite.replace(
+            "tuner = \"tpe\"",
+            "tuner = \"tpe\"\ntuner_options = { optimize_mode = \"maximize\", seed = 1 }",
+        ),
+        &files,
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &[
+            "s.toml:28: arms.tuned.hpo.tuner_options: tpe: unknown option(s) \"optimize_mode\", \
+           \"seed\" (valid: n_startup_trials, gamma, n_ei_candidates, prior_weight, \
+           quantile_split, constant_liar, multivariate); set optimize_mode in [arms.tuned.hpo], \
+           not in tuner_options; the tuner's seed is tuner_seed in [arms.tuned.hpo]\n",
+        ],
+    );
+    let err = run_fails(
+        &suite.replace("\"tpe\"", "\"random\"\ntuner_options = { seed = 1 }"),
+        &files,
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &[
+            "arms.tuned.hpo.tuner_options: random: unknown option(s) \"seed\" (valid: none); \
+           the tuner's seed is tuner_seed in [arms.tuned.hpo]\n",
+        ],
+    );
+    let medianstop =
+        "assessor = \"medianstop\"\nassessor_options = { optimize_mode = \"maximize\" }";
+    let err = run_fails(
+        &suite.replace("max_trials = 1", &format!("max_trials = 1\n{medianstop}")),
+        &files,
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &[
+            "arms.tuned.hpo.assessor_options: medianstop: unknown option(s) \"optimize_mode\" \
+           (valid: start_step); set optimize_mode in [arms.tuned.hpo], not in assessor_options\n",
+        ],
     );
     // Found when the suite is read, not by each trial once the search runs.
     let err = run_fails(
@@ -400,6 +482,51 @@ fn search_settings_name_the_key_at_fault() {
     assert_mentions(
         &err,
         &["s.toml:29: arms.tuned.hpo.trial_epochs: must be in [1, 1000000], got 100000000"],
+    );
+    // Trials longer than the retraining they choose for: the recipe's epochs, or the epochs
+    // the space gives a configuration.
+    let err = run_fails(
+        &suite.replace("trial_epochs = 1", "trial_epochs = 2"),
+        &files,
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &[
+            "s.toml:29: arms.tuned.hpo.trial_epochs: 2 is more than the recipe's epochs = 1 \
+           (arms.tuned.recipe.epochs, the full budget the chosen configuration is retrained at): \
+           the search's trials would train longer than the retraining\n",
+        ],
+    );
+    let longer = suite
+        .replace("trial_epochs = 1", "trial_epochs = 3")
+        .replace(
+            "epochs = 1\nbatch_size = 8\n[arms.tuned.hpo]",
+            "epochs = 3\nbatch_size = 8\n[arms.tuned.hpo]",
+        );
+    let some_short: &[u8] = br#"{"epochs": {"_type": "choice", "_value": [4, 2, 8]}}"#;
+    let err = run_fails(&longer, &[("space.json", some_short)], &[]);
+    assert_mentions(
+        &err,
+        &[
+            "s.toml:29: arms.tuned.hpo.trial_epochs: 3 is more than epochs = 2, which the search \
+           space's key \"epochs\" gives a configuration (the full budget it is retrained at)",
+        ],
+    );
+    // Epochs set in one option only: the other options retrain at the recipe's epochs.
+    let err = run_fails(
+        &longer.replace("trial_epochs = 3", "trial_epochs = 4"),
+        &[(
+            "space.json",
+            br#"{"optimizer": {"_type": "choice", "_value": [
+                {"_name": "sgd", "epochs": {"_type": "choice", "_value": [4, 8]}},
+                {"_name": "adam"}]}}"#,
+        )],
+        &[],
+    );
+    assert_mentions(
+        &err,
+        &["arms.tuned.hpo.trial_epochs: 4 is more than the recipe's epochs = 3"],
     );
     let err = run_fails(
         &suite.replace("max_trials = 1", "max_trials = 1\nretrain_top_k = 5"),

@@ -290,7 +290,8 @@ fn space_sample_stops_when_its_output_is_gone() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("s.json"),
-        r#"{"width":{"_type":"choice","_value":[8,16,32]}}"#,
+        // Continuous: the random tuner's proposals never run out (a discrete space's do).
+        r#"{"initial_lr":{"_type":"uniform","_value":[0.01,0.1]}}"#,
     )
     .unwrap();
     let sample = |stdout: Stdio| {
@@ -309,7 +310,7 @@ fn space_sample_stops_when_its_output_is_gone() {
     std::io::BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut first)
         .unwrap();
-    assert!(first.starts_with("{\"width\":"), "{first}");
+    assert!(first.starts_with("{\"initial_lr\":"), "{first}");
     // The reader is dropped: the pipe is closed.
     let out = exit_within(child, deadline);
     assert_eq!(out.status.code(), Some(0));

@@ -800,7 +800,7 @@ width = 16
 optimizer = "sgd"
 initial_lr = 0.05
 momentum = 0.9
-epochs = 3
+epochs = 4
 batch_size = 16
 [arms.tuned.hpo]
 search_space = "space.json"

@@ -12,14 +12,16 @@ pub mod rank;
 pub mod space;
 pub mod tuner;
 
-pub use assessor::{build_assessor, check_can_stop, Assessor, Decision, ASSESSOR_NAMES};
+pub use assessor::{
+    build_assessor, canonical_assessor_name, check_can_stop, Assessor, Decision, ASSESSOR_NAMES,
+};
 pub use experiment::{
     best_trial_of, now_rfc3339, run_experiment, run_experiment_resumable, Abort, Cost,
     ExperimentConfig, ExperimentOutcome, StopReason, Trial, TrialContext, TrialOutput, TrialStatus,
 };
 pub use rank::spearman;
 pub use space::{ParamKind, ParamSpec, Params, SearchSpace, SpaceError};
-pub use tuner::{build_tuner, Direction, Tuner, TUNER_NAMES};
+pub use tuner::{build_tuner, canonical_tuner_name, Direction, RandomTuner, Tuner, TUNER_NAMES};
 
 /// Errors from building a tuner or assessor by name.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
@@ -34,7 +36,7 @@ pub enum BuildError {
         key: String,
         reason: String,
     },
-    #[error("{component}: the options must be a table of names and values, e.g. {{ seed = 1 }}, got {got}")]
+    #[error("{component}: the options must be a table of names and values, e.g. {{ option = 1 }}, got {got}")]
     NotATable { component: String, got: String },
     #[error("{component}: unknown option(s) {keys} (valid: {valid})")]
     UnknownOption {

@@ -249,6 +249,9 @@ pub struct SearchSpace {
     /// The document as it was parsed: a result stores the space it searched, and this is
     /// the text that was validated (reading the file again could store an edited one).
     pub document: Value,
+    /// (parameter key, field) of the fields of parameter specs that are not read (anything
+    /// but _type and _value, e.g. a "_comment"), in file order.
+    pub ignored_fields: Vec<(String, String)>,
 }
 
 /// What a trainer knows about one of its parameters.
@@ -275,6 +278,8 @@ pub(crate) enum NodeVal {
 struct Parser<'a> {
     file: &'a str,
     next_id: usize,
+    /// (parameter key, field) of each field of a parameter spec other than _type and _value.
+    ignored: Vec<(String, String)>,
 }
 
 impl Parser<'_> {
@@ -317,24 +322,36 @@ impl Parser<'_> {
                 format!("expected an object {{\"_type\": ..., \"_value\": ...}}, got {spec}"),
             )
         })?;
-        for k in obj.keys() {
-            if k != "_type" && k != "_value" {
-                return Err(self.err(
-                    key,
-                    format!("unexpected field \"{k}\" (only _type and _value)"),
-                ));
-            }
-        }
+        // NNI reads _type and _value and ignores the rest (a "_comment", say), so an existing
+        // search_space.json works unchanged; the ignored fields are listed for a note.
+        let others: Vec<&String> = obj
+            .keys()
+            .filter(|k| *k != "_type" && *k != "_value")
+            .collect();
+        // A required field missing beside an ignored one is most likely misspelt there.
+        let found = match others.as_slice() {
+            [] => String::new(),
+            fields => format!(
+                " (the spec has {}, which is not read: misspelt?)",
+                fields
+                    .iter()
+                    .map(|f| format!("\"{f}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
         let ty = match obj.get("_type") {
             Some(Value::String(s)) => s.as_str(),
             Some(other) => {
                 return Err(self.err(key, format!("_type must be a string, got {other}")))
             }
-            None => return Err(self.err(key, "missing _type")),
+            None => return Err(self.err(key, format!("missing _type{found}"))),
         };
         let value = obj
             .get("_value")
-            .ok_or_else(|| self.err(key, format!("{ty}: missing _value")))?;
+            .ok_or_else(|| self.err(key, format!("{ty}: missing _value{found}")))?;
+        self.ignored
+            .extend(others.into_iter().map(|f| (key.to_string(), f.clone())));
         if ty == "choice" {
             return self.parse_choice(value, key);
         }
@@ -595,6 +612,7 @@ impl SearchSpace {
         let mut p = Parser {
             file: source_name,
             next_id: 0,
+            ignored: Vec::new(),
         };
         let params = p.parse_params(obj, "")?;
         Ok(SearchSpace {
@@ -602,7 +620,25 @@ impl SearchSpace {
             params,
             n_nodes: p.next_id,
             document: v.clone(),
+            ignored_fields: p.ignored,
         })
+    }
+
+    /// A one-line note naming the fields of parameter specs that were ignored, if any.
+    pub fn ignored_note(&self) -> Option<String> {
+        if self.ignored_fields.is_empty() {
+            return None;
+        }
+        let fields: Vec<String> = self
+            .ignored_fields
+            .iter()
+            .map(|(key, field)| format!("\"{field}\" of key \"{key}\""))
+            .collect();
+        Some(format!(
+            "{}: ignored {} (a parameter is read from _type and _value only, as in NNI)",
+            self.source_name,
+            fields.join(", ")
+        ))
     }
 
     /// Read and parse a file; errors name the file.
@@ -1367,12 +1403,41 @@ mod tests {
             &["\"x\"", "missing _value"],
         );
         assert_err(r#"{"x": [1,2]}"#, &["\"x\"", "expected an object"]);
-        assert_err(
-            r#"{"x": {"_type":"uniform","_value":[0,1],"extra":1}}"#,
-            &["\"x\"", "unexpected field"],
+        // A required field missing beside one that is not read: said together.
+        assert_eq!(
+            err(r#"{"x": {"_type":"uniform","_vaule":[0,1]}}"#),
+            "search_space.json: key \"x\": uniform: missing _value (the spec has \"_vaule\", \
+             which is not read: misspelt?)"
+        );
+        assert_eq!(
+            err(r#"{"x": {"type":"uniform","_value":[0,1]}}"#),
+            "search_space.json: key \"x\": missing _type (the spec has \"type\", which is not \
+             read: misspelt?)"
         );
         assert!(err("[1]").contains("must be a JSON object"));
         assert!(err("{").contains("invalid JSON"));
+    }
+
+    #[test]
+    fn fields_besides_type_and_value_are_ignored_as_nni_does_and_listed() {
+        let plain = space(
+            r#"{"lr": {"_type":"uniform","_value":[0.01,0.1]},
+                "opt": {"_type":"choice","_value":[{"_name":"sgd","m":{"_type":"uniform","_value":[0,1]}}]}}"#,
+        );
+        let commented = space(
+            r#"{"lr": {"_type":"uniform","_value":[0.01,0.1],"_comment":"hi"},
+                "opt": {"_type":"choice","_value":[{"_name":"sgd","m":{"_type":"uniform","_value":[0,1],"note":2}}]}}"#,
+        );
+        assert_eq!(plain.params, commented.params);
+        assert_eq!(plain.ignored_note(), None);
+        assert_eq!(
+            commented.ignored_note().unwrap(),
+            "search_space.json: ignored \"_comment\" of key \"lr\", \"note\" of key \"opt/sgd/m\" \
+             (a parameter is read from _type and _value only, as in NNI)"
+        );
+        let mut a = ChaCha8Rng::seed_from_u64(3);
+        let mut b = ChaCha8Rng::seed_from_u64(3);
+        assert_eq!(plain.sample(&mut a), commented.sample(&mut b));
     }
 
     #[test]

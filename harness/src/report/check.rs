@@ -574,7 +574,7 @@ mod tests {
         let a = file("a", &[0.95, 0.96, 0.955]);
         let mut b = a.clone();
         b.arms[0].runs.clear();
-        b.arms[0].error = Some("tuned arm: every trial failed (4 trials)".into());
+        b.arms[0].error = Some("every trial failed (4 trials)".into());
         let r = check(&a, &b, CheckOptions::default()).unwrap();
         assert_eq!(r.arms[0].verdict, Verdict::Fail);
         let text = render_text(&r);
@@ -583,7 +583,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("FAIL: the candidate's arm failed: tuned arm: every trial failed"),
+            text.contains("FAIL: the candidate's arm failed: every trial failed"),
             "{text}"
         );
         assert!(!text.contains("INCONCLUSIVE"), "{text}");
@@ -593,13 +593,13 @@ mod tests {
     fn an_arm_that_failed_alike_on_both_sides_says_so_and_still_fails() {
         let mut a = file("a", &[0.95, 0.96, 0.955]);
         a.arms[0].runs.clear();
-        a.arms[0].error = Some("tuned arm: every trial failed (4 trials)".into());
+        a.arms[0].error = Some("every trial failed (4 trials)".into());
         let r = check(&a, &a, CheckOptions::default()).unwrap();
         assert_eq!((r.arms[0].verdict, r.exit_code), (Verdict::Fail, 1));
         let text = render_text(&r);
         assert!(
             text.contains(
-                "FAIL: the candidate's arm failed: tuned arm: every trial failed (4 trials) — as \
+                "FAIL: the candidate's arm failed: every trial failed (4 trials) — as \
                  the baseline's did, with the same error: not a regression"
             ),
             "{text}"
@@ -612,7 +612,7 @@ mod tests {
         assert!(
             text.contains(
                 "the candidate's arm failed: out of memory — the baseline's failed too, \
-                 differently (tuned arm: every trial failed (4 trials))"
+                 differently (every trial failed (4 trials))"
             ),
             "{text}"
         );

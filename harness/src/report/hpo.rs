@@ -124,17 +124,27 @@ pub fn section(
                 ]
             })
             .collect();
+        // Fewer than asked for: only trials that completed are candidates.
+        let n = f.entries.len();
+        let short = f.retrain_top_k.filter(|k| n < *k);
         md.push_str(&if zh {
             format!(
-                "保真度检查：搜索中最好的 {} 个配置在同一搜索数据上以全预算（种子 {}）重训，取其中最好者：\n\n",
-                f.entries.len(),
+                "保真度检查：搜索中最好的 {n} 个配置{}在同一搜索数据上以全预算（种子 {}）重训，取其中最好者：\n\n",
+                short.map_or(String::new(), |k| format!(
+                    "（retrain_top_k = {k}，但只有 {n} 个 trial 完成：早停和失败的 trial 不是候选）"
+                )),
                 f.seed
             )
         } else {
             format!(
-                "Fidelity check: the search's top {} trained at the full budget on the \
+                "Fidelity check: the search's top {}{} trained at the full budget on the \
                  same search data (seed {}); the best of them is the chosen configuration:\n\n",
-                plural(f.entries.len(), "configuration"),
+                plural(n, "configuration"),
+                short.map_or(String::new(), |k| format!(
+                    " (retrain_top_k = {k}, but only {} completed: early-stopped and failed \
+                     trials are not candidates)",
+                    plural(n, "trial")
+                )),
                 f.seed
             )
         });
@@ -666,6 +676,57 @@ mod tests {
             "{md}"
         );
         assert!(render(&short, Lang::Zh).contains("没有 trial 被提前停止"));
+    }
+
+    #[test]
+    fn a_fidelity_check_short_of_retrain_top_k_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let trials = vec![
+            trial(0, TrialStatus::Succeeded, &[0.5, 0.6], vec![]),
+            trial(1, TrialStatus::EarlyStopped, &[0.4], vec![]),
+        ];
+        let mut r = record(trials, Some(0));
+        r.fidelity = Some(crate::results::FidelityCheck {
+            seed: 0,
+            retrain_top_k: Some(4),
+            entries: vec![crate::results::FidelityEntry {
+                trial_id: 0,
+                search_metric: 0.6,
+                full_budget_metric: Some(0.7),
+            }],
+            spearman: None,
+            warning: None,
+        });
+        let render = |r: &HpoRecord, lang| {
+            section(r, "quick", "quick", lang, dir.path(), "r")
+                .unwrap()
+                .0
+        };
+        let md = render(&r, Lang::En);
+        assert!(
+            md.contains(
+                "Fidelity check: the search's top 1 configuration (retrain_top_k = 4, but only 1 \
+                 trial completed: early-stopped and failed trials are not candidates) trained at \
+                 the full budget"
+            ),
+            "{md}"
+        );
+        assert!(
+            render(&r, Lang::Zh).contains(
+                "搜索中最好的 1 个配置（retrain_top_k = 4，但只有 1 个 trial 完成：早停和失败的 trial \
+                 不是候选）在同一搜索数据上"
+            ),
+            "zh"
+        );
+        // As many as asked for, or a file that did not record k: no clause.
+        for k in [Some(1), None] {
+            r.fidelity.as_mut().unwrap().retrain_top_k = k;
+            let md = render(&r, Lang::En);
+            assert!(
+                md.contains("the search's top 1 configuration trained at the full budget"),
+                "{md}"
+            );
+        }
     }
 
     #[test]

@@ -138,6 +138,40 @@ mod tests {
     }
 
     #[test]
+    fn fewer_retrained_than_retrain_top_k_are_counted_as_retrained() {
+        let mut arm = tuned();
+        arm.definition["hpo"]["retrain_top_k"] = 4.into();
+        arm.hpo.as_mut().unwrap().fidelity = Some(crate::results::FidelityCheck {
+            seed: 0,
+            retrain_top_k: Some(4),
+            entries: vec![crate::results::FidelityEntry {
+                trial_id: 0,
+                search_metric: 0.8,
+                full_budget_metric: Some(0.9),
+            }],
+            spearman: None,
+            warning: None,
+        });
+        let chosen_by = |lang| {
+            pairs(&arm, lang)
+                .into_iter()
+                .find(|(k, _)| *k == key("chosen by", lang))
+                .unwrap()
+                .1
+        };
+        assert_eq!(
+            chosen_by(Lang::En),
+            "tpe + asha over 1 trial of up to 4 epochs, best of the top 1 (retrain_top_k = 4) \
+             at the full budget on val_acc (trial 0)"
+        );
+        assert_eq!(
+            chosen_by(Lang::Zh),
+            "tpe + asha，1 个 trial（每个至多 4 轮），搜索最好的 1 个（retrain_top_k = 4）以全预算重训后取最好者，\
+             按 val_acc 选出（trial 0）"
+        );
+    }
+
+    #[test]
     fn the_column_speaks_chinese_in_a_chinese_report() {
         let tuned_zh = pairs(&tuned(), Lang::Zh);
         assert!(

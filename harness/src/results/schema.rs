@@ -375,6 +375,10 @@ pub struct HpoRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FidelityCheck {
     pub seed: u64,
+    /// The suite's `retrain_top_k`: `entries` has fewer when fewer trials completed (only
+    /// SUCCEEDED trials are candidates). Absent in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retrain_top_k: Option<usize>,
     pub entries: Vec<FidelityEntry>,
     /// Spearman rank correlation between the search-budget and the full-budget metric.
     pub spearman: Option<f64>,

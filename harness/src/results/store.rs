@@ -363,6 +363,7 @@ mod tests {
         let e = with_search(&|s| {
             s.fidelity = Some(crate::results::FidelityCheck {
                 seed: 0,
+                retrain_top_k: Some(1),
                 entries: vec![crate::results::FidelityEntry {
                     trial_id: 0,
                     search_metric: 0.9,

@@ -1,8 +1,8 @@
 //! Parsing and validating suite files. Every error names the file, the line and the key.
 use crate::data::DatasetSpec;
 use crate::hpo::{
-    build_assessor, build_tuner, check_can_stop, Direction, SearchSpace, ASSESSOR_NAMES,
-    TUNER_NAMES,
+    build_assessor, build_tuner, canonical_assessor_name, canonical_tuner_name, check_can_stop,
+    Direction, SearchSpace, ASSESSOR_NAMES, TUNER_NAMES,
 };
 use crate::train::Recipe;
 use serde::{Deserialize, Serialize};
@@ -246,16 +246,37 @@ fn parse_toml(text: &str) -> Result<SuiteFile, String> {
         // toml's text ends with its message, after the line and snippet.
         let message = inner.message().trim_end();
         match shown.strip_suffix(message) {
-            Some(head) => format!("{head}{key}: {}", plain_types(message)),
-            None => format!("{key}: {}", plain_types(&shown)),
+            Some(head) => format!("{head}{key}: {}", plain_types(message, &key)),
+            None => format!("{key}: {}", plain_types(&shown, &key)),
         }
     })
 }
 
-/// serde's messages name Rust types (`expected usize`); a suite's author wrote TOML.
-fn plain_types(message: &str) -> String {
+/// The whole numbers the setting at dotted `key` takes, where that is narrower than its type
+/// (`max_trials = -1` and `max_trials = 0` must say the same bound).
+fn whole_number_range(key: &str) -> Option<&'static str> {
+    let leaf = key.rsplit('.').next().unwrap_or(key);
+    match leaf {
+        // ranges::count, wherever a suite sets epochs or a batch size.
+        "epochs" | "batch_size" | "trial_epochs" => Some("a whole number in [1, 1000000]"),
+        "samples" if key.ends_with("random_baseline.samples") => {
+            Some("a whole number in [1, 1000000]")
+        }
+        "max_trials" | "max_trial_epochs" | "concurrency" if key.starts_with("arms.tuned.hpo.") => {
+            Some("a whole number >= 1")
+        }
+        _ => None,
+    }
+}
+
+/// serde's messages name Rust types (`expected usize`); a suite's author wrote TOML. `key` is
+/// the dotted key the message is about, for the range of a whole number.
+fn plain_types(message: &str, key: &str) -> String {
     let words = [
-        ("usize", "a whole number >= 0"),
+        (
+            "usize",
+            whole_number_range(key).unwrap_or("a whole number >= 0"),
+        ),
         ("u64", "a whole number >= 0"),
         ("u32", "a whole number >= 0"),
         ("i64", "a whole number"),
@@ -278,10 +299,11 @@ impl LoadedSuite {
 
     pub fn parse(text: &str, path: &Path) -> Result<LoadedSuite, SuiteError> {
         let shown = path.display().to_string();
-        let file = parse_toml(text).map_err(|message| SuiteError::Parse {
+        let mut file = parse_toml(text).map_err(|message| SuiteError::Parse {
             path: shown.clone(),
             message,
         })?;
+        canonical_names(&mut file);
         validate(&file, text, &shown)?;
         validate_against_data(&file, text, &shown)?;
         // The files the suite names, each read once: checked, and its digest recorded.
@@ -498,6 +520,26 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The tuned arm's tuner, assessor and direction as results and reports record them: NNI's
+/// spellings (`TPE`, `GridSearch`, `Medianstop`, `Maximize`) are accepted in any case, and a
+/// result says `tpe` whichever was written. A name not recognised is left as written, for
+/// [`validate_hpo`]'s message.
+fn canonical_names(file: &mut SuiteFile) {
+    let Some(tuned) = &mut file.arms.tuned else {
+        return;
+    };
+    let h = &mut tuned.hpo;
+    if let Some(name) = canonical_tuner_name(&h.tuner) {
+        h.tuner = name.into();
+    }
+    if let Some(name) = canonical_assessor_name(&h.assessor) {
+        h.assessor = name.into();
+    }
+    if let Some(direction) = Direction::parse(&h.optimize_mode) {
+        h.optimize_mode = direction.name().into();
+    }
 }
 
 fn validate(file: &SuiteFile, text: &str, path: &str) -> Result<(), SuiteError> {
@@ -756,7 +798,8 @@ fn validate_hpo(h: &HpoSpec) -> Result<(), (&'static str, String)> {
         return Err((
             "tuner",
             format!(
-                "unknown tuner \"{}\": expected one of {}",
+                "unknown tuner \"{}\": expected one of {} (in any case; NNI's \
+                 \"GridSearch\" is grid)",
                 h.tuner,
                 TUNER_NAMES.join(", ")
             ),
@@ -766,7 +809,7 @@ fn validate_hpo(h: &HpoSpec) -> Result<(), (&'static str, String)> {
         return Err((
             "assessor",
             format!(
-                "unknown assessor \"{}\": expected one of {}",
+                "unknown assessor \"{}\": expected one of {} (in any case)",
                 h.assessor,
                 ASSESSOR_NAMES.join(", ")
             ),
@@ -864,6 +907,9 @@ fn load_search_space(
     if let Some(message) = unused_search_key(&space, &probes, &tuned.recipe) {
         return Err(space_error(message));
     }
+    if let Some(message) = trials_longer_than_the_budget(tuned, &space, &probes) {
+        return Err(error("trial_epochs", message));
+    }
     let empty = crate::hpo::Params::new();
     let used_by_a_trial = |key: &str| some_trial_uses(&probes, &tuned.recipe, key, &empty, "");
     let table = "arms.tuned.recipe";
@@ -874,7 +920,18 @@ fn load_search_space(
         return Err(SuiteError::at(shown, text, table, &key, message));
     }
     let direction = Direction::parse(&tuned.hpo.optimize_mode).unwrap_or(Direction::Maximize);
-    let option_error = |key: &str, e: crate::hpo::BuildError| error(key, e.to_string());
+    let option_error = |key: &str, e: crate::hpo::BuildError| {
+        let hint = match (&e, key) {
+            (crate::hpo::BuildError::UnknownOption { .. }, "tuner_options") => {
+                nni_class_args_hint(&tuned.hpo.tuner_options, key)
+            }
+            (crate::hpo::BuildError::UnknownOption { .. }, "assessor_options") => {
+                nni_class_args_hint(&tuned.hpo.assessor_options, key)
+            }
+            _ => String::new(),
+        };
+        error(key, format!("{e}{hint}"))
+    };
     // A space the tuner cannot search (grid with a loguniform) is about `tuner`, not options.
     let tuner_error = |e: crate::hpo::BuildError| match e {
         crate::hpo::BuildError::Unsupported { .. } => option_error("tuner", e),
@@ -903,6 +960,54 @@ fn load_search_space(
     .map_err(|e| option_error("assessor_options", e))?;
     let input = input_file("arms.tuned.hpo.search_space", &space_path, &space_text);
     Ok((space, input))
+}
+
+/// Where NNI's classArgs habits belong here: NNI gives its tuners and assessors the direction
+/// and the seed as classArgs; here they are settings of the whole search. Empty when `options`
+/// (the `key` table) has neither.
+fn nni_class_args_hint(options: &serde_json::Value, key: &str) -> String {
+    let mut hint = String::new();
+    if options.get("optimize_mode").is_some() {
+        hint += &format!("; set optimize_mode in [arms.tuned.hpo], not in {key}");
+    }
+    if key == "tuner_options" && options.get("seed").is_some() {
+        hint += "; the tuner's seed is tuner_seed in [arms.tuned.hpo]";
+    }
+    hint
+}
+
+/// Search trials that would train longer than a chosen configuration is then retrained: the
+/// full budget is the recipe's `epochs`, or the `epochs` the search space gives (the smallest
+/// one it can give is checked, and the recipe's too unless the space sets epochs for every
+/// trial). The retraining would be the short run, and the search's ranking would be of runs
+/// longer than the one reported.
+fn trials_longer_than_the_budget(
+    tuned: &TunedArmSpec,
+    space: &SearchSpace,
+    probes: &[crate::hpo::space::Probe],
+) -> Option<String> {
+    let trial_epochs = tuned.hpo.trial_epochs;
+    let from_space = probes
+        .iter()
+        .filter(|p| p.key.rsplit('/').next() == Some("epochs"))
+        .filter_map(|p| Some((p.value.as_f64()?, &p.key)))
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    let every_trial_sets_it = space.params.iter().any(|p| p.name == "epochs");
+    if let Some((epochs, key)) = from_space.filter(|(e, _)| *e < trial_epochs as f64) {
+        return Some(format!(
+            "{trial_epochs} is more than epochs = {epochs}, which the search space's key \
+             \"{key}\" gives a configuration (the full budget it is retrained at): the search's \
+             trials would train longer than the retraining of the configuration they choose"
+        ));
+    }
+    let recipe_epochs = tuned.recipe.epochs;
+    (!every_trial_sets_it && trial_epochs > recipe_epochs).then(|| {
+        format!(
+            "{trial_epochs} is more than the recipe's epochs = {recipe_epochs} \
+             (arms.tuned.recipe.epochs, the full budget the chosen configuration is retrained \
+             at): the search's trials would train longer than the retraining"
+        )
+    })
 }
 
 /// A searched parameter that no trial would use (`momentum` while every trial trains with
@@ -1280,6 +1385,30 @@ validation_fraction = 0.1
     }
 
     #[test]
+    fn nni_spellings_become_the_names_results_record() {
+        let text = GOOD.to_string()
+            + "[arms.tuned.recipe]\nmodel = \"mlp\"\noptimizer = \"sgd\"\ninitial_lr = 0.1\n\
+               epochs = 2\nbatch_size = 32\n[arms.tuned.hpo]\nsearch_space = \"s.json\"\n\
+               tuner = \"GridSearch\"\noptimize_mode = \"MAXIMIZE\"\nassessor = \"Hyperband\"\n\
+               trial_epochs = 1\nmax_trials = 1\n";
+        let mut file = parse_toml(&text).unwrap();
+        canonical_names(&mut file);
+        let hpo = &file.arms.tuned.as_ref().unwrap().hpo;
+        assert_eq!(
+            (
+                hpo.tuner.as_str(),
+                hpo.optimize_mode.as_str(),
+                hpo.assessor.as_str()
+            ),
+            ("grid", "maximize", "hyperband")
+        );
+        // Not recognised: left as written, for the message that refuses it.
+        let mut file = parse_toml(&text.replace("\"GridSearch\"", "\"SMAC\"")).unwrap();
+        canonical_names(&mut file);
+        assert_eq!(file.arms.tuned.as_ref().unwrap().hpo.tuner, "SMAC");
+    }
+
+    #[test]
     fn every_shipped_suite_loads() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites");
         let mut n = 0;
@@ -1361,6 +1490,50 @@ validation_fraction = 0.1
         );
     }
 
+    /// A space that sets epochs for every trial makes the recipe's epochs no trial's budget:
+    /// trials up to the space's smallest epochs are allowed whatever the recipe says.
+    #[test]
+    fn trials_may_be_as_long_as_the_smallest_budget_the_space_sets() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("s.json"),
+            r#"{"epochs": {"_type": "choice", "_value": [4, 8]}}"#,
+        )
+        .unwrap();
+        let suite = GOOD.to_string()
+            + "[arms.tuned.recipe]\nmodel = \"mlp\"\noptimizer = \"sgd\"\ninitial_lr = 0.1\n\
+               epochs = 2\nbatch_size = 32\n[arms.tuned.hpo]\nsearch_space = \"s.json\"\n\
+               tuner = \"tpe\"\noptimize_mode = \"maximize\"\ntrial_epochs = 4\nmax_trials = 1\n";
+        let path = dir.path().join("t.toml");
+        assert!(LoadedSuite::parse(&suite, &path).is_ok());
+        let e = LoadedSuite::parse(
+            &suite.replace("trial_epochs = 4", "trial_epochs = 5"),
+            &path,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("trial_epochs: 5 is more than epochs = 4, which the search space's key"),
+            "{e}"
+        );
+    }
+
+    /// `--epochs N` sets the full budget and shortens longer trials to it: whatever N, the
+    /// suite it makes keeps trial_epochs <= epochs, as a suite file must.
+    #[test]
+    fn an_epochs_override_keeps_the_trials_within_the_full_budget() {
+        let quick = Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites/quick.toml");
+        for (n, trial_epochs) in [(1, 1), (3, 3), (6, 6), (40, 6)] {
+            let mut s = LoadedSuite::load(&quick).unwrap();
+            s.override_epochs(n).unwrap();
+            let tuned = s.file.arms.tuned.as_ref().unwrap();
+            assert_eq!(
+                (tuned.recipe.epochs, tuned.hpo.trial_epochs),
+                (n, trial_epochs)
+            );
+        }
+    }
+
     #[test]
     fn epochs_below_the_first_rung_are_noted_as_leaving_the_assessor_idle() {
         let quick = Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites/quick.toml");
@@ -1422,7 +1595,8 @@ validation_fraction = 0.1
         assert!(e.contains("16 | epochs = \"two\""), "{e}");
         assert!(
             e.ends_with(
-                "\narms.manual.recipe.epochs: invalid type: string \"two\", expected a whole number >= 0"
+                "\narms.manual.recipe.epochs: invalid type: string \"two\", expected a whole number \
+                 in [1, 1000000]"
             ),
             "{e}"
         );
@@ -1431,6 +1605,58 @@ validation_fraction = 0.1
         assert!(e.contains("\nsuite.seeds[1]: invalid type"), "{e}");
         let e = err(&GOOD.replace("name = \"synthetic\"", "name = 7"));
         assert!(e.contains("\ndataset.name: invalid type"), "{e}");
+    }
+
+    /// A value of the wrong type and one out of range say the same bound: `max_trials = -1`
+    /// must not read "expected a whole number >= 0" when 0 is refused too.
+    #[test]
+    fn a_whole_number_of_the_wrong_type_is_told_its_range() {
+        let tuned = GOOD.to_string()
+            + "[arms.tuned.recipe]\nmodel = \"mlp\"\noptimizer = \"sgd\"\ninitial_lr = 0.1\n\
+               epochs = 2\nbatch_size = 32\n[arms.tuned.hpo]\nsearch_space = \"s.json\"\n\
+               tuner = \"tpe\"\noptimize_mode = \"maximize\"\ntrial_epochs = 1\nmax_trials = 1\n\
+               concurrency = 1\nmax_trial_epochs = 5\ntuner_seed = 3\nretrain_top_k = 1\n";
+        let cases = [
+            ("max_trials = 1", "a whole number >= 1"),
+            ("max_trial_epochs = 5", "a whole number >= 1"),
+            ("concurrency = 1", "a whole number >= 1"),
+            ("trial_epochs = 1", "a whole number in [1, 1000000]"),
+            (
+                "batch_size = 32\n[arms.tuned.hpo]",
+                "a whole number in [1, 1000000]",
+            ),
+            // 0 is a value of these: the type's own range.
+            ("tuner_seed = 3", "a whole number >= 0"),
+            ("retrain_top_k = 1", "a whole number >= 0"),
+        ];
+        for (line, expected) in cases {
+            let key = line.split(" = ").next().unwrap();
+            let bad = line.replacen(" = ", " = -", 1);
+            let e = err(&tuned.replace(line, &bad));
+            let table = if key == "batch_size" {
+                "arms.tuned.recipe"
+            } else {
+                "arms.tuned.hpo"
+            };
+            assert!(
+                e.ends_with(&format!(
+                    "\n{table}.{key}: invalid value: integer `-{}`, expected {expected}",
+                    line.split(" = ")
+                        .nth(1)
+                        .unwrap()
+                        .split('\n')
+                        .next()
+                        .unwrap()
+                )),
+                "{line}: {e}"
+            );
+        }
+        // The range check after parsing says the same bound.
+        let e = err(&tuned.replace("max_trials = 1", "max_trials = 0"));
+        assert!(
+            e.ends_with("arms.tuned.hpo.max_trials: must be >= 1"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -418,7 +418,8 @@ pub fn run_tuned_arm(
         arm.hpo = Some(record);
         on_update(arm)?;
         anyhow::bail!(
-            "tuned arm: every trial failed ({} trials); see the trial errors in the result file",
+            // Every place that shows it names the arm already ("tuned arm failed: …").
+            "every trial failed ({} trials); see the trial errors in the result file",
             outcome.trials.len()
         );
     };
@@ -445,6 +446,21 @@ pub fn run_tuned_arm(
             );
             x.total_cmp(&y).then(a.id.cmp(&b.id))
         });
+        if ranked.len() < hpo.retrain_top_k {
+            progress.line(format!(
+                "tuned    retrain_top_k = {}, but only {} completed: retraining {} \
+                 (early-stopped and failed trials are not candidates)",
+                hpo.retrain_top_k,
+                match ranked.len() {
+                    1 => "1 trial".to_string(),
+                    n => format!("{n} trials"),
+                },
+                match ranked.len() {
+                    1 => "it".to_string(),
+                    n => format!("those {n}"),
+                }
+            ));
+        }
         let search_data = shared_data
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -497,6 +513,7 @@ pub fn run_tuned_arm(
         };
         record.fidelity = Some(FidelityCheck {
             seed: hpo.trial_seed,
+            retrain_top_k: Some(hpo.retrain_top_k),
             entries,
             spearman: rho,
             warning,
@@ -560,10 +577,19 @@ pub fn chosen_by(lang: Lang, record: &HpoRecord, chosen_id: usize, top_k: usize)
         record.trial_epochs,
         &record.metric,
     );
+    // Fewer are retrained when fewer trials completed: the number retrained, k beside it.
+    let retrained = record.fidelity.as_ref().map(|f| f.entries.len());
+    let (top, asked) = match retrained {
+        Some(r) if r < top_k => (r, Some(top_k)),
+        _ => (top_k, None),
+    };
     match lang {
         Lang::En => {
             let top = if top_k > 1 {
-                format!(", best of the top {top_k} at the full budget")
+                let asked = asked
+                    .map(|k| format!(" (retrain_top_k = {k})"))
+                    .unwrap_or_default();
+                format!(", best of the top {top}{asked} at the full budget")
             } else {
                 String::new()
             };
@@ -575,7 +601,10 @@ pub fn chosen_by(lang: Lang, record: &HpoRecord, chosen_id: usize, top_k: usize)
         }
         Lang::Zh => {
             let top = if top_k > 1 {
-                format!("，搜索最好的 {top_k} 个以全预算重训后取最好者")
+                let asked = asked
+                    .map(|k| format!("（retrain_top_k = {k}）"))
+                    .unwrap_or_default();
+                format!("，搜索最好的 {top} 个{asked}以全预算重训后取最好者")
             } else {
                 String::new()
             };

@@ -80,6 +80,13 @@ const DEFAULT_EARLY_STOPPING_RATE: usize = 0;
 /// Valid names for [`build_assessor`].
 pub const ASSESSOR_NAMES: [&str; 4] = ["none", "medianstop", "asha", "hyperband"];
 
+/// The assessor a suite's `assessor` names, as [`build_assessor`] and results spell it: one of
+/// [`ASSESSOR_NAMES`] in any case (NNI's config.yml writes `Medianstop`). None otherwise.
+pub fn canonical_assessor_name(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    ASSESSOR_NAMES.into_iter().find(|n| *n == lower)
+}
+
 /// Build an assessor by name; `max_epochs` is the full per-trial budget.
 ///
 /// Options (JSON object or null; unknown keys are an error):
@@ -281,6 +288,10 @@ pub(crate) mod tests {
             let a = build_assessor(n, Direction::Maximize, 10, &Value::Null).unwrap();
             assert_eq!(a.name(), n);
         }
+        // NNI's config.yml spelling; any case names the same assessor.
+        assert_eq!(canonical_assessor_name("Medianstop"), Some("medianstop"));
+        assert_eq!(canonical_assessor_name("ASHA"), Some("asha"));
+        assert_eq!(canonical_assessor_name("Curvefitting"), None);
         let e = build_assessor("curvefitting", Direction::Maximize, 10, &Value::Null)
             .err()
             .unwrap()

@@ -2,7 +2,7 @@
 //!
 //! | name        | what                                                                 |
 //! |-------------|----------------------------------------------------------------------|
-//! | `random`    | independent draws from the space                                      |
+//! | `random`    | independent draws, a repeat replaced by an untried grid point (NNI)   |
 //! | `grid`      | full product of choice / randint / quniform values, then exhausted    |
 //! | `tpe`       | hyperopt-style Tree-structured Parzen Estimator                       |
 //! | `anneal`    | hyperopt-style annealing around good past trials                      |
@@ -35,12 +35,20 @@ pub enum Direction {
 }
 
 impl Direction {
-    /// Parse "maximize"/"minimize" (also "max"/"min"), case-insensitive.
+    /// Parse "maximize"/"minimize" in any case (NNI's own spellings; NNI takes no "max").
     pub fn parse(s: &str) -> Option<Direction> {
         match s.to_ascii_lowercase().as_str() {
-            "maximize" | "max" => Some(Direction::Maximize),
-            "minimize" | "min" => Some(Direction::Minimize),
+            "maximize" => Some(Direction::Maximize),
+            "minimize" => Some(Direction::Minimize),
             _ => None,
+        }
+    }
+
+    /// The name results and reports record: "maximize" or "minimize".
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Maximize => "maximize",
+            Direction::Minimize => "minimize",
         }
     }
 
@@ -93,6 +101,17 @@ pub trait Tuner: Send {
 
 /// Valid names for [`build_tuner`].
 pub const TUNER_NAMES: [&str; 5] = ["random", "grid", "tpe", "anneal", "evolution"];
+
+/// The tuner a suite's `tuner` names, as [`build_tuner`] and results spell it: one of
+/// [`TUNER_NAMES`] in any case (NNI's config.yml writes `TPE`, `Random`, `Anneal`,
+/// `Evolution`), or NNI's `GridSearch` for `grid`. None for any other name.
+pub fn canonical_tuner_name(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    if lower == "gridsearch" {
+        return Some("grid");
+    }
+    TUNER_NAMES.into_iter().find(|n| *n == lower)
+}
 
 /// Build a tuner by name. `options` is a JSON object (or null) of tuner-specific options;
 /// unknown option keys are an error.
@@ -331,10 +350,34 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn nni_tuner_names_in_any_case_name_the_same_tuner() {
+        for (written, name) in [
+            ("TPE", "tpe"),
+            ("Random", "random"),
+            ("Anneal", "anneal"),
+            ("Evolution", "evolution"),
+            ("GridSearch", "grid"),
+            ("gridsearch", "grid"),
+            ("GRID", "grid"),
+            ("tpe", "tpe"),
+        ] {
+            assert_eq!(canonical_tuner_name(written), Some(name), "{written}");
+        }
+        // Other NNI tuners are not here; no name is guessed at.
+        for other in ["SMAC", "TPE_legacy", "grid_search", "Hyperband", ""] {
+            assert_eq!(canonical_tuner_name(other), None, "{other}");
+        }
+    }
+
+    #[test]
     fn direction_parse_and_loss() {
         assert_eq!(Direction::parse("Maximize"), Some(Direction::Maximize));
-        assert_eq!(Direction::parse("min"), Some(Direction::Minimize));
+        assert_eq!(Direction::parse("MINIMIZE"), Some(Direction::Minimize));
+        // NNI's OptimizeMode has only the two full words.
+        assert_eq!(Direction::parse("min"), None);
+        assert_eq!(Direction::parse("max"), None);
         assert_eq!(Direction::parse("up"), None);
+        assert_eq!(Direction::Maximize.name(), "maximize");
         assert_eq!(Direction::Maximize.loss(Some(2.0)), -2.0);
         assert_eq!(Direction::Minimize.loss(None), f64::INFINITY);
         assert_eq!(Direction::Maximize.loss(Some(f64::NAN)), f64::INFINITY);

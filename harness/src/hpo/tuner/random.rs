@@ -1,29 +1,200 @@
-use crate::hpo::space::{Params, SearchSpace};
-use crate::hpo::tuner::Tuner;
+use crate::hpo::space::{Dist, Params, SearchSpace};
+use crate::hpo::tuner::{Grid, Tuner};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use serde_json::Value;
+use std::collections::HashSet;
 
-/// Independent draws from the search space.
+/// Independent draws from the search space, without repeats where repeats can happen (NNI's
+/// RandomTuner with its `Deduplicator`): in a space with no continuous parameter a draw that
+/// was proposed before is replaced by the next untried point of a grid search over the space,
+/// and once the grid is exhausted the tuner is too.
 pub struct RandomTuner {
     space: SearchSpace,
     rng: ChaCha8Rng,
+    /// None where no draw can repeat (some top-level parameter is continuous): the draws are
+    /// then proposed as they come, as before deduplication existed.
+    dedup: Option<Dedup>,
+}
+
+struct Dedup {
+    /// Every configuration proposed, as canonical JSON.
+    seen: HashSet<String>,
+    /// Built at the first repeat, as NNI does; None until then.
+    grid: Option<Grid>,
+    /// The grid could not be built (a type it cannot enumerate, e.g. a `uniform` inside a
+    /// nested choice, or too many points): repeats are proposed as drawn.
+    no_grid: bool,
 }
 
 impl RandomTuner {
     pub fn new(space: SearchSpace, seed: u64) -> Self {
+        let dedup = (!never_repeats(&space)).then(|| Dedup {
+            seen: HashSet::new(),
+            grid: None,
+            no_grid: false,
+        });
         RandomTuner {
             space,
             rng: ChaCha8Rng::seed_from_u64(seed),
+            dedup,
         }
+    }
+}
+
+/// NNI's `_spec_never_dup` over the top-level parameters: a continuous range (low < high, or
+/// sigma > 0) with no q never gives the same value twice. Parameters inside a nested choice
+/// do not count ("not chosen" repeats "not chosen"), nor do choice, randint and q-types.
+fn never_repeats(space: &SearchSpace) -> bool {
+    space.params.iter().any(|p| match p.dist {
+        Dist::Uniform { low, high } | Dist::LogUniform { low, high } => low < high,
+        Dist::Normal { sigma, .. } | Dist::LogNormal { sigma, .. } => sigma > 0.0,
+        _ => false,
+    })
+}
+
+/// A configuration as text with every object's keys sorted (NNI compares
+/// `nni.dump(params, sort_keys=True)`).
+fn canonical(params: &Params) -> String {
+    fn sorted(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), sorted(&m[k])))
+                        .collect(),
+                )
+            }
+            Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(&Value::Object(params.clone())).to_string()
+}
+
+impl Dedup {
+    /// `drawn` if it is new; else the next untried grid point; None when none is left.
+    fn pass(&mut self, drawn: Params, space: &SearchSpace) -> Option<Params> {
+        if self.no_grid || self.seen.insert(canonical(&drawn)) {
+            return Some(drawn);
+        }
+        if self.grid.is_none() {
+            match Grid::new(space) {
+                Ok(grid) => self.grid = Some(grid),
+                Err(_) => {
+                    self.no_grid = true;
+                    return Some(drawn);
+                }
+            }
+        }
+        let grid = self.grid.as_mut().expect("built above");
+        std::iter::from_fn(|| grid.propose(0)).find(|p| self.seen.insert(canonical(p)))
     }
 }
 
 impl Tuner for RandomTuner {
     fn propose(&mut self, _trial_id: usize) -> Option<Params> {
-        Some(self.space.sample(&mut self.rng))
+        let drawn = self.space.sample(&mut self.rng);
+        match &mut self.dedup {
+            Some(dedup) => dedup.pass(drawn, &self.space),
+            None => Some(drawn),
+        }
     }
     fn observe(&mut self, _trial_id: usize, _params: &Params, _metric: Option<f64>) {}
     fn name(&self) -> &'static str {
         "random"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hpo::tuner::tests::{drive, space, MIXED};
+
+    fn proposals(text: &str, seed: u64, n: usize) -> Vec<Value> {
+        let mut t = RandomTuner::new(space(text), seed);
+        drive(&mut t, n, &|_| Some(0.5))
+            .into_iter()
+            .map(Value::Object)
+            .collect()
+    }
+
+    /// The draws before deduplication: what the tuner proposed until it removed repeats.
+    fn draws(text: &str, seed: u64, n: usize) -> Vec<Value> {
+        let s = space(text);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        (0..n).map(|_| Value::Object(s.sample(&mut rng))).collect()
+    }
+
+    #[test]
+    fn a_repeat_is_replaced_by_an_untried_grid_point_until_none_is_left() {
+        // The QA's case: 6 trials asked of a two-point space proposed [64, 64, 64, 32, 64, 64].
+        let two = r#"{"batch_size": {"_type": "choice", "_value": [32, 64]}}"#;
+        let drawn: Vec<Value> = draws(two, 0, 6)
+            .iter()
+            .map(|p| p["batch_size"].clone())
+            .collect();
+        assert_eq!(drawn, [64, 64, 64, 32, 64, 64]);
+        let got: Vec<Value> = proposals(two, 0, 6)
+            .iter()
+            .map(|p| p["batch_size"].clone())
+            .collect();
+        // The second 64 becomes the grid's first untried point; then nothing is left.
+        assert_eq!(got, [64, 32]);
+        // Every point of a larger discrete space exactly once, nested options included.
+        let space_text = r#"{"k": {"_type": "randint", "_value": [0, 3]},
+            "q": {"_type": "quniform", "_value": [0, 1, 0.5]},
+            "opt": {"_type": "choice", "_value": [
+                {"_name": "sgd", "m": {"_type": "choice", "_value": [0.5, 0.9]}},
+                {"_name": "adam"}]}}"#;
+        let got = proposals(space_text, 3, 100);
+        assert_eq!(got.len(), 3 * 3 * 3);
+        let distinct: HashSet<String> = got.iter().map(Value::to_string).collect();
+        assert_eq!(distinct.len(), got.len());
+        // Proposals up to the first repeat are the draws themselves.
+        let first = draws(space_text, 3, 100);
+        let repeat = (1..first.len())
+            .find(|&i| first[..i].contains(&first[i]))
+            .unwrap();
+        assert_eq!(got[..repeat], first[..repeat]);
+        assert_eq!(got, proposals(space_text, 3, 100), "reproducible");
+    }
+
+    #[test]
+    fn a_space_with_a_continuous_parameter_gets_the_same_proposals_as_before() {
+        // The quick suite's space (loguniform learning rate): never deduplicated.
+        let quick = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../suites/quick_search_space.json"),
+        )
+        .unwrap();
+        for seed in [0, 1, 1000] {
+            assert_eq!(
+                proposals(&quick, seed, 40),
+                draws(&quick, seed, 40),
+                "seed {seed}"
+            );
+        }
+        assert_eq!(proposals(MIXED, 5, 40), draws(MIXED, 5, 40));
+        // Continuous only inside a nested option: repeats can happen (adam, adam), but the
+        // grid cannot enumerate a uniform, so they are proposed as drawn.
+        let nested = r#"{"opt": {"_type": "choice", "_value": [
+            {"_name": "sgd", "m": {"_type": "uniform", "_value": [0.5, 0.9]}},
+            {"_name": "adam"}]}}"#;
+        let got = proposals(nested, 2, 20);
+        assert_eq!(got, draws(nested, 2, 20));
+        assert!(got.iter().filter(|p| p["opt"]["_name"] == "adam").count() > 1);
+    }
+
+    #[test]
+    fn configurations_are_compared_with_sorted_keys() {
+        let a = serde_json::json!({"b": 1, "a": {"y": 2, "x": [1, {"d": 0, "c": 1}]}});
+        let b = serde_json::json!({"a": {"x": [1, {"c": 1, "d": 0}], "y": 2}, "b": 1});
+        assert_eq!(
+            canonical(a.as_object().unwrap()),
+            canonical(b.as_object().unwrap())
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Training-throughput benchmark: SGD (momentum 0.9) steps of a zoo model on random data.
 
+use crate::models::memory::{KnobNames, MemoryEstimate, TrainingStep};
 use crate::models::zoo::{self, Style};
 use crate::train::OptimizerKind;
 use anyhow::{ensure, Result};
@@ -78,131 +79,37 @@ pub struct BenchResult {
 /// The bench's SGD momentum.
 const MOMENTUM: f64 = 0.9;
 
-/// What a training step of a configuration holds in memory, apart from the batch size.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MemoryEstimate {
-    pub parameters: f64,
-    /// Weights, their gradients and the optimizer's momentum, 4 bytes a value.
-    pub state_bytes: f64,
-    /// The input images and labels of one image.
-    pub input_bytes_per_image: f64,
-    /// What the autograd graph of a training forward pass holds per image (activations kept
-    /// for the backward pass), and apart from the batch; `None` where it cannot be measured.
-    pub graph_bytes: Option<(f64, f64)>,
-}
-
-impl MemoryEstimate {
-    /// The estimate for `cfg` (CPU): the state is counted from the model's sizes, the graph is
-    /// measured on a throwaway copy of the model (see [`graph_bytes`]). Only when the state
-    /// fits in `memory_bytes`: a model that does not fit is not built.
-    pub fn of(cfg: &BenchConfig, memory_bytes: u64) -> Result<MemoryEstimate> {
-        let parameters = zoo::param_count(&cfg.model, cfg.style, cfg.num_classes)? as f64;
-        let copies = 2.0 + OptimizerKind::Sgd.state_slots(MOMENTUM) as f64;
-        let (c, h, w) = cfg.image;
-        let mut e = MemoryEstimate {
-            parameters,
-            state_bytes: parameters * 4.0 * copies,
-            input_bytes_per_image: (c * h * w * 4 + 8) as f64,
-            graph_bytes: None,
-        };
-        if e.state_bytes <= memory_bytes as f64 {
-            e.graph_bytes = graph_bytes(cfg)?;
+impl BenchConfig {
+    /// The training step the bench times, for its memory estimate.
+    pub fn step(&self) -> TrainingStep {
+        TrainingStep {
+            model: self.model.clone(),
+            style: self.style,
+            classes: self.num_classes,
+            image: self.image,
+            state_slots: OptimizerKind::Sgd.state_slots(MOMENTUM),
+            device: self.device,
         }
-        Ok(e)
-    }
-
-    /// Bytes a training step at `batch` needs at least (the graph's share an estimate).
-    pub fn needed(&self, batch: i64) -> f64 {
-        let (per_image, fixed) = self.graph_bytes.unwrap_or((0.0, 0.0));
-        self.state_bytes + fixed + (self.input_bytes_per_image + per_image) * batch as f64
-    }
-
-    /// Why `cfg` cannot train in `memory_bytes`, naming the option to lower.
-    pub fn problem(&self, cfg: &BenchConfig, memory_bytes: u64) -> Option<String> {
-        let memory = memory_bytes as f64;
-        let gb = |b: f64| b / 1e9;
-        if self.state_bytes > memory {
-            return Some(format!(
-                "model {} ({} style, {}-way head) has {:.3e} parameters: training it needs at \
-                 least {:.1} GB (weights, gradients and optimizer state) and this machine has \
-                 {:.1} GB of memory; lower --classes or choose a smaller --model",
-                cfg.model,
-                cfg.style,
-                cfg.num_classes,
-                self.parameters,
-                gb(self.state_bytes),
-                gb(memory)
-            ));
-        }
-        let needed = self.needed(cfg.batch);
-        if needed <= memory {
-            return None;
-        }
-        let (per_image, fixed) = self.graph_bytes.unwrap_or((0.0, 0.0));
-        let per_image = per_image + self.input_bytes_per_image;
-        let fits = ((memory - self.state_bytes - fixed) / per_image)
-            .floor()
-            .max(0.0);
-        let advice = if fits >= 1.0 {
-            format!("lower --batch (at most {fits} is estimated to fit)")
-        } else {
-            "choose a smaller --model".to_string()
-        };
-        Some(format!(
-            "model {} at batch {} needs an estimated {:.1} GB to train: {:.1} GB of weights, \
-             gradients and optimizer state, and {:.2} MB per image (the activations a \
-             training step keeps, measured on batches of 2 and 4, and the input); this machine \
-             has {:.1} GB of memory; {advice}",
-            cfg.model,
-            cfg.batch,
-            gb(needed),
-            gb(self.state_bytes),
-            per_image / 1e6,
-            gb(memory)
-        ))
     }
 }
 
-/// Bytes the autograd graph of a training forward pass (and its loss) holds per image, and
-/// apart from the batch: measured as the allocator's bytes in use before and after the pass,
-/// on batches of 2 and 4 of a throwaway copy of the model (after one unmeasured pass that
-/// makes libtorch's one-time allocations), so that the difference leaves out what does not
-/// grow with the batch. It consumes libtorch's random numbers: call it before seeding.
-/// `None` where the allocator cannot tell (only glibc's is read).
-pub fn graph_bytes(cfg: &BenchConfig) -> Result<Option<(f64, f64)>> {
-    if heap_in_use().is_none() {
-        return Ok(None);
-    }
-    let vs = nn::VarStore::new(cfg.device);
-    let model = tch::no_grad(|| zoo::build(&cfg.model, &vs.root(), cfg.style, cfg.num_classes))?;
-    let (c, h, w) = cfg.image;
-    let held = |batch: i64| {
-        let x = Tensor::zeros([batch, c, h, w], (Kind::Float, cfg.device));
-        let y = Tensor::zeros([batch], (Kind::Int64, cfg.device));
-        let before = heap_in_use().unwrap_or(0) as f64;
-        let loss = model.forward_t(&x, true).cross_entropy_for_logits(&y);
-        let after = heap_in_use().unwrap_or(0) as f64;
-        drop(loss);
-        after - before
-    };
-    held(2);
-    let (two, four) = (held(2), held(4));
-    let per_image = ((four - two) / 2.0).max(0.0);
-    Ok(Some((per_image, (two - 2.0 * per_image).max(0.0))))
-}
+/// How the bench's refusals name what to lower: its options.
+pub const KNOBS: KnobNames = KnobNames {
+    classes: "--classes",
+    batch: "--batch",
+    model: "--model",
+};
 
-/// Bytes the C allocator has handed out and not taken back (libtorch's CPU tensors come from
-/// it), or `None` where that is not known.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn heap_in_use() -> Option<u64> {
-    // SAFETY: mallinfo2 only reads the allocator's counters.
-    let m = unsafe { libc::mallinfo2() };
-    Some((m.uordblks + m.hblkhd) as u64)
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn heap_in_use() -> Option<u64> {
-    None
+/// Why `cfg` cannot train in `memory_bytes` by `estimate` (of `cfg.step()`), naming the
+/// option to lower.
+pub fn memory_problem(
+    estimate: &MemoryEstimate,
+    cfg: &BenchConfig,
+    memory_bytes: u64,
+) -> Option<String> {
+    estimate
+        .problem(&cfg.step(), cfg.batch, memory_bytes, &KNOBS)
+        .map(|(_, message)| message)
 }
 
 fn to_channels_last(t: &Tensor) -> Tensor {
@@ -320,14 +227,14 @@ mod tests {
             ..Default::default()
         };
         // 134260544 + 4097 · 100000 parameters, × 4 bytes × 3 (weights, gradients, momentum).
-        let e = MemoryEstimate::of(&vgg, 1_000_000_000).unwrap();
+        let e = MemoryEstimate::of(&vgg.step(), 1_000_000_000).unwrap();
         assert_eq!(e.parameters, 543_960_544.0);
         assert_eq!(
             e.graph_bytes, None,
             "a model that does not fit is not built"
         );
         assert_eq!(
-            e.problem(&vgg, 1_000_000_000).unwrap(),
+            memory_problem(&e, &vgg, 1_000_000_000).unwrap(),
             "model vgg16 (imagenet style, 100000-way head) has 5.440e8 parameters: training it \
              needs at least 6.5 GB (weights, gradients and optimizer state) and this machine \
              has 1.0 GB of memory; lower --classes or choose a smaller --model"
@@ -341,16 +248,15 @@ mod tests {
         };
         let cfg = squeezenet(4000);
         assert_eq!(
-            e.problem(&cfg, 4_000_000_000).unwrap(),
+            memory_problem(&e, &cfg, 4_000_000_000).unwrap(),
             "model squeezenet1_1 at batch 4000 needs an estimated 5.0 GB to train: 1.0 GB of \
              weights, gradients and optimizer state, and 1.00 MB per image (the activations a \
              training step keeps, measured on batches of 2 and 4, and the input); this machine \
              has 4.0 GB of memory; lower --batch (at most 2999 is estimated to fit)"
         );
-        assert_eq!(e.problem(&squeezenet(2999), 4_000_000_000), None);
-        assert!(e.problem(&squeezenet(3000), 4_000_000_000).is_some());
-        assert!(e
-            .problem(&squeezenet(1), 1_000_500_000)
+        assert_eq!(memory_problem(&e, &squeezenet(2999), 4_000_000_000), None);
+        assert!(memory_problem(&e, &squeezenet(3000), 4_000_000_000).is_some());
+        assert!(memory_problem(&e, &squeezenet(1), 1_000_500_000)
             .unwrap()
             .ends_with("choose a smaller --model"));
     }
@@ -361,11 +267,13 @@ mod tests {
     #[test]
     fn a_training_steps_graph_is_measured_per_image() {
         let _g = rng_lock();
-        let (per_image, _) = graph_bytes(&squeezenet(4)).unwrap().unwrap();
+        let (per_image, _) = crate::models::memory::graph_bytes(&squeezenet(4).step())
+            .unwrap()
+            .unwrap();
         assert!((12_288.0..100e6).contains(&per_image), "{per_image}");
-        let e = MemoryEstimate::of(&squeezenet(4), 64_000_000_000).unwrap();
-        assert_eq!(e.problem(&squeezenet(128), 64_000_000_000), None);
-        assert!(e.problem(&squeezenet(65_536), 8_000_000_000).is_some());
+        let e = MemoryEstimate::of(&squeezenet(4).step(), 64_000_000_000).unwrap();
+        assert_eq!(memory_problem(&e, &squeezenet(128), 64_000_000_000), None);
+        assert!(memory_problem(&e, &squeezenet(65_536), 8_000_000_000).is_some());
     }
 
     #[test]

@@ -628,8 +628,8 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             // then kills the process, or the machine thrashes. The GPU's memory is not checked.
             if cfg.device == tch::Device::Cpu {
                 let memory = crate::env::total_memory_bytes();
-                let estimate = crate::bench::MemoryEstimate::of(&cfg, memory)?;
-                if let Some(problem) = estimate.problem(&cfg, memory) {
+                let estimate = crate::models::memory::MemoryEstimate::of(&cfg.step(), memory)?;
+                if let Some(problem) = crate::bench::memory_problem(&estimate, &cfg, memory) {
                     return Err(UsageError(problem).into());
                 }
             }

@@ -208,6 +208,43 @@ fn a_bench_that_cannot_fit_in_memory_is_refused_naming_the_batch() {
     assert!(out.stdout.is_empty());
 }
 
+/// `harness run` checks each arm's training step against the machine's memory before it
+/// writes anything, as `harness bench` does: started, a zoo model at a batch too large for
+/// memory was killed by the kernel (exit 137, nothing said, the result file left "running").
+/// densenet121 keeps some 40 MB per CIFAR image; the training set is made large enough that
+/// a step over all of it cannot fit here.
+#[test]
+fn a_run_whose_step_cannot_fit_in_memory_is_refused_naming_the_batch_size() {
+    let data = tempfile::tempdir().unwrap();
+    let images = (harness::env::total_memory_bytes() / 25_000_000).max(10) as usize;
+    let per_file = images.div_ceil(5);
+    harness::data::cifar10::write_synthetic(data.path(), per_file, 10, 1).unwrap();
+    let suite = BASE
+        .replace(
+            "name = \"synthetic\"\nsamples_per_class = 5",
+            &format!("name = \"cifar10\"\ndir = \"{}\"", data.path().display()),
+        )
+        .replace(
+            "model = \"mlp\"",
+            "model = \"densenet121\"\nstyle = \"cifar\"",
+        )
+        .replace("batch_size = 8", "batch_size = 1000000");
+    let err = run_fails(&suite, &[], &[]);
+    let n = per_file * 5;
+    assert!(
+        err.starts_with(&format!(
+            "error: s.toml:17: arms.manual.recipe.batch_size: model densenet121 at batch {n} \
+             needs an estimated "
+        )) && err.contains("GB of memory; lower batch_size (at most ")
+            && err.trim_end().ends_with(&format!(
+                " is estimated to fit) (batch_size is 1000000: a step takes all {n} training \
+                 images)"
+            ))
+            && err.lines().count() == 1,
+        "{err}"
+    );
+}
+
 #[test]
 fn an_empty_label_is_refused() {
     let err = run_fails(BASE, &[], &["--label", ""]);

@@ -8,6 +8,7 @@
 //! The classifier head has `recipe.head_classes` outputs when set (the lab keeps torchvision's
 //! 1000-way head on CIFAR-10), else the dataset's class count.
 
+pub mod memory;
 mod small;
 pub mod zoo;
 

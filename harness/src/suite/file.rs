@@ -338,6 +338,120 @@ impl LoadedSuite {
         })
     }
 
+    /// Before a run writes anything: the training step of each arm's recipe on a zoo model
+    /// must fit in `memory_bytes`, this machine's memory (the estimate and its measurement are
+    /// [`crate::models::memory`]'s, as `harness bench` has them). Started, a step too large is
+    /// granted by Linux and the kernel then kills the process with nothing said, the result
+    /// left "running". A refusal names the suite file, the arm and the field to lower
+    /// (`batch_size`; `model` or `head_classes` where no batch fits), with the estimate and
+    /// the memory. A batch takes at most the whole training set (`data`). The tuned arm's
+    /// recipe is checked as written unless its search space sets a field that sizes the step,
+    /// then with each value the space gives such a field, as the suite's other checks probe
+    /// it (pairs of values are left to the trials). Only the CPU's memory: call it for runs on
+    /// the CPU (GPU memory is out of scope, see [`crate::models::memory`]).
+    pub fn check_memory(
+        &self,
+        data: &crate::data::DatasetInfo,
+        memory_bytes: u64,
+    ) -> anyhow::Result<()> {
+        use crate::models::memory::{Knob, KnobNames, MemoryEstimate, TrainingStep};
+        const FIELDS: KnobNames = KnobNames {
+            classes: "head_classes",
+            batch: "batch_size",
+            model: "model",
+        };
+        // Recipe fields that size a training step.
+        const SIZING: [&str; 5] = ["model", "style", "head_classes", "batch_size", "optimizer"];
+        let shown = self.path.display().to_string();
+        let text = || std::fs::read_to_string(&self.path).unwrap_or_default();
+        // One measurement per model, style and head (arms often share them).
+        let mut estimates: Vec<(TrainingStep, MemoryEstimate)> = Vec::new();
+        let mut problem = |recipe: &Recipe| -> anyhow::Result<Option<(Knob, String)>> {
+            if !crate::models::is_zoo(&recipe.model) {
+                return Ok(None);
+            }
+            let [c, h, w] = data.image_shape;
+            let step = TrainingStep {
+                model: recipe.model.clone(),
+                style: recipe.style,
+                classes: recipe.head_classes.unwrap_or(data.classes),
+                image: (c, h, w),
+                state_slots: recipe.optimizer.state_slots(recipe.momentum),
+                device: tch::Device::Cpu,
+            };
+            let estimate = match estimates.iter().find(|(s, _)| *s == step) {
+                Some((_, e)) => *e,
+                None => {
+                    let e = MemoryEstimate::of(&step, memory_bytes)?;
+                    estimates.push((step.clone(), e));
+                    e
+                }
+            };
+            // The trainer's batches: the last one, or the only one, may be smaller.
+            let batch = recipe.batch_size.min(data.n_train) as i64;
+            Ok(estimate
+                .problem(&step, batch, memory_bytes, &FIELDS)
+                .map(|(knob, mut message)| {
+                    if recipe.batch_size > data.n_train {
+                        message.push_str(&format!(
+                            " (batch_size is {}: a step takes all {} training images)",
+                            recipe.batch_size, data.n_train
+                        ));
+                    }
+                    (knob, message)
+                }))
+        };
+        let field = |knob: Knob, recipe: &Recipe| match knob {
+            Knob::Batch => "batch_size",
+            Knob::Classes if recipe.head_classes.is_some() => "head_classes",
+            Knob::Classes | Knob::Model => "model",
+        };
+        for kind in [ArmKind::Original, ArmKind::Manual] {
+            let Some(spec) = self.training_arm(kind) else {
+                continue;
+            };
+            if let Some((knob, message)) = problem(&spec.recipe)? {
+                let table = format!("arms.{}.recipe", kind.name());
+                let key = field(knob, &spec.recipe);
+                return Err(SuiteError::at(&shown, &text(), &table, key, message).into());
+            }
+        }
+        let (Some(tuned), Some(space)) = (&self.file.arms.tuned, &self.search_space) else {
+            return Ok(());
+        };
+        let probes: Vec<_> = space
+            .probes()
+            .into_iter()
+            .filter(|p| SIZING.contains(&p.key.rsplit('/').next().unwrap_or(&p.key)))
+            .collect();
+        if probes.is_empty() {
+            if let Some((knob, message)) = problem(&tuned.recipe)? {
+                let key = field(knob, &tuned.recipe);
+                return Err(
+                    SuiteError::at(&shown, &text(), "arms.tuned.recipe", key, message).into(),
+                );
+            }
+        }
+        for probe in &probes {
+            // A value that makes no valid recipe was refused when the suite was read.
+            let Ok(recipe) = crate::suite::tuned::apply_params(&tuned.recipe, &probe.params) else {
+                continue;
+            };
+            if let Some((knob, message)) = problem(&recipe)? {
+                let message = format!(
+                    "{}: key \"{}\": with the value {}, {}: {message}",
+                    space.source_name,
+                    probe.key,
+                    shown_value(&probe.value),
+                    field(knob, &recipe)
+                );
+                let table = "arms.tuned.hpo";
+                return Err(SuiteError::at(&shown, &text(), table, "search_space", message).into());
+            }
+        }
+        Ok(())
+    }
+
     /// A failure to read the suite's dataset, said where it was asked for: `--data-dir`, or the
     /// suite's `dataset.dir` (its file and line). Datasets without files pass through as they are.
     pub fn dataset_error(&self, error: anyhow::Error) -> anyhow::Error {
@@ -1781,6 +1895,180 @@ validation_fraction = 0.1
         let e = err("[suite\nname = 1");
         assert!(
             e.starts_with("suites/t.toml: TOML parse error at line 1"),
+            "{e}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod memory_checks {
+    use super::*;
+    use crate::data::augment::rng_lock;
+
+    const ZOO: &str = r#"[suite]
+name = "zoo"
+version = 1
+seeds = [1]
+
+[dataset]
+name = "cifar10"
+dir = "cifar"
+
+[arms.manual]
+[arms.manual.recipe]
+model = "squeezenet1_1"
+style = "cifar"
+optimizer = "sgd"
+initial_lr = 0.1
+momentum = 0.9
+epochs = 1
+batch_size = 4000
+"#;
+
+    const TUNED: &str = r#"
+[arms.tuned]
+[arms.tuned.recipe]
+model = "squeezenet1_1"
+style = "cifar"
+optimizer = "sgd"
+initial_lr = 0.1
+momentum = 0.9
+epochs = 1
+batch_size = 64
+[arms.tuned.hpo]
+search_space = "space.json"
+tuner = "random"
+optimize_mode = "maximize"
+trial_epochs = 1
+max_trials = 1
+"#;
+
+    /// CIFAR-10's shape with `n_train` training images.
+    fn cifar(n_train: usize) -> crate::data::DatasetInfo {
+        crate::data::DatasetInfo {
+            name: "cifar10".into(),
+            source: String::new(),
+            licence: String::new(),
+            classes: 10,
+            image_shape: [3, 32, 32],
+            n_train,
+            n_test: 100,
+            split: None,
+            normalization: String::new(),
+        }
+    }
+
+    /// `text` written as `s.toml` (with `space` as `space.json`) in a temporary folder, loaded.
+    fn suite(text: &str, space: &str) -> (tempfile::TempDir, LoadedSuite) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.toml"), text).unwrap();
+        std::fs::write(dir.path().join("space.json"), space).unwrap();
+        let s = LoadedSuite::load(&dir.path().join("s.toml")).unwrap();
+        (dir, s)
+    }
+
+    /// A zoo model's step that does not fit names the suite file, the line, the arm's field
+    /// to lower and the estimate against the memory; one that fits passes.
+    #[test]
+    fn an_arms_batch_too_large_for_memory_is_refused_by_its_key() {
+        let _g = rng_lock();
+        let (dir, s) = suite(ZOO, "{}");
+        let shown = dir.path().join("s.toml").display().to_string();
+        let e = s.check_memory(&cifar(50_000), 1_000_000_000).unwrap_err();
+        assert!(e.is::<SuiteError>());
+        let e = e.to_string();
+        assert!(
+            e.starts_with(&format!(
+                "{shown}:18: arms.manual.recipe.batch_size: model squeezenet1_1 at batch 4000 \
+                 needs an estimated "
+            )) && e.contains(" MB per image (the activations a training step keeps")
+                && e.contains("this machine has 1.0 GB of memory; lower batch_size (at most ")
+                && e.ends_with(" is estimated to fit)"),
+            "{e}"
+        );
+        s.check_memory(&cifar(50_000), 64_000_000_000).unwrap();
+        // A batch takes at most the whole training set.
+        let e = s
+            .check_memory(&cifar(3000), 1_000_000_000)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("model squeezenet1_1 at batch 3000 needs")
+                && e.ends_with(
+                    " is estimated to fit) (batch_size is 4000: a step takes all 3000 \
+                     training images)"
+                ),
+            "{e}"
+        );
+        s.check_memory(&cifar(16), 1_000_000_000).unwrap();
+        // The small models are sized by the trainer's own check (width).
+        let mlp = ZOO.replace(
+            "model = \"squeezenet1_1\"\nstyle = \"cifar\"",
+            "model = \"mlp\"",
+        );
+        let (_dir, small) = suite(&mlp, "{}");
+        small.check_memory(&cifar(50_000), 1).unwrap();
+    }
+
+    /// A head whose weights alone do not fit names head_classes, before any model is built.
+    #[test]
+    fn a_head_too_large_for_memory_is_refused_by_its_key() {
+        let text = ZOO.replace("squeezenet1_1", "vgg16").replace(
+            "style = \"cifar\"",
+            "style = \"imagenet\"\nhead_classes = 100000",
+        );
+        let (dir, s) = suite(&text, "{}");
+        let e = s.check_memory(&cifar(50_000), 1_000_000_000).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}:14: arms.manual.recipe.head_classes: model vgg16 (imagenet style, \
+                 100000-way head) has 5.440e8 parameters: training it needs at least 6.5 GB \
+                 (weights, gradients and optimizer state) and this machine has 1.0 GB of \
+                 memory; lower head_classes or choose a smaller model",
+                dir.path().join("s.toml").display()
+            )
+        );
+    }
+
+    /// The tuned arm: its recipe as written where the space sets no field that sizes a step,
+    /// else each value the space gives such a field, named in the space.
+    #[test]
+    fn a_tuned_arms_step_is_checked_with_the_values_of_its_space() {
+        let _g = rng_lock();
+        let small = ZOO.replace("batch_size = 4000", "batch_size = 8");
+        let space = r#"{"initial_lr": {"_type": "uniform", "_value": [0.01, 0.1]}}"#;
+        let (_dir, s) = suite(&(small.clone() + TUNED), space);
+        s.check_memory(&cifar(50_000), 1_000_000_000).unwrap();
+        let (dir, s) = suite(
+            &(small.clone() + &TUNED.replace("batch_size = 64", "batch_size = 4000")),
+            space,
+        );
+        let e = s
+            .check_memory(&cifar(50_000), 1_000_000_000)
+            .unwrap_err()
+            .to_string();
+        let shown = dir.path().join("s.toml").display().to_string();
+        assert!(
+            e.starts_with(&format!(
+                "{shown}:28: arms.tuned.recipe.batch_size: model squeezenet1_1 at batch 4000"
+            )),
+            "{e}"
+        );
+        // The space sets batch_size: its values are checked, not the recipe's.
+        let space = r#"{"batch_size": {"_type": "choice", "_value": [32, 4000]}}"#;
+        let (dir, s) = suite(&(small + TUNED), space);
+        let e = s
+            .check_memory(&cifar(50_000), 1_000_000_000)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(&format!(
+                "{}:30: arms.tuned.hpo.search_space: {}: key \"batch_size\": with the value \
+                 4000, batch_size: model squeezenet1_1 at batch 4000 needs an estimated ",
+                dir.path().join("s.toml").display(),
+                dir.path().join("space.json").display()
+            )) && e.contains("lower batch_size (at most "),
             "{e}"
         );
     }

@@ -52,6 +52,11 @@ pub fn run_suite(
         .map_err(|e| suite.dataset_error(e))?
         .to_device(options.device);
     tuned::check_validation_split(suite, &dataset)?;
+    // Before a result file exists: a training step too large for memory would be killed by
+    // the kernel, leaving it "running". The CPU's memory only: GPU memory is not estimated.
+    if options.device == tch::Device::Cpu {
+        suite.check_memory(&dataset.info, crate::env::total_memory_bytes())?;
+    }
     let (mut result, writer, wall_before) = match &options.resume {
         Some(path) => resume_result(suite, path)?,
         None => {

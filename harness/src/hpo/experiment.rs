@@ -5,11 +5,11 @@
 //! tuner (and to `on_trial_end`) in job order. So the proposals depend only on the tuner
 //! seed and the trial results, never on thread timing. With `concurrency > 1` the trials of a
 //! batch do not see each other's epochs either: each decides on its own copy of the assessor
-//! as the batch found it ([`Assessor::snapshot`]), the assessor learns the batch's curves
-//! afterwards, in job order (as a resumed search replays them), and the trial fn is told to
-//! keep its randomness to itself ([`TrialContext::concurrent`]). A search with the same
-//! settings then makes the same proposals and decisions on every run, whichever trial got to
-//! an epoch first; only a time limit (`max_duration_s`) depends on the clock.
+//! as the batch found it ([`crate::hpo::assessor::Snapshot`]), the assessor learns the
+//! batch's curves afterwards, in job order (as a resumed search replays them), and the trial
+//! fn is told to keep its randomness to itself ([`TrialContext::concurrent`]). A search with
+//! the same settings then makes the same proposals and decisions on every run, whichever
+//! trial got to an epoch first; only a time limit (`max_duration_s`) depends on the clock.
 //!
 //! With an assessor that pauses trials (ASHA `type = "promotion"`), the loop asks it for a
 //! paused trial to continue before it proposes a new one, and once no new trial may start it
@@ -744,9 +744,6 @@ mod tests {
         }
         fn name(&self) -> &'static str {
             "test"
-        }
-        fn snapshot(&self) -> Box<dyn Assessor> {
-            Box::new(self.clone())
         }
     }
 

@@ -146,9 +146,6 @@ impl Assessor for Asha {
         self.stopped.remove(&trial_id);
     }
 
-    fn snapshot(&self) -> Box<dyn Assessor> {
-        Box::new(self.clone())
-    }
     fn name(&self) -> &'static str {
         "asha"
     }
@@ -214,9 +211,6 @@ impl Assessor for Hyperband {
     fn trial_end(&mut self, trial_id: usize, history: &[f64], completed: bool) {
         let b = self.bracket_of(trial_id);
         self.brackets[b].trial_end(trial_id, history, completed)
-    }
-    fn snapshot(&self) -> Box<dyn Assessor> {
-        Box::new(self.clone())
     }
     fn name(&self) -> &'static str {
         "hyperband"

@@ -79,9 +79,6 @@ impl Assessor for MedianStop {
         self.completed_avg.insert(trial_id, avg);
     }
 
-    fn snapshot(&self) -> Box<dyn Assessor> {
-        Box::new(self.clone())
-    }
     fn name(&self) -> &'static str {
         "medianstop"
     }

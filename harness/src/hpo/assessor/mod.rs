@@ -30,7 +30,7 @@ pub enum Decision {
     Stop,
 }
 
-pub trait Assessor: Send {
+pub trait Assessor: Send + Snapshot {
     /// history = this trial's intermediate metrics for epochs 1..=epoch (raw values;
     /// assessor knows Direction).
     fn assess(&mut self, trial_id: usize, history: &[f64]) -> Decision;
@@ -48,10 +48,19 @@ pub trait Assessor: Send {
         false
     }
     fn name(&self) -> &'static str;
-    /// A copy of this assessor's state. Trials that run at the same time each decide on a
-    /// copy taken when their batch started, so no decision depends on which of them reached
-    /// an epoch first.
+}
+
+/// A copy of an assessor's state. Trials that run at the same time each decide on a copy
+/// taken when their batch started, so no decision depends on which of them reached an epoch
+/// first. Every assessor that is `Clone` has it.
+pub trait Snapshot {
     fn snapshot(&self) -> Box<dyn Assessor>;
+}
+
+impl<A: Assessor + Clone + 'static> Snapshot for A {
+    fn snapshot(&self) -> Box<dyn Assessor> {
+        Box::new(self.clone())
+    }
 }
 
 /// Never stops anything.
@@ -65,9 +74,6 @@ impl Assessor for NoAssessor {
     fn trial_end(&mut self, _trial_id: usize, _history: &[f64], _completed: bool) {}
     fn name(&self) -> &'static str {
         "none"
-    }
-    fn snapshot(&self) -> Box<dyn Assessor> {
-        Box::new(self.clone())
     }
 }
 

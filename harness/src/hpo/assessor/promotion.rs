@@ -198,9 +198,6 @@ impl Assessor for AshaPromotion {
         true
     }
 
-    fn snapshot(&self) -> Box<dyn Assessor> {
-        Box::new(self.clone())
-    }
     fn name(&self) -> &'static str {
         "asha"
     }

@@ -24,6 +24,25 @@ use thiserror::Error;
 /// A sampled parameter set; nested choices become objects with `_name`.
 pub type Params = Map<String, Value>;
 
+/// A parameter set with its nested choices flattened, as a recipe and a report read it: a
+/// nested choice (`{"_name": ..., sub: v}`) gives its key the `_name` value, followed by its
+/// sub-parameters by their own names, at any depth; other parameters are kept as they are.
+pub fn flatten_params(params: &Params) -> Vec<(String, Value)> {
+    let mut flat = Vec::new();
+    for (key, value) in params {
+        match value.as_object() {
+            Some(nested) if nested.contains_key("_name") => {
+                flat.push((key.clone(), nested["_name"].clone()));
+                let mut subs = nested.clone();
+                subs.remove("_name");
+                flat.extend(flatten_params(&subs));
+            }
+            _ => flat.push((key.clone(), value.clone())),
+        }
+    }
+    flat
+}
+
 /// Errors from parsing a search space or checking it against what a trainer knows.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum SpaceError {
@@ -1134,6 +1153,35 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
+
+    /// A nested choice gives its key the chosen `_name`, then its sub-parameters, at any depth
+    /// and wherever `_name` stands in the object; plain values stay as they are, in order.
+    #[test]
+    fn nested_choices_flatten_to_their_names_then_their_sub_parameters() {
+        let params: Params = serde_json::from_str(
+            r#"{"batch_size": 32,
+                "optimizer": {"momentum": 0.9, "_name": "sgd",
+                              "schedule": {"_name": "step", "step_size": 5}},
+                "width": [1, 2]}"#,
+        )
+        .unwrap();
+        let flat = flatten_params(&params);
+        let names: Vec<&str> = flat.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "batch_size",
+                "optimizer",
+                "momentum",
+                "schedule",
+                "step_size",
+                "width"
+            ]
+        );
+        assert_eq!(flat[1].1, "sgd");
+        assert_eq!(flat[3].1, "step");
+        assert_eq!(flat[5].1, serde_json::json!([1, 2]));
+    }
 
     fn space(text: &str) -> SearchSpace {
         SearchSpace::from_json_str(text, "search_space.json").unwrap()

@@ -3,6 +3,7 @@
 use super::i18n::{plural, Lang};
 use super::plots::{self, Series};
 use super::table::markdown;
+use crate::hpo::space::flatten_params;
 use crate::hpo::{Trial, TrialStatus};
 use crate::results::HpoRecord;
 use std::path::{Path, PathBuf};
@@ -533,7 +534,7 @@ fn parallel_data(trials: &[Trial], maximize: bool) -> (Vec<String>, Vec<TrialLin
     let done: Vec<&Trial> = trials.iter().filter(|t| t.final_metric.is_some()).collect();
     let mut names: Vec<String> = Vec::new();
     for t in &done {
-        for (k, _) in flatten(&t.params) {
+        for (k, _) in flatten_params(&t.params) {
             if !names.contains(&k) {
                 names.push(k);
             }
@@ -544,7 +545,7 @@ fn parallel_data(trials: &[Trial], maximize: bool) -> (Vec<String>, Vec<TrialLin
         let raw: Vec<Option<serde_json::Value>> = done
             .iter()
             .map(|t| {
-                flatten(&t.params)
+                flatten_params(&t.params)
                     .into_iter()
                     .find(|(k, _)| k == name)
                     .map(|(_, v)| v)
@@ -629,23 +630,6 @@ fn parallel_data(trials: &[Trial], maximize: bool) -> (Vec<String>, Vec<TrialLin
         axes.push("metric".into());
     }
     (axes, lines)
-}
-
-/// Parameters with nested choices flattened: `optimizer` → its `_name`, sub-parameters by name.
-pub(crate) fn flatten(params: &crate::hpo::Params) -> Vec<(String, serde_json::Value)> {
-    let mut out = Vec::new();
-    for (k, v) in params {
-        match v.as_object() {
-            Some(o) if o.contains_key("_name") => {
-                for (sk, sv) in o {
-                    let name = if sk == "_name" { k.clone() } else { sk.clone() };
-                    out.push((name, sv.clone()));
-                }
-            }
-            _ => out.push((k.clone(), v.clone())),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@
 //! the run words it ([`chosen_by`], [`NasSearchSpec::summary`](crate::suite::nas::NasSearchSpec::summary),
 //! [`NasRetrainSpec::summary`](crate::suite::nas::NasRetrainSpec::summary)), so the result's
 //! English and the report's cannot drift apart.
-use super::hpo::flatten;
 use super::i18n::Lang;
+use crate::hpo::space::flatten_params;
 use crate::results::ArmResult;
 use crate::suite::nas::NasArmSpec;
 use crate::suite::tuned::chosen_by;
@@ -65,7 +65,10 @@ fn tuned_pairs(arm: &ArmResult, lang: Lang) -> Option<Vec<(String, String)>> {
     let chosen_id = record.chosen_trial?;
     let recipe: Recipe =
         serde_json::from_value(arm.definition.get("chosen_recipe")?.clone()).ok()?;
-    let names: Vec<String> = flatten(chosen_params).into_iter().map(|(k, _)| k).collect();
+    let names: Vec<String> = flatten_params(chosen_params)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut pairs = recipe.summary_pairs_showing(&names);
     // A flat search space draws momentum for Adam too: the value is shown, marked as idle.

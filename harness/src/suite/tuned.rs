@@ -62,23 +62,9 @@ pub fn recipe_param_specs() -> Vec<ParamSpec> {
 /// field named by the choice key to `_name` and the sub-parameters by their own names, at any
 /// depth.
 pub fn apply_params(base: &Recipe, params: &Params) -> Result<Recipe, train::RecipeError> {
-    fn flatten(params: &Params, flat: &mut Params) {
-        for (key, value) in params {
-            match value.as_object() {
-                Some(nested) if nested.contains_key("_name") => {
-                    flat.insert(key.clone(), nested["_name"].clone());
-                    let mut subs = nested.clone();
-                    subs.remove("_name");
-                    flatten(&subs, flat);
-                }
-                _ => {
-                    flat.insert(key.clone(), value.clone());
-                }
-            }
-        }
-    }
-    let mut flat = Params::new();
-    flatten(params, &mut flat);
+    let flat: Params = crate::hpo::space::flatten_params(params)
+        .into_iter()
+        .collect();
     base.with_overrides(&flat)
 }
 

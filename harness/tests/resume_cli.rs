@@ -7,7 +7,7 @@ mod common;
 use common::run_to_end;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 const SUITE: &str = r#"
@@ -87,9 +87,11 @@ const SPACE: &str = r#"{
   "momentum": {"_type": "uniform", "_value": [0.5, 0.95]}
 }"#;
 
-fn setup() -> tempfile::TempDir {
+/// A new folder holding `suite` as `s.toml` and [`SPACE`] as `space.json` (the search space
+/// of the suites that tune).
+fn suite_dir(suite: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("s.toml"), SUITE).unwrap();
+    std::fs::write(dir.path().join("s.toml"), suite).unwrap();
     std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
     dir
 }
@@ -98,6 +100,15 @@ fn harness(dir: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_harness"));
     c.args(args).current_dir(dir);
     c
+}
+
+/// Starts `harness` in `dir` with `args`, its output dropped.
+fn spawn(dir: &Path, args: &[&str]) -> Child {
+    harness(dir, args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
 /// Every number that training produced, in order: per-epoch test accuracies of every run,
@@ -157,30 +168,97 @@ fn journal_entries(results: &Path) -> usize {
         .count()
 }
 
-/// Waits until the journal has more than `n` entries (or the process ended), then `delay`
-/// more, then signals.
-fn signal_after_progress(
+/// Polls `ready` every 2 ms while `child` runs; once it holds, sends `child` `signal` `delay`
+/// later and waits for it: its exit status, or `None` when it ended on its own first. Panics
+/// when there is no `what` (what `ready` waits for) within 5 minutes.
+fn signal_when(
     child: &mut Child,
-    results: &Path,
-    n: usize,
+    what: &str,
+    ready: impl Fn() -> bool,
     delay: Duration,
     signal: i32,
-) -> bool {
+) -> Option<ExitStatus> {
     let deadline = Instant::now() + Duration::from_secs(300);
-    while Instant::now() < deadline {
+    loop {
         if child.try_wait().unwrap().is_some() {
-            return false;
+            return None;
         }
-        if journal_entries(results) > n {
-            std::thread::sleep(delay);
-            // SAFETY: signalling our own child process by pid.
-            unsafe { libc::kill(child.id() as i32, signal) };
-            child.wait().unwrap();
-            return true;
+        if ready() {
+            break;
         }
-        std::thread::sleep(Duration::from_millis(20));
+        assert!(Instant::now() < deadline, "no {what} within 5 minutes");
+        std::thread::sleep(Duration::from_millis(2));
     }
-    panic!("no progress within 5 minutes");
+    std::thread::sleep(delay);
+    // SAFETY: signalling our own child process by pid.
+    unsafe { libc::kill(child.id() as i32, signal) };
+    Some(child.wait().unwrap())
+}
+
+/// Runs `suite` in a new folder and stops it with Ctrl-C (SIGINT) as soon as `ready` holds
+/// of its results folder, checking it exits 1: the folder, its result file as `--resume`
+/// takes it, its resume folder.
+fn stopped_when(
+    suite: &str,
+    what: &str,
+    ready: impl Fn(&Path) -> bool,
+) -> (tempfile::TempDir, String, PathBuf) {
+    let dir = suite_dir(suite);
+    let results = dir.path().join("results");
+    let mut child = spawn(dir.path(), &["run", "s.toml", "--quiet"]);
+    let stopped = || ready(&results);
+    let status = signal_when(&mut child, what, stopped, Duration::ZERO, libc::SIGINT)
+        .unwrap_or_else(|| panic!("the run ended before {what}"));
+    assert_eq!(status.code(), Some(1));
+    let folder = resume_folder(&results).expect("a resume folder");
+    let name = result_file(&results).file_name().unwrap().to_owned();
+    let result = format!("results/{}", name.to_string_lossy());
+    (dir, result, folder)
+}
+
+/// Runs the suite in `dir` and then resumes it, `rounds` sessions in all, each killed with
+/// SIGKILL `delay(round)` after it journaled something new (a session that ends first is let
+/// be); `check` looks at the results folder after each session. How many kills landed.
+fn kill_and_resume(
+    dir: &Path,
+    rounds: u64,
+    delay: impl Fn(u64) -> Duration,
+    check: impl Fn(&Path),
+) -> usize {
+    let results = dir.join("results");
+    let (mut seen, mut kills) = (0, 0);
+    for round in 0..rounds {
+        let args: &[&str] = if round == 0 {
+            &["run", "s.toml", "--quiet"]
+        } else {
+            &["run", "s.toml", "--quiet", "--resume"]
+        };
+        let mut child = spawn(dir, args);
+        let progressed = || journal_entries(&results) > seen;
+        let sent = signal_when(
+            &mut child,
+            "new progress",
+            progressed,
+            delay(round),
+            libc::SIGKILL,
+        );
+        if sent.is_some() {
+            kills += 1;
+        }
+        check(&results);
+        seen = journal_entries(&results);
+    }
+    kills
+}
+
+/// The completed result in `dir`: the result file if the last session completed it, else
+/// the one a resume runs to the end.
+fn completed(dir: &Path) -> PathBuf {
+    let results = dir.join("results");
+    match result_status(&results).as_str() {
+        "complete" => result_file(&results),
+        _ => run_to_end(dir, &["run", "s.toml", "--quiet", "--resume"]),
+    }
 }
 
 /// Every non-hidden file under `dir` is complete: JSON parses, checkpoints load.
@@ -216,7 +294,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn killed_and_resumed_runs_equal_an_uninterrupted_run() {
-    let plain_dir = setup();
+    let plain_dir = suite_dir(SUITE);
     let plain = run_to_end(plain_dir.path(), &["run", "s.toml", "--quiet"]);
     let expected = numbers(&plain);
     assert!(expected.len() > 10);
@@ -240,36 +318,14 @@ fn killed_and_resumed_runs_equal_an_uninterrupted_run() {
         "a completed run leaves no resume folder"
     );
 
-    let dir = setup();
+    let dir = suite_dir(SUITE);
     let results = dir.path().join("results");
-    let mut seen = 0;
-    let mut kills = 0;
-    for round in 0..6 {
-        let args: &[&str] = if round == 0 {
-            &["run", "s.toml", "--quiet"]
-        } else {
-            &["run", "s.toml", "--quiet", "--resume"]
-        };
-        let mut child = harness(dir.path(), args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        // SIGKILL at various moments after new progress: between epochs, inside one.
-        let delay = Duration::from_millis((round as u64 * 137) % 400);
-        if signal_after_progress(&mut child, &results, seen, delay, libc::SIGKILL) {
-            kills += 1;
-        }
-        assert_all_files_complete(&results);
-        seen = journal_entries(&results);
-    }
+    // SIGKILL at various moments after new progress: between epochs, inside one.
+    let delay = |round| Duration::from_millis((round * 137) % 400);
+    let kills = kill_and_resume(dir.path(), 6, delay, assert_all_files_complete);
     assert!(kills >= 3, "only {kills} kills landed");
     // A second process may not write the same result while one runs.
-    let mut first = harness(dir.path(), &["run", "s.toml", "--quiet", "--resume"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = spawn(dir.path(), &["run", "s.toml", "--quiet", "--resume"]);
     std::thread::sleep(Duration::from_millis(1500));
     if first.try_wait().unwrap().is_none() {
         let second = harness(dir.path(), &["run", "s.toml", "--quiet", "--resume"])
@@ -281,18 +337,22 @@ fn killed_and_resumed_runs_equal_an_uninterrupted_run() {
     }
     // SIGINT: stops after the current step, marks the file interrupted, exits 1.
     let progressed = journal_entries(&results);
-    let now = Duration::ZERO;
-    if signal_after_progress(&mut first, &results, progressed, now, libc::SIGINT) {
+    let more = || journal_entries(&results) > progressed;
+    let stopped = signal_when(
+        &mut first,
+        "new progress",
+        more,
+        Duration::ZERO,
+        libc::SIGINT,
+    );
+    if stopped.is_some() {
         let status: Value =
             serde_json::from_str(&std::fs::read_to_string(result_file(&results)).unwrap()).unwrap();
         if status["status"] != "complete" {
             assert_eq!(status["status"], "interrupted");
         }
     }
-    let path = match result_status(&results).as_str() {
-        "complete" => result_file(&results),
-        _ => run_to_end(dir.path(), &["run", "s.toml", "--quiet", "--resume"]),
-    };
+    let path = completed(dir.path());
     assert_eq!(numbers(&path), expected);
     let done: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(done["status"], "complete");
@@ -345,21 +405,18 @@ fn result_status(results: &Path) -> String {
 
 #[test]
 fn resume_with_other_options_is_refused_by_name() {
-    let dir = setup();
-    let mut child = harness(dir.path(), &["run", "s.toml", "--quiet"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let dir = suite_dir(SUITE);
+    let mut child = spawn(dir.path(), &["run", "s.toml", "--quiet"]);
     let results = dir.path().join("results");
-    let now = Duration::ZERO;
-    assert!(signal_after_progress(
+    let journaled = || journal_entries(&results) > 0;
+    let killed = signal_when(
         &mut child,
-        &results,
-        0,
-        now,
-        libc::SIGKILL
-    ));
+        "journal entry",
+        journaled,
+        Duration::ZERO,
+        libc::SIGKILL,
+    );
+    assert!(killed.is_some());
     let out = harness(dir.path(), &["run", "s.toml", "--resume", "--epochs", "2"])
         .output()
         .unwrap();
@@ -451,30 +508,10 @@ fn trial_entries(results: &Path) -> usize {
 
 #[test]
 fn an_interrupted_search_lists_its_finished_trials_and_resume_keeps_them() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("s.toml"), LONG_SEARCH).unwrap();
-    std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
-    let results = dir.path().join("results");
-    let mut child = harness(dir.path(), &["run", "s.toml", "--quiet"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(300);
     // Far enough in that the first session's time is a good part of the search's.
-    while trial_entries(&results) < 60 {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the search ended early"
-        );
-        assert!(Instant::now() < deadline, "no trial finished in 5 minutes");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    // SAFETY: signalling our own child process by pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    assert_eq!(child.wait().unwrap().code(), Some(1));
-
-    let path = result_file(&results);
+    let sixty = |r: &Path| trial_entries(r) >= 60;
+    let (dir, result, _) = stopped_when(LONG_SEARCH, "60 finished trials", sixty);
+    let path = dir.path().join(result);
     let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(file["status"], "interrupted");
     let hpo = &file["arms"][0]["hpo"];
@@ -563,54 +600,23 @@ epochs = 2
 batch_size = 64
 "#;
 
-fn two_arms() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("s.toml"), TWO_ARMS).unwrap();
-    dir
-}
-
 /// The per-epoch numbers of an uninterrupted run of [`TWO_ARMS`].
 fn uninterrupted_numbers() -> Vec<String> {
-    let dir = two_arms();
+    let dir = suite_dir(TWO_ARMS);
     numbers(&run_to_end(dir.path(), &["run", "s.toml", "--quiet"]))
 }
 
 /// [`TWO_ARMS`] stopped with Ctrl-C while `original` seed 2 trains (seed 1 journaled, seed 2's
 /// checkpoint written): its folder, its result file as `--resume` takes it, its resume folder.
 fn stopped_in_seed_2() -> (tempfile::TempDir, String, PathBuf) {
-    let dir = two_arms();
-    let results = dir.path().join("results");
-    let mut child = harness(dir.path(), &["run", "s.toml", "--quiet"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let folder = loop {
-        let folder = resume_folder(&results);
-        if folder
-            .as_ref()
-            .is_some_and(|f| f.join("original.seed-2.ckpt").exists())
-        {
-            break folder.unwrap();
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended before original seed 2 wrote a checkpoint"
-        );
-        assert!(Instant::now() < deadline, "no checkpoint in 5 minutes");
-        std::thread::sleep(Duration::from_millis(2));
-    };
-    // SAFETY: signalling our own child process by pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    assert_eq!(child.wait().unwrap().code(), Some(1));
+    let checkpoint =
+        |r: &Path| resume_folder(r).is_some_and(|f| f.join("original.seed-2.ckpt").exists());
+    let (dir, result, folder) = stopped_when(TWO_ARMS, "checkpoint of original seed 2", checkpoint);
     assert!(
         folder.join("original.seed-1.json").is_file()
             && folder.join("original.seed-2.ckpt").is_file(),
         "stopped inside seed 2"
     );
-    let name = result_file(&results).file_name().unwrap().to_owned();
-    let result = format!("results/{}", name.to_string_lossy());
     (dir, result, folder)
 }
 
@@ -816,31 +822,9 @@ assessor_options = { type = "promotion", min_resource = 1, reduction_factor = 2 
 /// [`PAUSING_SEARCH`] stopped with Ctrl-C once 6 jobs are journaled: its folder, its result
 /// file as `--resume` takes it, its resume folder.
 fn stopped_in_search() -> (tempfile::TempDir, String, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("s.toml"), PAUSING_SEARCH).unwrap();
-    std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
-    let results = dir.path().join("results");
-    let mut child = harness(dir.path(), &["run", "s.toml", "--quiet"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while trial_entries(&results) < 6 {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the search ended early"
-        );
-        assert!(Instant::now() < deadline, "no 6 jobs in 5 minutes");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    // SAFETY: signalling our own child process by pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    assert_eq!(child.wait().unwrap().code(), Some(1));
-    let folder = resume_folder(&results).unwrap();
-    let name = result_file(&results).file_name().unwrap().to_owned();
-    let result = format!("results/{}", name.to_string_lossy());
-    (dir, result, folder)
+    stopped_when(PAUSING_SEARCH, "6 journaled jobs", |r| {
+        trial_entries(r) >= 6
+    })
 }
 
 /// The journaled jobs of a search, by job number: the trial id each holds.
@@ -994,16 +978,6 @@ retrain_top_k = 3
 /// entry it copies; an entry of other settings without its original, as edited.
 #[test]
 fn a_full_budget_run_copied_to_another_trial_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("s.toml"), TOP_K).unwrap();
-    std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
-    let results = dir.path().join("results");
-    let mut child = harness(dir.path(), &["run", "s.toml", "--quiet"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(300);
     let full_budget = |folder: &Path| -> Vec<PathBuf> {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(folder)
             .unwrap()
@@ -1017,27 +991,8 @@ fn a_full_budget_run_copied_to_another_trial_is_refused() {
         entries.sort();
         entries
     };
-    let folder = loop {
-        if let Some(f) = resume_folder(&results).filter(|f| full_budget(f).len() == 3) {
-            break f;
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended before the full-budget runs were journaled"
-        );
-        assert!(
-            Instant::now() < deadline,
-            "no full-budget runs in 5 minutes"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    };
-    // SAFETY: signalling our own child process by pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    assert_eq!(child.wait().unwrap().code(), Some(1));
-    let result = format!(
-        "results/{}",
-        result_file(&results).file_name().unwrap().to_string_lossy()
-    );
+    let journaled = |r: &Path| resume_folder(r).is_some_and(|f| full_budget(&f).len() == 3);
+    let (dir, result, folder) = stopped_when(TOP_K, "3 journaled full-budget runs", journaled);
     let entries = full_budget(&folder);
     let (copied, target) = (&entries[0], &entries[1]);
     let run =
@@ -1149,33 +1104,8 @@ cutout = 2
 /// resume state naming the entry, not a failed arm ("the search ran no epoch").
 #[test]
 fn an_edited_nas_search_entry_is_refused_by_name() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("s.toml"), NAS_ONLY).unwrap();
-    let results = dir.path().join("results");
-    let mut child = harness(dir.path(), &["run", "s.toml", "--quiet"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let folder = loop {
-        if let Some(f) = resume_folder(&results).filter(|f| f.join("nas.search.json").is_file()) {
-            break f;
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended before the search was journaled"
-        );
-        assert!(Instant::now() < deadline, "no search in 5 minutes");
-        std::thread::sleep(Duration::from_millis(2));
-    };
-    // SAFETY: signalling our own child process by pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    assert_eq!(child.wait().unwrap().code(), Some(1));
-    let result = format!(
-        "results/{}",
-        result_file(&results).file_name().unwrap().to_string_lossy()
-    );
+    let searched = |r: &Path| resume_folder(r).is_some_and(|f| f.join("nas.search.json").is_file());
+    let (dir, result, folder) = stopped_when(NAS_ONLY, "journaled search", searched);
     let entry = folder.join("nas.search.json");
     let search: Value = serde_json::from_str(&std::fs::read_to_string(&entry).unwrap()).unwrap();
     let mut edited = search.clone();
@@ -1233,8 +1163,7 @@ batch_size = 16
 /// a run killed before its first unit finished leaves it: its folder and the result file as
 /// `--resume` takes it.
 fn tiny_unfinished() -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("s.toml"), TINY).unwrap();
+    let dir = suite_dir(TINY);
     let path = run_to_end(dir.path(), &["run", "s.toml", "--quiet"]);
     let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     file["status"] = "interrupted".into();
@@ -1410,43 +1339,16 @@ fn a_killed_concurrent_search_resumes_to_the_uninterrupted_result() {
             )
     };
     assert!(tuned_only.contains("concurrency = 2") && tuned_only.contains("dropout = 0.2"));
-    let setup = || {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("s.toml"), &tuned_only).unwrap();
-        std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
-        dir
-    };
-    let plain_dir = setup();
+    let plain_dir = suite_dir(&tuned_only);
     let expected = numbers(&run_to_end(plain_dir.path(), &["run", "s.toml", "--quiet"]));
     assert!(
         expected.iter().any(|n| n.contains("paused at")),
         "{expected:#?}"
     );
 
-    let dir = setup();
-    let results = dir.path().join("results");
-    let (mut seen, mut kills) = (0, 0);
-    for round in 0..5 {
-        let args: &[&str] = if round == 0 {
-            &["run", "s.toml", "--quiet"]
-        } else {
-            &["run", "s.toml", "--quiet", "--resume"]
-        };
-        let mut child = harness(dir.path(), args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let delay = Duration::from_millis((round as u64 * 89) % 250);
-        if signal_after_progress(&mut child, &results, seen, delay, libc::SIGKILL) {
-            kills += 1;
-        }
-        seen = journal_entries(&results);
-    }
+    let dir = suite_dir(&tuned_only);
+    let delay = |round| Duration::from_millis((round * 89) % 250);
+    let kills = kill_and_resume(dir.path(), 5, delay, |_| {});
     assert!(kills >= 2, "only {kills} kills landed");
-    let path = match result_status(&results).as_str() {
-        "complete" => result_file(&results),
-        _ => run_to_end(dir.path(), &["run", "s.toml", "--quiet", "--resume"]),
-    };
-    assert_eq!(numbers(&path), expected);
+    assert_eq!(numbers(&completed(dir.path())), expected);
 }

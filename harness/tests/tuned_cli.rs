@@ -1,8 +1,8 @@
 //! The tuned arm end to end through `harness run`: a search under a trial-epoch budget with
 //! multivariate TPE ends at its budget, records it in the result file, and the report says so.
-mod common;
-
 use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
 
 const SUITE: &str = r#"
 [suite]
@@ -42,17 +42,74 @@ const SPACE: &str = r#"{
     {"_name": "adam"}]}
 }"#;
 
+/// [`SUITE`]'s search budget, its TPE options and its assessor, as the variants replace them.
+const BUDGET: &str = "max_trials = 50\nmax_trial_epochs = 10\n";
+const TPE_OPTIONS: &str = "tuner_options = { n_startup_trials = 2, multivariate = true }\n";
+const ASHA: &str =
+    "assessor = \"asha\"\nassessor_options = { min_resource = 1, reduction_factor = 2 }";
+
+/// [`SUITE`] with `line` added to the tuned arm's recipe.
+fn with_recipe_line(suite: &str, line: &str) -> String {
+    suite.replace(
+        "batch_size = 16\n[arms.tuned.hpo]",
+        &format!("batch_size = 16\n{line}\n[arms.tuned.hpo]"),
+    )
+}
+
+fn harness(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// A finished `harness run s.toml` in its own folder.
+struct Search {
+    dir: tempfile::TempDir,
+    stderr: String,
+    /// The result file.
+    result: Value,
+}
+
+impl Search {
+    /// The report the run wrote with `--report r.md`.
+    fn report(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("r.md")).unwrap()
+    }
+
+    /// `harness` run with `args` in the search's folder.
+    fn harness(&self, args: &[&str]) -> Output {
+        harness(self.dir.path(), args)
+    }
+}
+
+/// Runs `harness run s.toml` plus `args` in a new folder holding `suite` as `s.toml` and
+/// `space` as `space.json`, checks it exits with `code`, and reads its result file.
+fn search_with(suite: &str, space: &str, args: &[&str], code: i32) -> Search {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), suite).unwrap();
+    std::fs::write(dir.path().join("space.json"), space).unwrap();
+    let out = harness(dir.path(), &[&["run", "s.toml"], args].concat());
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    let result = std::fs::read_dir(dir.path().join("results"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .expect("a result file");
+    let result = serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
+    Search {
+        dir,
+        stderr,
+        result,
+    }
+}
+
 #[test]
 fn a_budgeted_multivariate_search_stops_at_its_budget_and_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("s.toml"), SUITE).unwrap();
-    std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
-    let result = common::run_to_end(
-        dir.path(),
-        &["run", "s.toml", "--quiet", "--report", "r.md"],
-    );
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
-    let hpo = &v["arms"][0]["hpo"];
+    let search = search_with(SUITE, SPACE, &["--quiet", "--report", "r.md"], 0);
+    let hpo = &search.result["arms"][0]["hpo"];
     assert_eq!(hpo["stop_reason"], "max_trial_epochs");
     assert_eq!(hpo["max_trial_epochs"], 10);
     assert_eq!(hpo["search_cost"]["trial_epochs"], 10);
@@ -79,7 +136,7 @@ fn a_budgeted_multivariate_search_stops_at_its_budget_and_says_so() {
     // A full-budget trial was chosen and retrained.
     let best = hpo["best_trial"].as_u64().unwrap() as usize;
     assert_eq!(trials[best]["status"], "SUCCEEDED");
-    let report = std::fs::read_to_string(dir.path().join("r.md")).unwrap();
+    let report = search.report();
     assert!(report.contains("10 trial-epochs (budget 10)"), "{report}");
 }
 
@@ -89,18 +146,11 @@ fn a_budgeted_multivariate_search_stops_at_its_budget_and_says_so() {
 /// 1 naming the arm.
 #[test]
 fn a_tuned_arm_whose_every_trial_fails_is_recorded_and_the_suite_goes_on() {
-    let dir = tempfile::tempdir().unwrap();
     // Every trial's ending_lr is above its initial_lr (a cosine schedule uses both).
-    let suite = SUITE
-        .replace(
-            "max_trials = 50\nmax_trial_epochs = 10\n",
-            "max_trials = 3\n",
-        )
-        .replace(
-            "batch_size = 16\n[arms.tuned.hpo]",
-            "batch_size = 16\nschedule = \"cosine\"\n[arms.tuned.hpo]",
-        )
-        + r#"
+    let suite = with_recipe_line(
+        &SUITE.replace(BUDGET, "max_trials = 3\n"),
+        "schedule = \"cosine\"",
+    ) + r#"
 [arms.manual]
 [arms.manual.recipe]
 model = "mlp"
@@ -110,20 +160,10 @@ initial_lr = 0.05
 epochs = 2
 batch_size = 16
 "#;
-    std::fs::write(dir.path().join("s.toml"), suite).unwrap();
-    std::fs::write(
-        dir.path().join("space.json"),
-        r#"{"initial_lr": {"_type": "uniform", "_value": [0.01, 0.02]},
-            "ending_lr": {"_type": "uniform", "_value": [0.03, 0.04]}}"#,
-    )
-    .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["run", "s.toml", "--report", "r.md"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let space = r#"{"initial_lr": {"_type": "uniform", "_value": [0.01, 0.02]},
+            "ending_lr": {"_type": "uniform", "_value": [0.03, 0.04]}}"#;
+    let search = search_with(&suite, space, &["--report", "r.md"], 1);
+    let stderr = &search.stderr;
     // The arm is named once in each line.
     assert!(
         stderr.contains(
@@ -134,13 +174,13 @@ batch_size = 16
         "{stderr}"
     );
     assert!(!stderr.contains("tuned arm:"), "{stderr}");
-    let results = dir.path().join("results");
+    let results = search.dir.path().join("results");
     let files: Vec<_> = std::fs::read_dir(&results)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
     assert_eq!(files.len(), 1, "no .resume folder is left: {files:?}");
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    let v = &search.result;
     assert_eq!(v["status"], "complete");
     let arm = |name: &str| {
         v["arms"]
@@ -161,7 +201,7 @@ batch_size = 16
         assert!(t["error"].as_str().unwrap().contains("ending_lr"), "{t}");
     }
     assert_eq!(arm("manual")["runs"].as_array().unwrap().len(), 1);
-    let report = std::fs::read_to_string(dir.path().join("r.md")).unwrap();
+    let report = search.report();
     assert!(
         report.contains("failed: every trial failed (3 trials)"),
         "{report}"
@@ -174,30 +214,14 @@ batch_size = 16
 /// their assessor decisions do not depend on which one reached an epoch first).
 #[test]
 fn a_concurrent_search_repeats_exactly() {
-    let suite = SUITE
-        .replace(
-            "max_trials = 50\nmax_trial_epochs = 10\n",
-            "max_trials = 8\nconcurrency = 2\n",
-        )
-        .replace(
-            "batch_size = 16\n[arms.tuned.hpo]",
-            "batch_size = 16\ndropout = 0.3\n[arms.tuned.hpo]",
-        );
+    let suite = with_recipe_line(
+        &SUITE.replace(BUDGET, "max_trials = 8\nconcurrency = 2\n"),
+        "dropout = 0.3",
+    );
     assert!(suite.contains("concurrency = 2") && suite.contains("dropout = 0.3"));
-    let search = || {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("s.toml"), &suite).unwrap();
-        std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
-        let result = common::run_to_end(
-            dir.path(),
-            &["run", "s.toml", "--quiet", "--report", "r.md"],
-        );
-        let v: Value = serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
-        let report = std::fs::read_to_string(dir.path().join("r.md")).unwrap();
-        (v, report)
-    };
-    let (a, report) = search();
-    let (b, _) = search();
+    let run = || search_with(&suite, SPACE, &["--quiet", "--report", "r.md"], 0);
+    let (first, second) = (run(), run());
+    let (a, b, report) = (&first.result, &second.result, first.report());
     let trials = |v: &Value| -> Vec<Value> {
         v["arms"][0]["hpo"]["trials"]
             .as_array()
@@ -213,10 +237,10 @@ fn a_concurrent_search_repeats_exactly() {
             })
             .collect()
     };
-    assert_eq!(trials(&a).len(), 8);
-    assert_eq!(trials(&a), trials(&b));
+    assert_eq!(trials(a).len(), 8);
+    assert_eq!(trials(a), trials(b));
     assert!(
-        trials(&a).iter().any(|t| t[1] == "EARLY_STOPPED"),
+        trials(a).iter().any(|t| t[1] == "EARLY_STOPPED"),
         "ASHA stopped nothing: the test shows less than it should"
     );
     assert_eq!(
@@ -235,16 +259,9 @@ fn a_concurrent_search_repeats_exactly() {
 /// the singular, as the report does (both from `suite::tuned::chosen_by`), not "1 epochs".
 #[test]
 fn a_one_trial_one_epoch_search_is_said_in_the_singular() {
-    let dir = tempfile::tempdir().unwrap();
-    let suite = SUITE.replace(
-        "max_trials = 50\nmax_trial_epochs = 10\n",
-        "max_trials = 1\n",
-    );
-    std::fs::write(dir.path().join("s.toml"), suite).unwrap();
-    std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
-    let result = common::run_to_end(dir.path(), &["run", "s.toml", "--quiet", "--epochs", "1"]);
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
-    let chosen_by = v["arms"][0]["hyperparameters"]
+    let suite = SUITE.replace(BUDGET, "max_trials = 1\n");
+    let search = search_with(&suite, SPACE, &["--quiet", "--epochs", "1"], 0);
+    let chosen_by = search.result["arms"][0]["hyperparameters"]
         .as_array()
         .unwrap()
         .iter()
@@ -261,28 +278,16 @@ fn a_one_trial_one_epoch_search_is_said_in_the_singular() {
 /// the result and the report say the one lower-case name, whichever was written.
 #[test]
 fn nni_spellings_are_recorded_by_their_lower_case_names() {
-    let dir = tempfile::tempdir().unwrap();
     let suite = SUITE
         .replace("tuner = \"tpe\"", "tuner = \"TPE\"")
         .replace(
             "optimize_mode = \"maximize\"",
             "optimize_mode = \"Maximize\"",
         )
-        .replace(
-            "max_trials = 50\nmax_trial_epochs = 10\n",
-            "max_trials = 2\n",
-        )
-        .replace(
-            "assessor = \"asha\"\nassessor_options = { min_resource = 1, reduction_factor = 2 }",
-            "assessor = \"Medianstop\"",
-        );
-    std::fs::write(dir.path().join("s.toml"), suite).unwrap();
-    std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
-    let result = common::run_to_end(
-        dir.path(),
-        &["run", "s.toml", "--quiet", "--report", "r.md"],
-    );
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
+        .replace(BUDGET, "max_trials = 2\n")
+        .replace(ASHA, "assessor = \"Medianstop\"");
+    let search = search_with(&suite, SPACE, &["--quiet", "--report", "r.md"], 0);
+    let v = &search.result;
     let arm = &v["arms"][0];
     for hpo in [
         &arm["hpo"],
@@ -293,7 +298,7 @@ fn nni_spellings_are_recorded_by_their_lower_case_names() {
         assert_eq!(hpo["assessor"], "medianstop", "{hpo}");
         assert_eq!(hpo["optimize_mode"], "maximize", "{hpo}");
     }
-    let report = std::fs::read_to_string(dir.path().join("r.md")).unwrap();
+    let report = search.report();
     assert!(
         report.contains("Tuner `tpe` (seed 0), assessor `medianstop`, metric `val_acc` (maximize)"),
         "{report}"
@@ -312,40 +317,18 @@ fn fields_nni_ignores_in_a_space_are_ignored_with_a_note() {
         )
         .replace("[0.5, 0.95]}", "[0.5, 0.95], \"_doc\": 1}");
     assert_ne!(commented, SPACE);
-    let suite = SUITE.replace(
-        "max_trials = 50\nmax_trial_epochs = 10\n",
-        "max_trials = 2\n",
-    );
+    let suite = SUITE.replace(BUDGET, "max_trials = 2\n");
     let note = "note: space.json: ignored \"_comment\" of key \"initial_lr\", \"_doc\" of key \
                 \"optimizer/sgd/momentum\" (a parameter is read from _type and _value only, as \
                 in NNI)\n";
     let mut searches = Vec::new();
     for (space, expected_note) in [(SPACE, ""), (commented.as_str(), note)] {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("s.toml"), &suite).unwrap();
-        std::fs::write(dir.path().join("space.json"), space).unwrap();
-        let sample = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
-            .args(["space", "sample", "space.json", "--n", "3", "--seed", "4"])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
+        let search = search_with(&suite, space, &["--quiet"], 0);
+        assert_eq!(search.stderr, expected_note);
+        let sample = search.harness(&["space", "sample", "space.json", "--n", "3", "--seed", "4"]);
         assert_eq!(sample.status.code(), Some(0));
         assert_eq!(String::from_utf8_lossy(&sample.stderr), expected_note);
-        let run = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
-            .args(["run", "s.toml", "--quiet"])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
-        assert_eq!(run.status.code(), Some(0), "{stderr}");
-        assert_eq!(stderr, expected_note);
-        let result = std::fs::read_dir(dir.path().join("results"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.extension().is_some_and(|e| e == "json"))
-            .unwrap();
-        let v: Value = serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
-        let trials: Vec<(Value, Value)> = v["arms"][0]["hpo"]["trials"]
+        let trials: Vec<(Value, Value)> = search.result["arms"][0]["hpo"]["trials"]
             .as_array()
             .unwrap()
             .iter()
@@ -360,39 +343,16 @@ fn fields_nni_ignores_in_a_space_are_ignored_with_a_note() {
 /// initial_lr): the console and the report say why one configuration was retrained, not 4.
 #[test]
 fn retraining_fewer_than_retrain_top_k_says_why() {
-    let dir = tempfile::tempdir().unwrap();
     let suite = SUITE
         .replace("tuner = \"tpe\"", "tuner = \"grid\"")
-        .replace(
-            "tuner_options = { n_startup_trials = 2, multivariate = true }\n",
-            "",
-        )
-        .replace(
-            "max_trials = 50\nmax_trial_epochs = 10\n",
-            "max_trials = 4\nretrain_top_k = 4\n",
-        )
-        .replace(
-            "assessor = \"asha\"\nassessor_options = { min_resource = 1, reduction_factor = 2 }",
-            "assessor = \"none\"",
-        )
-        .replace(
-            "batch_size = 16\n[arms.tuned.hpo]",
-            "batch_size = 16\nschedule = \"cosine\"\n[arms.tuned.hpo]",
-        );
-    std::fs::write(dir.path().join("s.toml"), suite).unwrap();
-    std::fs::write(
-        dir.path().join("space.json"),
-        r#"{"initial_lr": {"_type": "choice", "_value": [0.01, 0.1]},
-            "ending_lr": {"_type": "choice", "_value": [0.03]}}"#,
-    )
-    .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["run", "s.toml", "--report", "r.md"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+        .replace(TPE_OPTIONS, "")
+        .replace(BUDGET, "max_trials = 4\nretrain_top_k = 4\n")
+        .replace(ASHA, "assessor = \"none\"");
+    let suite = with_recipe_line(&suite, "schedule = \"cosine\"");
+    let space = r#"{"initial_lr": {"_type": "choice", "_value": [0.01, 0.1]},
+            "ending_lr": {"_type": "choice", "_value": [0.03]}}"#;
+    let search = search_with(&suite, space, &["--report", "r.md"], 0);
+    let stderr = &search.stderr;
     assert!(
         stderr.contains(
             "tuned    retrain_top_k = 4, but only 1 trial completed: retraining it (early-stopped \
@@ -400,7 +360,7 @@ fn retraining_fewer_than_retrain_top_k_says_why() {
         ),
         "{stderr}"
     );
-    let report = std::fs::read_to_string(dir.path().join("r.md")).unwrap();
+    let report = search.report();
     assert!(
         report.contains(
             "Fidelity check: the search's top 1 configuration (retrain_top_k = 4, but only 1 \
@@ -418,13 +378,6 @@ fn retraining_fewer_than_retrain_top_k_says_why() {
 /// as its --help says: the same lines as the search's trials, in trial order.
 #[test]
 fn space_sample_prints_the_random_tuners_proposals() {
-    let harness = |dir: &std::path::Path, args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap()
-    };
     let dir = tempfile::tempdir().unwrap();
     let help = harness(dir.path(), &["space", "sample", "--help"]);
     let help = String::from_utf8_lossy(&help.stdout);
@@ -437,34 +390,19 @@ fn space_sample_prints_the_random_tuners_proposals() {
     );
     let suite = SUITE
         .replace("tuner = \"tpe\"", "tuner = \"random\"\ntuner_seed = 7")
-        .replace(
-            "tuner_options = { n_startup_trials = 2, multivariate = true }\n",
-            "",
-        )
-        .replace(
-            "max_trials = 50\nmax_trial_epochs = 10\n",
-            "max_trials = 4\n",
-        )
+        .replace(TPE_OPTIONS, "")
+        .replace(BUDGET, "max_trials = 4\n")
         .replace("trial_epochs = 3", "trial_epochs = 1")
-        .replace(
-            "assessor = \"asha\"\nassessor_options = { min_resource = 1, reduction_factor = 2 }",
-            "assessor = \"none\"",
-        );
-    std::fs::write(dir.path().join("s.toml"), suite).unwrap();
-    std::fs::write(dir.path().join("space.json"), SPACE).unwrap();
-    let result = common::run_to_end(dir.path(), &["run", "s.toml", "--quiet"]);
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
-    let proposals: Vec<String> = v["arms"][0]["hpo"]["trials"]
+        .replace(ASHA, "assessor = \"none\"");
+    let search = search_with(&suite, SPACE, &["--quiet"], 0);
+    let proposals: Vec<String> = search.result["arms"][0]["hpo"]["trials"]
         .as_array()
         .unwrap()
         .iter()
         .map(|t| t["params"].to_string())
         .collect();
     assert_eq!(proposals.len(), 4);
-    let sample = harness(
-        dir.path(),
-        &["space", "sample", "space.json", "--n", "4", "--seed", "7"],
-    );
+    let sample = search.harness(&["space", "sample", "space.json", "--n", "4", "--seed", "7"]);
     let lines: Vec<String> = String::from_utf8_lossy(&sample.stdout)
         .lines()
         .map(String::from)
@@ -477,34 +415,15 @@ fn space_sample_prints_the_random_tuners_proposals() {
 /// the same two proposals, saying why it stopped short of --n.
 #[test]
 fn the_random_tuner_tries_each_configuration_of_a_discrete_space_once() {
-    let dir = tempfile::tempdir().unwrap();
     let suite = SUITE
         .replace("tuner = \"tpe\"", "tuner = \"random\"")
-        .replace(
-            "tuner_options = { n_startup_trials = 2, multivariate = true }\n",
-            "",
-        )
-        .replace(
-            "max_trials = 50\nmax_trial_epochs = 10\n",
-            "max_trials = 6\n",
-        )
+        .replace(TPE_OPTIONS, "")
+        .replace(BUDGET, "max_trials = 6\n")
         .replace("trial_epochs = 3", "trial_epochs = 1")
-        .replace(
-            "assessor = \"asha\"\nassessor_options = { min_resource = 1, reduction_factor = 2 }",
-            "assessor = \"none\"",
-        );
-    std::fs::write(dir.path().join("s.toml"), suite).unwrap();
-    std::fs::write(
-        dir.path().join("space.json"),
-        r#"{"batch_size": {"_type": "choice", "_value": [8, 16]}}"#,
-    )
-    .unwrap();
-    let result = common::run_to_end(
-        dir.path(),
-        &["run", "s.toml", "--quiet", "--report", "r.md"],
-    );
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
-    let hpo = &v["arms"][0]["hpo"];
+        .replace(ASHA, "assessor = \"none\"");
+    let space = r#"{"batch_size": {"_type": "choice", "_value": [8, 16]}}"#;
+    let search = search_with(&suite, space, &["--quiet", "--report", "r.md"], 0);
+    let hpo = &search.result["arms"][0]["hpo"];
     let proposals: Vec<String> = hpo["trials"]
         .as_array()
         .unwrap()
@@ -513,16 +432,12 @@ fn the_random_tuner_tries_each_configuration_of_a_discrete_space_once() {
         .collect();
     assert_eq!(proposals, ["{\"batch_size\":16}", "{\"batch_size\":8}"]);
     assert_eq!(hpo["stop_reason"], "tuner_exhausted");
-    let report = std::fs::read_to_string(dir.path().join("r.md")).unwrap();
+    let report = search.report();
     assert!(
         report.contains("The search ended because the tuner had no new configuration left."),
         "{report}"
     );
-    let sample = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["space", "sample", "space.json", "--n", "6"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let sample = search.harness(&["space", "sample", "space.json", "--n", "6"]);
     assert_eq!(sample.status.code(), Some(0));
     let lines: Vec<&str> = std::str::from_utf8(&sample.stdout)
         .unwrap()

@@ -100,15 +100,15 @@ pub const KNOBS: KnobNames = KnobNames {
     model: "--model",
 };
 
-/// Why `cfg` cannot train in `memory_bytes` by `estimate` (of `cfg.step()`), naming the
+/// Why `cfg` cannot train in `memory` by `estimate` (of `cfg.step()`), naming the
 /// option to lower.
 pub fn memory_problem(
     estimate: &MemoryEstimate,
     cfg: &BenchConfig,
-    memory_bytes: u64,
+    memory: crate::env::MemoryBudget,
 ) -> Option<String> {
     estimate
-        .problem(&cfg.step(), cfg.batch, memory_bytes, &KNOBS)
+        .problem(&cfg.step(), cfg.batch, memory, &KNOBS)
         .map(|(_, message)| message)
 }
 
@@ -205,6 +205,7 @@ pub fn bench_training(cfg: &BenchConfig) -> Result<BenchResult> {
 mod tests {
     use super::*;
     use crate::data::augment::rng_lock;
+    use crate::env::MemoryBudget;
 
     fn squeezenet(batch: i64) -> BenchConfig {
         BenchConfig {
@@ -234,7 +235,7 @@ mod tests {
             "a model that does not fit is not built"
         );
         assert_eq!(
-            memory_problem(&e, &vgg, 1_000_000_000).unwrap(),
+            memory_problem(&e, &vgg, MemoryBudget::machine(1_000_000_000)).unwrap(),
             "model vgg16 (imagenet style, 100000-way head) has 5.440e8 parameters: training it \
              needs at least 6.5 GB (weights, gradients and optimizer state) and this machine \
              has 1.0 GB of memory; lower --classes or choose a smaller --model"
@@ -248,17 +249,24 @@ mod tests {
         };
         let cfg = squeezenet(4000);
         assert_eq!(
-            memory_problem(&e, &cfg, 4_000_000_000).unwrap(),
+            memory_problem(&e, &cfg, MemoryBudget::machine(4_000_000_000)).unwrap(),
             "model squeezenet1_1 at batch 4000 needs an estimated 5.0 GB to train: 1.0 GB of \
              weights, gradients and optimizer state, and 1.00 MB per image (the activations a \
              training step keeps, measured on batches of 2 and 4, and the input); this machine \
              has 4.0 GB of memory; lower --batch (at most 2999 is estimated to fit)"
         );
-        assert_eq!(memory_problem(&e, &squeezenet(2999), 4_000_000_000), None);
-        assert!(memory_problem(&e, &squeezenet(3000), 4_000_000_000).is_some());
-        assert!(memory_problem(&e, &squeezenet(1), 1_000_500_000)
-            .unwrap()
-            .ends_with("choose a smaller --model"));
+        assert_eq!(
+            memory_problem(&e, &squeezenet(2999), MemoryBudget::machine(4_000_000_000)),
+            None
+        );
+        assert!(
+            memory_problem(&e, &squeezenet(3000), MemoryBudget::machine(4_000_000_000)).is_some()
+        );
+        assert!(
+            memory_problem(&e, &squeezenet(1), MemoryBudget::machine(1_000_500_000))
+                .unwrap()
+                .ends_with("choose a smaller --model")
+        );
     }
 
     /// The measured graph grows with the batch by more than the input and far less than
@@ -272,8 +280,16 @@ mod tests {
             .unwrap();
         assert!((12_288.0..100e6).contains(&per_image), "{per_image}");
         let e = MemoryEstimate::of(&squeezenet(4).step(), 64_000_000_000).unwrap();
-        assert_eq!(memory_problem(&e, &squeezenet(128), 64_000_000_000), None);
-        assert!(memory_problem(&e, &squeezenet(65_536), 8_000_000_000).is_some());
+        assert_eq!(
+            memory_problem(&e, &squeezenet(128), MemoryBudget::machine(64_000_000_000)),
+            None
+        );
+        assert!(memory_problem(
+            &e,
+            &squeezenet(65_536),
+            MemoryBudget::machine(8_000_000_000)
+        )
+        .is_some());
     }
 
     #[test]

@@ -27,8 +27,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Print this machine's hardware and software record (CPU, memory, GPUs via NVML, OS,
-    /// libtorch/CUDA/cuDNN, threads, determinism flags), each with how it was obtained.
+    /// Print this machine's hardware and software record (CPU, memory, cgroup CPU quota and
+    /// memory limit, GPUs via NVML, OS, libtorch/CUDA/cuDNN, threads, determinism flags), each
+    /// with how it was obtained.
     Env {
         /// Name of this machine in reports (default: the hostname).
         #[arg(long)]
@@ -160,7 +161,8 @@ enum Command {
     },
     /// Training throughput of a zoo model on random 3×32×32 data (SGD steps; warm-up steps
     /// excluded from the timing). On the CPU, a configuration whose training step is estimated
-    /// not to fit in the machine's memory is refused before it is allocated.
+    /// not to fit in the machine's memory (or the process's cgroup limit) is refused before it
+    /// is allocated.
     Bench {
         /// Model name (`harness models` lists them).
         #[arg(long, default_value = "resnet18")]
@@ -627,8 +629,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             // Refused before it is allocated: Linux grants a step too large for memory and
             // then kills the process, or the machine thrashes. The GPU's memory is not checked.
             if cfg.device == tch::Device::Cpu {
-                let memory = crate::env::total_memory_bytes();
-                let estimate = crate::models::memory::MemoryEstimate::of(&cfg.step(), memory)?;
+                let memory = crate::env::MemoryBudget::of_this_process();
+                let estimate =
+                    crate::models::memory::MemoryEstimate::of(&cfg.step(), memory.bytes)?;
                 if let Some(problem) = crate::bench::memory_problem(&estimate, &cfg, memory) {
                     return Err(UsageError(problem).into());
                 }

@@ -216,7 +216,8 @@ fn a_bench_that_cannot_fit_in_memory_is_refused_naming_the_batch() {
 #[test]
 fn a_run_whose_step_cannot_fit_in_memory_is_refused_naming_the_batch_size() {
     let data = tempfile::tempdir().unwrap();
-    let images = (harness::env::total_memory_bytes() / 25_000_000).max(10) as usize;
+    let images =
+        (harness::env::MemoryBudget::of_this_process().bytes / 25_000_000).max(10) as usize;
     let per_file = images.div_ceil(5);
     harness::data::cifar10::write_synthetic(data.path(), per_file, 10, 1).unwrap();
     let suite = BASE

@@ -4,14 +4,63 @@
 //! holds no value and says why; nothing here guesses and nothing here panics.
 
 mod build_info;
+pub mod cgroup;
 mod gpu;
 mod system;
 pub mod torch;
 
 use serde::{Deserialize, Serialize};
 
+pub use cgroup::Limit;
 pub use gpu::{GpuDevice, GpuRecord};
 pub use system::total_memory_bytes;
+
+/// The memory a training step of this process may take: the machine's RAM, or its control
+/// group's limit where that is lower (past it the kernel kills the process). Says which in
+/// refusals.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemoryBudget {
+    pub bytes: u64,
+    /// Whether `bytes` is a cgroup's limit rather than the machine's RAM.
+    pub cgroup_limit: bool,
+}
+
+impl MemoryBudget {
+    /// `bytes` of RAM and no lower limit.
+    pub fn machine(bytes: u64) -> MemoryBudget {
+        MemoryBudget {
+            bytes,
+            cgroup_limit: false,
+        }
+    }
+
+    /// This process's budget (u64::MAX bytes when nothing can tell: nothing is refused on a
+    /// guess).
+    pub fn of_this_process() -> MemoryBudget {
+        let ram = total_memory_bytes();
+        match cgroup::capture().memory_limit.value {
+            Some(Limit::Limited(limit)) if limit < ram => MemoryBudget {
+                bytes: limit,
+                cgroup_limit: true,
+            },
+            _ => MemoryBudget::machine(ram),
+        }
+    }
+}
+
+impl std::fmt::Display for MemoryBudget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let gb = self.bytes as f64 / 1e9;
+        if self.cgroup_limit {
+            write!(
+                f,
+                "this process may use {gb:.1} GB of memory (its cgroup's limit)"
+            )
+        } else {
+            write!(f, "this machine has {gb:.1} GB of memory")
+        }
+    }
+}
 pub use torch::{DeterminismRecord, TorchRecord};
 
 /// A device as `--device` spells it (`cpu`, `cuda:0`, `mps`), not Rust's `Cpu` / `Cuda(0)`.
@@ -66,6 +115,11 @@ impl<T> Fact<T> {
             Err(e) => Fact::unknown(format!("{source}: {e}")),
         }
     }
+
+    /// A field a result file of an older harness does not have.
+    pub fn not_recorded() -> Self {
+        Fact::unknown("not recorded (the file was written by a harness that did not record it)")
+    }
 }
 
 impl<T: std::fmt::Display> Fact<T> {
@@ -88,7 +142,15 @@ pub struct EnvRecord {
     pub physical_cores: Fact<usize>,
     /// CPUs this process may run on (what `nproc` prints).
     pub logical_cores: Fact<usize>,
+    /// The CPU time a control group allows this process, in CPUs (`docker --cpus`, a pod's
+    /// or a Slurm job's limit): `nproc` does not show it.
+    #[serde(default = "Fact::not_recorded")]
+    pub cpu_quota: Fact<Limit<f64>>,
+    /// The machine's RAM.
     pub memory_bytes: Fact<u64>,
+    /// The memory a control group allows this process (beyond it the kernel kills it).
+    #[serde(default = "Fact::not_recorded")]
+    pub memory_limit: Fact<Limit<u64>>,
     pub os_name: Fact<String>,
     pub os_version: Fact<String>,
     pub kernel: Fact<String>,
@@ -120,13 +182,16 @@ impl EnvRecord {
             })
             .unwrap_or_else(|| "unknown-host".to_string());
         let build = build_info::capture();
+        let limits = cgroup::capture();
         EnvRecord {
             label,
             hostname,
             cpu_model: sys.cpu_model,
             physical_cores: sys.physical_cores,
             logical_cores: sys.logical_cores,
+            cpu_quota: limits.cpu_quota,
             memory_bytes: sys.memory_bytes,
+            memory_limit: limits.memory_limit,
             os_name: sys.os_name,
             os_version: sys.os_version,
             kernel: sys.kernel,
@@ -157,9 +222,19 @@ impl EnvRecord {
             row("physical cores", &self.physical_cores),
             row("logical CPUs", &self.logical_cores),
             (
+                "CPU quota (cgroup)".to_string(),
+                self.cpu_quota_text(),
+                self.cpu_quota.source.clone(),
+            ),
+            (
                 "memory".to_string(),
                 self.memory_bytes.value.map_or("n/a".into(), format_bytes),
                 self.memory_bytes.source.clone(),
+            ),
+            (
+                "memory limit (cgroup)".to_string(),
+                self.memory_limit_text(),
+                self.memory_limit.source.clone(),
             ),
             row("OS", &self.os_name),
             row("OS version", &self.os_version),
@@ -185,6 +260,24 @@ impl EnvRecord {
         }
         rows
     }
+
+    /// "none", "1.5 CPUs" or "n/a".
+    pub fn cpu_quota_text(&self) -> String {
+        match self.cpu_quota.value {
+            Some(Limit::Unlimited) => "none".into(),
+            Some(Limit::Limited(cpus)) => format!("{cpus:.1} CPUs"),
+            None => "n/a".into(),
+        }
+    }
+
+    /// "none", "8.0 GiB" or "n/a".
+    pub fn memory_limit_text(&self) -> String {
+        match self.memory_limit.value {
+            Some(Limit::Unlimited) => "none".into(),
+            Some(Limit::Limited(bytes)) => format_bytes(bytes),
+            None => "n/a".into(),
+        }
+    }
 }
 
 /// "23.4 GiB" style sizes for people.
@@ -202,6 +295,44 @@ pub fn format_bytes(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A record written before the cgroup limits were kept still loads, and says so.
+    #[test]
+    fn a_record_without_cgroup_limits_loads_as_not_recorded() {
+        let env = EnvRecord::capture(Some("old-box"));
+        let mut json = serde_json::to_value(&env).unwrap();
+        let fields = json.as_object_mut().unwrap();
+        assert!(fields.remove("cpu_quota").is_some() && fields.remove("memory_limit").is_some());
+        let old: EnvRecord = serde_json::from_value(json).unwrap();
+        assert_eq!(old.cpu_quota.value, None);
+        assert!(old
+            .memory_limit
+            .source
+            .starts_with("not available: not recorded"));
+        assert_eq!(
+            (old.cpu_quota_text(), old.memory_limit_text()),
+            ("n/a".into(), "n/a".into())
+        );
+    }
+
+    /// A refusal says whose memory it is: the machine's, or the cgroup's limit.
+    #[test]
+    fn a_memory_budget_says_whether_it_is_a_cgroups_limit() {
+        assert_eq!(
+            MemoryBudget::machine(24_000_000_000).to_string(),
+            "this machine has 24.0 GB of memory"
+        );
+        let limited = MemoryBudget {
+            bytes: 8_000_000_000,
+            cgroup_limit: true,
+        };
+        assert_eq!(
+            limited.to_string(),
+            "this process may use 8.0 GB of memory (its cgroup's limit)"
+        );
+        let budget = MemoryBudget::of_this_process();
+        assert!(budget.bytes <= total_memory_bytes());
+    }
 
     #[test]
     fn devices_are_named_as_device_takes_them() {

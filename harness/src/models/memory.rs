@@ -106,7 +106,7 @@ pub struct KnobNames {
 }
 
 impl MemoryEstimate {
-    /// Why `step` at `batch` images cannot train in `memory_bytes` (by this estimate of it):
+    /// Why `step` at `batch` images cannot train in `budget` (by this estimate of it):
     /// the knob to lower, and the message, which names it as `names` does. The model's state
     /// alone not fitting asks for fewer classes or a smaller model; else a batch that does not
     /// fit asks for at most the largest batch estimated to fit, or a smaller model where not
@@ -115,24 +115,23 @@ impl MemoryEstimate {
         &self,
         step: &TrainingStep,
         batch: i64,
-        memory_bytes: u64,
+        budget: crate::env::MemoryBudget,
         names: &KnobNames,
     ) -> Option<(Knob, String)> {
-        let memory = memory_bytes as f64;
+        let (memory_bytes, memory) = (budget.bytes, budget.bytes as f64);
         let gb = |b: f64| b / 1e9;
         if !self.state_fits(memory_bytes) {
             return Some((
                 Knob::Classes,
                 format!(
                     "model {} ({} style, {}-way head) has {:.3e} parameters: training it needs \
-                     at least {:.1} GB (weights, gradients and optimizer state) and this \
-                     machine has {:.1} GB of memory; lower {} or choose a smaller {}",
+                     at least {:.1} GB (weights, gradients and optimizer state) and {budget}; \
+                     lower {} or choose a smaller {}",
                     step.model,
                     step.style,
                     step.classes,
                     self.parameters,
                     gb(self.state_bytes),
-                    gb(memory),
                     names.classes,
                     names.model
                 ),
@@ -155,12 +154,11 @@ impl MemoryEstimate {
                 "model {} at batch {batch} needs an estimated {:.1} GB to train: {:.1} GB of \
                  weights, gradients and optimizer state, and {:.2} MB per image (the \
                  activations a training step keeps, measured on batches of 2 and 4, and the \
-                 input); this machine has {:.1} GB of memory; {advice}",
+                 input); {budget}; {advice}",
                 step.model,
                 gb(needed),
                 gb(self.state_bytes),
                 self.per_image() / 1e6,
-                gb(memory)
             ),
         ))
     }

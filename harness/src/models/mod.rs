@@ -94,7 +94,7 @@ pub fn build(
     }
 }
 
-/// Why the recipe's model cannot be trained in `memory_bytes` of memory: its weights, their
+/// Why the recipe's model cannot be trained in `memory` (see [`crate::env::MemoryBudget`]): its weights, their
 /// gradients and the optimizer's state (4 bytes a value each) alone would not fit. Checked
 /// before the model is built: on Linux an allocation that size is granted and then the kernel
 /// kills the process (no message, the result left "running"). The small models only: their
@@ -103,23 +103,21 @@ pub fn memory_problem(
     recipe: &Recipe,
     image_shape: [i64; 3],
     classes: i64,
-    memory_bytes: u64,
+    memory: crate::env::MemoryBudget,
 ) -> Option<String> {
     let classes = recipe.head_classes.unwrap_or(classes);
     let params = small::parameters(&recipe.model, image_shape, recipe.width, classes)?;
     let copies = 2.0 + recipe.optimizer.state_slots(recipe.momentum) as f64;
     let needed = params * 4.0 * copies;
     let gb = |b: f64| b / 1e9;
-    (needed > memory_bytes as f64).then(|| {
+    (needed > memory.bytes as f64).then(|| {
         format!(
             "model {} of width {} has {:.3e} parameters: training it needs at least {:.1} GB \
-             (weights, gradients and optimizer state) and this machine has {:.1} GB of memory; \
-             lower width",
+             (weights, gradients and optimizer state) and {memory}; lower width",
             recipe.model,
             recipe.width,
             params,
             gb(needed),
-            gb(memory_bytes as f64)
         )
     })
 }
@@ -232,6 +230,7 @@ fn group_thousands(n: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::env::MemoryBudget;
 
     /// The count that decides whether a model fits is the count of the model built.
     #[test]
@@ -291,20 +290,31 @@ mod tests {
         r.momentum = 0.9;
         // 64·65536 + 65536² + 65536·10 weights and biases ≈ 4.30e9; ×4 bytes ×3 (weights,
         // gradients, momentum) ≈ 51.6 GB.
-        let e = memory_problem(&r, [1, 8, 8], 10, 24_000_000_000).unwrap();
+        let e = memory_problem(&r, [1, 8, 8], 10, MemoryBudget::machine(24_000_000_000)).unwrap();
         assert_eq!(
             e,
             "model mlp of width 65536 has 4.300e9 parameters: training it needs at least 51.6 GB \
              (weights, gradients and optimizer state) and this machine has 24.0 GB of memory; \
              lower width"
         );
-        assert_eq!(memory_problem(&r, [1, 8, 8], 10, 60_000_000_000), None);
+        assert_eq!(
+            memory_problem(&r, [1, 8, 8], 10, MemoryBudget::machine(60_000_000_000)),
+            None
+        );
         // Without momentum, plain SGD keeps no state: 34.4 GB.
         r.momentum = 0.0;
-        assert_eq!(memory_problem(&r, [1, 8, 8], 10, 40_000_000_000), None);
+        assert_eq!(
+            memory_problem(&r, [1, 8, 8], 10, MemoryBudget::machine(40_000_000_000)),
+            None
+        );
         // The zoo's sizes are fixed and small.
         assert_eq!(
-            memory_problem(&recipe("resnet18", None), [3, 32, 32], 10, 1),
+            memory_problem(
+                &recipe("resnet18", None),
+                [3, 32, 32],
+                10,
+                MemoryBudget::machine(1)
+            ),
             None
         );
     }

@@ -276,10 +276,16 @@ const ENV_FIELDS: &[(&str, &str, Getter)] = &[
     ("logical CPUs", "逻辑CPU数", |e| {
         e.logical_cores.display()
     }),
+    ("CPU quota (cgroup)", "CPU配额（cgroup）", |e| {
+        e.cpu_quota_text()
+    }),
     ("memory", "内存", |e| {
         e.memory_bytes
             .value
             .map_or("n/a".into(), crate::env::format_bytes)
+    }),
+    ("memory limit (cgroup)", "内存上限（cgroup）", |e| {
+        e.memory_limit_text()
     }),
     ("OS", "操作系统", |e| e.os_name.display()),
     ("OS version", "OS版本", |e| e.os_version.display()),

@@ -16,6 +16,7 @@ pub mod output;
 pub mod plots;
 pub mod table;
 
+use crate::env::Limit;
 use crate::results::{ArmMetric, ArmResult, ResultFile, RunStatus};
 use compare::MachineArm;
 use i18n::{arm_label, plural, status_word, text, Lang};
@@ -283,13 +284,25 @@ fn environment_table(files: &[ResultFile], labels: &[String], lang: Lang) -> Str
     };
     let env = |f: &ResultFile| f.environment.clone();
     let rows = vec![
-        row(t.hardware, t.cpu_vcpus, &|f| env(f).logical_cores.display()),
+        row(t.hardware, t.cpu_vcpus, &|f| {
+            let e = &f.environment;
+            let quota = e.cpu_quota.value.and_then(Limit::limited);
+            let (open, close) = t.cpu_quota;
+            let quota = quota.map_or(String::new(), |q| format!("{open}{q:.1}{close}"));
+            e.logical_cores.display() + &quota
+        }),
         row("", t.cpu_model, &|f| env(f).cpu_model.display()),
         row("", t.memory, &|f| {
-            env(f)
-                .memory_bytes
+            let e = &f.environment;
+            let limit = e.memory_limit.value.and_then(Limit::limited);
+            let (open, close) = t.memory_limit;
+            let limit = limit.map_or(String::new(), |l| {
+                format!("{open}{}{close}", crate::env::format_bytes(l))
+            });
+            e.memory_bytes
                 .value
                 .map_or("n/a".into(), crate::env::format_bytes)
+                + &limit
         }),
         row("", t.gpu, &|f| {
             let g = &f.environment.gpus;

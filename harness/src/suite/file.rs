@@ -339,7 +339,7 @@ impl LoadedSuite {
     }
 
     /// Before a run writes anything: the training step of each arm's recipe on a zoo model
-    /// must fit in `memory_bytes`, this machine's memory (the estimate and its measurement are
+    /// must fit in `memory`, what this process may use (the estimate and its measurement are
     /// [`crate::models::memory`]'s, as `harness bench` has them). Started, a step too large is
     /// granted by Linux and the kernel then kills the process with nothing said, the result
     /// left "running". A refusal names the suite file, the arm and the field to lower
@@ -352,7 +352,7 @@ impl LoadedSuite {
     pub fn check_memory(
         &self,
         data: &crate::data::DatasetInfo,
-        memory_bytes: u64,
+        memory: crate::env::MemoryBudget,
     ) -> anyhow::Result<()> {
         use crate::models::memory::{Knob, KnobNames, MemoryEstimate, TrainingStep};
         const FIELDS: KnobNames = KnobNames {
@@ -382,7 +382,7 @@ impl LoadedSuite {
             let estimate = match estimates.iter().find(|(s, _)| *s == step) {
                 Some((_, e)) => *e,
                 None => {
-                    let e = MemoryEstimate::of(&step, memory_bytes)?;
+                    let e = MemoryEstimate::of(&step, memory.bytes)?;
                     estimates.push((step.clone(), e));
                     e
                 }
@@ -390,7 +390,7 @@ impl LoadedSuite {
             // The trainer's batches: the last one, or the only one, may be smaller.
             let batch = recipe.batch_size.min(data.n_train) as i64;
             Ok(estimate
-                .problem(&step, batch, memory_bytes, &FIELDS)
+                .problem(&step, batch, memory, &FIELDS)
                 .map(|(knob, mut message)| {
                     if recipe.batch_size > data.n_train {
                         message.push_str(&format!(
@@ -1904,6 +1904,7 @@ validation_fraction = 0.1
 mod memory_checks {
     use super::*;
     use crate::data::augment::rng_lock;
+    use crate::env::MemoryBudget;
 
     const ZOO: &str = r#"[suite]
 name = "zoo"
@@ -1974,7 +1975,9 @@ max_trials = 1
         let _g = rng_lock();
         let (dir, s) = suite(ZOO, "{}");
         let shown = dir.path().join("s.toml").display().to_string();
-        let e = s.check_memory(&cifar(50_000), 1_000_000_000).unwrap_err();
+        let e = s
+            .check_memory(&cifar(50_000), MemoryBudget::machine(1_000_000_000))
+            .unwrap_err();
         assert!(e.is::<SuiteError>());
         let e = e.to_string();
         assert!(
@@ -1986,10 +1989,11 @@ max_trials = 1
                 && e.ends_with(" is estimated to fit)"),
             "{e}"
         );
-        s.check_memory(&cifar(50_000), 64_000_000_000).unwrap();
+        s.check_memory(&cifar(50_000), MemoryBudget::machine(64_000_000_000))
+            .unwrap();
         // A batch takes at most the whole training set.
         let e = s
-            .check_memory(&cifar(3000), 1_000_000_000)
+            .check_memory(&cifar(3000), MemoryBudget::machine(1_000_000_000))
             .unwrap_err()
             .to_string();
         assert!(
@@ -2000,14 +2004,17 @@ max_trials = 1
                 ),
             "{e}"
         );
-        s.check_memory(&cifar(16), 1_000_000_000).unwrap();
+        s.check_memory(&cifar(16), MemoryBudget::machine(1_000_000_000))
+            .unwrap();
         // The small models are sized by the trainer's own check (width).
         let mlp = ZOO.replace(
             "model = \"squeezenet1_1\"\nstyle = \"cifar\"",
             "model = \"mlp\"",
         );
         let (_dir, small) = suite(&mlp, "{}");
-        small.check_memory(&cifar(50_000), 1).unwrap();
+        small
+            .check_memory(&cifar(50_000), MemoryBudget::machine(1))
+            .unwrap();
     }
 
     /// A head whose weights alone do not fit names head_classes, before any model is built.
@@ -2018,7 +2025,9 @@ max_trials = 1
             "style = \"imagenet\"\nhead_classes = 100000",
         );
         let (dir, s) = suite(&text, "{}");
-        let e = s.check_memory(&cifar(50_000), 1_000_000_000).unwrap_err();
+        let e = s
+            .check_memory(&cifar(50_000), MemoryBudget::machine(1_000_000_000))
+            .unwrap_err();
         assert_eq!(
             e.to_string(),
             format!(
@@ -2039,13 +2048,14 @@ max_trials = 1
         let small = ZOO.replace("batch_size = 4000", "batch_size = 8");
         let space = r#"{"initial_lr": {"_type": "uniform", "_value": [0.01, 0.1]}}"#;
         let (_dir, s) = suite(&(small.clone() + TUNED), space);
-        s.check_memory(&cifar(50_000), 1_000_000_000).unwrap();
+        s.check_memory(&cifar(50_000), MemoryBudget::machine(1_000_000_000))
+            .unwrap();
         let (dir, s) = suite(
             &(small.clone() + &TUNED.replace("batch_size = 64", "batch_size = 4000")),
             space,
         );
         let e = s
-            .check_memory(&cifar(50_000), 1_000_000_000)
+            .check_memory(&cifar(50_000), MemoryBudget::machine(1_000_000_000))
             .unwrap_err()
             .to_string();
         let shown = dir.path().join("s.toml").display().to_string();
@@ -2059,7 +2069,7 @@ max_trials = 1
         let space = r#"{"batch_size": {"_type": "choice", "_value": [32, 4000]}}"#;
         let (dir, s) = suite(&(small + TUNED), space);
         let e = s
-            .check_memory(&cifar(50_000), 1_000_000_000)
+            .check_memory(&cifar(50_000), MemoryBudget::machine(1_000_000_000))
             .unwrap_err()
             .to_string();
         assert!(

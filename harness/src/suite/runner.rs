@@ -55,7 +55,7 @@ pub fn run_suite(
     // Before a result file exists: a training step too large for memory would be killed by
     // the kernel, leaving it "running". The CPU's memory only: GPU memory is not estimated.
     if options.device == tch::Device::Cpu {
-        suite.check_memory(&dataset.info, crate::env::total_memory_bytes())?;
+        suite.check_memory(&dataset.info, crate::env::MemoryBudget::of_this_process())?;
     }
     let (mut result, writer, wall_before) = match &options.resume {
         Some(path) => resume_result(suite, path)?,

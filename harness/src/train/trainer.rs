@@ -111,7 +111,7 @@ pub fn train(
     // u8-image datasets (cifar10): normalise, and for training augment, each batch on the device.
     let transform = data.batch_transform(recipe)?;
     if device == tch::Device::Cpu {
-        let memory = crate::env::total_memory_bytes();
+        let memory = crate::env::MemoryBudget::of_this_process();
         if let Some(problem) =
             models::memory_problem(recipe, data.info.image_shape, data.classes(), memory)
         {

@@ -20,6 +20,8 @@ use crate::stats::gate::different_seeds_untested;
 
 /// The method of a difference between single runs of different seeds: no test is made.
 const SEEDS_DIFFER: &str = "one run a side, different seeds";
+/// The same where a side has several runs, all equal: no seed-to-seed spread to use.
+const SEEDS_DIFFER_NO_SPREAD: &str = "no seed-to-seed spread, different seeds";
 use crate::stats::describe::{mean, std_dev};
 use serde::Serialize;
 use serde_json::Value;
@@ -526,7 +528,11 @@ pub fn compare_in(
                     ci_high: None,
                     p_value: None,
                     significant: false,
-                    method: SEEDS_DIFFER.into(),
+                    method: if b.seeds().len().max(o.seeds().len()) < 2 {
+                        SEEDS_DIFFER.into()
+                    } else {
+                        SEEDS_DIFFER_NO_SPREAD.into()
+                    },
                     ..estimate
                 };
             }
@@ -574,12 +580,12 @@ pub fn render_markdown(c: &Comparison, heading: usize, lang: Lang) -> String {
     let mut md = if zh {
         format!(
             "{h} 多机对比：{suite} (v{version})\n\n基准：**{base}**。差值 = 本机 − 基准，附双侧 {conf} 置信区间\
-             （每侧 ≥ 2 个种子时为 Welch t 区间；一侧只有一个种子时用另一侧的种子间方差；两侧都只有一个种子且种子相同时按测试集的二项分布噪声；两侧各一个不同种子时种子间方差未知，不做检验）；速度比 = 本机 / 基准。\n\n"
+             （每侧 ≥ 2 个种子时为 Welch t 区间；一侧只有一个种子时用另一侧的种子间方差；两侧都没有种子间差异时（只有一个种子，或结果全都相同），种子相同则按测试集的二项分布噪声，种子不同则种子间方差未知，不做检验）；速度比 = 本机 / 基准。\n\n"
         )
     } else {
         format!(
             "{h} Comparison: {suite} (v{version})\n\nBaseline: **{base}**. Differences are machine − baseline, with a two-sided {conf} confidence interval \
-             (Welch's t with ≥ 2 seeds a side; one seed against several: t with the several seeds' spread; binomial test-set noise with one seed a side of the same seed; none between single runs of different seeds, whose seed-to-seed variation is unknown); speed ratios are machine / baseline.\n\n"
+             (Welch's t with ≥ 2 seeds a side; one seed against several: t with the several seeds' spread; where neither side has a seed-to-seed spread (one seed, or runs all equal): binomial test-set noise between the same seeds, none between different seeds, whose seed-to-seed variation is unknown); speed ratios are machine / baseline.\n\n"
         )
     };
     let warning = if zh { "**警告：**" } else { "**Warning:**" };
@@ -860,6 +866,21 @@ mod tests {
         let c = compare(&[a, file("b", &[0.82])], 0.95).unwrap();
         let e = &c.arms[0].vs_baseline[1].as_ref().unwrap().estimate;
         assert_eq!((e.method.as_str(), e.significant), ("binomial", true));
+    }
+
+    /// Runs all equal on a side have no seed-to-seed spread either: the binomial test between
+    /// the same seeds, none between others, and the label says why without "one run".
+    #[test]
+    fn runs_all_equal_are_compared_like_single_runs() {
+        let equal = file("a", &[0.93, 0.93, 0.93]);
+        let c = compare(&[equal.clone(), file("b", &[0.90, 0.90, 0.90])], 0.95).unwrap();
+        let e = &c.arms[0].vs_baseline[1].as_ref().unwrap().estimate;
+        assert_eq!(e.method, "binomial");
+        assert!(e.ci_low.unwrap() < e.ci_high.unwrap());
+        let c = compare(&[equal, file("b", &[0.90])], 0.95).unwrap();
+        let e = &c.arms[0].vs_baseline[1].as_ref().unwrap().estimate;
+        assert_eq!(e.method, "no seed-to-seed spread, different seeds");
+        assert!(e.p_value.is_none());
     }
 
     #[test]

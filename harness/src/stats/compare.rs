@@ -5,8 +5,9 @@
 //! confidence interval at `level`:
 //!
 //! * both sides have ≥ 2 values: Welch's t interval (`method = "welch-t"`);
-//!   with zero variance on both sides the interval is `[diff, diff]` and the
-//!   difference counts as significant iff it is non-zero;
+//!   with zero variance on both sides, the binomial interval below where the
+//!   test-set size is known (as the gate has it), else the interval is
+//!   `[diff, diff]` and the difference counts as significant iff it is non-zero;
 //! * one side has a single value and the other ≥ 2 values that are not all
 //!   equal: the t interval with the several values' variance assumed for the
 //!   single one (`method = "single-run-t"`, see
@@ -78,6 +79,8 @@ pub fn compare_means(
     {
         Some(t) => Some((t, "single-run-t")),
         None if a.len() >= 2 && b.len() >= 2 => match WelchTest::new(a, b) {
+            // No seed variance on either side: the test set's sampling noise is what is left.
+            Ok(w) if w.is_degenerate() && test_set_size.is_some_and(|n| n > 0) => None,
             Ok(w) => Some((w, "welch-t")),
             Err(_) => return DiffEstimate::na(Some(diff)),
         },

@@ -156,8 +156,16 @@ pub fn section(
         ));
         if let Some(w) = &f.warning {
             // The recorded warning is English; the Chinese one is said again from its numbers.
+            let ranked = f
+                .entries
+                .iter()
+                .filter(|e| e.full_budget_metric.is_some())
+                .count();
             md.push_str(&match (zh, f.spearman) {
                 (false, _) => format!("> **Warning:** {w}\n\n"),
+                (true, Some(_)) if ranked == 2 => "> **警告：** 只有 2 个配置时秩相关只能是 +1 或 −1，\
+                     不能说明短 trial 的排序是否可靠；请增大 retrain_top_k\n\n"
+                    .to_string(),
                 (true, Some(r)) => format!(
                     "> **警告：** {} 轮的搜索指标与全预算指标的秩相关较低（{r:.2}）：短 trial 对这些配置\
                      的排序不可靠；请增大 trial_epochs 或 retrain_top_k\n\n",
@@ -711,6 +719,45 @@ mod tests {
                 "{md}"
             );
         }
+    }
+
+    /// Two retrained configurations: the recorded warning in English, said again in Chinese.
+    #[test]
+    fn a_correlation_of_two_configurations_is_warned_about_in_both_languages() {
+        let dir = tempfile::tempdir().unwrap();
+        let trials = vec![
+            trial(0, TrialStatus::Succeeded, &[0.5, 0.6], vec![]),
+            trial(1, TrialStatus::Succeeded, &[0.4, 0.5], vec![]),
+        ];
+        let mut r = record(trials, Some(0));
+        let entry = |trial_id, search_metric, full| crate::results::FidelityEntry {
+            trial_id,
+            search_metric,
+            full_budget_metric: Some(full),
+        };
+        r.fidelity = Some(crate::results::FidelityCheck {
+            seed: 0,
+            retrain_top_k: Some(2),
+            entries: vec![entry(0, 0.6, 0.7), entry(1, 0.5, 0.65)],
+            spearman: Some(1.0),
+            warning: Some("with 2 configurations the rank correlation can only be +1 or -1".into()),
+        });
+        let render = |lang| {
+            section(&r, "quick", "quick", lang, dir.path(), "r")
+                .unwrap()
+                .0
+        };
+        let en = render(Lang::En);
+        assert!(
+            en.contains("Spearman ρ = 1.00\n\n> **Warning:** with 2 configurations"),
+            "{en}"
+        );
+        let zh = render(Lang::Zh);
+        assert!(
+            zh.contains("> **警告：** 只有 2 个配置时秩相关只能是 +1 或 −1"),
+            "{zh}"
+        );
+        assert!(!zh.contains("秩相关较低"), "{zh}");
     }
 
     #[test]

@@ -68,6 +68,27 @@ pub fn apply_params(base: &Recipe, params: &Params) -> Result<Recipe, train::Rec
     base.with_overrides(&flat)
 }
 
+/// The fidelity check's warning for a rank correlation `rho` over `ranked` configurations
+/// (searched for `trial_epochs` epochs, then retrained): low, undefined, or too few to say.
+fn fidelity_warning(rho: Option<f64>, ranked: usize, trial_epochs: usize) -> Option<String> {
+    match rho {
+        // Two points are always in the same or the opposite order.
+        Some(_) if ranked == 2 => Some(
+            "with 2 configurations the rank correlation can only be +1 or -1: it says \
+             nothing about how well short trials rank them; raise retrain_top_k"
+                .into(),
+        ),
+        Some(r) if r < LOW_FIDELITY_CORRELATION => Some(format!(
+            "low rank correlation ({r:.2}) between the {}-epoch search metric and the \
+             full-budget metric: short trials rank these configurations poorly; raise \
+             trial_epochs or retrain_top_k",
+            trial_epochs
+        )),
+        None => Some("rank correlation undefined (ties or too few configurations)".into()),
+        _ => None,
+    }
+}
+
 /// Before anything runs: the validation split the trials are scored on must leave images on
 /// both sides (and a training image per class), or every trial would be scored on nothing.
 /// The suite checks this when it is read where the dataset's size is known in advance; this
@@ -487,16 +508,7 @@ pub fn run_tuned_arm(
             .filter_map(|e| e.full_budget_metric.map(|m| (e.search_metric, m)))
             .unzip();
         let rho = spearman(&xs, &ys);
-        let warning = match rho {
-            Some(r) if r < LOW_FIDELITY_CORRELATION => Some(format!(
-                "low rank correlation ({r:.2}) between the {}-epoch search metric and the \
-                 full-budget metric: short trials rank these configurations poorly; raise \
-                 trial_epochs or retrain_top_k",
-                hpo.trial_epochs
-            )),
-            None => Some("rank correlation undefined (ties or too few configurations)".into()),
-            _ => None,
-        };
+        let warning = fidelity_warning(rho, xs.len(), hpo.trial_epochs);
         record.fidelity = Some(FidelityCheck {
             seed: hpo.trial_seed,
             retrain_top_k: Some(hpo.retrain_top_k),
@@ -654,6 +666,24 @@ fn train_full(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fidelity warning: low correlation, undefined, and two configurations, whose
+    /// correlation is ±1 whatever short trials do.
+    #[test]
+    fn two_configurations_are_too_few_for_a_rank_correlation() {
+        let two = fidelity_warning(Some(1.0), 2, 5).unwrap();
+        assert!(two.starts_with("with 2 configurations the rank correlation can only be"));
+        assert!(fidelity_warning(Some(-1.0), 2, 5)
+            .unwrap()
+            .contains("raise retrain_top_k"));
+        assert_eq!(fidelity_warning(Some(0.8), 3, 5), None);
+        let low = fidelity_warning(Some(0.1), 4, 5).unwrap();
+        assert!(
+            low.starts_with("low rank correlation (0.10) between the 5-epoch"),
+            "{low}"
+        );
+        assert!(fidelity_warning(None, 1, 5).unwrap().contains("undefined"));
+    }
 
     /// The run stores "chosen by" with the report's wording: one trial of one epoch (e.g.
     /// `--epochs 1`) in the singular, the top-k retraining as before.

@@ -374,7 +374,11 @@ pub fn render_text(r: &CheckReport) -> String {
             } else {
                 "—".into()
             },
-            if computed {
+            if computed && d.method == "mann-whitney" {
+                // Its interval is of the typical run's shift, not of the mean difference
+                // beside it (the explanation gives the shift's point estimate).
+                format!("[{:+.4}, {:+.4}] (shift)", d.ci_low, d.ci_high)
+            } else if computed {
                 format!("[{:+.4}, {:+.4}]", d.ci_low, d.ci_high)
             } else {
                 "—".into()
@@ -500,6 +504,21 @@ mod tests {
         assert!(text.contains("reproduced exactly"), "{text}");
         assert!(text.contains("overall: PASS (exit 0)"), "{text}");
         assert!(text.contains("welch-t"), "{text}");
+    }
+
+    /// Mann–Whitney's interval is of the typical run's shift, not of the mean difference in
+    /// the column beside it (one wild run moves the mean far outside it): the cell says so.
+    #[test]
+    fn a_rank_tests_interval_is_labelled_as_the_shifts() {
+        let a = file("a", &[0.95, 0.951, 0.952, 0.953, 0.954, 0.50]);
+        let b = file("b", &[0.94, 0.941, 0.942, 0.943, 0.944, 0.945]);
+        let r = check(&a, &b, CheckOptions::default()).unwrap();
+        assert_eq!(r.arms[0].decision.method, "mann-whitney");
+        let text = render_text(&r);
+        let d = &r.arms[0].decision;
+        let cell = format!("[{:+.4}, {:+.4}] (shift)", d.ci_low, d.ci_high);
+        assert!(text.contains(&cell), "{text}");
+        assert!(d.diff > d.ci_high, "{d:?}");
     }
 
     #[test]

@@ -143,6 +143,12 @@ pub fn check(
             "the candidate ran with a different {input} (sha256)"
         ));
     }
+    for input in &differ.unrecorded_inputs {
+        warnings.push(format!(
+            "only one file records the digest of {input} (the other was written by an older \
+             harness): whether it changed cannot be told"
+        ));
+    }
 
     let exact = exact_check(base, cand);
     let mut arms = Vec::new();

@@ -211,16 +211,34 @@ pub fn ensure_same_suite(files: &[ResultFile], labels: &[String]) -> Result<(), 
 /// records `{description, base_recipe, hpo, chosen_recipe}`: the chosen recipe is an outcome
 /// of the search (machines may choose differently, or not yet, in an unfinished file), so it
 /// is left out and the base recipe compared as `recipe`, as the arm is defined before a choice.
+///
+/// It is read as this harness reads an arm of that name and written back, so that a field a
+/// newer harness added with its default (`recipe.cutout`, `hpo.max_trial_epochs`) compares
+/// equal to a file that predates it; a definition this harness cannot read is compared as
+/// it was stored.
 pub fn defined(arm: &ArmResult) -> Value {
+    use crate::suite::{nas::NasArmSpec, ArmSpec, TunedArmSpec};
     let d = &arm.definition;
-    match (d.get("base_recipe"), d.get("hpo")) {
-        (Some(recipe), Some(hpo)) => serde_json::json!({
-            "description": d.get("description").cloned().unwrap_or(Value::Null),
-            "recipe": recipe,
-            "hpo": hpo,
-        }),
+    let as_defined = match (d.get("base_recipe"), d.get("hpo")) {
+        (Some(recipe), Some(hpo)) => {
+            let mut tuned = serde_json::json!({ "recipe": recipe, "hpo": hpo });
+            if let Some(description) = d.get("description") {
+                tuned["description"] = description.clone();
+            }
+            tuned
+        }
         _ => d.clone(),
+    };
+    fn as_read<T: serde::de::DeserializeOwned + Serialize>(v: &Value) -> Option<Value> {
+        serde_json::to_value(serde_json::from_value::<T>(v.clone()).ok()?).ok()
     }
+    match arm.name.as_str() {
+        "original" | "manual" => as_read::<ArmSpec>(&as_defined),
+        "tuned" => as_read::<TunedArmSpec>(&as_defined),
+        "nas" => as_read::<NasArmSpec>(&as_defined),
+        _ => None,
+    }
+    .unwrap_or(as_defined)
 }
 
 /// The dotted paths (`recipe.initial_lr`, `seeds[2]`) at which two JSON values differ: keys
@@ -432,6 +450,19 @@ pub fn compare_in(
                 format!("{label} 使用的 {input} 与 {base_label} 的不同（sha256）")
             } else {
                 format!("{label} ran with a different {input} than {base_label} (sha256)")
+            });
+        }
+        for input in &differ.unrecorded_inputs {
+            warnings.push(if zh {
+                format!(
+                    "{input} 的摘要只有 {label} 和 {base_label} 中的一方记录了（另一方由较早版本的 \
+                     harness 写出），无法判断它是否改变"
+                )
+            } else {
+                format!(
+                    "only one of {label} and {base_label} records the digest of {input} (the \
+                     other was written by an older harness): whether it changed cannot be told"
+                )
             });
         }
         if differ.overrides {
@@ -919,6 +950,51 @@ mod tests {
             c.warnings[0].contains("recipe.initial_lr"),
             "{:?}",
             c.warnings
+        );
+    }
+
+    /// A file written before a recipe or search field existed lacks it; read as this harness
+    /// reads it, it has the default, and compares equal to a file that wrote the default.
+    #[test]
+    fn fields_added_with_their_defaults_are_no_difference() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites/quick.toml");
+        let suite = crate::suite::LoadedSuite::load(&path).unwrap();
+        let arm = |name: &str, definition: Value| ArmResult {
+            definition,
+            ..crate::report::fixture::arm(name, &[(1, 0.9)], 2)
+        };
+        let manual = serde_json::to_value(suite.file.arms.manual.as_ref().unwrap()).unwrap();
+        let mut old = manual.clone();
+        for added in ["style", "head_classes", "augment", "cutout"] {
+            old["recipe"].as_object_mut().unwrap().remove(added);
+        }
+        assert_ne!(old, manual);
+        let (new, old) = (arm("manual", manual), arm("manual", old));
+        assert_eq!(
+            changed_keys(&defined(&old), &defined(&new)),
+            Vec::<String>::new()
+        );
+        let mut changed = old.clone();
+        changed.definition["recipe"]["initial_lr"] = serde_json::json!(0.5);
+        assert_eq!(
+            changed_keys(&defined(&changed), &defined(&new)),
+            ["recipe.initial_lr"]
+        );
+        // The tuned arm as a finished file records it, without the search's later budget field.
+        let tuned = suite.file.arms.tuned.as_ref().unwrap();
+        let recorded = |hpo: Value| {
+            arm(
+                "tuned",
+                serde_json::json!({"description": tuned.description, "base_recipe": tuned.recipe,
+                    "hpo": hpo, "chosen_recipe": tuned.recipe}),
+            )
+        };
+        let hpo = serde_json::to_value(&tuned.hpo).unwrap();
+        let mut before = hpo.clone();
+        before.as_object_mut().unwrap().remove("max_trial_epochs");
+        assert_eq!(
+            changed_keys(&defined(&recorded(before)), &defined(&recorded(hpo))),
+            Vec::<String>::new()
         );
     }
 

@@ -71,6 +71,7 @@ impl ResultFile {
         ExperimentDiff {
             suite_file: theirs.sha256 != ours.sha256,
             inputs: ours.changed_inputs(&theirs.inputs),
+            unrecorded_inputs: ours.unrecorded_inputs(&theirs.inputs),
             overrides: theirs.overrides != ours.overrides,
             seeds: theirs.seeds != ours.seeds,
             test_set: od.name != d.name || od.n_test != d.n_test,
@@ -135,6 +136,9 @@ pub struct ExperimentDiff {
     /// The named input files whose content differs, as `key (path)`
     /// ([`SuiteRecord::changed_inputs`]).
     pub inputs: Vec<String>,
+    /// Named input files, as `key (path)`, that one side records a digest of and the other
+    /// (written before digests were recorded) does not: whether they changed cannot be told.
+    pub unrecorded_inputs: Vec<String>,
     /// Other command-line overrides.
     pub overrides: bool,
     /// Other seeds.
@@ -191,6 +195,19 @@ impl SuiteRecord {
             .filter(|a| other.iter().any(|b| b.key == a.key && b.sha256 != a.sha256))
             .map(|a| format!("{} ({})", a.key, a.path))
             .collect()
+    }
+
+    /// The named files only one side records (an older file has none), as `key (path)`.
+    pub fn unrecorded_inputs(&self, other: &[InputFile]) -> Vec<String> {
+        let missing = |from: &[InputFile], of: &[InputFile]| -> Vec<String> {
+            of.iter()
+                .filter(|a| !from.iter().any(|b| b.key == a.key))
+                .map(|a| format!("{} ({})", a.key, a.path))
+                .collect()
+        };
+        let mut keys = missing(other, &self.inputs);
+        keys.extend(missing(&self.inputs, other));
+        keys
     }
 }
 
@@ -469,6 +486,7 @@ mod tests {
             ExperimentDiff {
                 suite_file: true,
                 inputs: vec!["arms.tuned.hpo.search_space (space.json)".into()],
+                unrecorded_inputs: Vec::new(),
                 overrides: true,
                 seeds: true,
                 test_set: true,
@@ -477,5 +495,12 @@ mod tests {
         let mut c = a.clone();
         c.dataset.name = "another".into();
         assert!(a.experiment_diff(&c).test_set);
+        // A file written before digests were recorded: not "changed", not "same" either.
+        let mut old = a.clone();
+        old.suite.inputs.clear();
+        let unknown = vec!["arms.tuned.hpo.search_space (space.json)".to_string()];
+        assert_eq!(a.experiment_diff(&old).unrecorded_inputs, unknown);
+        assert_eq!(old.experiment_diff(&a).unrecorded_inputs, unknown);
+        assert!(old.experiment_diff(&a).inputs.is_empty());
     }
 }

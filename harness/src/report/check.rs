@@ -102,6 +102,19 @@ pub enum CheckError {
     Suite(#[from] CompareError),
     #[error("--alpha {0} must be in [0.000001, 0.5)")]
     Alpha(f64),
+    /// Accuracies on different test sets are not one quantity: no verdict between them.
+    #[error(
+        "cannot gate across test sets: the baseline was tested on {base_n} images of \
+         {base_name}, the candidate on {cand_n} images of {cand_name}, so their accuracies are \
+         not comparable; rerun the baseline with this suite (and bump the suite's version when \
+         its split changes)"
+    )]
+    TestSets {
+        base_n: usize,
+        base_name: String,
+        cand_n: usize,
+        cand_name: String,
+    },
 }
 
 /// Runs the gate on every arm of `base` against `cand`.
@@ -130,10 +143,12 @@ pub fn check(
     // each arm's decision.
     let differ = base.experiment_diff(cand);
     if differ.test_set {
-        warnings.push(format!(
-            "test sets differ: baseline {} images of {}, candidate {} images of {}",
-            test_set_size, base.dataset.name, cand.dataset.n_test, cand.dataset.name
-        ));
+        return Err(CheckError::TestSets {
+            base_n: test_set_size,
+            base_name: base.dataset.name.clone(),
+            cand_n: cand.dataset.n_test,
+            cand_name: cand.dataset.name.clone(),
+        });
     }
     if differ.suite_file {
         warnings.push("the suite files differ (sha256), though name and version agree".into());
@@ -525,6 +540,25 @@ mod tests {
         let cell = format!("[{:+.4}, {:+.4}] (shift)", d.ci_low, d.ci_high);
         assert!(text.contains(&cell), "{text}");
         assert!(d.diff > d.ci_high, "{d:?}");
+    }
+
+    /// A gate between test sets would compare two different quantities: refused (exit 2).
+    #[test]
+    fn files_tested_on_different_test_sets_are_refused() {
+        let a = file("a", &[0.95, 0.96, 0.955]);
+        let mut b = file("b", &[0.95, 0.96, 0.955]);
+        b.dataset.n_test = 359;
+        let e = check(&a, &b, CheckOptions::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "cannot gate across test sets: the baseline was tested on {} images of {}, the \
+                 candidate on 359 images of {}, so their accuracies are not comparable; rerun \
+                 the baseline with this suite (and bump the suite's version when its split \
+                 changes)",
+                a.dataset.n_test, a.dataset.name, a.dataset.name
+            )
+        );
     }
 
     #[test]

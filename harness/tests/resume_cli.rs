@@ -1237,6 +1237,54 @@ fn resuming_another_suites_result_names_both_suites() {
     assert_eq!(snapshot(&dir.path().join("results")), before);
 }
 
+/// A file started by another build of harness is not continued by this one: every run in it
+/// would be credited to the build its environment names.
+#[test]
+fn a_result_started_by_another_build_is_refused_naming_both() {
+    let (dir, result) = tiny_unfinished();
+    let path = dir.path().join(&result);
+    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let ours = file["environment"]["git_commit"]["value"].clone();
+    let version = file["environment"]["harness_version"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Another commit (a binary built outside git knows none, and is not refused for it).
+    if let Some(c) = ours.as_str() {
+        file["environment"]["git_commit"]["value"] = "0123456789abcdef0123".into();
+        std::fs::write(&path, file.to_string()).unwrap();
+        let before = snapshot(&dir.path().join("results"));
+        let out = harness(dir.path(), &["run", "s.toml", "--resume", &result])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        let this = format!("harness {version} (commit {})", &c[..12]);
+        assert_eq!(
+            err.trim_end(),
+            format!(
+                "error: {result}: was started by harness {version} (commit 0123456789ab), this \
+                 is {this}: its finished runs and the ones a resume adds would be credited to \
+                 one build; resume it with the build it was started with (git checkout \
+                 0123456789ab and rebuild), or run the suite afresh without --resume"
+            )
+        );
+        assert_eq!(snapshot(&dir.path().join("results")), before);
+    }
+    // Another version, whatever the commit.
+    file["environment"]["git_commit"]["value"] = ours;
+    file["environment"]["harness_version"] = "0.0.1".into();
+    std::fs::write(&path, file.to_string()).unwrap();
+    let before = snapshot(&dir.path().join("results"));
+    let out = harness(dir.path(), &["run", "s.toml", "--resume", &result])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("was started by harness 0.0.1"), "{err}");
+    assert_eq!(snapshot(&dir.path().join("results")), before);
+}
+
 #[test]
 fn a_default_resume_names_an_unreadable_result_of_the_suite() {
     let (dir, result) = tiny_unfinished();

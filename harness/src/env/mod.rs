@@ -15,6 +15,11 @@ pub use cgroup::Limit;
 pub use gpu::{GpuDevice, GpuRecord};
 pub use system::total_memory_bytes;
 
+/// The git commit this binary was built from (unknown outside a git checkout).
+pub fn build_commit() -> Fact<String> {
+    build_info::capture().commit
+}
+
 /// The memory a training step of this process may take: the machine's RAM, or its control
 /// group's limit where that is lower (past it the kernel kills the process). Says which in
 /// refusals.

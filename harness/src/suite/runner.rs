@@ -456,6 +456,31 @@ fn resume_result(
              the result); resume with the file it was started with"
         );
     }
+    // The file names one build as the producer of every run: runs of another build would be
+    // credited to it (training code changes between commits change the numbers).
+    let version = env!("CARGO_PKG_VERSION");
+    let (started, here) = (
+        &old.environment.git_commit.value,
+        crate::env::build_commit().value,
+    );
+    let other_commit = matches!((started, &here), (Some(a), Some(b)) if a != b);
+    if old.environment.harness_version != version || other_commit {
+        let build = |version: &str, commit: Option<&String>| match commit {
+            Some(c) => format!("harness {version} (commit {})", short(c)),
+            None => format!("harness {version}"),
+        };
+        anyhow::bail!(
+            "{shown}: was started by {}, this is {}: its finished runs and the ones a resume \
+             adds would be credited to one build; resume it with the build it was started \
+             with{}, or run the suite afresh without --resume",
+            build(&old.environment.harness_version, started.as_ref()),
+            build(version, here.as_ref()),
+            started.as_ref().map_or(String::new(), |c| format!(
+                " (git checkout {} and rebuild)",
+                short(c)
+            ))
+        );
+    }
     if !super::journal::journal_dir(path).is_dir() {
         anyhow::bail!(
             "{shown}: no resume folder ({}) beside it, so there is nothing to continue from",

@@ -23,7 +23,17 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(127, 127, 127),
 ];
 
-/// A line chart written to `path` as SVG.
+/// A tick label of an axis counted in whole units (epochs, trials): "4", not "4.0"; none
+/// between two units.
+fn whole_number(x: &f64) -> String {
+    if (x - x.round()).abs() < 1e-9 {
+        format!("{}", x.round() as i64)
+    } else {
+        String::new()
+    }
+}
+
+/// A line chart written to `path` as SVG; x counts whole units (epochs).
 pub fn line_chart(
     path: &Path,
     title: &str,
@@ -50,6 +60,7 @@ pub fn line_chart(
         chart
             .configure_mesh()
             .x_desc(x_label)
+            .x_label_formatter(&whole_number)
             .y_desc(y_label)
             .draw()
             .map_err(plot_err)?;
@@ -156,6 +167,7 @@ pub fn trial_scatter(
         chart
             .configure_mesh()
             .x_desc("trial")
+            .x_label_formatter(&whole_number)
             .y_desc(y_label)
             .draw()
             .map_err(plot_err)?;
@@ -408,6 +420,32 @@ mod tests {
         };
         let svg = svg_of(|p| line_chart(p, "t", "x", "y", &[long]));
         assert!(!svg.contains("<circle"), "a long curve is a plain line");
+    }
+
+    /// Epochs and trials are whole numbers: their ticks say "4", never "4.0" or "2.5".
+    #[test]
+    fn epoch_and_trial_axes_are_labelled_in_whole_numbers() {
+        assert_eq!(whole_number(&4.0), "4");
+        assert_eq!(whole_number(&0.0), "0");
+        assert_eq!(whole_number(&2.5), "");
+        let curve = Series {
+            name: "c".into(),
+            points: (1..=15).map(|i| (i as f64, 0.9)).collect(),
+            secondary: false,
+            colour: 0,
+        };
+        let svg = svg_of(|p| line_chart(p, "t", "epoch", "y", &[curve]));
+        // plotters writes a label on a line of its own.
+        assert!(
+            svg.contains("\n14\n</text>") && !svg.contains("14.0"),
+            "{svg}"
+        );
+        let points: Vec<(f64, f64)> = (0..16).map(|i| (i as f64, 0.5)).collect();
+        let svg = svg_of(|p| trial_scatter(p, "t", "y", &points, &points));
+        assert!(
+            svg.contains("\n8\n</text>") && !svg.contains(".0\n</text>"),
+            "{svg}"
+        );
     }
 
     /// A plot that cannot be written says which file and the OS's reason, nothing more.

@@ -268,6 +268,11 @@ fn tightest<T: Copy>(
             Limit::Unlimited,
             format!("cgroup {version} {} (no limit)", p.dir.join(file).display()),
         ),
+        // v2's root cgroup has no limit files: nothing can limit it.
+        None if p.v2 && p.dir == p.mount => Fact::known(
+            Limit::Unlimited,
+            format!("cgroup v2 root {} (no limit)", p.dir.display()),
+        ),
         None => Fact::unknown(format!(
             "cgroup {version}: no readable {file} in {}",
             p.dir.display()
@@ -389,13 +394,17 @@ mod tests {
             .cpu_quota
             .source
             .contains("no cgroup with the cpu controller"));
-        let l = limits("0::/\n", V2_MOUNT, root.path());
+        let l = limits("0::/job\n", V2_MOUNT, root.path());
         assert_eq!(l.memory_limit.value, None);
         assert!(
             l.memory_limit.source.contains("no readable memory.max"),
             "{}",
             l.memory_limit.source
         );
+        // The root cgroup of v2 has no limit files, and nothing above it.
+        let l = limits("0::/\n", V2_MOUNT, root.path());
+        assert_eq!(l.memory_limit.value, Some(Limit::Unlimited));
+        assert!(l.cpu_quota.source.starts_with("cgroup v2 root "));
     }
 
     /// This machine's own files parse (whatever limits it has).

@@ -98,17 +98,20 @@ pub fn section(
     md.push_str("\n\n");
 
     if let Some(f) = &record.fidelity {
+        // The first builds retrained onto the test split and recorded that accuracy instead.
+        let legacy = f.entries.iter().any(|e| e.full_budget_test_acc.is_some());
+        let full_metric = if legacy { "test_acc" } else { &record.metric };
         let header: Vec<String> = if zh {
             vec![
                 "trial".into(),
                 format!("搜索预算 {}", record.metric),
-                format!("全预算 {}", record.metric),
+                format!("全预算 {full_metric}"),
             ]
         } else {
             vec![
                 "trial".into(),
                 format!("search-budget {}", record.metric),
-                format!("full-budget {}", record.metric),
+                format!("full-budget {full_metric}"),
             ]
         };
         let rows: Vec<Vec<String>> = f
@@ -119,6 +122,7 @@ pub fn section(
                     e.trial_id.to_string(),
                     format!("{:.4}", e.search_metric),
                     e.full_budget_metric
+                        .or(e.full_budget_test_acc)
                         .map_or(super::i18n::text(lang).diverged.into(), |a| {
                             format!("{a:.4}")
                         }),
@@ -685,6 +689,7 @@ mod tests {
                 trial_id: 0,
                 search_metric: 0.6,
                 full_budget_metric: Some(0.7),
+                full_budget_test_acc: None,
             }],
             spearman: None,
             warning: None,
@@ -721,6 +726,24 @@ mod tests {
         }
     }
 
+    /// A file of the first tuned builds: its choice is shown as made, and its full-budget
+    /// column holds the test accuracies it recorded, named as such (not "diverged").
+    #[test]
+    fn a_file_of_the_first_tuned_builds_shows_its_choice_and_retraining() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/result-of-9b327d2.json");
+        let file = crate::results::read_result(&path).unwrap();
+        let hpo = file.arms.iter().find_map(|a| a.hpo.as_ref()).unwrap();
+        let md = section(hpo, "quick", "quick", Lang::En, dir.path(), "r")
+            .unwrap()
+            .0;
+        assert!(md.contains("Chosen: trial 8 with search-time val_acc"), "{md}");
+        assert!(md.contains("| full-budget test_acc |"), "{md}");
+        assert!(md.contains("| 0.8496 "), "{md}");
+        assert!(!md.contains("diverged"), "{md}");
+    }
+
     /// Two retrained configurations: the recorded warning in English, said again in Chinese.
     #[test]
     fn a_correlation_of_two_configurations_is_warned_about_in_both_languages() {
@@ -734,6 +757,7 @@ mod tests {
             trial_id,
             search_metric,
             full_budget_metric: Some(full),
+            full_budget_test_acc: None,
         };
         r.fidelity = Some(crate::results::FidelityCheck {
             seed: 0,

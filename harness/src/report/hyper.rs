@@ -151,6 +151,7 @@ mod tests {
                 trial_id: 0,
                 search_metric: 0.8,
                 full_budget_metric: Some(0.9),
+                full_budget_test_acc: None,
             }],
             spearman: None,
             warning: None,

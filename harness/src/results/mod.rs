@@ -2,6 +2,7 @@
 //! report, `compare` and `check` read, so a report can be rendered from files copied off
 //! several machines.
 
+mod legacy;
 mod schema;
 mod store;
 mod validate;

@@ -407,7 +407,12 @@ pub struct FidelityEntry {
     pub trial_id: usize,
     pub search_metric: f64,
     /// The search metric (e.g. validation accuracy) after the full budget; None if diverged.
+    #[serde(default)]
     pub full_budget_metric: Option<f64>,
+    /// What the first builds recorded instead (2026-11-29, before the metric above): the
+    /// full-budget run's test accuracy. Read, never written; the report names it as such.
+    #[serde(default, skip_serializing)]
+    pub full_budget_test_acc: Option<f64>,
 }
 
 /// What the nas arm searched (or which file it was given), the architecture it retrained, and

@@ -70,7 +70,7 @@ pub fn parse_result(text: &str, shown: &str) -> Result<ResultFile, ResultError> 
     let typed = serde_path_to_error::deserialize::<_, ResultFile>(&mut de)
         .map_err(|e| (e.path().to_string(), e.into_inner()))
         .and_then(|r| de.end().map(|()| r).map_err(|e| (".".to_string(), e)));
-    let result = match typed {
+    let mut result = match typed {
         Ok(result) => {
             check_version(u64::from(result.schema_version), shown)?;
             result
@@ -107,6 +107,7 @@ pub fn parse_result(text: &str, shown: &str) -> Result<ResultFile, ResultError> 
             }));
         }
     };
+    super::legacy::mend(&mut result);
     if let Some(message) = super::validate::problem(&result) {
         return Err(parse(message));
     }
@@ -368,6 +369,7 @@ mod tests {
                     trial_id: 0,
                     search_metric: 0.9,
                     full_budget_metric: Some(1.5),
+                    full_budget_test_acc: None,
                 }],
                 spearman: None,
                 warning: None,

@@ -208,6 +208,7 @@ fn in_search(hpo: &HpoRecord, at: &str) -> Option<(String, f64)> {
             [
                 ("search_metric", Some(e.search_metric)),
                 ("full_budget_metric", e.full_budget_metric),
+                ("full_budget_test_acc", e.full_budget_test_acc),
             ]
             .into_iter()
             .find_map(|(name, v)| {

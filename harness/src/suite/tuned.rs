@@ -489,6 +489,7 @@ pub fn run_tuned_arm(
                 trial_id: trial.id,
                 search_metric: trial.final_metric.unwrap_or(0.0),
                 full_budget_metric: run.final_test_acc,
+                full_budget_test_acc: None,
             });
         }
         // Ties keep the better search rank (entries are in search order).

@@ -738,7 +738,10 @@ mod tests {
         let md = section(hpo, "quick", "quick", Lang::En, dir.path(), "r")
             .unwrap()
             .0;
-        assert!(md.contains("Chosen: trial 8 with search-time val_acc"), "{md}");
+        assert!(
+            md.contains("Chosen: trial 8 with search-time val_acc"),
+            "{md}"
+        );
         assert!(md.contains("| full-budget test_acc |"), "{md}");
         assert!(md.contains("| 0.8496 "), "{md}");
         assert!(!md.contains("diverged"), "{md}");

@@ -648,15 +648,25 @@ enum Found {
     ByItsUnit,
 }
 
+/// Runs `harness args` in `dir`, which must refuse (exit 2) and leave the results folder
+/// byte for byte as it was: its standard error.
+fn refused_unchanged(dir: &Path, args: &[&str]) -> String {
+    let before = snapshot(&dir.join("results"));
+    let out = harness(dir, args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        snapshot(&dir.join("results")),
+        before,
+        "the result file and the resume folder are left as they were"
+    );
+    err
+}
+
 /// `--resume` refuses the damaged file: exit 2, one line naming it and what to do, no C++
 /// stack frames, and the result file and the resume folder left byte for byte as they were.
 fn refused_naming(dir: &Path, result: &str, damaged: &Path, problem: &str, found: Found) {
-    let before = snapshot(&dir.join("results"));
-    let out = harness(dir, &["run", "s.toml", "--resume", result])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = refused_unchanged(dir, &["run", "s.toml", "--resume", result]);
     let lines: Vec<&str> = err.lines().collect();
     if found == Found::AtStart {
         assert_eq!(lines.len(), 1, "one line: {err}");
@@ -673,11 +683,6 @@ fn refused_naming(dir: &Path, result: &str, damaged: &Path, problem: &str, found
     assert!(
         !err.contains("frame #") && !err.contains("Exception raised from"),
         "{err}"
-    );
-    assert_eq!(
-        snapshot(&dir.join("results")),
-        before,
-        "the result file and the resume folder are left as they were"
     );
 }
 
@@ -1221,12 +1226,7 @@ fn resuming_another_suites_result_names_both_suites() {
         TINY.replace("name = \"tiny\"", "name = \"other\""),
     )
     .unwrap();
-    let before = snapshot(&dir.path().join("results"));
-    let out = harness(dir.path(), &["run", "other.toml", "--resume", &result])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = refused_unchanged(dir.path(), &["run", "other.toml", "--resume", &result]);
     assert_eq!(
         err.trim_end(),
         format!(
@@ -1234,7 +1234,6 @@ fn resuming_another_suites_result_names_both_suites() {
              (other.toml); resume it with the suite it was started with (s.toml)"
         )
     );
-    assert_eq!(snapshot(&dir.path().join("results")), before);
 }
 
 /// A file started by another build of harness is not continued by this one: every run in it
@@ -1252,14 +1251,8 @@ fn a_result_started_by_another_build_is_refused_naming_both() {
     // `file` written as the result; the refusal's message, with the folder left as it was.
     let refused = |file: &Value| -> String {
         std::fs::write(&path, file.to_string()).unwrap();
-        let before = snapshot(&dir.path().join("results"));
-        let out = harness(dir.path(), &["run", "s.toml", "--resume", &result])
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr).trim_end().to_string();
-        assert_eq!(out.status.code(), Some(2), "{err}");
-        assert_eq!(snapshot(&dir.path().join("results")), before);
-        err
+        let err = refused_unchanged(dir.path(), &["run", "s.toml", "--resume", &result]);
+        err.trim_end().to_string()
     };
     // Another commit (a binary built outside git knows none, and is not refused for it).
     if let Some(c) = ours.as_str() {
@@ -1288,12 +1281,7 @@ fn a_default_resume_names_an_unreadable_result_of_the_suite() {
     std::fs::write(dir.path().join(&result), "{\"schema_version\": 1,").unwrap();
     // Another suite's file that does not read is none of this suite's business.
     std::fs::write(dir.path().join("results/other-host-1.json"), "x").unwrap();
-    let before = snapshot(&dir.path().join("results"));
-    let out = harness(dir.path(), &["run", "s.toml", "--resume"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = refused_unchanged(dir.path(), &["run", "s.toml", "--resume"]);
     assert!(
         err.starts_with(&format!(
             "error: results: no unfinished result of suite \"tiny\" to resume; {result} looks \
@@ -1305,7 +1293,6 @@ fn a_default_resume_names_an_unreadable_result_of_the_suite() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert_eq!(snapshot(&dir.path().join("results")), before);
 }
 
 #[test]
@@ -1313,12 +1300,7 @@ fn a_resume_lock_that_is_a_folder_is_refused_by_name() {
     let (dir, result) = tiny_unfinished();
     let folder = resume_folder(&dir.path().join("results")).unwrap();
     std::fs::create_dir(folder.join("lock")).unwrap();
-    let before = snapshot(&dir.path().join("results"));
-    let out = harness(dir.path(), &["run", "s.toml", "--resume", &result])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = refused_unchanged(dir.path(), &["run", "s.toml", "--resume", &result]);
     let lock = folder.join("lock");
     let shown = lock.strip_prefix(dir.path()).unwrap().display();
     assert_eq!(
@@ -1328,7 +1310,6 @@ fn a_resume_lock_that_is_a_folder_is_refused_by_name() {
              and resume again (the lock holds nothing of the run)"
         )
     );
-    assert_eq!(snapshot(&dir.path().join("results")), before);
     assert!(lock.is_dir());
 }
 

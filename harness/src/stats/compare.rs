@@ -130,6 +130,21 @@ pub fn compare_means(
 mod tests {
     use super::*;
 
+    /// Runs all equal on both sides are zero variance exactly, whatever the rounding of their
+    /// mean (three runs of 0.97 leave a residue of about 1e-32): the binomial interval, as the
+    /// gate has it, not a t interval of width 1e-16.
+    #[test]
+    fn runs_all_equal_on_both_sides_get_the_binomial_interval() {
+        let e = compare_means(&[0.97; 3], &[0.95; 3], 0.95, Some(901));
+        assert_eq!(e.method, "binomial");
+        let se = (0.97f64 * 0.03 / 901.0 + 0.95 * 0.05 / 901.0).sqrt();
+        let h = 1.959963984540054 * se;
+        assert!(
+            (e.ci_high.unwrap() - (e.diff.unwrap() + h)).abs() < 1e-9,
+            "{e:?}"
+        );
+    }
+
     #[test]
     fn welch_interval() {
         let a = [0.971, 0.968, 0.975, 0.969];

@@ -12,6 +12,12 @@ pub fn mean(xs: &[f64]) -> Option<f64> {
     }
 }
 
+/// Whether every value equals the first (true for an empty slice): zero spread exactly,
+/// where [`variance`] may leave a rounding residue (three runs of 0.97: about 1e-32).
+pub fn all_equal(xs: &[f64]) -> bool {
+    xs.iter().all(|x| Some(x) == xs.first())
+}
+
 /// Unbiased sample variance (divisor n − 1); `None` when n < 2.
 pub fn variance(xs: &[f64]) -> Option<f64> {
     if xs.len() < 2 {

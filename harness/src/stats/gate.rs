@@ -89,7 +89,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::stats::describe::{mean, std_dev};
+use crate::stats::describe::{all_equal, mean, std_dev};
 use crate::stats::hypothesis::{
     binomial_diff_se, mann_whitney, mw_shift_bounds, normal_cdf, normal_quantile, t_quantile,
     Alternative, WelchTest,
@@ -212,11 +212,6 @@ fn invalid(reason: String, diff: f64) -> GateDecision {
         min_detectable_drop: 0.0,
         explanation: format!("INCONCLUSIVE: {reason}"),
     }
-}
-
-/// Whether every value equals the first (zero seed variance; true for an empty side).
-fn all_equal(xs: &[f64]) -> bool {
-    xs.iter().all(|x| Some(x) == xs.first())
 }
 
 /// Grubbs' two-sided test for a single outlier at level [`OUTLIER_ALPHA`]:

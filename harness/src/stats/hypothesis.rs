@@ -17,7 +17,7 @@
 
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
-use crate::stats::describe::{mean, variance};
+use crate::stats::describe::{all_equal, mean, variance};
 use crate::stats::{check_finite, StatsError};
 
 /// Direction of the alternative hypothesis, always stated for `b` relative to `a`.
@@ -129,8 +129,8 @@ impl WelchTest {
     pub fn new(a: &[f64], b: &[f64]) -> Result<WelchTest, StatsError> {
         check_sides(a, b, 2)?;
         let (n_a, n_b) = (a.len(), b.len());
-        let va = variance(a).unwrap_or(0.0) / n_a as f64;
-        let vb = variance(b).unwrap_or(0.0) / n_b as f64;
+        let va = seed_variance(a) / n_a as f64;
+        let vb = seed_variance(b) / n_b as f64;
         let se2 = va + vb;
         let df = if se2 > 0.0 {
             se2 * se2 / (va * va / (n_a - 1) as f64 + vb * vb / (n_b - 1) as f64)
@@ -172,13 +172,7 @@ impl WelchTest {
                 "single_run needs one side with exactly one value and the other with two or more",
             )),
         };
-        // Equal values are zero variance exactly (their mean may round off, and a variance
-        // of 1e-34 would make a t-test of nothing).
-        let var = if several.iter().all(|x| *x == several[0]) {
-            0.0
-        } else {
-            variance(several).unwrap_or(0.0)
-        };
+        let var = seed_variance(several);
         let se = (var * (1.0 / n_a as f64 + 1.0 / n_b as f64)).sqrt();
         Ok(WelchTest::with_error(a, b, se, (several.len() - 1) as f64))
     }
@@ -422,6 +416,16 @@ pub fn mann_whitney_with(
         p_value: p_value.clamp(0.0, 1.0),
         method,
     })
+}
+
+/// The sample variance of a side, zero exactly when its values are all equal: their mean
+/// may round off, and a variance of 1e-34 would make a t-test of nothing.
+fn seed_variance(xs: &[f64]) -> f64 {
+    if all_equal(xs) {
+        0.0
+    } else {
+        variance(xs).unwrap_or(0.0)
+    }
 }
 
 /// Distribution-free (Moses / Hodges–Lehmann-type) one-sided confidence bounds

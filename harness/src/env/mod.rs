@@ -40,16 +40,19 @@ impl MemoryBudget {
     }
 
     /// This process's budget (u64::MAX bytes when nothing can tell: nothing is refused on a
-    /// guess).
+    /// guess). Read once: every training run asks, and neither changes while harness runs.
     pub fn of_this_process() -> MemoryBudget {
-        let ram = total_memory_bytes();
-        match cgroup::capture().memory_limit.value {
-            Some(Limit::Limited(limit)) if limit < ram => MemoryBudget {
-                bytes: limit,
-                cgroup_limit: true,
-            },
-            _ => MemoryBudget::machine(ram),
-        }
+        static BUDGET: std::sync::OnceLock<MemoryBudget> = std::sync::OnceLock::new();
+        *BUDGET.get_or_init(|| {
+            let ram = total_memory_bytes();
+            match cgroup::capture().memory_limit.value {
+                Some(Limit::Limited(limit)) if limit < ram => MemoryBudget {
+                    bytes: limit,
+                    cgroup_limit: true,
+                },
+                _ => MemoryBudget::machine(ram),
+            }
+        })
     }
 }
 

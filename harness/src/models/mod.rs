@@ -94,11 +94,12 @@ pub fn build(
     }
 }
 
-/// Why the recipe's model cannot be trained in `memory` (see [`crate::env::MemoryBudget`]): its weights, their
-/// gradients and the optimizer's state (4 bytes a value each) alone would not fit. Checked
-/// before the model is built: on Linux an allocation that size is granted and then the kernel
-/// kills the process (no message, the result left "running"). The small models only: their
-/// size comes from `width`; the zoo's sizes are fixed (the largest, vgg, needs about 2 GB).
+/// Why the recipe's model cannot be trained in `memory` (see [`crate::env::MemoryBudget`]):
+/// its weights, their gradients and the optimizer's state (4 bytes a value each) alone would
+/// not fit. Checked before the model is built: on Linux an allocation that size is granted
+/// and then the kernel kills the process (no message, the result left "running"). The small
+/// models only: their size comes from `width`; the zoo's sizes are fixed (the largest, vgg,
+/// needs about 2 GB).
 pub fn memory_problem(
     recipe: &Recipe,
     image_shape: [i64; 3],

@@ -374,6 +374,42 @@ fn retraining_fewer_than_retrain_top_k_says_why() {
     );
 }
 
+/// Trials of the full budget (`trial_epochs = epochs`): the fidelity check only repeats them,
+/// and the result file and the report say so; with trials one epoch shorter they do not.
+#[test]
+fn a_fidelity_check_of_full_budget_trials_says_it_measured_nothing() {
+    let grid = SUITE
+        .replace("tuner = \"tpe\"", "tuner = \"grid\"")
+        .replace(TPE_OPTIONS, "")
+        .replace(BUDGET, "max_trials = 3\nretrain_top_k = 3\n")
+        .replace(ASHA, "assessor = \"none\"");
+    let space = r#"{"initial_lr": {"_type": "choice", "_value": [0.01, 0.05, 0.1]}}"#;
+    let warning = "> **Warning:** the search already trained these configurations at their full \
+                   budget (3 epochs, on the same data and seed)";
+
+    let full = search_with(&grid, space, &["--quiet", "--report", "r.md"], 0);
+    let fidelity = &full.result["arms"][0]["hpo"]["fidelity"];
+    assert_eq!(fidelity["search_was_full_budget"], true, "{fidelity}");
+    for entry in fidelity["entries"].as_array().unwrap() {
+        assert_eq!(
+            entry["search_metric"], entry["full_budget_metric"],
+            "{entry}"
+        );
+    }
+    let report = full.report();
+    assert!(report.contains(warning), "{report}");
+
+    let shorter = grid.replace("epochs = 3\nbatch_size", "epochs = 4\nbatch_size");
+    let short = search_with(&shorter, space, &["--quiet", "--report", "r.md"], 0);
+    let fidelity = &short.result["arms"][0]["hpo"]["fidelity"];
+    assert_eq!(fidelity["entries"].as_array().unwrap().len(), 3);
+    assert!(
+        fidelity.get("search_was_full_budget").is_none(),
+        "{fidelity}"
+    );
+    assert!(!short.report().contains("the search already trained"));
+}
+
 /// `space sample --seed S` prints the proposals of `tuner = "random"` with `tuner_seed = S`,
 /// as its --help says: the same lines as the search's trials, in trial order.
 #[test]

@@ -167,6 +167,12 @@ pub fn section(
                 .count();
             md.push_str(&match (zh, f.spearman) {
                 (false, _) => format!("> **Warning:** {w}\n\n"),
+                (true, _) if f.search_was_full_budget => format!(
+                    "> **警告：** 搜索已经以全预算（{} 轮，同样的数据和种子）训练了这些配置：全预算运行\
+                     只是重复这些 trial，所以这项检查不能说明短 trial 的排序是否可靠；trial_epochs \
+                     小于 epochs 时才能\n\n",
+                    record.trial_epochs
+                ),
                 (true, Some(_)) if ranked == 2 => "> **警告：** 只有 2 个配置时秩相关只能是 +1 或 −1，\
                      不能说明短 trial 的排序是否可靠；请增大 retrain_top_k\n\n"
                     .to_string(),
@@ -693,6 +699,7 @@ mod tests {
             }],
             spearman: None,
             warning: None,
+            search_was_full_budget: false,
         });
         let render = |r: &HpoRecord, lang| {
             section(r, "quick", "quick", lang, dir.path(), "r")
@@ -768,6 +775,7 @@ mod tests {
             entries: vec![entry(0, 0.6, 0.7), entry(1, 0.5, 0.65)],
             spearman: Some(1.0),
             warning: Some("with 2 configurations the rank correlation can only be +1 or -1".into()),
+            search_was_full_budget: false,
         });
         let render = |lang| {
             section(&r, "quick", "quick", lang, dir.path(), "r")
@@ -785,6 +793,51 @@ mod tests {
             "{zh}"
         );
         assert!(!zh.contains("秩相关较低"), "{zh}");
+    }
+
+    /// Trials already at the full budget: the check repeated them, and both languages say so
+    /// instead of a correlation that looks like good news.
+    #[test]
+    fn a_check_that_repeated_full_budget_trials_is_warned_about_in_both_languages() {
+        let dir = tempfile::tempdir().unwrap();
+        let trials = vec![
+            trial(0, TrialStatus::Succeeded, &[0.5, 0.6], vec![]),
+            trial(1, TrialStatus::Succeeded, &[0.4, 0.5], vec![]),
+            trial(2, TrialStatus::Succeeded, &[0.3, 0.4], vec![]),
+        ];
+        let mut r = record(trials, Some(0));
+        r.trial_epochs = 2;
+        let entry = |trial_id, metric| crate::results::FidelityEntry {
+            trial_id,
+            search_metric: metric,
+            full_budget_metric: Some(metric),
+            full_budget_test_acc: None,
+        };
+        r.fidelity = Some(crate::results::FidelityCheck {
+            seed: 0,
+            retrain_top_k: Some(3),
+            entries: vec![entry(0, 0.6), entry(1, 0.5), entry(2, 0.4)],
+            spearman: Some(1.0),
+            warning: Some(
+                "the search already trained these configurations at their full budget".into(),
+            ),
+            search_was_full_budget: true,
+        });
+        let render = |lang| {
+            section(&r, "quick", "quick", lang, dir.path(), "r")
+                .unwrap()
+                .0
+        };
+        let en = render(Lang::En);
+        assert!(
+            en.contains("Spearman ρ = 1.00\n\n> **Warning:** the search already trained"),
+            "{en}"
+        );
+        let zh = render(Lang::Zh);
+        assert!(
+            zh.contains("> **警告：** 搜索已经以全预算（2 轮，同样的数据和种子）训练了这些配置"),
+            "{zh}"
+        );
     }
 
     #[test]

@@ -155,6 +155,7 @@ mod tests {
             }],
             spearman: None,
             warning: None,
+            search_was_full_budget: false,
         });
         let chosen_by = |lang| {
             pairs(&arm, lang)

@@ -400,6 +400,11 @@ pub struct FidelityCheck {
     /// Spearman rank correlation between the search-budget and the full-budget metric.
     pub spearman: Option<f64>,
     pub warning: Option<String>,
+    /// Every retrained configuration's full budget was the search's `trial_epochs` (a suite
+    /// with `trial_epochs = epochs`, or `--epochs` below it): the full-budget runs repeat the
+    /// trials, so the two columns agree by construction. Absent (false) in older files.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub search_was_full_budget: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -373,6 +373,7 @@ mod tests {
                 }],
                 spearman: None,
                 warning: None,
+                search_was_full_budget: false,
             })
         })
         .unwrap();

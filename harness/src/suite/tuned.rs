@@ -70,7 +70,20 @@ pub fn apply_params(base: &Recipe, params: &Params) -> Result<Recipe, train::Rec
 
 /// The fidelity check's warning for a rank correlation `rho` over `ranked` configurations
 /// (searched for `trial_epochs` epochs, then retrained): low, undefined, or too few to say.
-fn fidelity_warning(rho: Option<f64>, ranked: usize, trial_epochs: usize) -> Option<String> {
+fn fidelity_warning(
+    rho: Option<f64>,
+    ranked: usize,
+    trial_epochs: usize,
+    search_was_full_budget: bool,
+) -> Option<String> {
+    if search_was_full_budget {
+        return Some(format!(
+            "the search already trained these configurations at their full budget \
+             ({trial_epochs} epochs, on the same data and seed): the full-budget runs repeat \
+             the trials, so the check says nothing about how short trials rank \
+             configurations; it does with trial_epochs below epochs"
+        ));
+    }
     match rho {
         // Two points are always in the same or the opposite order.
         Some(_) if ranked == 2 => Some(
@@ -473,8 +486,10 @@ pub fn run_tuned_arm(
             .unwrap_or_else(|e| e.into_inner())
             .shallow_clone();
         let mut entries = Vec::new();
+        let mut search_was_full_budget = true;
         for trial in ranked.into_iter().take(hpo.retrain_top_k) {
             let recipe = apply_params(&ctx.spec.recipe, &trial.params)?;
+            search_was_full_budget &= recipe.epochs == hpo.trial_epochs;
             let key = format!("tuned.full-budget.trial-{}", trial.id);
             let run = train_full(&recipe, ctx, &search_data, hpo.trial_seed, key)?;
             retrain_seconds += run.wall_seconds;
@@ -509,13 +524,14 @@ pub fn run_tuned_arm(
             .filter_map(|e| e.full_budget_metric.map(|m| (e.search_metric, m)))
             .unzip();
         let rho = spearman(&xs, &ys);
-        let warning = fidelity_warning(rho, xs.len(), hpo.trial_epochs);
+        let warning = fidelity_warning(rho, xs.len(), hpo.trial_epochs, search_was_full_budget);
         record.fidelity = Some(FidelityCheck {
             seed: hpo.trial_seed,
             retrain_top_k: Some(hpo.retrain_top_k),
             entries,
             spearman: rho,
             warning,
+            search_was_full_budget,
         });
     }
     let chosen_trial = outcome
@@ -672,18 +688,28 @@ mod tests {
     /// correlation is ±1 whatever short trials do.
     #[test]
     fn two_configurations_are_too_few_for_a_rank_correlation() {
-        let two = fidelity_warning(Some(1.0), 2, 5).unwrap();
+        let two = fidelity_warning(Some(1.0), 2, 5, false).unwrap();
         assert!(two.starts_with("with 2 configurations the rank correlation can only be"));
-        assert!(fidelity_warning(Some(-1.0), 2, 5)
+        assert!(fidelity_warning(Some(-1.0), 2, 5, false)
             .unwrap()
             .contains("raise retrain_top_k"));
-        assert_eq!(fidelity_warning(Some(0.8), 3, 5), None);
-        let low = fidelity_warning(Some(0.1), 4, 5).unwrap();
+        assert_eq!(fidelity_warning(Some(0.8), 3, 5, false), None);
+        let low = fidelity_warning(Some(0.1), 4, 5, false).unwrap();
         assert!(
             low.starts_with("low rank correlation (0.10) between the 5-epoch"),
             "{low}"
         );
-        assert!(fidelity_warning(None, 1, 5).unwrap().contains("undefined"));
+        assert!(fidelity_warning(None, 1, 5, false)
+            .unwrap()
+            .contains("undefined"));
+        // Equal budgets: whatever the correlation, the check measured nothing.
+        for rho in [Some(1.0), Some(0.1), None] {
+            let same = fidelity_warning(rho, 3, 4, true).unwrap();
+            assert!(
+                same.starts_with("the search already trained these configurations at their full budget (4 epochs"),
+                "{same}"
+            );
+        }
     }
 
     /// The run stores "chosen by" with the report's wording: one trial of one epoch (e.g.

@@ -3,6 +3,7 @@
 //! The report knows nothing of tch or suites: every number in it comes from [`ResultFile`]s,
 //! so a report can be rebuilt from files copied off several machines.
 
+mod accuracy_plot;
 pub mod check;
 pub mod compare;
 pub mod determinism;
@@ -87,8 +88,6 @@ pub fn render(
     md.push_str("\n\n");
     md.push_str(&accuracy_legend(first, lang));
     md.push_str("\n\n");
-
-    md.push_str(&format!("## {}\n\n", t.curves));
     std::fs::create_dir_all(out_dir).map_err(|e| {
         anyhow::anyhow!(
             "{}: cannot create the report's folder: {e}",
@@ -96,6 +95,12 @@ pub fn render(
         )
     })?;
     let mut written = Vec::new();
+    if let Some((alt, plot)) = accuracy_plot::write(files, &labels, lang, out_dir, stem)? {
+        md.push_str(&format!("![{alt}]({})\n\n", file_name(&plot)));
+        written.push(plot);
+    }
+
+    md.push_str(&format!("## {}\n\n", t.curves));
     let slugs = plot_slugs(&labels);
     for ((file, label), slug) in files.iter().zip(&labels).zip(&slugs) {
         if let Some(why) = no_curve(file, lang) {
@@ -106,11 +111,7 @@ pub fn render(
             continue;
         }
         for (kind, plot) in curve_plots(file, label, slug, lang, out_dir, stem)? {
-            let name = plot
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            md.push_str(&format!("![{kind} — {label}]({name})\n\n"));
+            md.push_str(&format!("![{kind} — {label}]({})\n\n", file_name(&plot)));
             written.push(plot);
         }
     }
@@ -170,12 +171,17 @@ pub fn render(
 /// anything is written ([`output::check_output`]).
 pub fn plot_paths(files: &[ResultFile], out_dir: &Path, stem: &str) -> Vec<PathBuf> {
     let slugs = plot_slugs(&machine_labels(files));
-    let mut paths: Vec<PathBuf> = files
-        .iter()
-        .zip(&slugs)
-        .filter(|(file, _)| no_curve(file, Lang::En).is_none())
-        .flat_map(|(_, slug)| CURVE_PLOTS.map(|kind| plot_path(out_dir, stem, slug, kind)))
-        .collect();
+    let mut paths: Vec<PathBuf> = Vec::new();
+    if accuracy_plot::is_drawn(files) {
+        paths.push(accuracy_plot::path(out_dir, stem));
+    }
+    paths.extend(
+        files
+            .iter()
+            .zip(&slugs)
+            .filter(|(file, _)| no_curve(file, Lang::En).is_none())
+            .flat_map(|(_, slug)| CURVE_PLOTS.map(|kind| plot_path(out_dir, stem, slug, kind))),
+    );
     for (file, slug) in files.iter().zip(&slugs) {
         for record in file.arms.iter().filter_map(|a| a.hpo.as_ref()) {
             paths.extend(
@@ -222,6 +228,13 @@ fn no_curve(file: &ResultFile, lang: Lang) -> Option<String> {
 
 /// The learning-curve plots of each machine, by file-name kind.
 const CURVE_PLOTS: [&str; 2] = ["test-acc", "train-vs-test"];
+
+/// A plot's file name, as the markdown links it (beside the report).
+fn file_name(plot: &Path) -> String {
+    plot.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
 
 /// `out_dir/{stem}-{slug}-{kind}.svg`: one machine's plot of one kind.
 pub(crate) fn plot_path(out_dir: &Path, stem: &str, slug: &str, kind: &str) -> PathBuf {
@@ -944,8 +957,10 @@ mod tests {
             .collect();
         let dir = tempfile::tempdir().unwrap();
         let r = render(&files, Lang::En, dir.path(), "r").unwrap();
-        let mut names: Vec<String> = r
-            .plots
+        // The report's one accuracy plot first, then each machine's own.
+        assert!(r.plots[0].ends_with("r-accuracy.svg"), "{:?}", r.plots);
+        let machine_plots = &r.plots[1..];
+        let mut names: Vec<String> = machine_plots
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
@@ -961,7 +976,7 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), 2 * labels.len(), "{names:?}");
-        for (plot, label) in r.plots.iter().zip(labels.iter().flat_map(|l| [l, l])) {
+        for (plot, label) in machine_plots.iter().zip(labels.iter().flat_map(|l| [l, l])) {
             let svg = std::fs::read_to_string(plot).unwrap();
             let title_end = format!("— {label}");
             assert!(
@@ -1059,7 +1074,8 @@ mod tests {
             !names.contains(&"r-b-hpo-parallel.svg".to_string()),
             "{names:?}"
         );
-        assert_eq!(names.len(), 4 + 4 + 3, "{names:?}");
+        assert_eq!(names[0], "r-accuracy.svg");
+        assert_eq!(names.len(), 1 + 4 + 4 + 3, "{names:?}");
     }
 
     /// Every run diverged in its first epoch: the cell says how many of how many, the runs

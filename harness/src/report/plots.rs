@@ -374,6 +374,105 @@ pub fn parallel_coordinates(
     })
 }
 
+/// One machine's runs of one arm in a [`dot_plot`].
+pub struct Dots {
+    /// Each run's value.
+    pub runs: Vec<f64>,
+    /// The mean's confidence interval (n >= 2); the mean alone is marked without one.
+    pub interval: Option<(f64, f64)>,
+}
+
+/// One machine in a [`dot_plot`]: its legend name and, per category, its runs (None where it
+/// did not run that category).
+pub struct DotGroup {
+    pub name: String,
+    pub categories: Vec<Option<Dots>>,
+}
+
+/// Categories side by side (x), one colour per group within each: every run a hollow circle,
+/// beside it the mean (a short bar) with its interval (a whisker with caps). `y_max` caps the
+/// axis (an accuracy's interval can reach past 1).
+pub fn dot_plot(
+    path: &Path,
+    title: &str,
+    y_label: &str,
+    categories: &[String],
+    groups: &[DotGroup],
+    y_max: f64,
+) -> anyhow::Result<()> {
+    let values = groups
+        .iter()
+        .flat_map(|g| g.categories.iter().flatten())
+        .flat_map(|d| {
+            d.runs
+                .iter()
+                .copied()
+                .chain(d.interval.into_iter().flat_map(|(a, b)| [a, b]))
+        })
+        .map(|v| v.min(y_max));
+    let (y_lo, y_hi) = bounds(values);
+    let y_hi = y_hi.min(y_max + (y_hi - y_lo) * 0.02);
+    // Room under the lowest mark for the legend in the lower right corner.
+    let y_lo = y_lo - (y_hi - y_lo) * 0.3;
+    let n = categories.len().max(1) as f64;
+    // Each category's slot is split among the groups; within a group's part the runs sit
+    // left of the mean and its whisker.
+    let part = 0.7 / groups.len().max(1) as f64;
+    svg_file(path, (760, 440), |root| {
+        let mut chart = cartesian(root, title, -0.5f64..(n - 0.5), y_lo..y_hi)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(categories.len().min(30))
+            .x_label_formatter(&|x| label_at(categories, *x))
+            .y_desc(y_label)
+            .draw()
+            .map_err(plot_err)?;
+        let clamp = |y: f64| y.clamp(y_lo, y_hi);
+        for (g, group) in groups.iter().enumerate() {
+            let colour = PALETTE[g % PALETTE.len()];
+            let mut marks: Vec<PathElement<(f64, f64)>> = Vec::new();
+            let mut circles = Vec::new();
+            for (c, dots) in group.categories.iter().enumerate() {
+                let Some(dots) = dots else { continue };
+                let centre = c as f64 - 0.35 + part * (g as f64 + 0.5);
+                let (x_runs, x_mean) = (centre - part * 0.2, centre + part * 0.15);
+                circles.extend(
+                    dots.runs
+                        .iter()
+                        .map(|&y| Circle::new((x_runs, clamp(y)), 4, colour.stroke_width(2))),
+                );
+                let Some(mean) = crate::stats::describe::mean(&dots.runs) else {
+                    continue;
+                };
+                let half = part * 0.15;
+                let bar = |y: f64, w: f64, width| {
+                    PathElement::new(
+                        vec![(x_mean - w, clamp(y)), (x_mean + w, clamp(y))],
+                        colour.stroke_width(width),
+                    )
+                };
+                marks.push(bar(mean, half, 3));
+                if let Some((lo, hi)) = dots.interval {
+                    marks.push(PathElement::new(
+                        vec![(x_mean, clamp(lo)), (x_mean, clamp(hi))],
+                        colour.stroke_width(1),
+                    ));
+                    marks.push(bar(lo, half * 0.5, 1));
+                    marks.push(bar(hi, half * 0.5, 1));
+                }
+            }
+            chart.draw_series(marks).map_err(plot_err)?;
+            chart
+                .draw_series(circles)
+                .map_err(plot_err)?
+                .label(group.name.clone())
+                .legend(move |(x, y)| Circle::new((x + 9, y), 4, colour.stroke_width(2)));
+        }
+        draw_legend(&mut chart)
+    })
+}
+
 fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
         (a.min(v), b.max(v))

@@ -415,8 +415,8 @@ pub fn dot_plot(
     // Room under the lowest mark for the legend in the lower right corner.
     let y_lo = y_lo - (y_hi - y_lo) * 0.3;
     let n = categories.len().max(1) as f64;
-    // Each category's slot is split among the groups; within a group's part the runs sit
-    // left of the mean and its whisker.
+    // Each category's slot is split among the groups. A group's runs, mean and whisker share
+    // one x: the mean's bar is wider than a circle, so it shows through the runs.
     let part = 0.7 / groups.len().max(1) as f64;
     svg_file(path, (760, 440), |root| {
         let mut chart = cartesian(root, title, -0.5f64..(n - 0.5), y_lo..y_hi)?;
@@ -436,26 +436,25 @@ pub fn dot_plot(
             for (c, dots) in group.categories.iter().enumerate() {
                 let Some(dots) = dots else { continue };
                 let centre = c as f64 - 0.35 + part * (g as f64 + 0.5);
-                let (x_runs, x_mean) = (centre - part * 0.2, centre + part * 0.15);
                 circles.extend(
                     dots.runs
                         .iter()
-                        .map(|&y| Circle::new((x_runs, clamp(y)), 4, colour.stroke_width(2))),
+                        .map(|&y| Circle::new((centre, clamp(y)), 4, colour.stroke_width(2))),
                 );
                 let Some(mean) = crate::stats::describe::mean(&dots.runs) else {
                     continue;
                 };
-                let half = part * 0.15;
+                let half = (part * 0.35).min(0.12);
                 let bar = |y: f64, w: f64, width| {
                     PathElement::new(
-                        vec![(x_mean - w, clamp(y)), (x_mean + w, clamp(y))],
+                        vec![(centre - w, clamp(y)), (centre + w, clamp(y))],
                         colour.stroke_width(width),
                     )
                 };
                 marks.push(bar(mean, half, 3));
                 if let Some((lo, hi)) = dots.interval {
                     marks.push(PathElement::new(
-                        vec![(x_mean, clamp(lo)), (x_mean, clamp(hi))],
+                        vec![(centre, clamp(lo)), (centre, clamp(hi))],
                         colour.stroke_width(1),
                     ));
                     marks.push(bar(lo, half * 0.5, 1));

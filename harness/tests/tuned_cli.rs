@@ -48,6 +48,16 @@ const TPE_OPTIONS: &str = "tuner_options = { n_startup_trials = 2, multivariate 
 const ASHA: &str =
     "assessor = \"asha\"\nassessor_options = { min_resource = 1, reduction_factor = 2 }";
 
+/// [`SUITE`] as a grid search of `k` trials without an assessor whose top `k` are all
+/// retrained (the fidelity check).
+fn grid_retraining_top(k: usize) -> String {
+    SUITE
+        .replace("tuner = \"tpe\"", "tuner = \"grid\"")
+        .replace(TPE_OPTIONS, "")
+        .replace(BUDGET, &format!("max_trials = {k}\nretrain_top_k = {k}\n"))
+        .replace(ASHA, "assessor = \"none\"")
+}
+
 /// [`SUITE`] with `line` added to the tuned arm's recipe.
 fn with_recipe_line(suite: &str, line: &str) -> String {
     suite.replace(
@@ -343,11 +353,7 @@ fn fields_nni_ignores_in_a_space_are_ignored_with_a_note() {
 /// initial_lr): the console and the report say why one configuration was retrained, not 4.
 #[test]
 fn retraining_fewer_than_retrain_top_k_says_why() {
-    let suite = SUITE
-        .replace("tuner = \"tpe\"", "tuner = \"grid\"")
-        .replace(TPE_OPTIONS, "")
-        .replace(BUDGET, "max_trials = 4\nretrain_top_k = 4\n")
-        .replace(ASHA, "assessor = \"none\"");
+    let suite = grid_retraining_top(4);
     let suite = with_recipe_line(&suite, "schedule = \"cosine\"");
     let space = r#"{"initial_lr": {"_type": "choice", "_value": [0.01, 0.1]},
             "ending_lr": {"_type": "choice", "_value": [0.03]}}"#;
@@ -378,11 +384,7 @@ fn retraining_fewer_than_retrain_top_k_says_why() {
 /// and the result file and the report say so; with trials one epoch shorter they do not.
 #[test]
 fn a_fidelity_check_of_full_budget_trials_says_it_measured_nothing() {
-    let grid = SUITE
-        .replace("tuner = \"tpe\"", "tuner = \"grid\"")
-        .replace(TPE_OPTIONS, "")
-        .replace(BUDGET, "max_trials = 3\nretrain_top_k = 3\n")
-        .replace(ASHA, "assessor = \"none\"");
+    let grid = grid_retraining_top(3);
     let space = r#"{"initial_lr": {"_type": "choice", "_value": [0.01, 0.05, 0.1]}}"#;
     let warning = "> **Warning:** the search already trained these configurations at their full \
                    budget (3 epochs, on the same data and seed)";

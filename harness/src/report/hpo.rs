@@ -754,40 +754,51 @@ mod tests {
         assert!(!md.contains("diverged"), "{md}");
     }
 
-    /// Two retrained configurations: the recorded warning in English, said again in Chinese.
-    #[test]
-    fn a_correlation_of_two_configurations_is_warned_about_in_both_languages() {
+    /// One fidelity entry with a full-budget metric.
+    fn fidelity_entry(trial_id: usize, search: f64, full: f64) -> crate::results::FidelityEntry {
+        crate::results::FidelityEntry {
+            trial_id,
+            search_metric: search,
+            full_budget_metric: Some(full),
+            full_budget_test_acc: None,
+        }
+    }
+
+    /// The section, in English and in Chinese, of a search of three 2-epoch trials whose
+    /// fidelity check is `fidelity`.
+    fn sections_with_fidelity(fidelity: crate::results::FidelityCheck) -> (String, String) {
         let dir = tempfile::tempdir().unwrap();
         let trials = vec![
             trial(0, TrialStatus::Succeeded, &[0.5, 0.6], vec![]),
             trial(1, TrialStatus::Succeeded, &[0.4, 0.5], vec![]),
+            trial(2, TrialStatus::Succeeded, &[0.3, 0.4], vec![]),
         ];
         let mut r = record(trials, Some(0));
-        let entry = |trial_id, search_metric, full| crate::results::FidelityEntry {
-            trial_id,
-            search_metric,
-            full_budget_metric: Some(full),
-            full_budget_test_acc: None,
-        };
-        r.fidelity = Some(crate::results::FidelityCheck {
-            seed: 0,
-            retrain_top_k: Some(2),
-            entries: vec![entry(0, 0.6, 0.7), entry(1, 0.5, 0.65)],
-            spearman: Some(1.0),
-            warning: Some("with 2 configurations the rank correlation can only be +1 or -1".into()),
-            search_was_full_budget: false,
-        });
+        r.trial_epochs = 2;
+        r.fidelity = Some(fidelity);
         let render = |lang| {
             section(&r, "quick", "quick", lang, dir.path(), "r")
                 .unwrap()
                 .0
         };
-        let en = render(Lang::En);
+        (render(Lang::En), render(Lang::Zh))
+    }
+
+    /// Two retrained configurations: the recorded warning in English, said again in Chinese.
+    #[test]
+    fn a_correlation_of_two_configurations_is_warned_about_in_both_languages() {
+        let (en, zh) = sections_with_fidelity(crate::results::FidelityCheck {
+            seed: 0,
+            retrain_top_k: Some(2),
+            entries: vec![fidelity_entry(0, 0.6, 0.7), fidelity_entry(1, 0.5, 0.65)],
+            spearman: Some(1.0),
+            warning: Some("with 2 configurations the rank correlation can only be +1 or -1".into()),
+            search_was_full_budget: false,
+        });
         assert!(
             en.contains("Spearman ρ = 1.00\n\n> **Warning:** with 2 configurations"),
             "{en}"
         );
-        let zh = render(Lang::Zh);
         assert!(
             zh.contains("> **警告：** 只有 2 个配置时秩相关只能是 +1 或 −1"),
             "{zh}"
@@ -799,41 +810,22 @@ mod tests {
     /// instead of a correlation that looks like good news.
     #[test]
     fn a_check_that_repeated_full_budget_trials_is_warned_about_in_both_languages() {
-        let dir = tempfile::tempdir().unwrap();
-        let trials = vec![
-            trial(0, TrialStatus::Succeeded, &[0.5, 0.6], vec![]),
-            trial(1, TrialStatus::Succeeded, &[0.4, 0.5], vec![]),
-            trial(2, TrialStatus::Succeeded, &[0.3, 0.4], vec![]),
-        ];
-        let mut r = record(trials, Some(0));
-        r.trial_epochs = 2;
-        let entry = |trial_id, metric| crate::results::FidelityEntry {
-            trial_id,
-            search_metric: metric,
-            full_budget_metric: Some(metric),
-            full_budget_test_acc: None,
-        };
-        r.fidelity = Some(crate::results::FidelityCheck {
+        let (en, zh) = sections_with_fidelity(crate::results::FidelityCheck {
             seed: 0,
             retrain_top_k: Some(3),
-            entries: vec![entry(0, 0.6), entry(1, 0.5), entry(2, 0.4)],
+            entries: [(0, 0.6), (1, 0.5), (2, 0.4)]
+                .map(|(id, m)| fidelity_entry(id, m, m))
+                .to_vec(),
             spearman: Some(1.0),
             warning: Some(
                 "the search already trained these configurations at their full budget".into(),
             ),
             search_was_full_budget: true,
         });
-        let render = |lang| {
-            section(&r, "quick", "quick", lang, dir.path(), "r")
-                .unwrap()
-                .0
-        };
-        let en = render(Lang::En);
         assert!(
             en.contains("Spearman ρ = 1.00\n\n> **Warning:** the search already trained"),
             "{en}"
         );
-        let zh = render(Lang::Zh);
         assert!(
             zh.contains("> **警告：** 搜索已经以全预算（2 轮，同样的数据和种子）训练了这些配置"),
             "{zh}"

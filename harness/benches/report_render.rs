@@ -1,5 +1,6 @@
-//! Rendering a markdown report (tables + two SVG plots) from a synthetic result file of
-//! 4 arms × 3 seeds × 20 epochs, and the two-machine comparison section.
+//! Rendering a markdown report (tables, the accuracy plot and two learning-curve SVG plots per
+//! file) from a synthetic result file of 4 arms × 3 seeds × 20 epochs, and the two-machine
+//! comparison section.
 //!
 //! Run: `cargo bench -p harness --bench report_render -- --warm-up-time 1 --measurement-time 3`
 use criterion::{criterion_group, criterion_main, Criterion};

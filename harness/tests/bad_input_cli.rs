@@ -386,15 +386,6 @@ fn search_settings_name_the_key_at_fault() {
     let suite = format!("{BASE}{TUNED}");
     let space: &[u8] = br#"{"initial_lr": {"_type": "loguniform", "_value": [0.01, 0.2]}}"#;
     let files = [("space.json", space)];
-    // Grid cannot search a continuous range: that is the tuner's doing, not its options'.
-    let err = run_fails(&suite.replace("\"tpe\"", "\"grid\""), &files, &[]);
-    assert_mentions(
-        &err,
-        &[
-            "s.toml:27: arms.tuned.hpo.tuner: ",
-            "key \"initial_lr\": grid search supports only choice, randint and quniform",
-        ],
-    );
     // NNI's OptimizeMode has the two full words only: "max" is not one of them.
     for mode in ["max", "MIN", "maximise"] {
         let err = run_fails(

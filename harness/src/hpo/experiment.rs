@@ -1038,7 +1038,9 @@ mod tests {
     #[test]
     fn medianstop_end_to_end() {
         let s = SearchSpace::from_json_str(
-            r#"{"x": {"_type": "choice", "_value": [0.3, 0.9, 0.3]}}"#,
+            // x = 0.3, 0.9, then 0.3 again (y, which `train` ignores, makes it a new point).
+            r#"{"y": {"_type": "choice", "_value": [0, 1]},
+                "x": {"_type": "choice", "_value": [0.3, 0.9]}}"#,
             "s.json",
         )
         .unwrap();

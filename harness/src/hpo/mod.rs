@@ -44,10 +44,4 @@ pub enum BuildError {
         keys: String,
         valid: String,
     },
-    #[error("{file}: key \"{key}\": {reason}")]
-    Unsupported {
-        file: String,
-        key: String,
-        reason: String,
-    },
 }

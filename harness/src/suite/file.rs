@@ -1046,11 +1046,6 @@ fn load_search_space(
         };
         error(key, format!("{e}{hint}"))
     };
-    // A space the tuner cannot search (grid with a loguniform) is about `tuner`, not options.
-    let tuner_error = |e: crate::hpo::BuildError| match e {
-        crate::hpo::BuildError::Unsupported { .. } => option_error("tuner", e),
-        _ => option_error("tuner_options", e),
-    };
     build_tuner(
         &tuned.hpo.tuner,
         &space,
@@ -1058,7 +1053,7 @@ fn load_search_space(
         0,
         &tuned.hpo.tuner_options,
     )
-    .map_err(tuner_error)?;
+    .map_err(|e| option_error("tuner_options", e))?;
     build_assessor(
         &tuned.hpo.assessor,
         direction,

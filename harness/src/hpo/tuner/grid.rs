@@ -1,171 +1,264 @@
-//! Grid search (NNI GridSearch): choice, randint and quniform only.
+//! Grid search as NNI's GridSearch (`nni/algorithms/hpo/gridsearch_tuner.py`), over every type.
 //!
-//! * choice: every option; a nested option expands to the product of its sub-parameters.
-//! * randint: lower..upper (upper exclusive).
-//! * quniform: clip(k·q, low, high) for k = round(low/q) ..= round(high/q), duplicates removed.
-//!
-//! Order: product in key order, the last key varies fastest. Then `propose` returns None.
+//! * `choice` and `randint` are categorical: every option, every integer (upper exclusive). A
+//!   nested option's sub-parameters are dimensions of their own, walked only where it is chosen.
+//! * The numeric types are walked through their CDF, in epochs: the first takes the median
+//!   (position 1/2), the next adds 1/4 and 3/4, then 1/8, 3/8, …. Position x is the value
+//!   `low + (high − low)·x` (in log space for the log types) or `μ + σ·Φ⁻¹(x)` for the normal
+//!   family, then rounded to q and clipped as a draw is. An interval is divided again only
+//!   while its two ends give different values, so a q-type or a narrow range runs out.
+//! * Order: each epoch walks every combination of the grid so far that holds one of its new
+//!   points, the last dimension fastest; a configuration proposed before is skipped. The grid
+//!   ends when no interval can be divided: a space of choice, randint and q-types runs out
+//!   (then `propose` returns None); a continuous range never does (a suite bounds the search
+//!   with `max_trials`).
 
-use crate::hpo::space::{is_integral, ChoiceOption, Dist, Param, Params, SearchSpace};
-use crate::hpo::tuner::Tuner;
-use crate::hpo::BuildError;
+use crate::hpo::space::{ChoiceOption, Dist, NumInfo, Param, Params, SearchSpace};
+use crate::hpo::tuner::{canonical, Tuner};
 use serde_json::Value;
+use std::collections::HashSet;
 
-/// Refuse grids larger than this (a typo like quniform q=1e-6 would never finish).
-const MAX_GRID: usize = 10_000_000;
+/// One dimension of the grid: a parameter of the space (dimension i is the parameter whose
+/// pre-order id is i).
+enum Axis {
+    /// `size` options or integers; the grid holds their indices.
+    Categorical { size: usize },
+    /// Positions in (0, 1) of the CDF, in the order they joined the grid, and the intervals
+    /// that may still be divided.
+    Numeric {
+        info: NumInfo,
+        points: Vec<f64>,
+        divisions: Vec<(f64, f64)>,
+    },
+}
+
+impl Axis {
+    fn len(&self) -> usize {
+        match self {
+            Axis::Categorical { size } => *size,
+            Axis::Numeric { points, .. } => points.len(),
+        }
+    }
+}
 
 pub struct Grid {
-    names: Vec<String>,
-    values: Vec<Vec<Value>>,
-    next: usize,
-    total: usize,
+    params: Vec<Param>,
+    axes: Vec<Axis>,
+    /// Per dimension, the nested option that must be chosen for it to take part: (the
+    /// dimension of the enclosing choice, the option's index).
+    parent: Vec<Option<(usize, usize)>>,
+    /// The grid index of every dimension for the configuration being walked; None between
+    /// epochs.
+    vector: Option<Vec<usize>>,
+    /// Per dimension, how many of its grid points earlier epochs had.
+    epoch_bar: Vec<usize>,
+    /// No interval left to divide: every configuration has been walked.
+    exhausted: bool,
+    /// Every configuration proposed, as canonical JSON.
+    seen: HashSet<String>,
 }
 
-fn too_big(file: &str, key: &str) -> BuildError {
-    BuildError::Unsupported {
-        file: file.into(),
-        key: key.into(),
-        reason: format!("grid has more than {MAX_GRID} points"),
+/// The value at CDF position `x` in the transformed space (log space for the log types).
+fn cdf_inverse(info: &NumInfo, x: f64) -> f64 {
+    match (info.low, info.high) {
+        (Some(low), Some(high)) => low + (high - low) * x,
+        _ if x <= 0.0 => f64::NEG_INFINITY,
+        _ if x >= 1.0 => f64::INFINITY,
+        _ => info.prior_mu + info.prior_sigma * crate::stats::hypothesis::normal_quantile(x),
     }
 }
 
-fn expand(ps: &[Param], file: &str, prefix: &str) -> Result<Vec<Params>, BuildError> {
-    let mut combos = vec![Params::new()];
-    for p in ps {
-        let key = if prefix.is_empty() {
-            p.name.clone()
-        } else {
-            format!("{prefix}/{}", p.name)
-        };
-        let vals = values_of(p, file, &key)?;
-        if combos.len().saturating_mul(vals.len()) > MAX_GRID {
-            return Err(too_big(file, &key));
-        }
-        let mut next = Vec::with_capacity(combos.len() * vals.len());
-        for c in &combos {
-            for v in &vals {
-                let mut c = c.clone();
-                c.insert(p.name.clone(), v.clone());
-                next.push(c);
-            }
-        }
-        combos = next;
+/// The parameter's value at position `x`, rounded and clipped as a draw is; an infinite
+/// position (the ends of a normal type) is left as it is, as NNI compares it.
+fn value_at(info: &NumInfo, x: f64) -> f64 {
+    let t = cdf_inverse(info, x);
+    if t.is_infinite() {
+        t
+    } else {
+        info.finalize(t)
     }
-    Ok(combos)
 }
 
-fn values_of(p: &Param, file: &str, key: &str) -> Result<Vec<Value>, BuildError> {
-    Ok(match &p.dist {
-        Dist::Choice(opts) => {
-            let mut out = Vec::new();
-            for o in opts {
-                match o {
-                    ChoiceOption::Value(v) => out.push(v.clone()),
-                    ChoiceOption::Nested { name, params } => {
-                        for sub in expand(params, file, &format!("{key}/{name}"))? {
-                            let mut m = Params::new();
-                            m.insert("_name".into(), Value::String(name.clone()));
-                            m.extend(sub);
-                            out.push(Value::Object(m));
+/// Whether positions x < y give different values (NNI's `_less`).
+fn less(info: &NumInfo, x: f64, y: f64) -> bool {
+    value_at(info, x) < value_at(info, y)
+}
+
+impl Grid {
+    pub fn new(space: &SearchSpace) -> Grid {
+        let params = space.params.clone();
+        let nodes = space.nodes();
+        let mut parent = vec![None; nodes.len()];
+        for node in &nodes {
+            if let Dist::Choice(options) = &node.dist {
+                for (k, option) in options.iter().enumerate() {
+                    if let ChoiceOption::Nested { params, .. } = option {
+                        for sub in params {
+                            parent[sub.id] = Some((node.id, k));
                         }
                     }
                 }
             }
-            out
         }
-        Dist::RandInt { lower, upper } => {
-            if (upper - lower) as u64 > MAX_GRID as u64 {
-                return Err(too_big(file, key));
-            }
-            (*lower..*upper).map(Value::from).collect()
-        }
-        Dist::QUniform { low, high, q } => {
-            let (a, b) = ((low / q).round_ties_even(), (high / q).round_ties_even());
-            if b - a > MAX_GRID as f64 {
-                return Err(too_big(file, key));
-            }
-            let integral = is_integral(*q) && is_integral(*low) && is_integral(*high);
-            let mut out: Vec<f64> = Vec::new();
-            let mut k = a;
-            while k <= b {
-                let v = (k * q).clamp(*low, *high);
-                if out.last() != Some(&v) {
-                    out.push(v);
-                }
-                k += 1.0;
-            }
-            out.into_iter()
-                .map(|v| {
-                    if integral {
-                        Value::from(v.round() as i64)
-                    } else {
-                        Value::from(v)
+        let axes = nodes
+            .iter()
+            .map(|node| match &node.dist {
+                Dist::Choice(options) => Axis::Categorical {
+                    size: options.len(),
+                },
+                Dist::RandInt { lower, upper } => Axis::Categorical {
+                    size: usize::try_from(upper - lower).unwrap_or(0),
+                },
+                dist => {
+                    let info = dist.numeric().expect("every other type is numeric");
+                    let divisions = [(0.0, 0.5), (0.5, 1.0)]
+                        .into_iter()
+                        .filter(|&(l, r)| less(&info, l, r))
+                        .collect();
+                    Axis::Numeric {
+                        info,
+                        points: vec![0.5],
+                        divisions,
                     }
-                })
-                .collect()
-        }
-        d => {
-            return Err(BuildError::Unsupported {
-                file: file.into(),
-                key: key.into(),
-                reason: format!(
-                    "grid search supports only choice, randint and quniform, not {}",
-                    d.type_name()
-                ),
+                }
             })
+            .collect();
+        Grid {
+            params,
+            epoch_bar: vec![0; nodes.len()],
+            axes,
+            parent,
+            vector: None,
+            exhausted: false,
+            seen: HashSet::new(),
         }
-    })
-}
-
-impl Grid {
-    pub fn new(space: &SearchSpace) -> Result<Grid, BuildError> {
-        let mut names = Vec::new();
-        let mut values = Vec::new();
-        let mut total: usize = 1;
-        for p in &space.params {
-            let v = values_of(p, &space.source_name, &p.name)?;
-            total = total
-                .checked_mul(v.len())
-                .filter(|t| *t <= MAX_GRID)
-                .ok_or_else(|| too_big(&space.source_name, &p.name))?;
-            names.push(p.name.clone());
-            values.push(v);
-        }
-        Ok(Grid {
-            names,
-            values,
-            next: 0,
-            total,
-        })
     }
 
-    /// Number of grid points.
-    pub fn len(&self) -> usize {
-        self.total
+    /// Whether dimension `i` takes part in the configuration `vector` describes.
+    fn active(&self, vector: &[usize], i: usize) -> bool {
+        match self.parent[i] {
+            None => true,
+            Some((p, k)) => vector[p] == k && self.active(vector, p),
+        }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.total == 0
+    /// The next combination of this epoch (the last active dimension fastest), or None at the
+    /// epoch's end. Inactive dimensions keep their index, as NNI's walk does.
+    fn next_vector(&mut self) {
+        let Some(mut vector) = self.vector.take() else {
+            self.vector = Some(vec![0; self.axes.len()]);
+            return;
+        };
+        let active: Vec<usize> = (0..vector.len())
+            .filter(|&i| self.active(&vector, i))
+            .collect();
+        for &i in active.iter().rev() {
+            if vector[i] + 1 < self.axes[i].len() {
+                vector[i] += 1;
+                self.vector = Some(vector);
+                return;
+            }
+            vector[i] = 0;
+        }
+    }
+
+    /// Divides every numeric dimension's intervals at their midpoints (NNI's `_next_grid`);
+    /// the grid is exhausted when nothing could be divided.
+    fn next_epoch(&mut self) {
+        let mut updated = false;
+        for (i, axis) in self.axes.iter_mut().enumerate() {
+            self.epoch_bar[i] = axis.len();
+            let Axis::Numeric {
+                info,
+                points,
+                divisions,
+            } = axis
+            else {
+                continue;
+            };
+            let mut new_divisions = Vec::new();
+            for &(l, r) in divisions.iter() {
+                let mid = (l + r) / 2.0;
+                let (diff_l, diff_r) = (less(info, l, mid), less(info, mid, r));
+                // 0 and 1 are never grid points (they are ±∞ for the normal family).
+                if (diff_l || l == 0.0) && (diff_r || r == 1.0) {
+                    points.push(mid);
+                    updated = true;
+                }
+                if diff_l {
+                    new_divisions.push((l, mid));
+                    updated |= l == 0.0;
+                }
+                if diff_r {
+                    new_divisions.push((mid, r));
+                    updated |= r == 1.0;
+                }
+            }
+            *divisions = new_divisions;
+        }
+        self.exhausted = !updated;
+    }
+
+    /// The next configuration of the walk, proposed before or not (NNI's `_suggest`).
+    fn next_point(&mut self) -> Option<Params> {
+        loop {
+            if self.exhausted {
+                return None;
+            }
+            self.next_vector();
+            let Some(vector) = &self.vector else {
+                self.next_epoch();
+                continue;
+            };
+            let walked_before = vector
+                .iter()
+                .zip(&self.epoch_bar)
+                .all(|(index, bar)| index < bar);
+            if !walked_before {
+                return Some(self.configuration(vector));
+            }
+        }
+    }
+
+    /// The parameter set `vector` points at.
+    fn configuration(&self, vector: &[usize]) -> Params {
+        self.params
+            .iter()
+            .map(|p| (p.name.clone(), self.value_of(p, vector)))
+            .collect()
+    }
+
+    fn value_of(&self, p: &Param, vector: &[usize]) -> Value {
+        let index = vector[p.id];
+        match (&p.dist, &self.axes[p.id]) {
+            (Dist::Choice(options), _) => match &options[index] {
+                ChoiceOption::Value(v) => v.clone(),
+                ChoiceOption::Nested { name, params } => {
+                    let mut m = Params::new();
+                    m.insert("_name".into(), Value::String(name.clone()));
+                    for sub in params {
+                        m.insert(sub.name.clone(), self.value_of(sub, vector));
+                    }
+                    Value::Object(m)
+                }
+            },
+            (Dist::RandInt { lower, .. }, _) => Value::from(lower + index as i64),
+            (_, Axis::Numeric { info, points, .. }) => {
+                info.to_json(info.finalize(cdf_inverse(info, points[index])))
+            }
+            (_, Axis::Categorical { .. }) => unreachable!("numeric types have numeric axes"),
+        }
     }
 }
 
 impl Tuner for Grid {
     fn propose(&mut self, _trial_id: usize) -> Option<Params> {
-        if self.next >= self.total {
-            return None;
+        loop {
+            let params = self.next_point()?;
+            if self.seen.insert(canonical(&params)) {
+                return Some(params);
+            }
         }
-        let mut rem = self.next;
-        let mut idx = vec![0; self.values.len()];
-        for i in (0..self.values.len()).rev() {
-            idx[i] = rem % self.values[i].len();
-            rem /= self.values[i].len();
-        }
-        self.next += 1;
-        let mut p = Params::new();
-        for (i, name) in self.names.iter().enumerate() {
-            p.insert(name.clone(), self.values[i][idx[i]].clone());
-        }
-        Some(p)
     }
     fn observe(&mut self, _trial_id: usize, _params: &Params, _metric: Option<f64>) {}
     fn name(&self) -> &'static str {
@@ -180,53 +273,109 @@ mod tests {
     use crate::hpo::tuner::{build_tuner, Direction};
     use serde_json::json;
 
-    #[test]
-    fn enumerates_full_product_then_none() {
-        let s = space(
-            r#"{"a": {"_type": "choice", "_value": ["x", "y"]},
-                "b": {"_type": "randint", "_value": [0, 3]},
-                "c": {"_type": "quniform", "_value": [1, 10, 3]}}"#,
-        );
-        let mut g = build_tuner("grid", &s, Direction::Maximize, 0, &Value::Null).unwrap();
-        let mut all = Vec::new();
-        while let Some(p) = g.propose(all.len()) {
-            all.push(p);
-        }
-        assert_eq!(all.len(), 2 * 3 * 4); // quniform [1, 10, 3] -> 1, 3, 6, 9
-        assert!(g.propose(99).is_none());
-        assert_eq!(
-            Value::Object(all[0].clone()),
-            json!({"a": "x", "b": 0, "c": 1})
-        );
-        assert_eq!(
-            Value::Object(all[1].clone()),
-            json!({"a": "x", "b": 0, "c": 3})
-        );
-        assert_eq!(
-            Value::Object(all[23].clone()),
-            json!({"a": "y", "b": 2, "c": 9})
-        );
-        let mut uniq: Vec<String> = all
-            .iter()
-            .map(|p| serde_json::to_string(p).unwrap())
+    /// The grid tuner's first `n` proposals (fewer where it runs out), and whether it ran out.
+    fn walk(text: &str, n: usize) -> (Vec<Value>, bool) {
+        let mut g =
+            build_tuner("grid", &space(text), Direction::Maximize, 0, &Value::Null).unwrap();
+        let walked: Vec<Value> = (0..n)
+            .map_while(|i| g.propose(i))
+            .map(Value::Object)
             .collect();
-        uniq.sort();
-        uniq.dedup();
-        assert_eq!(uniq.len(), 24);
+        let ended = walked.len() < n;
+        (walked, ended)
+    }
+
+    /// Equal as NNI prints them: numbers by value (NNI writes the q-types as floats, harness
+    /// as integers where q and the bounds are whole), within 1e-12 (Φ⁻¹ is scipy's erfinv
+    /// there, statrs here).
+    fn same(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) => {
+                (x.as_f64().unwrap() - y.as_f64().unwrap()).abs() <= 1e-12
+            }
+            (Value::Object(x), Value::Object(y)) => {
+                x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+            }
+            _ => a == b,
+        }
+    }
+
+    fn assert_walk(text: &str, nni: &str, nni_ends: bool) {
+        let nni: Vec<Value> = serde_json::from_str(nni).unwrap();
+        let (walked, ended) = walk(text, nni.len() + 1);
+        let ours = &walked[..walked.len().min(nni.len())];
+        assert!(
+            ours.len() == nni.len() && ours.iter().zip(&nni).all(|(a, b)| same(a, b)),
+            "harness: {ours:?}\nNNI:     {nni:?}"
+        );
+        assert_eq!(ended, nni_ends, "{walked:?}");
+    }
+
+    // The expected sequences are NNI 3.0's `GridSearchTuner().generate_parameters` on the
+    // same spaces (nni 3.0 from PyPI, 2026-11-30).
+
+    /// NNI's own example (gridsearch_tuner.py's comment): the normal parameter's grid grows by
+    /// quartiles, the quniform's runs out at 2 and 3.
+    #[test]
+    fn walks_nnis_documented_example_as_nni_does() {
+        assert_walk(
+            r#"{"x": {"_type": "choice", "_value": [5, 7]}, "y": {"_type": "normal", "_value": [0, 1]},
+                "z": {"_type": "quniform", "_value": [2, 3, 1]}}"#,
+            DOC,
+            false,
+        );
+    }
+
+    /// Choice, randint and quniform: every combination once (quniform [1, 10, 3] gives 1, 3,
+    /// 6 and 9), median first, then the quartiles, then the end the clip reaches; then None.
+    #[test]
+    fn a_discrete_space_is_walked_as_nni_does_then_ends() {
+        let text = r#"{"a": {"_type": "choice", "_value": ["x", "y"]},
+                       "b": {"_type": "randint", "_value": [0, 3]},
+                       "c": {"_type": "quniform", "_value": [1, 10, 3]}}"#;
+        assert_walk(text, DISCRETE, true);
+        assert_eq!(walk(text, 100).0.len(), 2 * 3 * 4);
+    }
+
+    /// A nested option's parameter is walked only where its option is chosen; the log type's
+    /// grid is even in log space.
+    #[test]
+    fn nested_and_log_dimensions_are_walked_as_nni_does() {
+        assert_walk(
+            r#"{"opt": {"_type": "choice", "_value": [
+                    {"_name": "sgd", "m": {"_type": "uniform", "_value": [0.5, 0.9]}}, {"_name": "adam"}]},
+                "lr": {"_type": "loguniform", "_value": [0.001, 0.1]}}"#,
+            NESTED,
+            false,
+        );
+    }
+
+    /// q-types whose values repeat: a qloguniform runs out after its 15 values, a qlognormal
+    /// (unbounded) does not.
+    #[test]
+    fn q_types_are_walked_as_nni_does() {
+        assert_walk(
+            r#"{"v": {"_type": "qloguniform", "_value": [1, 100, 7]}}"#,
+            QLOGUNIFORM,
+            true,
+        );
+        assert_walk(
+            r#"{"v": {"_type": "qlognormal", "_value": [0, 1, 0.5]}}"#,
+            QLOGNORMAL,
+            false,
+        );
     }
 
     #[test]
     fn nested_choice_expands() {
-        let s = space(
+        let (got, ended) = walk(
             r#"{"opt": {"_type": "choice", "_value": [
                 {"_name": "sgd", "m": {"_type": "choice", "_value": [0.5, 0.9]}},
                 {"_name": "adam"}]}}"#,
+            4,
         );
-        let mut g = Grid::new(&s).unwrap();
-        assert_eq!(g.len(), 3);
-        let got: Vec<Value> = std::iter::from_fn(|| g.propose(0))
-            .map(|p| p["opt"].clone())
-            .collect();
+        assert!(ended);
+        let got: Vec<Value> = got.into_iter().map(|p| p["opt"].clone()).collect();
         assert_eq!(
             got,
             vec![
@@ -237,18 +386,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn rejects_continuous_types_naming_the_key() {
-        let s = space(
-            r#"{"a": {"_type": "choice", "_value": [1]}, "lr": {"_type": "loguniform", "_value": [0.001, 0.1]}}"#,
-        );
-        let e = build_tuner("grid", &s, Direction::Maximize, 0, &Value::Null)
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(
-            e.contains("search_space.json") && e.contains("\"lr\"") && e.contains("loguniform"),
-            "{e}"
-        );
-    }
+    const DOC: &str = r#"[{"x": 5, "y": 0.0, "z": 2.0}, {"x": 7, "y": 0.0, "z": 2.0}, {"x": 5, "y": 0.0, "z": 3.0}, {"x": 5, "y": -0.6744897501960818, "z": 2.0}, {"x": 5, "y": -0.6744897501960818, "z": 3.0}, {"x": 5, "y": 0.6744897501960818, "z": 2.0}, {"x": 5, "y": 0.6744897501960818, "z": 3.0}, {"x": 7, "y": 0.0, "z": 3.0}, {"x": 7, "y": -0.6744897501960818, "z": 2.0}, {"x": 7, "y": -0.6744897501960818, "z": 3.0}, {"x": 7, "y": 0.6744897501960818, "z": 2.0}, {"x": 7, "y": 0.6744897501960818, "z": 3.0}, {"x": 5, "y": -1.150349380376008, "z": 2.0}, {"x": 5, "y": -1.150349380376008, "z": 3.0}, {"x": 5, "y": -0.3186393639643752, "z": 2.0}, {"x": 5, "y": -0.3186393639643752, "z": 3.0}]"#;
+    const DISCRETE: &str = r#"[{"a": "x", "b": 0, "c": 6.0}, {"a": "x", "b": 1, "c": 6.0}, {"a": "x", "b": 2, "c": 6.0}, {"a": "y", "b": 0, "c": 6.0}, {"a": "y", "b": 1, "c": 6.0}, {"a": "y", "b": 2, "c": 6.0}, {"a": "x", "b": 0, "c": 3.0}, {"a": "x", "b": 0, "c": 9.0}, {"a": "x", "b": 1, "c": 3.0}, {"a": "x", "b": 1, "c": 9.0}, {"a": "x", "b": 2, "c": 3.0}, {"a": "x", "b": 2, "c": 9.0}, {"a": "y", "b": 0, "c": 3.0}, {"a": "y", "b": 0, "c": 9.0}, {"a": "y", "b": 1, "c": 3.0}, {"a": "y", "b": 1, "c": 9.0}, {"a": "y", "b": 2, "c": 3.0}, {"a": "y", "b": 2, "c": 9.0}, {"a": "x", "b": 0, "c": 1.0}, {"a": "x", "b": 1, "c": 1.0}, {"a": "x", "b": 2, "c": 1.0}, {"a": "y", "b": 0, "c": 1.0}, {"a": "y", "b": 1, "c": 1.0}, {"a": "y", "b": 2, "c": 1.0}]"#;
+    const NESTED: &str = r#"[{"opt": {"_name": "sgd", "m": 0.7}, "lr": 0.010000000000000004}, {"opt": {"_name": "adam"}, "lr": 0.010000000000000004}, {"opt": {"_name": "sgd", "m": 0.7}, "lr": 0.003162277660168382}, {"opt": {"_name": "sgd", "m": 0.7}, "lr": 0.03162277660168381}, {"opt": {"_name": "sgd", "m": 0.6}, "lr": 0.010000000000000004}, {"opt": {"_name": "sgd", "m": 0.6}, "lr": 0.003162277660168382}, {"opt": {"_name": "sgd", "m": 0.6}, "lr": 0.03162277660168381}, {"opt": {"_name": "sgd", "m": 0.8}, "lr": 0.010000000000000004}, {"opt": {"_name": "sgd", "m": 0.8}, "lr": 0.003162277660168382}, {"opt": {"_name": "sgd", "m": 0.8}, "lr": 0.03162277660168381}, {"opt": {"_name": "adam"}, "lr": 0.003162277660168382}, {"opt": {"_name": "adam"}, "lr": 0.03162277660168381}]"#;
+    const QLOGUNIFORM: &str = r#"[{"v": 7.0}, {"v": 1.0}, {"v": 35.0}, {"v": 21.0}, {"v": 56.0}, {"v": 14.0}, {"v": 42.0}, {"v": 77.0}, {"v": 28.0}, {"v": 49.0}, {"v": 63.0}, {"v": 84.0}, {"v": 70.0}, {"v": 91.0}, {"v": 98.0}]"#;
+    const QLOGNORMAL: &str = r#"[{"v": 1.0}, {"v": 0.5}, {"v": 2.0}, {"v": 1.5}, {"v": 3.0}, {"v": 0.0}, {"v": 2.5}, {"v": 4.5}, {"v": 3.5}, {"v": 6.5}]"#;
 }

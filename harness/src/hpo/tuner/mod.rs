@@ -25,6 +25,28 @@ use crate::hpo::space::{NodeVal, Params, SearchSpace};
 use crate::hpo::BuildError;
 use serde::{Deserialize, Serialize};
 
+/// A configuration as text with every object's keys sorted (NNI compares
+/// `nni.dump(params, sort_keys=True)`).
+pub(crate) fn canonical(params: &Params) -> String {
+    fn sorted(v: &serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), sorted(&m[k])))
+                        .collect(),
+                )
+            }
+            Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(&serde_json::Value::Object(params.clone())).to_string()
+}
+
 /// Whether larger or smaller metrics are better. Deliberately no `Default`: NNI's silent
 /// default (TPE minimises unless told otherwise) is exactly the mistake to make impossible.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,7 +162,7 @@ pub fn build_tuner(
         }
         "grid" => {
             Opts::new("grid", options)?.finish()?;
-            Box::new(Grid::new(space)?)
+            Box::new(Grid::new(space))
         }
         "tpe" => {
             let mut o = Opts::new("tpe", options)?;

@@ -1,8 +1,7 @@
 use crate::hpo::space::{Dist, Params, SearchSpace};
-use crate::hpo::tuner::{Grid, Tuner};
+use crate::hpo::tuner::{canonical, Grid, Tuner};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use serde_json::Value;
 use std::collections::HashSet;
 
 /// Independent draws from the search space, without repeats where repeats can happen (NNI's
@@ -22,9 +21,6 @@ struct Dedup {
     seen: HashSet<String>,
     /// Built at the first repeat, as NNI does; None until then.
     grid: Option<Grid>,
-    /// The grid could not be built (a type it cannot enumerate, e.g. a `uniform` inside a
-    /// nested choice, or too many points): repeats are proposed as drawn.
-    no_grid: bool,
 }
 
 impl RandomTuner {
@@ -32,7 +28,6 @@ impl RandomTuner {
         let dedup = (!never_repeats(&space)).then(|| Dedup {
             seen: HashSet::new(),
             grid: None,
-            no_grid: false,
         });
         RandomTuner {
             space,
@@ -53,43 +48,13 @@ fn never_repeats(space: &SearchSpace) -> bool {
     })
 }
 
-/// A configuration as text with every object's keys sorted (NNI compares
-/// `nni.dump(params, sort_keys=True)`).
-fn canonical(params: &Params) -> String {
-    fn sorted(v: &Value) -> Value {
-        match v {
-            Value::Object(m) => {
-                let mut keys: Vec<&String> = m.keys().collect();
-                keys.sort();
-                Value::Object(
-                    keys.into_iter()
-                        .map(|k| (k.clone(), sorted(&m[k])))
-                        .collect(),
-                )
-            }
-            Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
-            other => other.clone(),
-        }
-    }
-    sorted(&Value::Object(params.clone())).to_string()
-}
-
 impl Dedup {
     /// `drawn` if it is new; else the next untried grid point; None when none is left.
     fn pass(&mut self, drawn: Params, space: &SearchSpace) -> Option<Params> {
-        if self.no_grid || self.seen.insert(canonical(&drawn)) {
+        if self.seen.insert(canonical(&drawn)) {
             return Some(drawn);
         }
-        if self.grid.is_none() {
-            match Grid::new(space) {
-                Ok(grid) => self.grid = Some(grid),
-                Err(_) => {
-                    self.no_grid = true;
-                    return Some(drawn);
-                }
-            }
-        }
-        let grid = self.grid.as_mut().expect("built above");
+        let grid = self.grid.get_or_insert_with(|| Grid::new(space));
         std::iter::from_fn(|| grid.propose(0)).find(|p| self.seen.insert(canonical(p)))
     }
 }
@@ -112,6 +77,7 @@ impl Tuner for RandomTuner {
 mod tests {
     use super::*;
     use crate::hpo::tuner::tests::{drive, space, MIXED};
+    use serde_json::Value;
 
     fn proposals(text: &str, seed: u64, n: usize) -> Vec<Value> {
         let mut t = RandomTuner::new(space(text), seed);
@@ -178,14 +144,44 @@ mod tests {
             );
         }
         assert_eq!(proposals(MIXED, 5, 40), draws(MIXED, 5, 40));
-        // Continuous only inside a nested option: repeats can happen (adam, adam), but the
-        // grid cannot enumerate a uniform, so they are proposed as drawn.
+    }
+
+    /// Spaces where draws repeat although some parameter is continuous or unbounded — a
+    /// continuous range inside a nested option, a qloguniform, a qnormal — get no repeats, as
+    /// NNI's Deduplicator (its grid walks every type); the bounded q-type runs out.
+    #[test]
+    fn repeats_of_nested_and_q_types_are_replaced_as_nni_does() {
+        let distinct = |got: &[Value]| {
+            got.iter()
+                .map(Value::to_string)
+                .collect::<HashSet<_>>()
+                .len()
+        };
+        // Draws repeat {"_name": "adam"}; each repeat becomes a grid point (sgd, m = 0.7, …).
         let nested = r#"{"opt": {"_type": "choice", "_value": [
             {"_name": "sgd", "m": {"_type": "uniform", "_value": [0.5, 0.9]}},
             {"_name": "adam"}]}}"#;
+        assert!(
+            draws(nested, 2, 20)
+                .iter()
+                .filter(|p| p["opt"]["_name"] == "adam")
+                .count()
+                > 1
+        );
         let got = proposals(nested, 2, 20);
-        assert_eq!(got, draws(nested, 2, 20));
-        assert!(got.iter().filter(|p| p["opt"]["_name"] == "adam").count() > 1);
+        assert_eq!(distinct(&got), 20, "{got:?}");
+        assert_eq!(
+            got.iter().filter(|p| p["opt"]["_name"] == "adam").count(),
+            1
+        );
+        // qloguniform [1, 100, 7] has 15 values (1, 7, 14, …, 98): 15 proposals, then none.
+        let q = r#"{"v": {"_type": "qloguniform", "_value": [1, 100, 7]}}"#;
+        let got = proposals(q, 7, 40);
+        assert_eq!((got.len(), distinct(&got)), (15, 15), "{got:?}");
+        // qnormal [0.5, 1, 0.3]: unbounded, so never exhausted, and never repeated.
+        let qn = r#"{"v": {"_type": "qnormal", "_value": [0.5, 1, 0.3]}}"#;
+        let got = proposals(qn, 7, 40);
+        assert_eq!((got.len(), distinct(&got)), (40, 40), "{got:?}");
     }
 
     #[test]

@@ -34,7 +34,8 @@ pub fn flatten_params(params: &Params) -> Vec<(String, Value)> {
             Some(nested) if nested.contains_key("_name") => {
                 flat.push((key.clone(), nested["_name"].clone()));
                 let mut subs = nested.clone();
-                subs.remove("_name");
+                // shift_remove keeps the other keys in order (remove swaps the last one in).
+                subs.shift_remove("_name");
                 flat.extend(flatten_params(&subs));
             }
             _ => flat.push((key.clone(), value.clone())),
@@ -240,9 +241,10 @@ impl NumInfo {
     }
 }
 
-/// NNI rounding: numpy round (half to even) of v/q, times q.
+/// NNI rounding: numpy round (half to even) of v/q, times q. Adding 0.0 turns the −0.0 of a
+/// negative value rounded to zero into 0.0, as Python's `round` (an integer) gives.
 pub fn quantize(v: f64, q: f64) -> f64 {
-    (v / q).round_ties_even() * q
+    (v / q).round_ties_even() * q + 0.0
 }
 
 pub(crate) fn is_integral(x: f64) -> bool {
@@ -282,8 +284,17 @@ pub struct ParamSpec {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ParamKind {
-    Float { min: f64, max: f64 },
-    Int { min: i64, max: i64 },
+    /// A number in [min, max], or in [min, max) where `max_excluded` (a momentum: 1 is not
+    /// one, but NNI's `uniform [0, 1]`, whose draws stay below 1, is a momentum's range).
+    Float {
+        min: f64,
+        max: f64,
+        max_excluded: bool,
+    },
+    Int {
+        min: i64,
+        max: i64,
+    },
     Choice(Vec<String>),
 }
 
@@ -405,10 +416,22 @@ impl Parser<'_> {
             _ => "[mu, sigma, q]",
         };
         if arr.len() != arity {
+            // NNI's random and TPE tuners read the first values and ignore the rest (NNI's own
+            // mnist example has a four-value uniform): say what they would have used.
+            let nni_reads = if arr.len() > arity {
+                let first: Vec<String> = arr[..arity].iter().map(Value::to_string).collect();
+                format!(
+                    " (NNI's random and TPE tuners would silently use the first {arity}: write \
+                     [{}] if that is what you mean)",
+                    first.join(", ")
+                )
+            } else {
+                String::new()
+            };
             return Err(self.err(
                 key,
                 format!(
-                    "{ty}: _value must be {what} ({arity} numbers), got {} element(s)",
+                    "{ty}: _value must be {what} ({arity} numbers), got {} element(s){nni_reads}",
                     arr.len()
                 ),
             ));
@@ -584,7 +607,8 @@ impl Parser<'_> {
                         }
                     };
                     let mut subs = o.clone();
-                    subs.remove("_name");
+                    // shift_remove keeps the sub-parameters in the file's order.
+                    subs.shift_remove("_name");
                     let prefix = format!("{key}/{name}");
                     let params = self.parse_params(&subs, &prefix)?;
                     options.push(ChoiceOption::Nested { name, params });
@@ -951,6 +975,15 @@ fn fmt_range_f(min: f64, max: f64) -> String {
     format!("[{}, {}]", num(min), num(max))
 }
 
+/// An allowed float range as a message writes it: `[0, 1)` where the maximum is excluded.
+fn fmt_allowed(min: f64, max: f64, max_excluded: bool) -> String {
+    if max_excluded {
+        format!("[{}, {})", num(min), num(max))
+    } else {
+        fmt_range_f(min, max)
+    }
+}
+
 /// A number in a message, shortest round-trip: `1e308` and `1e-12` in exponent form (`{}`
 /// would print every digit of 1e308), `0.05` and `65536` as written.
 fn num(x: f64) -> String {
@@ -996,9 +1029,13 @@ fn check_one(
             Ok(())
         }
         ParamKind::Float { .. } | ParamKind::Int { .. } if matches!(d, Dist::Choice(_)) => {
-            let (is_int, lo, hi) = match kind {
-                ParamKind::Float { min, max } => (false, *min, *max),
-                ParamKind::Int { min, max } => (true, *min as f64, *max as f64),
+            let (is_int, lo, hi, hi_excluded) = match kind {
+                ParamKind::Float {
+                    min,
+                    max,
+                    max_excluded,
+                } => (false, *min, *max, *max_excluded),
+                ParamKind::Int { min, max } => (true, *min as f64, *max as f64, false),
                 _ => unreachable!(),
             };
             let Dist::Choice(opts) = d else {
@@ -1026,23 +1063,33 @@ fn check_one(
                     Some(x) if !is_int || is_integral(x) => x,
                     _ => return Err(mismatch(format!("choice value {v} is not {what}"))),
                 };
-                if x < lo || x > hi {
+                if x < lo || x > hi || (hi_excluded && x == hi) {
                     return Err(mismatch(format!(
                         "choice value {v} is outside the allowed range {}",
-                        fmt_range_f(lo, hi)
+                        fmt_allowed(lo, hi, hi_excluded)
                     )));
                 }
             }
             Ok(())
         }
-        ParamKind::Float { min, max } if is_unbounded(d) => check_centre(d, *min, *max, mismatch),
-        ParamKind::Float { min, max } => {
+        ParamKind::Float {
+            min,
+            max,
+            max_excluded,
+        } if is_unbounded(d) => check_centre(d, *min, *max, *max_excluded, mismatch),
+        ParamKind::Float {
+            min,
+            max,
+            max_excluded,
+        } => {
             let (lo, hi) = support(d);
-            if lo < *min || hi > *max {
+            // uniform and loguniform draw in [low, high): their high is never a value.
+            let high_drawn = !matches!(d, Dist::Uniform { .. } | Dist::LogUniform { .. });
+            if lo < *min || hi > *max || (*max_excluded && hi == *max && high_drawn) {
                 return Err(mismatch(format!(
                     "{ty} range {} is outside the allowed range {}",
                     fmt_range_f(lo, hi),
-                    fmt_range_f(*min, *max)
+                    fmt_allowed(*min, *max, *max_excluded)
                 )));
             }
             Ok(())
@@ -1066,7 +1113,7 @@ fn check_one(
                 )));
             }
             if is_unbounded(d) {
-                return check_centre(d, *min as f64, *max as f64, mismatch);
+                return check_centre(d, *min as f64, *max as f64, false, mismatch);
             }
             let (lo, hi) = support(d);
             if lo < *min as f64 || hi > *max as f64 {
@@ -1115,6 +1162,7 @@ fn check_centre(
     d: &Dist,
     min: f64,
     max: f64,
+    max_excluded: bool,
     mismatch: &dyn Fn(String) -> SpaceError,
 ) -> Result<(), SpaceError> {
     let centre = match *d {
@@ -1122,12 +1170,12 @@ fn check_centre(
         Dist::LogNormal { mu, .. } | Dist::QLogNormal { mu, .. } => mu.exp(),
         _ => unreachable!("check_centre is for unbounded types"),
     };
-    if centre < min || centre > max {
+    if centre < min || centre > max || (max_excluded && centre == max) {
         return Err(mismatch(format!(
             "{} centred at {} is outside the allowed range {}",
             d.type_name(),
             num(centre),
-            fmt_range_f(min, max)
+            fmt_allowed(min, max, max_excluded)
         )));
     }
     Ok(())
@@ -1321,6 +1369,29 @@ mod tests {
         assert_eq!(quantize(3.5, 1.0), 4.0);
         assert_eq!(quantize(6.0, 4.0), 8.0);
         assert_eq!(quantize(10.0, 4.0), 8.0);
+        // A small negative value rounds to zero, not to −0.0 (which JSON prints as "-0.0").
+        assert!(quantize(-0.1, 0.3).is_sign_positive());
+        assert_eq!(Value::from(quantize(-0.1, 0.3)).to_string(), "0.0");
+    }
+
+    /// A nested option's sub-parameters keep the file's order, in the parsed space, in every
+    /// draw and when flattened (NNI keeps it; a swap_remove of `_name` moved the last first).
+    #[test]
+    fn nested_sub_parameters_keep_the_files_order() {
+        let s = space(
+            r#"{"optimizer": {"_type": "choice", "_value": [
+                {"_name": "sgd", "momentum": {"_type": "uniform", "_value": [0.5, 0.9]},
+                 "weight_decay": {"_type": "uniform", "_value": [0.0, 0.1]},
+                 "width": {"_type": "choice", "_value": [8, 16]}}]}}"#,
+        );
+        let names: Vec<&str> = s.nodes().iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["optimizer", "momentum", "weight_decay", "width"]);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let drawn = s.sample(&mut rng);
+        let keys: Vec<&String> = drawn["optimizer"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["_name", "momentum", "weight_decay", "width"]);
+        let flat: Vec<String> = flatten_params(&drawn).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(flat, ["optimizer", "momentum", "weight_decay", "width"]);
     }
 
     #[test]
@@ -1422,6 +1493,15 @@ mod tests {
             r#"{"a": {"_type":"uniform","_value":[0]}}"#,
             &["\"a\"", "[low, high]", "got 1 element"],
         );
+        // NNI's mnist example: NNI's tuners would use [0.1, 0.2], and the message says so.
+        assert_err(
+            r#"{"dropout_rate": {"_type":"uniform","_value":[0.1, 0.2, 0.5, 0.8]}}"#,
+            &[
+                "\"dropout_rate\"",
+                "got 4 element(s) (NNI's random and TPE tuners would silently use the first 2: \
+                 write [0.1, 0.2] if that is what you mean)",
+            ],
+        );
         assert_err(
             r#"{"a": {"_type":"uniform","_value":[0, "1"]}}"#,
             &["\"a\"", "numbers"],
@@ -1517,7 +1597,11 @@ mod tests {
         vec![
             ParamSpec {
                 name: "lr".into(),
-                kind: ParamKind::Float { min: 0.0, max: 1.0 },
+                kind: ParamKind::Float {
+                    min: 0.0,
+                    max: 1.0,
+                    max_excluded: false,
+                },
             },
             ParamSpec {
                 name: "batch_size".into(),
@@ -1529,7 +1613,11 @@ mod tests {
             },
             ParamSpec {
                 name: "momentum".into(),
-                kind: ParamKind::Float { min: 0.0, max: 1.0 },
+                kind: ParamKind::Float {
+                    min: 0.0,
+                    max: 1.0,
+                    max_excluded: false,
+                },
             },
         ]
     }

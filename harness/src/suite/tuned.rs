@@ -29,7 +29,20 @@ const LOW_FIDELITY_CORRELATION: f64 = 0.5;
 pub fn recipe_param_specs() -> Vec<ParamSpec> {
     let float = |name: &str, min: f64, max: f64| ParamSpec {
         name: name.into(),
-        kind: ParamKind::Float { min, max },
+        kind: ParamKind::Float {
+            min,
+            max,
+            max_excluded: false,
+        },
+    };
+    // [min, max): a momentum is below 1 (the trainer's own rule), as every uniform [0, 1] draw is.
+    let float_below = |name: &str, min: f64, max: f64| ParamSpec {
+        name: name.into(),
+        kind: ParamKind::Float {
+            min,
+            max,
+            max_excluded: true,
+        },
     };
     let int = |name: &str, min: i64, max: i64| ParamSpec {
         name: name.into(),
@@ -41,7 +54,7 @@ pub fn recipe_param_specs() -> Vec<ParamSpec> {
     };
     vec![
         float("initial_lr", 1e-12, 10.0),
-        float("momentum", 0.0, 0.999_999),
+        float_below("momentum", 0.0, 1.0),
         float("weight_decay", 0.0, 1.0),
         float("ending_lr", 0.0, 10.0),
         float("dropout", 0.0, 0.99),
@@ -708,6 +721,49 @@ mod tests {
             assert!(
                 same.starts_with("the search already trained these configurations at their full budget (4 epochs"),
                 "{same}"
+            );
+        }
+    }
+
+    /// NNI's quickstart searches `momentum` over `uniform [0, 1]`: its draws stay below 1, so
+    /// the space is a momentum's; a range or value that reaches 1 is not.
+    #[test]
+    fn a_momentum_space_reaching_up_to_one_exclusive_is_accepted() {
+        let check = |spec: &str| {
+            let text = format!(r#"{{"momentum": {spec}}}"#);
+            crate::hpo::space::SearchSpace::from_json_str(&text, "s.json")
+                .unwrap()
+                .check_params(&recipe_param_specs())
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(check(r#"{"_type": "uniform", "_value": [0, 1]}"#), Ok(()));
+        assert_eq!(
+            check(r#"{"_type": "loguniform", "_value": [0.5, 1]}"#),
+            Ok(())
+        );
+        for (spec, what) in [
+            (
+                r#"{"_type": "quniform", "_value": [0, 1, 0.1]}"#,
+                "quniform range [0, 1]",
+            ),
+            (
+                r#"{"_type": "choice", "_value": [0.9, 1.0]}"#,
+                "choice value 1.0",
+            ),
+            (
+                r#"{"_type": "normal", "_value": [1, 0.1]}"#,
+                "normal centred at 1",
+            ),
+            (
+                r#"{"_type": "uniform", "_value": [0, 1.5]}"#,
+                "uniform range [0, 1.5]",
+            ),
+        ] {
+            assert_eq!(
+                check(spec),
+                Err(format!(
+                    "s.json: key \"momentum\": {what} is outside the allowed range [0, 1)"
+                ))
             );
         }
     }

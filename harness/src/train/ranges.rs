@@ -48,7 +48,7 @@ pub fn non_negative(v: f64, what_zero_means: Option<&str>) -> Check {
 
 /// A momentum or a drop probability: `[0, 1)` (1 would never forget, or drop everything).
 pub fn below_one(v: f64) -> Check {
-    check_f64(v, finite_in(v, 0.0, 0.999_999), || {
+    check_f64(v, v.is_finite() && (0.0..1.0).contains(&v), || {
         format!("must be in [0, 1), got {v}")
     })
 }
@@ -98,6 +98,7 @@ mod tests {
             "must be >= 0, got -1"
         );
         assert!(below_one(0.99).is_ok() && below_one(1.0).is_err());
+        assert!(below_one(0.999_999_9).is_ok() && below_one(-0.0).is_ok());
         assert!(fraction(1.0).is_ok() && fraction(1.5).is_err());
         assert_eq!(
             lr_floor(0.2, "lr", 0.1).unwrap_err(),

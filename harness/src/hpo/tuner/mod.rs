@@ -9,6 +9,7 @@
 //! | `evolution` | NNI's evolution tuner (population, tournament of two, one mutation)   |
 
 mod anneal;
+mod dedup;
 mod evolution;
 mod grid;
 mod random;

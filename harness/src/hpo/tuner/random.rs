@@ -1,8 +1,8 @@
-use crate::hpo::space::{Dist, Params, SearchSpace};
-use crate::hpo::tuner::{canonical, Grid, Tuner};
+use crate::hpo::space::{Params, SearchSpace};
+use crate::hpo::tuner::dedup::Dedup;
+use crate::hpo::tuner::Tuner;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::HashSet;
 
 /// Independent draws from the search space, without repeats where repeats can happen (NNI's
 /// RandomTuner with its `Deduplicator`): in a space with no continuous parameter a draw that
@@ -16,46 +16,14 @@ pub struct RandomTuner {
     dedup: Option<Dedup>,
 }
 
-struct Dedup {
-    /// Every configuration proposed, as canonical JSON.
-    seen: HashSet<String>,
-    /// Built at the first repeat, as NNI does; None until then.
-    grid: Option<Grid>,
-}
-
 impl RandomTuner {
     pub fn new(space: SearchSpace, seed: u64) -> Self {
-        let dedup = (!never_repeats(&space)).then(|| Dedup {
-            seen: HashSet::new(),
-            grid: None,
-        });
+        let dedup = Dedup::for_space(&space);
         RandomTuner {
             space,
             rng: ChaCha8Rng::seed_from_u64(seed),
             dedup,
         }
-    }
-}
-
-/// NNI's `_spec_never_dup` over the top-level parameters: a continuous range (low < high, or
-/// sigma > 0) with no q never gives the same value twice. Parameters inside a nested choice
-/// do not count ("not chosen" repeats "not chosen"), nor do choice, randint and q-types.
-fn never_repeats(space: &SearchSpace) -> bool {
-    space.params.iter().any(|p| match p.dist {
-        Dist::Uniform { low, high } | Dist::LogUniform { low, high } => low < high,
-        Dist::Normal { sigma, .. } | Dist::LogNormal { sigma, .. } => sigma > 0.0,
-        _ => false,
-    })
-}
-
-impl Dedup {
-    /// `drawn` if it is new; else the next untried grid point; None when none is left.
-    fn pass(&mut self, drawn: Params, space: &SearchSpace) -> Option<Params> {
-        if self.seen.insert(canonical(&drawn)) {
-            return Some(drawn);
-        }
-        let grid = self.grid.get_or_insert_with(|| Grid::new(space));
-        std::iter::from_fn(|| grid.propose(0)).find(|p| self.seen.insert(canonical(p)))
     }
 }
 
@@ -76,8 +44,10 @@ impl Tuner for RandomTuner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hpo::tuner::canonical;
     use crate::hpo::tuner::tests::{drive, space, MIXED};
     use serde_json::Value;
+    use std::collections::HashSet;
 
     fn proposals(text: &str, seed: u64, n: usize) -> Vec<Value> {
         let mut t = RandomTuner::new(space(text), seed);

@@ -16,11 +16,23 @@
 //! become normal((low+high)/2, high−low) truncated to [low, high]), in log space for log types;
 //! q-types score the mass of their rounding bin. Categorical (choice, randint): counts +
 //! prior_weight. Linear forgetting (25) weights as NNI, applied in loss order.
+//! Truncation differs from NNI: each component is truncated to [low, high] on its own (as
+//! Optuna's TPE does), where NNI and hyperopt truncate the mixture as a whole (rejecting draws
+//! outside, one normaliser). Components that lose mass outside the range — the wide prior,
+//! good values near a bound — weigh more here, so proposals spread further and a bound is
+//! proposed less: measured against nni 3.0 on fixed histories, an optimum at a quniform's
+//! bound drew that bound in 0 % of proposals here and 53 % in NNI; an interior optimum, the
+//! same medians with slightly wider spread. Failed trials count towards `n_startup_trials`
+//! here (as a loss of +inf), so with many failures the model starts earlier than NNI's.
 //! Concurrency: proposals not yet observed are added to the history with the best loss seen
 //! so far (NNI's default "best" constant liar), so a batch is not `concurrency` copies.
+//! Repeats: as NNI's TPE, every suggestion goes through NNI's Deduplicator (`dedup.rs`): on a
+//! space with no continuous top-level parameter a configuration suggested before becomes the
+//! next untried grid point, and the tuner is exhausted when the grid is.
 
 use crate::hpo::parzen::{Categorical, Gmm, LF};
 use crate::hpo::space::{sample_dist, ChoiceOption, Dist, NodeVal, Param, Params, SearchSpace};
+use crate::hpo::tuner::dedup::Dedup;
 use crate::hpo::tuner::tpe_joint::{JointParzen, Point};
 use crate::hpo::tuner::{record_observation, Direction, Observation, Tuner};
 use rand::{Rng, SeedableRng};
@@ -63,11 +75,15 @@ pub struct Tpe {
     cfg: TpeConfig,
     obs: Vec<Observation>,
     pending: BTreeMap<usize, Vec<Option<NodeVal>>>,
+    /// NNI's TPE passes every suggestion through its Deduplicator: on a space of choices and
+    /// q-types a repeat becomes an untried grid point (None where nothing can repeat).
+    dedup: Option<Dedup>,
 }
 
 impl Tpe {
     pub fn new(space: SearchSpace, direction: Direction, seed: u64, cfg: TpeConfig) -> Self {
         Tpe {
+            dedup: Dedup::for_space(&space),
             space,
             direction,
             rng: ChaCha8Rng::seed_from_u64(seed),
@@ -279,7 +295,10 @@ impl Tuner for Tpe {
             hist: self.obs.iter().chain(lies.iter()).collect(),
             cfg: &self.cfg,
         };
-        let p = choose(&self.space.params, &cx, &mut self.rng);
+        let mut p = choose(&self.space.params, &cx, &mut self.rng);
+        if let Some(dedup) = &mut self.dedup {
+            p = dedup.pass(p, &self.space)?;
+        }
         self.pending.insert(trial_id, self.space.extract(&p));
         Some(p)
     }
@@ -314,6 +333,39 @@ mod tests {
             .map(|p| (p["x"].as_f64().unwrap() - 0.3).abs())
             .sum::<f64>()
             / 20.0
+    }
+
+    /// A space of 4 × 6 = 24 configurations: like NNI's TPE (through its Deduplicator) the
+    /// model's repeats of its favourite become untried grid points, every configuration is
+    /// proposed once, and then the tuner is exhausted. Without deduplication 8 to 10 of the
+    /// 14 proposals after the startup trials repeated an evaluated configuration.
+    #[test]
+    fn a_discrete_space_is_proposed_without_repeats_then_exhausted() {
+        let s = space(
+            r#"{"act": {"_type": "choice", "_value": ["relu", "tanh", "gelu", "elu"]},
+                "layers": {"_type": "randint", "_value": [1, 7]}}"#,
+        );
+        let f = |p: &Params| {
+            let layers = p["layers"].as_f64().unwrap();
+            Some(if p["act"] == "gelu" { 1.0 } else { 0.5 } - (layers - 5.0).abs() / 10.0)
+        };
+        for (seed, multivariate) in [(0, false), (1, false), (2, true)] {
+            let cfg = TpeConfig {
+                n_startup_trials: 10,
+                multivariate,
+                ..Default::default()
+            };
+            let mut tpe = Tpe::new(s.clone(), Direction::Maximize, seed, cfg);
+            let proposed = drive(&mut tpe, 30, &f);
+            let distinct: std::collections::HashSet<String> = proposed
+                .iter()
+                .map(|p| Value::Object(p.clone()).to_string())
+                .collect();
+            assert_eq!((proposed.len(), distinct.len()), (24, 24), "seed {seed}");
+        }
+        // A continuous top-level parameter: never deduplicated, proposals as before.
+        let tpe = Tpe::new(space(X01), Direction::Maximize, 0, TpeConfig::default());
+        assert!(tpe.dedup.is_none());
     }
 
     #[test]
@@ -425,7 +477,9 @@ mod tests {
         let ps = drive(&mut t, 60, &f);
         let last = &ps[40..];
         let sgd = last.iter().filter(|p| p["opt"]["_name"] == "sgd").count();
-        assert!(sgd >= 15, "sgd chosen {sgd}/20");
+        // Random gives sgd a third of the time. A proposal of adam or rms with a k already
+        // tried is a repeat, replaced by a grid point as in NNI (an sgd's m never repeats).
+        assert!(sgd >= 12, "sgd chosen {sgd}/20");
         let k7 = last.iter().filter(|p| p["k"] == 7).count();
         assert!(k7 >= 8, "k=7 chosen {k7}/20");
     }

@@ -178,26 +178,40 @@ impl Gmm {
         )
     }
 
-    /// Probability mass each component keeps inside the truncation bounds.
-    fn kept(&self, i: usize) -> f64 {
+    /// Probability mass the mixture keeps inside the truncation bounds: the one normaliser of
+    /// NNI's and hyperopt's truncated mixture (`p_accept` in NNI's `gmm1_lpdf`).
+    fn kept(&self) -> f64 {
         let (a, b) = self.bounds();
-        self.mass(i, a, b).max(1e-12)
+        (0..self.weights.len())
+            .map(|i| self.weights[i] * self.mass(i, a, b))
+            .sum::<f64>()
+            .max(1e-12)
     }
 
-    /// Draw from the truncated mixture (rejection, then clamping as a last resort).
+    /// Draw from the truncated mixture as NNI's `gmm1` does: a component, then a value from
+    /// it, redrawing both while the value falls outside the bounds; after `MAX_REDRAWS` the
+    /// last component's mean, clamped.
     pub fn sample(&self, rng: &mut impl Rng) -> f64 {
-        let idx = pick_weighted(&self.weights, rng);
+        const MAX_REDRAWS: usize = 100;
         let (lo, hi) = self.bounds();
-        truncated_normal(self.mus[idx], self.sigmas[idx], lo, hi, rng)
+        let mut idx = 0;
+        for _ in 0..MAX_REDRAWS {
+            idx = pick_weighted(&self.weights, rng);
+            let z: f64 = rng.sample(StandardNormal);
+            let x = self.mus[idx] + self.sigmas[idx] * z;
+            if x >= lo && x <= hi {
+                return x;
+            }
+        }
+        self.mus[idx].clamp(lo, hi)
     }
 
     /// Log density at `x` (transformed space) of the truncated mixture.
     pub fn log_pdf(&self, x: f64) -> f64 {
-        let mut p = 0.0;
-        for i in 0..self.weights.len() {
-            p += self.weights[i] * normal_pdf(self.mus[i], self.sigmas[i], x) / self.kept(i);
-        }
-        p.max(1e-300).ln()
+        let p: f64 = (0..self.weights.len())
+            .map(|i| self.weights[i] * normal_pdf(self.mus[i], self.sigmas[i], x))
+            .sum();
+        (p / self.kept()).max(1e-300).ln()
     }
 
     /// Log probability of the interval [a, b] (transformed space), used for q-types.
@@ -207,11 +221,10 @@ impl Gmm {
         if b <= a {
             return (1e-300f64).ln();
         }
-        let mut p = 0.0;
-        for i in 0..self.weights.len() {
-            p += self.weights[i] * self.mass(i, a, b) / self.kept(i);
-        }
-        p.max(1e-300).ln()
+        let p: f64 = (0..self.weights.len())
+            .map(|i| self.weights[i] * self.mass(i, a, b))
+            .sum();
+        (p / self.kept()).max(1e-300).ln()
     }
 }
 
@@ -274,6 +287,7 @@ impl Categorical {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::SeedableRng;
 
     #[test]
     fn erf_known_values() {
@@ -299,6 +313,39 @@ mod tests {
         assert!(g.log_pdf(0.3) > g.log_pdf(0.9));
         let kk = (g.weights.iter().sum::<f64>() - 1.0).abs();
         assert!(kk < 1e-12);
+    }
+
+    /// NNI's `gmm1_lpdf`: the mixture truncated as a whole, one normaliser — the density
+    /// integrates to 1 on [low, high], and a component's share of the density is its weight
+    /// (a component cut in half by a bound is not doubled, as truncating each one would).
+    #[test]
+    fn the_mixture_is_truncated_as_a_whole_as_nni_does() {
+        let g = Gmm {
+            weights: vec![0.5, 0.5],
+            mus: vec![0.0, 0.5],
+            sigmas: vec![0.05, 0.05],
+            low: Some(0.0),
+            high: Some(1.0),
+        };
+        let n = 100_000;
+        let dx = 1.0 / n as f64;
+        let integral: f64 = (0..n)
+            .map(|i| g.log_pdf((i as f64 + 0.5) * dx).exp() * dx)
+            .sum();
+        assert!((integral - 1.0).abs() < 1e-6, "{integral}");
+        // The component at the bound keeps half its mass: the mixture keeps 3/4, so the
+        // interior peak's density is 0.5 · φ(0) / 0.05 / 0.75 (per-component truncation
+        // would give 0.5 · φ(0) / 0.05 / (2/3 of the total) instead).
+        let peak = 0.5 * normal_pdf(0.5, 0.05, 0.5) / 0.75;
+        // (erf here is accurate to about 1e-7.)
+        assert!((g.log_pdf(0.5).exp() / peak - 1.0).abs() < 1e-6);
+        assert!((g.log_mass(0.0, 1.0).exp() - 1.0).abs() < 1e-6);
+        // Draws stay in the bounds; about a third come from the component at the bound.
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let draws: Vec<f64> = (0..20_000).map(|_| g.sample(&mut rng)).collect();
+        assert!(draws.iter().all(|x| (0.0..=1.0).contains(x)));
+        let near_zero = draws.iter().filter(|x| **x < 0.25).count() as f64 / 20_000.0;
+        assert!((near_zero - 1.0 / 3.0).abs() < 0.02, "{near_zero}");
     }
 
     #[test]

@@ -16,14 +16,10 @@
 //! become normal((low+high)/2, high−low) truncated to [low, high]), in log space for log types;
 //! q-types score the mass of their rounding bin. Categorical (choice, randint): counts +
 //! prior_weight. Linear forgetting (25) weights as NNI, applied in loss order.
-//! Truncation differs from NNI: each component is truncated to [low, high] on its own (as
-//! Optuna's TPE does), where NNI and hyperopt truncate the mixture as a whole (rejecting draws
-//! outside, one normaliser). Components that lose mass outside the range — the wide prior,
-//! good values near a bound — weigh more here, so proposals spread further and a bound is
-//! proposed less: measured against nni 3.0 on fixed histories, an optimum at a quniform's
-//! bound drew that bound in 0 % of proposals here and 53 % in NNI; an interior optimum, the
-//! same medians with slightly wider spread. Failed trials count towards `n_startup_trials`
-//! here (as a loss of +inf), so with many failures the model starts earlier than NNI's.
+//! A bounded parameter's mixture is truncated as a whole, as NNI's `gmm1`/`gmm1_lpdf` (and
+//! hyperopt) do: draws outside the range are redrawn, and one normaliser (the mass the
+//! mixture keeps) scales the density. Failed trials count towards `n_startup_trials` here (as
+//! a loss of +inf), so with many failures the model starts earlier than NNI's.
 //! Concurrency: proposals not yet observed are added to the history with the best loss seen
 //! so far (NNI's default "best" constant liar), so a batch is not `concurrency` copies.
 //! Repeats: as NNI's TPE, every suggestion goes through NNI's Deduplicator (`dedup.rs`): on a

@@ -3,7 +3,7 @@
 //! the space, and when the grid has none left the tuner is exhausted. A space where some
 //! top-level parameter is continuous is never deduplicated (its draws do not repeat).
 use crate::hpo::space::{Dist, Params, SearchSpace};
-use crate::hpo::tuner::{canonical, Grid, Tuner};
+use crate::hpo::tuner::{canonical, Grid};
 use std::collections::HashSet;
 
 pub(crate) struct Dedup {
@@ -35,7 +35,9 @@ impl Dedup {
         if self.seen.insert(canonical(&proposed)) {
             return Some(proposed);
         }
+        // The grid's walk itself: `seen` already holds every point it gave (the grid tuner's
+        // own record of them would be a second copy).
         let grid = self.grid.get_or_insert_with(|| Grid::new(space));
-        std::iter::from_fn(|| grid.propose(0)).find(|p| self.seen.insert(canonical(p)))
+        std::iter::from_fn(|| grid.next_point()).find(|p| self.seen.insert(canonical(p)))
     }
 }

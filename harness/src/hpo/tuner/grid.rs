@@ -199,8 +199,9 @@ impl Grid {
         self.exhausted = !updated;
     }
 
-    /// The next configuration of the walk, proposed before or not (NNI's `_suggest`).
-    fn next_point(&mut self) -> Option<Params> {
+    /// The next configuration of the walk, proposed before or not (NNI's `_suggest`, which
+    /// its Deduplicator calls with its own record of what was proposed).
+    pub(crate) fn next_point(&mut self) -> Option<Params> {
         loop {
             if self.exhausted {
                 return None;
@@ -243,9 +244,7 @@ impl Grid {
                 }
             },
             (Dist::RandInt { lower, .. }, _) => Value::from(lower + index as i64),
-            (_, Axis::Numeric { info, points, .. }) => {
-                info.to_json(info.finalize(cdf_inverse(info, points[index])))
-            }
+            (_, Axis::Numeric { info, points, .. }) => info.to_json(value_at(info, points[index])),
             (_, Axis::Categorical { .. }) => unreachable!("numeric types have numeric axes"),
         }
     }

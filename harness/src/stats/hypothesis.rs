@@ -69,11 +69,11 @@ pub fn t_quantile(p: f64, df: f64) -> f64 {
 /// The two-sided t confidence interval of the mean of `xs` at `level` (0.95 for 95 %);
 /// None with fewer than 2 values. Runs all equal give a zero-width interval.
 pub fn mean_interval(xs: &[f64], level: f64) -> Option<(f64, f64)> {
-    let m = super::describe::mean(xs)?;
-    if super::describe::all_equal(xs) {
-        return (xs.len() >= 2).then_some((m, m));
+    if xs.len() < 2 {
+        return None;
     }
-    let se = super::describe::std_err(xs)?;
+    let m = mean(xs)?;
+    let se = (seed_variance(xs) / xs.len() as f64).sqrt();
     let half = t_quantile(1.0 - (1.0 - level) / 2.0, (xs.len() - 1) as f64) * se;
     Some((m - half, m + half))
 }

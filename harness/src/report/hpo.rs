@@ -6,6 +6,7 @@ use super::table::markdown;
 use crate::hpo::space::flatten_params;
 use crate::hpo::{Trial, TrialStatus};
 use crate::results::HpoRecord;
+use crate::suite::tuned::FidelityWarning;
 use std::path::{Path, PathBuf};
 
 /// Rows of the trial table (the NNI WebUI's overview shows the top 10).
@@ -159,32 +160,27 @@ pub fn section(
             f.spearman.map_or("n/a".into(), |r| format!("{r:.2}"))
         ));
         if let Some(w) = &f.warning {
-            // The recorded warning is English; the Chinese one is said again from its numbers.
-            let ranked = f
-                .entries
-                .iter()
-                .filter(|e| e.full_budget_metric.is_some())
-                .count();
-            md.push_str(&match (zh, f.spearman) {
-                (false, _) => format!("> **Warning:** {w}\n\n"),
-                (true, _) if f.search_was_full_budget => format!(
-                    "> **警告：** 搜索已经以全预算（{} 轮，同样的数据和种子）训练了这些配置：全预算运行\
-                     只是重复这些 trial，所以这项检查不能说明短 trial 的排序是否可靠；trial_epochs \
-                     小于 epochs 时才能\n\n",
-                    record.trial_epochs
-                ),
-                (true, Some(_)) if ranked == 2 => "> **警告：** 只有 2 个配置时秩相关只能是 +1 或 −1，\
-                     不能说明短 trial 的排序是否可靠；请增大 retrain_top_k\n\n"
-                    .to_string(),
-                (true, Some(r)) => format!(
-                    "> **警告：** {} 轮的搜索指标与全预算指标的秩相关较低（{r:.2}）：短 trial 对这些配置\
-                     的排序不可靠；请增大 trial_epochs 或 retrain_top_k\n\n",
-                    record.trial_epochs
-                ),
-                (true, None) => {
-                    "> **警告：** 秩相关无定义（有并列值或配置太少）\n\n".to_string()
-                }
-            });
+            if zh {
+                // The recorded warning is English; the Chinese one is said again from its
+                // numbers, by the rule that chose it (a warning recorded by a rule since
+                // changed is read as the correlation's).
+                let ranked = f
+                    .entries
+                    .iter()
+                    .filter(|e| e.full_budget_metric.is_some())
+                    .count();
+                let warning = FidelityWarning::of(f.spearman, ranked, f.search_was_full_budget)
+                    .unwrap_or(match f.spearman {
+                        Some(r) => FidelityWarning::LowCorrelation(r),
+                        None => FidelityWarning::Undefined,
+                    });
+                md.push_str(&format!(
+                    "> **警告：** {}\n\n",
+                    warning.text(Lang::Zh, record.trial_epochs)
+                ));
+            } else {
+                md.push_str(&format!("> **Warning:** {w}\n\n"));
+            }
         }
     }
 

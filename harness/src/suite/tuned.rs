@@ -81,38 +81,82 @@ pub fn apply_params(base: &Recipe, params: &Params) -> Result<Recipe, train::Rec
     base.with_overrides(&flat)
 }
 
-/// The fidelity check's warning for a rank correlation `rho` over `ranked` configurations
-/// (searched for `trial_epochs` epochs, then retrained): low, undefined, or too few to say.
+/// The warning a fidelity check gets. Decided once, here, from the check's numbers: the run
+/// records it in English, and the Chinese report says it again from the recorded numbers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FidelityWarning {
+    /// The retrained configurations had their full budget in the search already.
+    RepeatedTrials,
+    /// Two points are always in the same or the opposite order.
+    TwoConfigurations,
+    LowCorrelation(f64),
+    Undefined,
+}
+
+impl FidelityWarning {
+    /// The warning for a rank correlation `rho` over `ranked` configurations, None when it
+    /// needs none.
+    pub fn of(rho: Option<f64>, ranked: usize, search_was_full_budget: bool) -> Option<Self> {
+        if search_was_full_budget {
+            return Some(FidelityWarning::RepeatedTrials);
+        }
+        match rho {
+            Some(_) if ranked == 2 => Some(FidelityWarning::TwoConfigurations),
+            Some(r) if r < LOW_FIDELITY_CORRELATION => Some(FidelityWarning::LowCorrelation(r)),
+            None => Some(FidelityWarning::Undefined),
+            _ => None,
+        }
+    }
+
+    /// The warning in `lang`, for trials searched `trial_epochs` epochs.
+    pub fn text(self, lang: Lang, trial_epochs: usize) -> String {
+        match (self, lang) {
+            (FidelityWarning::RepeatedTrials, Lang::En) => format!(
+                "the search already trained these configurations at their full budget \
+                 ({trial_epochs} epochs, on the same data and seed): the full-budget runs repeat \
+                 the trials, so the check says nothing about how short trials rank \
+                 configurations; it does with trial_epochs below epochs"
+            ),
+            (FidelityWarning::RepeatedTrials, Lang::Zh) => format!(
+                "搜索已经以全预算（{trial_epochs} 轮，同样的数据和种子）训练了这些配置：全预算运行\
+                 只是重复这些 trial，所以这项检查不能说明短 trial 的排序是否可靠；trial_epochs \
+                 小于 epochs 时才能"
+            ),
+            (FidelityWarning::TwoConfigurations, Lang::En) => {
+                "with 2 configurations the rank correlation can only be +1 or -1: it says \
+                 nothing about how well short trials rank them; raise retrain_top_k"
+                    .into()
+            }
+            (FidelityWarning::TwoConfigurations, Lang::Zh) => {
+                "只有 2 个配置时秩相关只能是 +1 或 −1，\
+                 不能说明短 trial 的排序是否可靠；请增大 retrain_top_k"
+                    .into()
+            }
+            (FidelityWarning::LowCorrelation(r), Lang::En) => format!(
+                "low rank correlation ({r:.2}) between the {trial_epochs}-epoch search metric and \
+                 the full-budget metric: short trials rank these configurations poorly; raise \
+                 trial_epochs or retrain_top_k"
+            ),
+            (FidelityWarning::LowCorrelation(r), Lang::Zh) => format!(
+                "{trial_epochs} 轮的搜索指标与全预算指标的秩相关较低（{r:.2}）：短 trial 对这些配置\
+                 的排序不可靠；请增大 trial_epochs 或 retrain_top_k"
+            ),
+            (FidelityWarning::Undefined, Lang::En) => {
+                "rank correlation undefined (ties or too few configurations)".into()
+            }
+            (FidelityWarning::Undefined, Lang::Zh) => "秩相关无定义（有并列值或配置太少）".into(),
+        }
+    }
+}
+
+/// The fidelity check's warning, in English, as the result records it.
 fn fidelity_warning(
     rho: Option<f64>,
     ranked: usize,
     trial_epochs: usize,
     search_was_full_budget: bool,
 ) -> Option<String> {
-    if search_was_full_budget {
-        return Some(format!(
-            "the search already trained these configurations at their full budget \
-             ({trial_epochs} epochs, on the same data and seed): the full-budget runs repeat \
-             the trials, so the check says nothing about how short trials rank \
-             configurations; it does with trial_epochs below epochs"
-        ));
-    }
-    match rho {
-        // Two points are always in the same or the opposite order.
-        Some(_) if ranked == 2 => Some(
-            "with 2 configurations the rank correlation can only be +1 or -1: it says \
-             nothing about how well short trials rank them; raise retrain_top_k"
-                .into(),
-        ),
-        Some(r) if r < LOW_FIDELITY_CORRELATION => Some(format!(
-            "low rank correlation ({r:.2}) between the {}-epoch search metric and the \
-             full-budget metric: short trials rank these configurations poorly; raise \
-             trial_epochs or retrain_top_k",
-            trial_epochs
-        )),
-        None => Some("rank correlation undefined (ties or too few configurations)".into()),
-        _ => None,
-    }
+    FidelityWarning::of(rho, ranked, search_was_full_budget).map(|w| w.text(Lang::En, trial_epochs))
 }
 
 /// Before anything runs: the validation split the trials are scored on must leave images on

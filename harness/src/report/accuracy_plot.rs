@@ -10,9 +10,6 @@ use std::path::{Path, PathBuf};
 /// The interval drawn around each mean (as `compare`'s).
 const LEVEL: f64 = 0.95;
 
-/// The arms in the lab table's order.
-const ARMS: [&str; 4] = ["original", "manual", "tuned", "nas"];
-
 /// `out_dir/{stem}-accuracy.svg`: one plot for the whole report. No machine's plot can take
 /// this name: theirs are `{stem}-{slug}-{kind}.svg`, and no kind is empty.
 pub(super) fn path(out_dir: &Path, stem: &str) -> PathBuf {
@@ -21,7 +18,8 @@ pub(super) fn path(out_dir: &Path, stem: &str) -> PathBuf {
 
 /// The arms some file has an accuracy for (a run that finished without diverging).
 fn arms_drawn(files: &[ResultFile]) -> Vec<&'static str> {
-    ARMS.into_iter()
+    super::ARM_ORDER
+        .into_iter()
         .filter(|name| {
             files.iter().any(|f| {
                 f.arms

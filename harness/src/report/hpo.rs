@@ -186,11 +186,10 @@ pub fn section(
 
     let plots = trial_plots(record, slug, zh, out_dir, stem)?;
     for (title, path) in &plots {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        md.push_str(&format!("![{title} — {label}]({name})\n\n"));
+        md.push_str(&format!(
+            "![{title} — {label}]({})\n\n",
+            super::file_name(path)
+        ));
     }
     Ok((md, plots.into_iter().map(|p| p.1).collect()))
 }

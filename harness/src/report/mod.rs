@@ -226,11 +226,14 @@ fn no_curve(file: &ResultFile, lang: Lang) -> Option<String> {
     Some(format!("{why}{trials}"))
 }
 
+/// The arms in the lab table's order (the accuracy table's rows, the accuracy plot's columns).
+pub(super) const ARM_ORDER: [&str; 4] = ["original", "manual", "tuned", "nas"];
+
 /// The learning-curve plots of each machine, by file-name kind.
 const CURVE_PLOTS: [&str; 2] = ["test-acc", "train-vs-test"];
 
 /// A plot's file name, as the markdown links it (beside the report).
-fn file_name(plot: &Path) -> String {
+pub(super) fn file_name(plot: &Path) -> String {
     plot.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
@@ -417,7 +420,7 @@ fn accuracy_table(files: &[ResultFile], labels: &[String], lang: Lang) -> String
     }
     // Rows in the lab's order; an arm appears if any file ran it.
     let mut rows = Vec::new();
-    for arm_name in ["original", "manual", "tuned", "nas"] {
+    for arm_name in ARM_ORDER {
         let arms: Vec<Option<&ArmResult>> = files
             .iter()
             .map(|f| f.arms.iter().find(|a| a.name == arm_name))

@@ -975,6 +975,11 @@ fn fmt_range_f(min: f64, max: f64) -> String {
     format!("[{}, {}]", num(min), num(max))
 }
 
+/// Whether `x` is past an allowed maximum, which `max_excluded` leaves out of the range.
+fn beyond_max(x: f64, max: f64, max_excluded: bool) -> bool {
+    x > max || (max_excluded && x == max)
+}
+
 /// An allowed float range as a message writes it: `[0, 1)` where the maximum is excluded.
 fn fmt_allowed(min: f64, max: f64, max_excluded: bool) -> String {
     if max_excluded {
@@ -1063,7 +1068,7 @@ fn check_one(
                     Some(x) if !is_int || is_integral(x) => x,
                     _ => return Err(mismatch(format!("choice value {v} is not {what}"))),
                 };
-                if x < lo || x > hi || (hi_excluded && x == hi) {
+                if x < lo || beyond_max(x, hi, hi_excluded) {
                     return Err(mismatch(format!(
                         "choice value {v} is outside the allowed range {}",
                         fmt_allowed(lo, hi, hi_excluded)
@@ -1085,7 +1090,7 @@ fn check_one(
             let (lo, hi) = support(d);
             // uniform and loguniform draw in [low, high): their high is never a value.
             let high_drawn = !matches!(d, Dist::Uniform { .. } | Dist::LogUniform { .. });
-            if lo < *min || hi > *max || (*max_excluded && hi == *max && high_drawn) {
+            if lo < *min || beyond_max(hi, *max, *max_excluded && high_drawn) {
                 return Err(mismatch(format!(
                     "{ty} range {} is outside the allowed range {}",
                     fmt_range_f(lo, hi),
@@ -1170,7 +1175,7 @@ fn check_centre(
         Dist::LogNormal { mu, .. } | Dist::QLogNormal { mu, .. } => mu.exp(),
         _ => unreachable!("check_centre is for unbounded types"),
     };
-    if centre < min || centre > max || (max_excluded && centre == max) {
+    if centre < min || beyond_max(centre, max, max_excluded) {
         return Err(mismatch(format!(
             "{} centred at {} is outside the allowed range {}",
             d.type_name(),

@@ -30,6 +30,11 @@ impl Dedup {
         })
     }
 
+    /// Whether `params` was not proposed before.
+    pub(crate) fn is_new(&self, params: &Params) -> bool {
+        !self.seen.contains(&canonical(params))
+    }
+
     /// `proposed` if it is new; else the next untried grid point; None when none is left.
     pub(crate) fn pass(&mut self, proposed: Params, space: &SearchSpace) -> Option<Params> {
         if self.seen.insert(canonical(&proposed)) {

@@ -34,7 +34,9 @@
 //! Statuses: `Succeeded` = the trial fn returned Ok without ever being told to stop (ran its
 //! full budget); `EarlyStopped` = some `report` returned Stop (the trial's own final metric
 //! is ignored; `final_metric` = its last intermediate value, the value the tuner observes, as
-//! NNI does); `Failed` = Err, panic, or a non-finite final metric (the tuner observes None).
+//! NNI up to 2.x did with `includeIntermediateResults: true`; NNI 3.0's tuners are never told
+//! it: TPE and Anneal forget the trial, Evolution replaces it as if it had failed); `Failed` =
+//! Err, panic, or a non-finite final metric (the tuner observes None).
 //! The best trial is chosen among `Succeeded` trials only: an early-stopped trial's metric is
 //! a lower-fidelity number and is not comparable to full-budget ones. Only when no trial
 //! completed is it the best of the early-stopped trials that ran the most epochs.

@@ -5,9 +5,11 @@
 //! Afterwards: shuffle the population; if the first has a worse result than the second, the
 //! second's copy replaces the first; mutate one uniformly chosen active parameter of the
 //! first (re-drawn from its prior; a nested choice re-draws its whole branch); remove the
-//! second (the loser) from the population; propose the mutant. A failed trial (no metric) is
-//! replaced by a fresh random individual, as NNI does. (NNI's current code defaults
-//! `population_size` to 32; its docs and this harness use 20.)
+//! second (the loser) from the population; propose the mutant. Where the mutated parameter
+//! is inside a nested option, NNI 3.0 proposes the parent unchanged (it copies any choice
+//! that is not re-drawn whole); here the sub-parameter is re-drawn. A failed trial (no
+//! metric) is replaced by a fresh random individual, as NNI does. (NNI's current code
+//! defaults `population_size` to 32; its docs and this harness use 20.)
 
 use crate::hpo::space::{
     option_index, sample_dist, ChoiceOption, Dist, Param, Params, SearchSpace,

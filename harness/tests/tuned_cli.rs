@@ -488,3 +488,53 @@ fn the_random_tuner_tries_each_configuration_of_a_discrete_space_once() {
          once, then ends the search (tuner_exhausted)\n"
     );
 }
+
+/// Anneal and Evolution searches (with NNI's Medianstop) run end to end, record their tuner,
+/// and repeat exactly from the same tuner seed: the same proposals, curves and choice.
+#[test]
+fn anneal_and_evolution_searches_repeat_exactly() {
+    for (tuner, options) in [
+        ("anneal", "{ shrink_coef = 0.5 }"),
+        ("evolution", "{ population_size = 3 }"),
+    ] {
+        let suite = SUITE
+            .replace("tuner = \"tpe\"", &format!("tuner = \"{tuner}\""))
+            .replace(TPE_OPTIONS, &format!("tuner_options = {options}\n"))
+            .replace(BUDGET, "max_trials = 7\n")
+            .replace(ASHA, "assessor = \"medianstop\"");
+        let trials = |search: &Search| -> Vec<(Value, Value, Value)> {
+            let hpo = &search.result["arms"][0]["hpo"];
+            assert_eq!(hpo["tuner"], tuner);
+            hpo["trials"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| {
+                    (
+                        t["params"].clone(),
+                        t["intermediate"].clone(),
+                        t["status"].clone(),
+                    )
+                })
+                .collect()
+        };
+        let (a, b) = (
+            search_with(&suite, SPACE, &["--quiet"], 0),
+            search_with(&suite, SPACE, &["--quiet"], 0),
+        );
+        let first = trials(&a);
+        assert_eq!(first.len(), 7, "{tuner}");
+        assert_eq!(first, trials(&b), "{tuner}");
+        let best = a.result["arms"][0]["hpo"]["best_trial"].clone();
+        assert_eq!(best, b.result["arms"][0]["hpo"]["best_trial"], "{tuner}");
+        // each proposal keeps the space's shape: momentum only with SGD
+        for (params, _, _) in &first {
+            let opt = &params["optimizer"];
+            assert_eq!(
+                opt["_name"] == "sgd",
+                opt.get("momentum").is_some(),
+                "{opt}"
+            );
+        }
+    }
+}

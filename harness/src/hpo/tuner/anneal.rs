@@ -68,17 +68,8 @@ impl Anneal {
             return self.space.sample(&mut self.rng);
         }
         ranked.sort_by(|a, b| a.loss.total_cmp(&b.loss));
-        let mut counts = vec![0; self.space.n_nodes];
-        for o in &ranked {
-            for (c, v) in counts.iter_mut().zip(&o.vals) {
-                if v.is_some() {
-                    *c += 1;
-                }
-            }
-        }
         let mut cx = Ctx {
             ranked,
-            counts,
             shrink_coef: self.shrink_coef,
             p_best: 1.0 / self.avg_best_idx,
             picked: Vec::new(),
@@ -90,8 +81,6 @@ impl Anneal {
 struct Ctx<'a> {
     /// Successful observations, best first.
     ranked: Vec<&'a Observation>,
-    /// Per node: how many of them have a value for it (T).
-    counts: Vec<usize>,
     shrink_coef: f64,
     /// Success probability of the geometric draw of a rank.
     p_best: f64,
@@ -100,8 +89,14 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Ranks of the successful trials that have a value for `node`.
+    fn having(&self, node: usize) -> impl Iterator<Item = usize> + '_ {
+        (0..self.ranked.len()).filter(move |r| self.ranked[*r].vals[node].is_some())
+    }
+
+    /// The window's share of the range: 1 / (1 + T · shrink_coef), T = the trials having `node`.
     fn shrink(&self, node: usize) -> f64 {
-        1.0 / (1.0 + self.counts[node] as f64 * self.shrink_coef)
+        1.0 / (1.0 + self.having(node).count() as f64 * self.shrink_coef)
     }
 
     /// The value node `node` had in the trial this proposal is based on for it (hyperopt's
@@ -111,9 +106,7 @@ impl Ctx<'_> {
         if let Some(v) = self.picked.iter().find_map(|r| self.ranked[*r].vals[node]) {
             return Some(v);
         }
-        let having: Vec<usize> = (0..self.ranked.len())
-            .filter(|r| self.ranked[*r].vals[node].is_some())
-            .collect();
+        let having: Vec<usize> = self.having(node).collect();
         // geometric(p) - 1 failures before the first success, capped at the last rank
         let mut k = 0;
         while k + 1 < having.len() && rng.random::<f64>() >= self.p_best {

@@ -1,12 +1,14 @@
 //! The tuned arm's section: the search, the top trials as in NNI's WebUI, the fidelity check,
 //! and SVG plots (metric per trial, intermediate curves, durations, parallel coordinates).
 use super::i18n::{plural, Lang};
-use super::plots::{self, Series};
 use super::table::markdown;
+use super::trial_plots::{self, TrialCurve, TrialEnd, TrialPoint, TrialWords};
 use crate::hpo::space::flatten_params;
-use crate::hpo::{Trial, TrialStatus};
+use crate::hpo::tuner::Direction;
+use crate::hpo::{best_trial_of, Trial, TrialStatus};
 use crate::results::HpoRecord;
 use crate::suite::tuned::FidelityWarning;
+use crate::train::fmt_num;
 use std::path::{Path, PathBuf};
 
 /// Rows of the trial table (the NNI WebUI's overview shows the top 10).
@@ -412,7 +414,7 @@ fn trial_plots(
     stem: &str,
 ) -> anyhow::Result<Vec<(String, PathBuf)>> {
     // (title, alt text) in the report's language.
-    let words = |en: (&str, &str), zh_words: (&str, &str)| {
+    let titles = |en: (&str, &str), zh_words: (&str, &str)| {
         if zh {
             (format!("{} / {}", en.0, zh_words.0), zh_words.1.to_string())
         } else {
@@ -420,84 +422,88 @@ fn trial_plots(
         }
     };
     let file = |kind: &str| super::plot_path(out_dir, stem, slug, kind);
-    let maximize = record.optimize_mode != "minimize";
+    let direction = Direction::parse(&record.optimize_mode).unwrap_or(Direction::Maximize);
+    let maximize = direction == Direction::Maximize;
+    let words = trial_words(zh);
+    let mut trials: Vec<&Trial> = record.trials.iter().collect();
+    trials.sort_by_key(|t| t.id);
     let mut out = Vec::new();
 
     // Metric per trial with the best-so-far line (NNI's default-metric view).
-    let points: Vec<(f64, f64)> = record
-        .trials
+    let points: Vec<TrialPoint> = trials
         .iter()
-        .filter_map(|t| t.final_metric.map(|m| (t.id as f64, m)))
-        .collect();
-    let mut best: Option<f64> = None;
-    let best_line: Vec<(f64, f64)> = points
-        .iter()
-        .map(|&(x, m)| {
-            let b = match best {
-                Some(b) if (maximize && b >= m) || (!maximize && b <= m) => b,
-                _ => m,
-            };
-            best = Some(b);
-            (x, b)
+        .map(|t| TrialPoint {
+            id: t.id,
+            metric: t.final_metric,
+            end: end_of(t),
         })
+        .filter(|p| p.metric.is_some() || p.end == TrialEnd::Failed)
         .collect();
     let path = file("hpo-metric");
-    let (title, alt) = words(
+    let (title, alt) = titles(
         ("Metric per trial", "Metric per trial with best so far"),
         ("各 trial 的指标", "各 trial 的指标与目前最优值"),
     );
-    plots::trial_scatter(&path, &title, &record.metric, &points, &best_line)?;
+    let best_line = best_so_far(&record.trials, direction);
+    trial_plots::trial_scatter(&path, &title, &record.metric, &points, &best_line, &words)?;
     out.push((alt, path));
 
-    // Intermediate results per trial.
-    let series: Vec<Series> = record
-        .trials
+    // Intermediate results per trial: the completed ones first, best first (they are named).
+    let mut curves: Vec<TrialCurve> = trials
         .iter()
-        .map(|t| Series {
-            name: format!("trial {}", t.id),
+        .map(|t| TrialCurve {
+            id: t.id,
             points: t
                 .intermediate
                 .iter()
                 .enumerate()
                 .map(|(i, m)| ((i + 1) as f64, *m))
                 .collect(),
-            secondary: t.status != TrialStatus::Succeeded,
-            colour: t.id,
+            end: end_of(t),
         })
         .collect();
+    let metric_of = |id: usize| record.trials.iter().find(|t| t.id == id)?.final_metric;
+    curves.sort_by(|a, b| {
+        let rank = |c: &TrialCurve| c.end != TrialEnd::Completed;
+        rank(a).cmp(&rank(b)).then_with(|| {
+            let (ma, mb) = (metric_of(a.id), metric_of(b.id));
+            let better_first = match (ma, mb) {
+                (Some(x), Some(y)) if maximize => y.total_cmp(&x),
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                _ => mb.is_some().cmp(&ma.is_some()),
+            };
+            better_first.then(a.id.cmp(&b.id))
+        })
+    });
     let path = file("hpo-intermediate");
-    let (title, alt) = words(
+    let (title, alt) = titles(
         (
-            "Intermediate results per trial (thin: stopped or failed)",
+            "Intermediate results per trial",
             "Intermediate results per trial",
         ),
-        (
-            "各 trial 的中间结果（细线：早停或失败）",
-            "各 trial 的中间结果",
-        ),
+        ("各 trial 的中间结果", "各 trial 的中间结果"),
     );
-    plots::line_chart(&path, &title, "epoch", &record.metric, &series)?;
+    trial_plots::trial_curves(&path, &title, &record.metric, &curves, &words)?;
     out.push((alt, path));
 
     // Durations.
-    let bars: Vec<(String, f64)> = record
-        .trials
+    let bars: Vec<(usize, f64, TrialEnd)> = trials
         .iter()
-        .map(|t| (t.id.to_string(), t.duration_s))
+        .map(|t| (t.id, t.duration_s, end_of(t)))
         .collect();
     let path = file("hpo-durations");
-    let (title, alt) = words(
+    let (title, alt) = titles(
         ("Trial duration", "Trial durations"),
         ("各 trial 的时长", "各 trial 的时长"),
     );
-    plots::bar_chart(&path, &title, "seconds", &bars)?;
+    trial_plots::duration_bars(&path, &title, "seconds", &bars, &words)?;
     out.push((alt, path));
 
     // Parallel coordinates of the parameters against the metric.
     let (axes, lines) = parallel_data(&record.trials, maximize);
     if !axes.is_empty() {
         let path = file("hpo-parallel");
-        let (title, alt) = words(
+        let (title, alt) = titles(
             (
                 "Hyper-parameters vs metric (red = best trial)",
                 "Hyper-parameters vs metric",
@@ -513,37 +519,162 @@ fn trial_plots(
             .next();
         let best_id = best.map_or(String::new(), |i| lines[i].id.to_string());
         let legend = if zh {
-            plots::ParallelLegend {
+            trial_plots::ParallelLegend {
                 best: format!("best / 最优: trial {best_id}"),
                 others: "others: grey (worst) → blue (better) / 其余：灰（最差）→ 蓝（较好）"
                     .into(),
                 not_applicable: "n/a: no value for this parameter / 该 trial 无此参数".into(),
             }
         } else {
-            plots::ParallelLegend {
+            trial_plots::ParallelLegend {
                 best: format!("best: trial {best_id}"),
                 others: "others: light grey (worst) → dark blue (better)".into(),
                 not_applicable: "n/a: the trial has no value for this parameter".into(),
             }
         };
-        let lines: Vec<plots::ParallelLine> = lines.into_iter().map(|l| l.line).collect();
-        plots::parallel_coordinates(&path, &title, &axes, &lines, best, &legend)?;
+        let lines: Vec<trial_plots::ParallelLine> = lines.into_iter().map(|l| l.line).collect();
+        trial_plots::parallel_coordinates(&path, &title, &axes, &lines, best, &legend)?;
         out.push((alt, path));
     }
     Ok(out)
 }
 
+/// How a trial ended, as the plots show it.
+fn end_of(trial: &Trial) -> TrialEnd {
+    match trial.status {
+        TrialStatus::Succeeded => TrialEnd::Completed,
+        TrialStatus::Failed => TrialEnd::Failed,
+        TrialStatus::Waiting => TrialEnd::Paused,
+        TrialStatus::EarlyStopped | TrialStatus::Running => TrialEnd::EarlyStopped,
+    }
+}
+
+/// The trial plots' legend words. As the titles, a Chinese plot keeps the English beside.
+fn trial_words(zh: bool) -> TrialWords {
+    let w = |en: &str, zh_word: &str| {
+        if zh {
+            format!("{en} / {zh_word}")
+        } else {
+            en.to_string()
+        }
+    };
+    TrialWords {
+        completed: w("completed", "完成"),
+        early_stopped: w("early-stopped", "早停"),
+        paused: w("paused", "暂停"),
+        failed: w("failed", "失败"),
+        other_completed: w("other completed", "其余完成"),
+        best_so_far: w("best so far", "目前最优"),
+    }
+}
+
+/// The best-so-far line: after each trial (by id), the metric of the trial the search would
+/// choose among those up to it — a completed one, as the choice is made (an early-stopped
+/// trial's number comes from a shorter run and sets the line only while none completed).
+fn best_so_far(trials: &[Trial], direction: Direction) -> Vec<(f64, f64)> {
+    let mut by_id: Vec<Trial> = trials.to_vec();
+    by_id.sort_by_key(|t| t.id);
+    (0..by_id.len())
+        .filter_map(|i| {
+            let best = best_trial_of(&by_id[..=i], direction)?;
+            let metric = by_id.iter().find(|t| t.id == best)?.final_metric?;
+            Some((by_id[i].id as f64, metric))
+        })
+        .collect()
+}
+
 /// A trial's line in the parallel-coordinates plot.
 struct TrialLine {
     id: usize,
-    line: plots::ParallelLine,
+    line: trial_plots::ParallelLine,
+}
+
+/// Labels closer than this (in the axis's [0, 1]) to one already kept are left out.
+const TICK_GAP: f64 = 0.06;
+
+/// A numeric axis whose values repeat (a choice, a q-type, an integer) and take at most this
+/// many distinct values labels each one; others label their ends and middle.
+const LABELLED_VALUES: usize = 8;
+
+/// A tick's number, to three significant digits (`fmt_num`'s notation).
+fn tick_num(v: f64) -> String {
+    fmt_num(format!("{v:.2e}").parse().unwrap_or(v))
+}
+
+/// Ticks sorted by position, thinned so that no two labels overlap: the ends are kept.
+fn thin_ticks(mut ticks: Vec<(f64, String)>) -> Vec<(f64, String)> {
+    ticks.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if ticks.len() <= 2 {
+        return ticks;
+    }
+    let last = ticks.pop().expect("three or more");
+    let mut kept: Vec<(f64, String)> = vec![ticks.remove(0)];
+    for t in ticks {
+        let previous = kept.last().expect("the first is kept").0;
+        if t.0 - previous >= TICK_GAP && last.0 - t.0 >= TICK_GAP {
+            kept.push(t);
+        }
+    }
+    kept.push(last);
+    kept
+}
+
+/// A category's label: a string without its JSON quotes, anything else as JSON.
+fn category_label(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        v => v.to_string(),
+    }
+}
+
+/// One numeric column scaled to [0, 1] (log scale when all positive and spanning more than
+/// a decade) with the axis's ticks in the values' own units.
+fn numeric_axis(values: &[Option<f64>]) -> (Vec<Option<f64>>, Vec<(f64, String)>) {
+    let present: Vec<f64> = values.iter().flatten().copied().collect();
+    let (lo, hi) = present
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(*v), b.max(*v))
+        });
+    let log = lo > 0.0 && hi / lo > 10.0;
+    let f = |v: f64| if log { v.ln() } else { v };
+    let (flo, fhi) = (f(lo), f(hi));
+    let scale = |v: f64| {
+        if fhi > flo {
+            (f(v) - flo) / (fhi - flo)
+        } else {
+            0.5
+        }
+    };
+    let scaled = values.iter().map(|v| v.map(scale)).collect();
+    let mut distinct: Vec<f64> = present.clone();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup();
+    let discrete = distinct.len() < present.len() && distinct.len() <= LABELLED_VALUES;
+    let ticks: Vec<(f64, String)> = if discrete || distinct.len() <= 1 {
+        distinct.iter().map(|&v| (scale(v), tick_num(v))).collect()
+    } else {
+        let middle = if log {
+            (lo * hi).sqrt()
+        } else {
+            (lo + hi) / 2.0
+        };
+        [lo, middle, hi]
+            .iter()
+            .map(|&v| (scale(v), tick_num(v)))
+            .collect()
+    };
+    (scaled, thin_ticks(ticks))
 }
 
 /// Each parameter scaled to [0, 1] over the trials (numbers linearly — log scale when all
-/// positive and spanning more than a decade — categories by first appearance), plus the metric;
-/// a parameter a trial has no value for is None. Goodness is the metric scaled so that the best
-/// (in the search's direction) is 1.
-fn parallel_data(trials: &[Trial], maximize: bool) -> (Vec<String>, Vec<TrialLine>) {
+/// positive and spanning more than a decade — categories by first appearance), plus the metric,
+/// each axis labelled with what its positions stand for; a parameter a trial has no value for
+/// is None. Goodness is the metric scaled so that the best (in the search's direction) is 1.
+fn parallel_data(
+    trials: &[Trial],
+    maximize: bool,
+) -> (Vec<trial_plots::ParallelAxis>, Vec<TrialLine>) {
     let done: Vec<&Trial> = trials.iter().filter(|t| t.final_metric.is_some()).collect();
     let mut names: Vec<String> = Vec::new();
     for t in &done {
@@ -554,6 +685,7 @@ fn parallel_data(trials: &[Trial], maximize: bool) -> (Vec<String>, Vec<TrialLin
         }
     }
     let mut columns: Vec<Vec<Option<f64>>> = Vec::new();
+    let mut axes: Vec<trial_plots::ParallelAxis> = Vec::new();
     for name in &names {
         let raw: Vec<Option<serde_json::Value>> = done
             .iter()
@@ -565,31 +697,12 @@ fn parallel_data(trials: &[Trial], maximize: bool) -> (Vec<String>, Vec<TrialLin
             })
             .collect();
         let numeric = raw.iter().flatten().all(serde_json::Value::is_number);
-        let col: Vec<Option<f64>> = if numeric {
+        let (col, ticks) = if numeric {
             let vals: Vec<Option<f64>> = raw
                 .iter()
                 .map(|v| v.as_ref().and_then(|v| v.as_f64()))
                 .collect();
-            let present: Vec<f64> = vals.iter().flatten().copied().collect();
-            let (lo, hi) = present
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-                    (a.min(*v), b.max(*v))
-                });
-            let log = lo > 0.0 && hi / lo > 10.0;
-            let f = |v: f64| if log { v.ln() } else { v };
-            let (flo, fhi) = (f(lo), f(hi));
-            vals.iter()
-                .map(|v| {
-                    v.map(|v| {
-                        if fhi > flo {
-                            (f(v) - flo) / (fhi - flo)
-                        } else {
-                            0.5
-                        }
-                    })
-                })
-                .collect()
+            numeric_axis(&vals)
         } else {
             let mut cats: Vec<String> = Vec::new();
             let keys: Vec<Option<String>> = raw
@@ -602,15 +715,31 @@ fn parallel_data(trials: &[Trial], maximize: bool) -> (Vec<String>, Vec<TrialLin
                 }
             }
             let n = cats.len().max(2) - 1;
-            keys.iter()
+            let position = |i: usize| i as f64 / n as f64;
+            let col = keys
+                .iter()
                 .map(|k| {
                     k.as_ref()
                         .and_then(|k| cats.iter().position(|c| c == k))
-                        .map(|i| i as f64 / n as f64)
+                        .map(position)
                 })
-                .collect()
+                .collect();
+            let ticks = cats
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let value: serde_json::Value =
+                        serde_json::from_str(c).unwrap_or(serde_json::Value::String(c.clone()));
+                    (position(i), category_label(&value))
+                })
+                .collect();
+            (col, thin_ticks(ticks))
         };
         columns.push(col);
+        axes.push(trial_plots::ParallelAxis {
+            name: name.clone(),
+            ticks,
+        });
     }
     let metrics: Vec<f64> = done.iter().map(|t| t.final_metric.unwrap_or(0.0)).collect();
     let (mlo, mhi) = metrics
@@ -634,13 +763,26 @@ fn parallel_data(trials: &[Trial], maximize: bool) -> (Vec<String>, Vec<TrialLin
             };
             TrialLine {
                 id: done[i].id,
-                line: plots::ParallelLine { values, goodness },
+                line: trial_plots::ParallelLine { values, goodness },
             }
         })
         .collect();
-    let mut axes = names;
     if !axes.is_empty() {
-        axes.push("metric".into());
+        // The metric's axis: linear from the lowest to the highest value, as the lines are.
+        let ticks = if mhi > mlo {
+            let mid = (mlo + mhi) / 2.0;
+            vec![
+                (0.0, format!("{mlo:.4}")),
+                (0.5, format!("{mid:.4}")),
+                (1.0, format!("{mhi:.4}")),
+            ]
+        } else {
+            vec![(1.0, format!("{mhi:.4}"))]
+        };
+        axes.push(trial_plots::ParallelAxis {
+            name: "metric".into(),
+            ticks,
+        });
     }
     (axes, lines)
 }
@@ -996,7 +1138,24 @@ mod tests {
             with(2, 0.50, serde_json::json!({"_name": "adam"})),
         ];
         let (axes, lines) = parallel_data(&trials, true);
-        assert_eq!(axes, ["lr", "optimizer", "momentum", "metric"]);
+        let names: Vec<&str> = axes.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["lr", "optimizer", "momentum", "metric"]);
+        // Each axis says what its positions stand for: an option by its name (no JSON
+        // quotes), a range by its ends and middle, the metric by its values.
+        let ticks = |i: usize| -> Vec<(f64, &str)> {
+            axes[i]
+                .ticks
+                .iter()
+                .map(|(y, l)| ((y * 1e9).round() / 1e9, l.as_str()))
+                .collect()
+        };
+        assert_eq!(ticks(0), [(0.0, "0.1"), (0.5, "0.2"), (1.0, "0.3")]);
+        assert_eq!(ticks(1), [(0.0, "sgd"), (1.0, "adam")]);
+        assert_eq!(ticks(2), [(0.0, "0.5"), (0.5, "0.7"), (1.0, "0.9")]);
+        assert_eq!(
+            ticks(3),
+            [(0.0, "0.5000"), (0.5, "0.7000"), (1.0, "0.9000")]
+        );
         assert_eq!(lines[2].line.values[2], None, "adam has no momentum");
         assert_eq!(lines[0].line.goodness, 1.0);
         // Minimizing, the lowest metric is the best.
@@ -1063,5 +1222,54 @@ mod tests {
         assert_eq!(cells[1][1..3], ["2", "EARLY_STOPPED @ 2 (paused at 1)"]);
         assert_eq!(cells[2][1..3], ["0", "EARLY_STOPPED @ 1"]);
         assert!(trial_table(&trials, false, true).contains("暂停于 1, 2"));
+    }
+
+    /// A numeric axis whose values repeat (a choice of batch sizes) labels each value; a
+    /// continuous one its ends and middle, the middle geometric on a log axis; labels that
+    /// would overlap are left out, the ends kept.
+    #[test]
+    fn numeric_axes_are_labelled_in_their_own_units() {
+        let some = |v: &[f64]| v.iter().map(|&x| Some(x)).collect::<Vec<_>>();
+        let (scaled, ticks) = numeric_axis(&some(&[16.0, 32.0, 16.0, 128.0, 64.0]));
+        let labels: Vec<&str> = ticks.iter().map(|t| t.1.as_str()).collect();
+        assert_eq!(labels, ["16", "32", "64", "128"]);
+        assert_eq!(scaled[3], Some(1.0));
+        let (_, ticks) = numeric_axis(&some(&[0.001, 0.0123, 0.1, 0.5, 0.02]));
+        assert_eq!(ticks.len(), 3);
+        assert_eq!((ticks[0].1.as_str(), ticks[2].1.as_str()), ("0.001", "0.5"));
+        assert_eq!(ticks[1].1, "0.0224", "sqrt(0.001 * 0.5), to three digits");
+        assert!((ticks[1].0 - 0.5).abs() < 1e-12);
+        // A missing value stays missing; one value sits in the middle.
+        let (scaled, ticks) = numeric_axis(&[None, Some(0.9), Some(0.9)]);
+        assert_eq!(scaled, [None, Some(0.5), Some(0.5)]);
+        assert_eq!(ticks, [(0.5, "0.9".to_string())]);
+        let thinned = thin_ticks(
+            [(0.0, "a"), (0.02, "b"), (0.5, "c"), (0.97, "d"), (1.0, "e")]
+                .map(|(y, l)| (y, l.to_string()))
+                .to_vec(),
+        );
+        let kept: Vec<&str> = thinned.iter().map(|t| t.1.as_str()).collect();
+        assert_eq!(kept, ["a", "c", "e"]);
+    }
+
+    /// The best-so-far line follows the choice: a completed trial sets it; an early-stopped
+    /// trial's higher number (a shorter run) does not, except while none has completed.
+    #[test]
+    fn the_best_so_far_line_follows_the_completed_trials() {
+        let trials = vec![
+            trial(0, TrialStatus::EarlyStopped, &[0.6], vec![]),
+            trial(1, TrialStatus::Succeeded, &[0.5, 0.8], vec![]),
+            trial(2, TrialStatus::EarlyStopped, &[0.95], vec![]),
+            trial(3, TrialStatus::Failed, &[], vec![]),
+            trial(4, TrialStatus::Succeeded, &[0.6, 0.9], vec![]),
+        ];
+        assert_eq!(
+            best_so_far(&trials, Direction::Maximize),
+            [(0.0, 0.6), (1.0, 0.8), (2.0, 0.8), (3.0, 0.8), (4.0, 0.9)]
+        );
+        assert_eq!(
+            best_so_far(&trials, Direction::Minimize),
+            [(0.0, 0.6), (1.0, 0.8), (2.0, 0.8), (3.0, 0.8), (4.0, 0.8)]
+        );
     }
 }

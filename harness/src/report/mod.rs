@@ -16,6 +16,7 @@ pub mod nas;
 pub mod output;
 pub mod plots;
 pub mod table;
+pub mod trial_plots;
 
 use crate::env::Limit;
 use crate::results::{ArmMetric, ArmResult, ResultFile, RunStatus};

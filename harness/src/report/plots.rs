@@ -12,7 +12,7 @@ pub struct Series {
     pub colour: usize,
 }
 
-const PALETTE: [RGBColor; 8] = [
+pub(super) const PALETTE: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -25,7 +25,7 @@ const PALETTE: [RGBColor; 8] = [
 
 /// A tick label of an axis counted in whole units (epochs, trials): "4", not "4.0"; none
 /// between two units.
-fn whole_number(x: &f64) -> String {
+pub(super) fn whole_number(x: &f64) -> String {
     if (x - x.round()).abs() < 1e-9 {
         format!("{}", x.round() as i64)
     } else {
@@ -95,17 +95,17 @@ pub fn line_chart(
 }
 
 /// Series with at most this many points get a marker on every point.
-const MARKED_POINTS: usize = 20;
+pub(super) const MARKED_POINTS: usize = 20;
 
 use plotters::coord::types::RangedCoordf64;
 
 type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
-type Canvas<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
+pub(super) type Canvas<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
 
 /// Runs `draw` on a white SVG canvas of `size` pixels, then writes the SVG to `path`. The file
 /// is written here, not by plotters, whose file errors are nested debug values and whose
 /// final flush is unchecked: a failure is `PATH: cannot write the plot: <the OS's reason>`.
-fn svg_file(
+pub(super) fn svg_file(
     path: &Path,
     size: (u32, u32),
     draw: impl FnOnce(&Canvas<'_>) -> anyhow::Result<()>,
@@ -137,6 +137,21 @@ fn cartesian<'a, 'b>(
         .map_err(plot_err)
 }
 
+/// The plot area without a title, for a chart that shares its canvas (a trial plot's
+/// legend panel sits beside it, under the canvas's title).
+pub(super) fn cartesian_untitled<'a, 'b>(
+    area: &'a Canvas<'b>,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+) -> anyhow::Result<Chart<'a, 'b>> {
+    ChartBuilder::on(area)
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x, y)
+        .map_err(plot_err)
+}
+
 /// The legend box of the labelled series, in the lower right corner.
 fn draw_legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>) -> anyhow::Result<()> {
     chart
@@ -148,230 +163,19 @@ fn draw_legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>) -> anyhow::Result<()> {
         .map_err(plot_err)
 }
 
-fn plot_err<E: std::fmt::Display>(e: E) -> anyhow::Error {
+pub(super) fn plot_err<E: std::fmt::Display>(e: E) -> anyhow::Error {
     anyhow::anyhow!("plot: {e}")
-}
-
-/// Points per trial (x = trial id) with a best-so-far line.
-pub fn trial_scatter(
-    path: &Path,
-    title: &str,
-    y_label: &str,
-    points: &[(f64, f64)],
-    best_so_far: &[(f64, f64)],
-) -> anyhow::Result<()> {
-    let x_max = points.iter().map(|p| p.0).fold(1.0, f64::max) + 1.0;
-    let (y_min, y_max) = bounds(points.iter().map(|p| p.1));
-    svg_file(path, (760, 440), |root| {
-        let mut chart = cartesian(root, title, -0.5f64..x_max, y_min..y_max)?;
-        chart
-            .configure_mesh()
-            .x_desc("trial")
-            .x_label_formatter(&whole_number)
-            .y_desc(y_label)
-            .draw()
-            .map_err(plot_err)?;
-        chart
-            .draw_series(
-                points
-                    .iter()
-                    .map(|&p| Circle::new(p, 4, PALETTE[0].filled())),
-            )
-            .map_err(plot_err)?
-            .label("trial")
-            .legend(|(x, y)| Circle::new((x + 9, y), 4, PALETTE[0].filled()));
-        chart
-            .draw_series(LineSeries::new(
-                best_so_far.iter().copied(),
-                PALETTE[3].stroke_width(2),
-            ))
-            .map_err(plot_err)?
-            .label("best so far")
-            .legend(|(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], PALETTE[3].stroke_width(2))
-            });
-        draw_legend(&mut chart)
-    })
-}
-
-/// Horizontal-free simple bar chart: one bar per labelled value (x = index).
-pub fn bar_chart(
-    path: &Path,
-    title: &str,
-    y_label: &str,
-    bars: &[(String, f64)],
-) -> anyhow::Result<()> {
-    let y_max = bars.iter().map(|b| b.1).fold(0.0, f64::max).max(1e-9) * 1.1;
-    let n = bars.len().max(1) as f64;
-    svg_file(path, (760, 440), |root| {
-        let mut chart = cartesian(root, title, -0.5f64..(n - 0.5), 0f64..y_max)?;
-        let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
-        chart
-            .configure_mesh()
-            .x_desc("trial")
-            .y_desc(y_label)
-            .x_labels(bars.len().min(30))
-            .x_label_formatter(&|x| label_at(&labels, *x))
-            .draw()
-            .map_err(plot_err)?;
-        chart
-            .draw_series(bars.iter().enumerate().map(|(i, b)| {
-                let x = i as f64;
-                Rectangle::new([(x - 0.35, 0.0), (x + 0.35, b.1)], PALETTE[0].filled())
-            }))
-            .map_err(plot_err)?;
-        Ok(())
-    })
 }
 
 /// The label of the item at integer position `x` of a categorical axis; nothing between
 /// positions (plotters asks for tick labels there too).
-fn label_at(labels: &[String], x: f64) -> String {
+pub(super) fn label_at(labels: &[String], x: f64) -> String {
     let i = x.round();
     if (x - i).abs() < 1e-6 && i >= 0.0 {
         labels.get(i as usize).cloned().unwrap_or_default()
     } else {
         String::new()
     }
-}
-
-/// One trial's polyline in a parallel-coordinates plot.
-pub struct ParallelLine {
-    /// Each axis's value scaled to [0, 1]; None where the trial has no value for that
-    /// parameter (Adam has no momentum, a nested choice's parameter was not taken).
-    pub values: Vec<Option<f64>>,
-    /// How good the trial is, scaled to [0, 1] (1 = the best metric, whatever the direction).
-    pub goodness: f64,
-}
-
-/// The legend's words (the caller's language): the best trial, the colour scale of the
-/// others, and the "n/a" position.
-pub struct ParallelLegend {
-    pub best: String,
-    pub others: String,
-    pub not_applicable: String,
-}
-
-/// Where a missing value is drawn: below the axes, at a labelled "n/a" position, so that no
-/// trial looks as if it had a value it did not have.
-const NOT_APPLICABLE_Y: f64 = -0.15;
-
-/// The best trial, drawn on top of the others in a colour the scale never reaches.
-const BEST: RGBColor = RGBColor(220, 30, 30);
-
-/// The other trials: light grey (worst) to dark blue (as good as the best).
-fn scale_colour(goodness: f64) -> RGBColor {
-    let t = goodness.clamp(0.0, 1.0);
-    let lerp = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
-    RGBColor(lerp(175.0, 20.0), lerp(175.0, 60.0), lerp(175.0, 170.0))
-}
-
-/// Parallel coordinates: one vertical axis per parameter (values scaled to [0, 1] per axis),
-/// one polyline per trial. Line `best` is red and thick; the others run from light grey
-/// (worst) to dark blue by their metric; a missing value sits at the "n/a" position under its
-/// axis, marked with a hollow circle. The legend says all three.
-pub fn parallel_coordinates(
-    path: &Path,
-    title: &str,
-    axes: &[String],
-    lines: &[ParallelLine],
-    best: Option<usize>,
-    legend: &ParallelLegend,
-) -> anyhow::Result<()> {
-    let n_axes = axes.len().max(2);
-    svg_file(path, (900, 500), |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 18))
-            .margin(16)
-            .x_label_area_size(40)
-            .y_label_area_size(40)
-            .build_cartesian_2d(-0.2f64..(n_axes as f64 - 0.8), -0.25f64..1.5)
-            .map_err(plot_err)?;
-        let axis_names: Vec<String> = axes.to_vec();
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_labels(n_axes)
-            .x_label_formatter(&|x| label_at(&axis_names, *x))
-            .y_labels(6)
-            .y_label_formatter(&|y| {
-                if (0.0..=1.0).contains(y) {
-                    format!("{y:.1}")
-                } else {
-                    String::new()
-                }
-            })
-            .y_desc("scaled value")
-            .draw()
-            .map_err(plot_err)?;
-        for i in 0..axes.len() {
-            let x = i as f64;
-            chart
-                .draw_series(LineSeries::new([(x, 0.0), (x, 1.0)], BLACK.mix(0.4)))
-                .map_err(plot_err)?;
-            // The "n/a" position is labelled where some trial sits there.
-            if lines.iter().any(|l| l.values.get(i) == Some(&None)) {
-                chart
-                    .draw_series(std::iter::once(Text::new(
-                        "n/a",
-                        (x + 0.07, NOT_APPLICABLE_Y + 0.03),
-                        ("sans-serif", 11).into_font().color(&BLACK.mix(0.6)),
-                    )))
-                    .map_err(plot_err)?;
-            }
-        }
-        // The best last, on top of the others.
-        let mut order: Vec<usize> = (0..lines.len()).filter(|&i| Some(i) != best).collect();
-        order.sort_by(|&a, &b| lines[a].goodness.total_cmp(&lines[b].goodness));
-        order.extend(best);
-        for i in order {
-            let line = &lines[i];
-            let (colour, width) = if Some(i) == best {
-                (BEST, 3)
-            } else {
-                (scale_colour(line.goodness), 1)
-            };
-            let pts: Vec<(f64, f64)> = line
-                .values
-                .iter()
-                .enumerate()
-                .map(|(x, v)| (x as f64, v.unwrap_or(NOT_APPLICABLE_Y)))
-                .collect();
-            chart
-                .draw_series(LineSeries::new(pts, colour.stroke_width(width)))
-                .map_err(plot_err)?;
-            let missing = line
-                .values
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| v.is_none())
-                .map(|(x, _)| Circle::new((x as f64, NOT_APPLICABLE_Y), 4, colour.stroke_width(1)));
-            chart.draw_series(missing).map_err(plot_err)?;
-        }
-        let mid = scale_colour(0.6);
-        chart
-            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
-            .map_err(plot_err)?
-            .label(legend.best.clone())
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BEST.stroke_width(3)));
-        chart
-            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
-            .map_err(plot_err)?
-            .label(legend.others.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], mid.stroke_width(1)));
-        chart
-            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
-            .map_err(plot_err)?
-            .label(legend.not_applicable.clone())
-            .legend(|(x, y)| Circle::new((x + 9, y), 4, BLACK.stroke_width(1)));
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(plot_err)
-    })
 }
 
 /// One machine's runs of one arm in a [`dot_plot`].
@@ -472,7 +276,7 @@ pub fn dot_plot(
     })
 }
 
-fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
+pub(super) fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
         (a.min(v), b.max(v))
     });
@@ -520,9 +324,10 @@ mod tests {
         assert!(!svg.contains("<circle"), "a long curve is a plain line");
     }
 
-    /// Epochs and trials are whole numbers: their ticks say "4", never "4.0" or "2.5".
+    /// Epochs are whole numbers: their ticks say "4", never "4.0" or "2.5" (trial ids too:
+    /// trial_plots' tests).
     #[test]
-    fn epoch_and_trial_axes_are_labelled_in_whole_numbers() {
+    fn epoch_axes_are_labelled_in_whole_numbers() {
         assert_eq!(whole_number(&4.0), "4");
         assert_eq!(whole_number(&0.0), "0");
         assert_eq!(whole_number(&2.5), "");
@@ -536,12 +341,6 @@ mod tests {
         // plotters writes a label on a line of its own.
         assert!(
             svg.contains("\n14\n</text>") && !svg.contains("14.0"),
-            "{svg}"
-        );
-        let points: Vec<(f64, f64)> = (0..16).map(|i| (i as f64, 0.5)).collect();
-        let svg = svg_of(|p| trial_scatter(p, "t", "y", &points, &points));
-        assert!(
-            svg.contains("\n8\n</text>") && !svg.contains(".0\n</text>"),
             "{svg}"
         );
     }

@@ -12,5 +12,7 @@ mod trainer;
 
 pub use metrics::{EpochRecord, RunOutcome};
 pub use optim::OptimizerKind;
-pub use recipe::{AugmentKind, Recipe, RecipeError, ReportedAccuracy, ScheduleKind, Style};
+pub use recipe::{
+    fmt_num, AugmentKind, Recipe, RecipeError, ReportedAccuracy, ScheduleKind, Style,
+};
 pub use trainer::{run_fingerprint, train, Control, TrainOptions};

@@ -41,22 +41,9 @@ pub fn line_chart(
     y_label: &str,
     series: &[Series],
 ) -> anyhow::Result<()> {
-    let points = series.iter().flat_map(|s| s.points.iter());
-    let (mut x_max, mut y_min, mut y_max) = (1.0f64, f64::INFINITY, f64::NEG_INFINITY);
-    for &(x, y) in points {
-        x_max = x_max.max(x);
-        y_min = y_min.min(y);
-        y_max = y_max.max(y);
-    }
-    if !y_min.is_finite() {
-        (y_min, y_max) = (0.0, 1.0);
-    }
-    let pad = ((y_max - y_min) * 0.05).max(1e-3);
+    let (x, y) = curve_ranges(series.iter().flat_map(|s| s.points.iter().copied()));
     svg_file(path, (760, 440), |root| {
-        // Room right of the last epoch, so that its markers are drawn whole; one epoch in
-        // the middle, clear of the legend in the corner.
-        let x_end = if x_max <= 1.0 { 2.0 } else { x_max * 1.03 };
-        let mut chart = cartesian(root, title, 0f64..x_end, (y_min - pad)..(y_max + pad))?;
+        let mut chart = cartesian(root, title, x, y)?;
         chart
             .configure_mesh()
             .x_desc(x_label)
@@ -92,6 +79,35 @@ pub fn line_chart(
         }
         draw_legend(&mut chart)
     })
+}
+
+/// The axes' ranges of curves over epochs: from epoch 0 to a little past the last (so that
+/// its markers are drawn whole; a one-epoch curve sits in the middle), and the values with a
+/// margin.
+pub(super) fn curve_ranges(
+    points: impl Iterator<Item = (f64, f64)>,
+) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
+    let (mut x_max, mut y_min, mut y_max) = (1.0f64, f64::INFINITY, f64::NEG_INFINITY);
+    for (x, y) in points {
+        x_max = x_max.max(x);
+        y_min = y_min.min(y);
+        y_max = y_max.max(y);
+    }
+    if !y_min.is_finite() {
+        (y_min, y_max) = (0.0, 1.0);
+    }
+    let pad = ((y_max - y_min) * 0.05).max(1e-3);
+    let x_end = if x_max <= 1.0 { 2.0 } else { x_max * 1.03 };
+    (0.0..x_end, (y_min - pad)..(y_max + pad))
+}
+
+/// A plot drawn to a temporary file, read back (for tests).
+#[cfg(test)]
+pub(super) fn svg_of(draw: impl FnOnce(&Path) -> anyhow::Result<()>) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.svg");
+    draw(&path).unwrap();
+    std::fs::read_to_string(&path).unwrap()
 }
 
 /// Series with at most this many points get a marker on every point.
@@ -290,13 +306,6 @@ pub(super) fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn svg_of(draw: impl FnOnce(&Path) -> anyhow::Result<()>) -> String {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.svg");
-        draw(&path).unwrap();
-        std::fs::read_to_string(&path).unwrap()
-    }
 
     /// A curve of one point (a run of `--epochs 1`, a trial stopped at its first epoch) is
     /// drawn as a marker: a line through one point draws nothing.

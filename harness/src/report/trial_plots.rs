@@ -4,7 +4,8 @@
 //! so that a search of a hundred trials neither hides its curves behind the legend nor runs
 //! the legend off the canvas.
 use super::plots::{
-    cartesian_untitled, label_at, plot_err, svg_file, whole_number, Canvas, MARKED_POINTS, PALETTE,
+    cartesian_untitled, curve_ranges, label_at, plot_err, svg_file, whole_number, Canvas,
+    MARKED_POINTS, PALETTE,
 };
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -198,16 +199,7 @@ pub fn trial_curves(
     curves: &[TrialCurve],
     words: &TrialWords,
 ) -> anyhow::Result<()> {
-    let (mut x_max, mut y_min, mut y_max) = (1.0f64, f64::INFINITY, f64::NEG_INFINITY);
-    for &(x, y) in curves.iter().flat_map(|c| c.points.iter()) {
-        x_max = x_max.max(x);
-        y_min = y_min.min(y);
-        y_max = y_max.max(y);
-    }
-    if !y_min.is_finite() {
-        (y_min, y_max) = (0.0, 1.0);
-    }
-    let pad = ((y_max - y_min) * 0.05).max(1e-3);
+    let (x, y) = curve_ranges(curves.iter().flat_map(|c| c.points.iter().copied()));
     // Each curve's look: colour, line width, marker radius, and its place in the legend.
     let mut completed = 0;
     let looks: Vec<(RGBColor, u32, i32, Option<usize>)> = curves
@@ -232,8 +224,7 @@ pub fn trial_curves(
         .collect();
     svg_file(path, SIZE, |root| {
         let (plot, panel) = layout(root, title)?;
-        let x_end = if x_max <= 1.0 { 2.0 } else { x_max * 1.03 };
-        let mut chart = cartesian_untitled(&plot, 0f64..x_end, (y_min - pad)..(y_max + pad))?;
+        let mut chart = cartesian_untitled(&plot, x, y)?;
         chart
             .configure_mesh()
             .x_desc("epoch")
@@ -518,14 +509,8 @@ pub fn parallel_coordinates(
 
 #[cfg(test)]
 mod tests {
+    use super::super::plots::svg_of;
     use super::*;
-
-    fn svg_of(draw: impl FnOnce(&Path) -> anyhow::Result<()>) -> String {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.svg");
-        draw(&path).unwrap();
-        std::fs::read_to_string(&path).unwrap()
-    }
 
     /// Every text of an SVG with its anchor point: plotters writes `<text x=".." y=".." ..>`,
     /// the words on a line of their own, then `</text>`.

@@ -335,7 +335,8 @@ fn trust_notes(record: &HpoRecord, zh: bool) -> String {
     md
 }
 
-/// The top trials by metric (failed ones last), like NNI's trial table.
+/// The top trials by metric (failed ones last), like NNI's trial table; when there are more,
+/// every trial by id after it, folded (`<details>`), as NNI's trial list.
 fn trial_table(trials: &[Trial], minimize: bool, zh: bool) -> String {
     let mut ranked: Vec<&Trial> = trials.iter().collect();
     ranked.sort_by(|a, b| {
@@ -346,52 +347,69 @@ fn trial_table(trials: &[Trial], minimize: bool, zh: bool) -> String {
         };
         key(a).total_cmp(&key(b)).then(a.id.cmp(&b.id))
     });
-    let header: Vec<String> = if zh {
-        ["序号", "trial id", "状态", "时长（秒）", "指标", "参数"]
+    let columns: Vec<String> = if zh {
+        ["trial id", "状态", "时长（秒）", "指标", "参数"]
     } else {
-        [
-            "no.",
-            "trial id",
-            "status",
-            "duration (s)",
-            "metric",
-            "parameters",
-        ]
+        ["trial id", "status", "duration (s)", "metric", "parameters"]
     }
     .iter()
     .map(|s| s.to_string())
     .collect();
+    let mut header = vec![if zh { "序号" } else { "no." }.to_string()];
+    header.extend(columns.iter().cloned());
     let rows: Vec<Vec<String>> = ranked
         .iter()
         .take(TOP_TRIALS)
         .enumerate()
         .map(|(i, t)| {
-            let mut status = match (t.status, t.stopped_at_epoch, &t.error) {
-                (TrialStatus::EarlyStopped, Some(e), _) => format!("EARLY_STOPPED @ {e}"),
-                (TrialStatus::Failed, _, Some(err)) => format!("FAILED: {err}"),
-                (s, _, _) => s.name().to_string(),
-            };
-            // A waiting trial (an interrupted search's paused one) waits at its last epoch.
-            let mut pauses = t.paused_at.clone();
-            if let (TrialStatus::Waiting, Some(e)) = (t.status, t.stopped_at_epoch) {
-                pauses.push(e);
-            }
-            if !pauses.is_empty() {
-                let epochs: Vec<String> = pauses.iter().map(|e| e.to_string()).collect();
-                let paused = if zh { "暂停于" } else { "paused at" };
-                status.push_str(&format!(" ({paused} {})", epochs.join(", ")));
-            }
-            vec![
-                (i + 1).to_string(),
-                t.id.to_string(),
-                status,
-                format!("{:.1}", t.duration_s),
-                t.final_metric.map_or("—".into(), |m| format!("{m:.4}")),
-                serde_json::Value::Object(t.params.clone()).to_string(),
-            ]
+            let mut row = vec![(i + 1).to_string()];
+            row.extend(trial_row(t, zh));
+            row
         })
         .collect();
-    markdown(&header, &rows)
+    let mut md = markdown(&header, &rows);
+    if trials.len() > TOP_TRIALS {
+        let mut by_id: Vec<&Trial> = trials.iter().collect();
+        by_id.sort_by_key(|t| t.id);
+        let rows: Vec<Vec<String>> = by_id.iter().map(|t| trial_row(t, zh)).collect();
+        let summary = if zh {
+            format!("全部 {} 个 trial（按 trial id）", trials.len())
+        } else {
+            format!("All {} trials, by trial id", trials.len())
+        };
+        md.push_str(&format!(
+            "\n\n<details><summary>{summary}</summary>\n\n{}\n\n</details>",
+            markdown(&columns, &rows)
+        ));
+    }
+    md
+}
+
+/// One trial's cells: id, status (with where it stopped, failed or waited), duration, metric,
+/// parameters (as the result file holds them).
+fn trial_row(t: &Trial, zh: bool) -> Vec<String> {
+    let mut status = match (t.status, t.stopped_at_epoch, &t.error) {
+        (TrialStatus::EarlyStopped, Some(e), _) => format!("EARLY_STOPPED @ {e}"),
+        (TrialStatus::Failed, _, Some(err)) => format!("FAILED: {err}"),
+        (s, _, _) => s.name().to_string(),
+    };
+    // A waiting trial (an interrupted search's paused one) waits at its last epoch.
+    let mut pauses = t.paused_at.clone();
+    if let (TrialStatus::Waiting, Some(e)) = (t.status, t.stopped_at_epoch) {
+        pauses.push(e);
+    }
+    if !pauses.is_empty() {
+        let epochs: Vec<String> = pauses.iter().map(|e| e.to_string()).collect();
+        let paused = if zh { "暂停于" } else { "paused at" };
+        status.push_str(&format!(" ({paused} {})", epochs.join(", ")));
+    }
+    vec![
+        t.id.to_string(),
+        status,
+        format!("{:.1}", t.duration_s),
+        t.final_metric.map_or("—".into(), |m| format!("{m:.4}")),
+        serde_json::Value::Object(t.params.clone()).to_string(),
+    ]
 }
 
 /// The plots [`trial_plots`] draws for `record`, by file-name kind (the parallel coordinates
@@ -1222,6 +1240,48 @@ mod tests {
         assert_eq!(cells[1][1..3], ["2", "EARLY_STOPPED @ 2 (paused at 1)"]);
         assert_eq!(cells[2][1..3], ["0", "EARLY_STOPPED @ 1"]);
         assert!(trial_table(&trials, false, true).contains("暂停于 1, 2"));
+    }
+
+    /// The top ten, then — only when there are more — every trial by id, folded, so that the
+    /// report holds the whole search as NNI's trial list does.
+    #[test]
+    fn a_search_of_more_than_ten_trials_lists_them_all_after_the_top_ten() {
+        let few: Vec<Trial> = (0..10)
+            .map(|i| trial(i, TrialStatus::Succeeded, &[0.5 + 0.01 * i as f64], vec![]))
+            .collect();
+        assert!(!trial_table(&few, false, false).contains("<details>"));
+        let mut many = few;
+        many.push(trial(10, TrialStatus::EarlyStopped, &[0.3], vec![]));
+        many.push(trial(11, TrialStatus::Succeeded, &[0.99], vec![]));
+        let md = trial_table(&many, false, false);
+        let (top, all) = md.split_once("<details>").unwrap();
+        let rows = |table: &str| -> Vec<Vec<String>> {
+            table
+                .lines()
+                .filter(|l| l.starts_with('|'))
+                .skip(2)
+                .map(|row| {
+                    row.split('|')
+                        .map(str::trim)
+                        .filter(|c| !c.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .collect()
+        };
+        let top = rows(top);
+        assert_eq!(top.len(), 10);
+        assert_eq!(top[0][..2], ["1", "11"], "the best first");
+        assert!(
+            all.starts_with("<summary>All 12 trials, by trial id</summary>"),
+            "{all}"
+        );
+        let ids: Vec<String> = rows(all).iter().map(|r| r[0].clone()).collect();
+        let expected: Vec<String> = (0..12).map(|i| i.to_string()).collect();
+        assert_eq!(ids, expected);
+        assert_eq!(rows(all)[10][1], "EARLY_STOPPED @ 1");
+        assert!(md.trim_end().ends_with("</details>"));
+        assert!(trial_table(&many, false, true).contains("全部 12 个 trial（按 trial id）"));
     }
 
     /// A numeric axis whose values repeat (a choice of batch sizes) labels each value; a

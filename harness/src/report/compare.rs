@@ -13,6 +13,7 @@
 //! Only `runs`, `accuracies()`, `definition` and the environment record are read, so arms with
 //! extra sections (HPO, NAS) compare like any other.
 use super::i18n::{arm_label, status_word, Lang};
+use super::search_agreement::{agreement, describe, SearchAgreement};
 use crate::env::EnvRecord;
 use crate::results::{ArmResult, ResultFile};
 use crate::stats::compare::{compare_means, DiffEstimate};
@@ -184,7 +185,17 @@ pub struct Comparison {
     pub level: f64,
     pub env_diffs: Vec<EnvDiff>,
     pub arms: Vec<ArmComparison>,
+    /// Each tuned arm's search on each other machine against the baseline's.
+    pub searches: Vec<SearchComparison>,
     pub warnings: Vec<String>,
+}
+
+/// A tuned arm's search on one machine against the baseline machine's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchComparison {
+    pub arm: String,
+    pub machine: String,
+    pub agreement: SearchAgreement,
 }
 
 /// Refuses files of different suites (name or version), naming both.
@@ -511,6 +522,7 @@ pub fn compare_in(
     }
     let n_test = (base.dataset.n_test > 0).then_some(base.dataset.n_test);
     let mut arms = Vec::new();
+    let mut searches = Vec::new();
     for name in names {
         let found: Vec<Option<&ArmResult>> = files
             .iter()
@@ -542,6 +554,13 @@ pub fn compare_in(
                 });
             }
             changed.push(keys);
+            if let (Some(hb), Some(ho)) = (&b.hpo, &o.hpo) {
+                searches.push(SearchComparison {
+                    arm: name.clone(),
+                    machine: labels[i].clone(),
+                    agreement: agreement(hb, ho),
+                });
+            }
             let (mb, mo) = (
                 machines[0].as_ref().expect("baseline arm present"),
                 machines[i].as_ref().expect("arm present"),
@@ -587,6 +606,7 @@ pub fn compare_in(
         level,
         env_diffs: env_differences(&files.iter().map(|f| &f.environment).collect::<Vec<_>>()),
         arms,
+        searches,
         warnings,
     })
 }
@@ -763,6 +783,20 @@ pub fn render_markdown(c: &Comparison, heading: usize, lang: Lang) -> String {
     }
     md.push_str(&markdown(&header, &rows));
     md.push('\n');
+    if !c.searches.is_empty() {
+        md.push_str(&if zh {
+            format!("\n{sub} 调参搜索与基准的对比\n\n")
+        } else {
+            format!("\n{sub} HPO searches against the baseline\n\n")
+        });
+        for s in &c.searches {
+            md.push_str(&format!(
+                "- **{}**: {}\n",
+                arm_name(&s.arm),
+                describe(&s.agreement, &s.machine, base, lang)
+            ));
+        }
+    }
     md
 }
 
@@ -774,6 +808,43 @@ mod tests {
 
     fn file(label: &str, accs: &[f64]) -> ResultFile {
         fixture::two_arms(label, accs)
+    }
+
+    /// Two machines' tuned arms: the comparison says whether the searches went the same way,
+    /// in its markdown and its JSON.
+    #[test]
+    fn tuned_arms_searches_are_compared_with_the_baselines() {
+        let a = fixture::result("a", vec![fixture::tuned_arm()]);
+        let c = compare(&[a.clone(), a.clone()], 0.95).unwrap();
+        assert_eq!(c.searches.len(), 1);
+        assert!(c.searches[0].agreement.identical());
+        let md = render_markdown(&c, 2, Lang::En);
+        assert!(
+            md.contains(
+                "### HPO searches against the baseline\n\n- **tuned**: a (2)'s search is a's to \
+                 the bit: 1 trial with the same proposals and curves, and the same choice \
+                 (trial 0)."
+            ),
+            "{md}"
+        );
+        let mut b = a.clone();
+        let hpo = b.arms[0].hpo.as_mut().unwrap();
+        hpo.trials[0].intermediate[3] = 0.81;
+        hpo.trials[0].final_metric = Some(0.81);
+        let c = compare(&[a.clone(), b], 0.95).unwrap();
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(json["searches"][0]["agreement"]["first_other_result"], 0);
+        assert_eq!(
+            json["searches"][0]["agreement"]["first_other_proposal"],
+            Value::Null
+        );
+        let md = render_markdown(&c, 2, Lang::Zh);
+        assert!(md.contains("### 调参搜索与基准的对比"), "{md}");
+        // Files without a tuned arm have no such section.
+        let plain = file("a", &[0.95, 0.96]);
+        let c = compare(&[plain.clone(), plain], 0.95).unwrap();
+        assert!(c.searches.is_empty());
+        assert!(!render_markdown(&c, 2, Lang::En).contains("HPO searches"));
     }
 
     #[test]

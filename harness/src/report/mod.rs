@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod nas;
 pub mod output;
 pub mod plots;
+pub mod search_agreement;
 pub mod table;
 pub mod trial_plots;
 

@@ -467,7 +467,20 @@ fn trial_plots(
     out.push((alt, path));
 
     // Intermediate results per trial: the completed ones first, best first (they are named).
-    let mut curves: Vec<TrialCurve> = trials
+    let mut named_order = trials.clone();
+    named_order.sort_by(|a, b| {
+        let not_completed = |t: &Trial| t.status != TrialStatus::Succeeded;
+        let better_first = match (a.final_metric, b.final_metric) {
+            (Some(x), Some(y)) if maximize => y.total_cmp(&x),
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            (ma, mb) => mb.is_some().cmp(&ma.is_some()),
+        };
+        not_completed(a)
+            .cmp(&not_completed(b))
+            .then(better_first)
+            .then(a.id.cmp(&b.id))
+    });
+    let curves: Vec<TrialCurve> = named_order
         .iter()
         .map(|t| TrialCurve {
             id: t.id,
@@ -480,19 +493,6 @@ fn trial_plots(
             end: end_of(t),
         })
         .collect();
-    let metric_of = |id: usize| record.trials.iter().find(|t| t.id == id)?.final_metric;
-    curves.sort_by(|a, b| {
-        let rank = |c: &TrialCurve| c.end != TrialEnd::Completed;
-        rank(a).cmp(&rank(b)).then_with(|| {
-            let (ma, mb) = (metric_of(a.id), metric_of(b.id));
-            let better_first = match (ma, mb) {
-                (Some(x), Some(y)) if maximize => y.total_cmp(&x),
-                (Some(x), Some(y)) => x.total_cmp(&y),
-                _ => mb.is_some().cmp(&ma.is_some()),
-            };
-            better_first.then(a.id.cmp(&b.id))
-        })
-    });
     let path = file("hpo-intermediate");
     let (title, alt) = titles(
         (

@@ -823,7 +823,7 @@ mod tests {
             md.contains(
                 "### HPO searches against the baseline\n\n- **tuned**: a (2)'s search is a's to \
                  the bit: 1 trial with the same proposals and curves, and the same choice \
-                 (trial 0)."
+                 (trial 0). The search took 1.0 s on a (2) against 1.0 s on a (×1.00)."
             ),
             "{md}"
         );

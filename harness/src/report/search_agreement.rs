@@ -30,6 +30,8 @@ pub struct SearchAgreement {
     pub chosen: (Option<usize>, Option<usize>),
     /// Both chose, and the same configuration (whatever its trial id).
     pub same_choice: bool,
+    /// Each search's own seconds (baseline, this machine): what the search cost there.
+    pub seconds: (f64, f64),
 }
 
 impl SearchAgreement {
@@ -89,6 +91,7 @@ pub fn agreement(base: &HpoRecord, other: &HpoRecord) -> SearchAgreement {
         max_metric_difference,
         chosen: (base.chosen_trial, other.chosen_trial),
         same_choice,
+        seconds: (base.search_cost.seconds, other.search_cost.seconds),
     }
 }
 
@@ -100,17 +103,18 @@ pub fn describe(s: &SearchAgreement, machine: &str, baseline: &str, lang: Lang) 
         (None, true) => "尚未选中".to_string(),
         (None, false) => "none yet".to_string(),
     };
+    let time = search_time(s, machine, baseline, zh);
     if s.identical() {
         return if zh {
             format!(
-                "{machine} 与 {baseline} 的搜索完全相同：{} 个 trial 的提议与曲线逐位一致，选中同一配置（{}）。",
+                "{machine} 与 {baseline} 的搜索完全相同：{} 个 trial 的提议与曲线逐位一致，选中同一配置（{}）。{time}",
                 s.trials.0,
                 trial(s.chosen.0)
             )
         } else {
             format!(
                 "{machine}'s search is {baseline}'s to the bit: {} with the same proposals \
-                 and curves, and the same choice ({}).",
+                 and curves, and the same choice ({}).{time}",
                 plural(s.trials.0, "trial"),
                 trial(s.chosen.0)
             )
@@ -137,7 +141,7 @@ pub fn describe(s: &SearchAgreement, machine: &str, baseline: &str, lang: Lang) 
             s.common, s.other_results, s.max_metric_difference
         )),
         (Some(id), false) => parts.push(format!(
-            "{} of {} that both ran ended otherwise, the first trial {id} (a final metric \
+            "{} of {} that both ran ended otherwise, the first being trial {id} (a final metric \
              differs by up to {:.4} for the same configuration)",
             s.other_results,
             plural(s.common, "trial"),
@@ -173,11 +177,34 @@ pub fn describe(s: &SearchAgreement, machine: &str, baseline: &str, lang: Lang) 
     };
     parts.push(choice);
     if zh {
-        format!("{machine} 与 {baseline} 的搜索：{}。", parts.join("；"))
+        format!(
+            "{machine} 与 {baseline} 的搜索：{}。{time}",
+            parts.join("；")
+        )
     } else {
         format!(
-            "{machine}'s search against {baseline}'s: {}.",
+            "{machine}'s search against {baseline}'s: {}.{time}",
             parts.join("; ")
+        )
+    }
+}
+
+/// " The search took 12.0 s on b against 15.0 s on a (×0.80)." — empty when a side has no
+/// time (an interrupted search before its first trial).
+fn search_time(s: &SearchAgreement, machine: &str, baseline: &str, zh: bool) -> String {
+    let (b, m) = s.seconds;
+    if b <= 0.0 || m <= 0.0 {
+        return String::new();
+    }
+    if zh {
+        format!(
+            "搜索耗时：{machine} {m:.1} 秒，{baseline} {b:.1} 秒（×{:.2}）。",
+            m / b
+        )
+    } else {
+        format!(
+            " The search took {m:.1} s on {machine} against {b:.1} s on {baseline} (×{:.2}).",
+            m / b
         )
     }
 }
@@ -222,7 +249,7 @@ mod tests {
         assert_eq!(
             describe(&s, "b", "a", Lang::En),
             "b's search is a's to the bit: 3 trials with the same proposals and curves, and the \
-             same choice (trial 0)."
+             same choice (trial 0). The search took 1.0 s on b against 1.0 s on a (×1.00)."
         );
     }
 
@@ -248,11 +275,11 @@ mod tests {
         let line = describe(&s, "b", "a", Lang::En);
         assert_eq!(
             line,
-            "b's search against a's: 2 of 3 trials that both ran ended otherwise, the first trial \
-             1 (a final metric differs by up to 0.0100 for the same configuration); proposals \
+            "b's search against a's: 2 of 3 trials that both ran ended otherwise, the first being \
+             trial 1 (a final metric differs by up to 0.0100 for the same configuration); proposals \
              part from trial 2 on (the tuner saw other results); b chose trial 2 and a trial 0: another configuration, so \
              the arm's accuracy difference above is partly a different choice, not the machine \
-             alone."
+             alone. The search took 1.0 s on b against 1.0 s on a (×1.00)."
         );
         let zh = describe(&s, "b", "a", Lang::Zh);
         assert!(

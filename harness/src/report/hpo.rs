@@ -811,6 +811,43 @@ mod tests {
 
     use crate::report::fixture::{search as record, trial};
 
+    /// A search whose every trial failed (no metric, some no epoch at all) still gets its
+    /// plots: the failures as crosses, curves and bars, and no parallel plot (no trial has a
+    /// metric to draw against).
+    #[test]
+    fn a_search_of_failed_trials_still_draws_its_plots() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut trials = vec![
+            trial(0, TrialStatus::Failed, &[], vec![]),
+            trial(1, TrialStatus::Failed, &[0.2], vec![]),
+        ];
+        for t in &mut trials {
+            t.final_metric = None;
+            t.error = Some("diverged: loss is NaN at epoch 1".into());
+        }
+        let r = record(trials, None);
+        let (md, plots) = section(&r, "quick", "quick", Lang::En, dir.path(), "r").unwrap();
+        let names: Vec<String> = plots
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "r-quick-hpo-metric.svg",
+                "r-quick-hpo-intermediate.svg",
+                "r-quick-hpo-durations.svg"
+            ],
+            "{md}"
+        );
+        let metric = std::fs::read_to_string(&plots[0]).unwrap();
+        assert!(metric.contains("failed (2)"), "{metric}");
+        assert_eq!(
+            plot_kinds(&r),
+            ["hpo-metric", "hpo-intermediate", "hpo-durations"]
+        );
+    }
+
     #[test]
     fn an_assessor_that_could_stop_no_trial_is_said_to_have_stopped_none() {
         let dir = tempfile::tempdir().unwrap();

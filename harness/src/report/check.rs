@@ -19,6 +19,7 @@
 use super::compare::{changed_keys, ensure_same_suite, CompareError, MachineArm};
 use super::determinism::{exact_check, result_eligible, ExactCheck};
 use super::i18n::Lang;
+use super::search_agreement::{agreement, describe, SearchAgreement};
 use crate::results::ResultFile;
 use crate::stats::gate::{
     decide, different_seeds_untested, overall, GateDecision, GateInput, Verdict,
@@ -65,6 +66,10 @@ pub struct ArmCheck {
     /// test accuracy equal; see `exact`): the accuracies are the same numbers, so an
     /// inconclusive decision on them is a pass.
     pub reproduced: bool,
+    /// A tuned arm's search against the baseline's: where it parted, and whether it chose
+    /// the same configuration (if not, part of a difference is the choice). Informational.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchAgreement>,
 }
 
 /// Deterministic eligibility of one side.
@@ -258,6 +263,10 @@ pub fn check(
             Verdict::Inconclusive if reproduced => Verdict::Pass,
             v => v,
         };
+        let search = match (&b.hpo, c.and_then(|ca| ca.hpo.as_ref())) {
+            (Some(x), Some(y)) => Some(agreement(x, y)),
+            _ => None,
+        };
         arms.push(ArmCheck {
             arm: b.name.clone(),
             baseline: base_side,
@@ -267,6 +276,7 @@ pub fn check(
             reasons,
             single_seed_note,
             reproduced,
+            search,
         });
     }
     let new_arms: Vec<String> = cand
@@ -441,6 +451,12 @@ pub fn render_text(r: &CheckReport) -> String {
         if let Some(note) = &a.single_seed_note {
             out.push_str(&format!("note: {note}\n"));
         }
+        if let Some(s) = &a.search {
+            out.push_str(&format!(
+                "search: {}\n",
+                describe(s, &r.candidate_label, &r.baseline_label, Lang::En)
+            ));
+        }
     }
     if !r.new_arms.is_empty() {
         out.push_str(&format!(
@@ -529,6 +545,43 @@ mod tests {
 
     /// Mann–Whitney's interval is of the typical run's shift, not of the mean difference in
     /// the column beside it (one wild run moves the mean far outside it): the cell says so.
+    /// A tuned arm's gate says whether the candidate's search chose what the baseline's did:
+    /// a drop that comes with another choice is partly the choice.
+    #[test]
+    fn a_tuned_arms_gate_says_whether_the_search_chose_the_same() {
+        let a = crate::report::fixture::result("a", vec![crate::report::fixture::tuned_arm()]);
+        let r = check(&a, &a, CheckOptions::default()).unwrap();
+        assert!(r.arms[0].search.as_ref().unwrap().identical());
+        let text = render_text(&r);
+        assert!(
+            text.contains("search: a (2)'s search is a's to the bit: 1 trial with the same"),
+            "{text}"
+        );
+        let mut b = a.clone();
+        let hpo = b.arms[0].hpo.as_mut().unwrap();
+        hpo.trials[0]
+            .params
+            .insert("initial_lr".into(), serde_json::json!(0.2));
+        hpo.chosen_params = Some(hpo.trials[0].params.clone());
+        let r = check(&a, &b, CheckOptions::default()).unwrap();
+        let text = render_text(&r);
+        assert!(
+            text.contains("proposals part from trial 0 on")
+                && text.contains(
+                    "another configuration, so the arm's accuracy difference above \
+                                  is partly a different choice"
+                ),
+            "{text}"
+        );
+        let json = render_json(&r);
+        assert!(json.contains("\"first_other_proposal\": 0"), "{json}");
+        // Arms without a search say nothing of one.
+        let plain = file("a", &[0.95, 0.96, 0.955]);
+        let r = check(&plain, &plain, CheckOptions::default()).unwrap();
+        assert!(r.arms.iter().all(|a| a.search.is_none()));
+        assert!(!render_text(&r).contains("search:"));
+    }
+
     #[test]
     fn a_rank_tests_interval_is_labelled_as_the_shifts() {
         let a = file("a", &[0.95, 0.951, 0.952, 0.953, 0.954, 0.50]);

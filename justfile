@@ -37,7 +37,8 @@ bench: setup
     cargo bench -p harness -- --warm-up-time 1 --measurement-time 3
 
 # Settings by environment, e.g. TYPE=synchronous ETA=3 TRIALS=30 just hpo-efficiency /tmp/eff
-# or BUDGET=105 TRIALS=100 TPE_OPTIONS="multivariate = true" SEEDS="0 1 2 3 4" (see the script)
+# or BUDGET=105 TRIALS=100 TPE_OPTIONS="multivariate = true" SEEDS="0 1 2 3 4", or
+# ASSESSOR=hyperband (Hyperband instead of ASHA; see the script)
 # HPO efficiency (docs/hpo.md): TPE + ASHA vs 20 random full-budget trials, tuner seeds 0-4.
 hpo-efficiency workdir="": setup
     cargo build --release --quiet

@@ -14,7 +14,8 @@
 # none), STARTUP (n_startup_trials, 6), TPE_OPTIONS (more tuner options in TOML, e.g.
 # "multivariate = true"), MIN_RESOURCE (1), ETA (ASHA's reduction factor, 3), TYPE (ASHA's
 # type: stopping, promotion or synchronous; default stopping) and BOOTSTRAP (bootstrap_count,
-# stopping only, 0). SEEDS lists the tuner seeds ("0 1 2 3 4"); HARNESS overrides the binary.
+# stopping only, 0); ASSESSOR=hyperband puts Hyperband (brackets of stopping ASHA, with
+# MIN_RESOURCE and ETA) in ASHA's place. SEEDS lists the tuner seeds ("0 1 2 3 4"); HARNESS overrides the binary.
 # The random results are kept in WORKDIR and reused, so several TPE settings can be compared
 # against the same baseline (use a fresh WORKDIR after changing the harness: old baselines
 # would be compared with new trials).
@@ -23,14 +24,14 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 harness="${HARNESS:-$root/target/release/harness}"
 work="${1:-$(mktemp -d)}"
 trials="${TRIALS:-20}" startup="${STARTUP:-6}" min_resource="${MIN_RESOURCE:-1}" eta="${ETA:-3}"
-bootstrap="${BOOTSTRAP:-0}" type="${TYPE:-stopping}"
+bootstrap="${BOOTSTRAP:-0}" type="${TYPE:-stopping}" assessor="${ASSESSOR:-asha}"
 seeds="${SEEDS:-0 1 2 3 4}" tpe_options="${TPE_OPTIONS:-}" budget="${BUDGET:-}"
 offset=1000 # random's tuner seed is offset + s (see above)
 mkdir -p "$work"
 cp "$root/suites/quick_search_space.json" "$work/"
-python3 - "$root/suites/quick.toml" "$work" "$trials" "$startup" "$min_resource" "$eta" "$bootstrap" "$type" "$seeds" "$tpe_options" "$budget" "$offset" <<'PY'
+python3 - "$root/suites/quick.toml" "$work" "$trials" "$startup" "$min_resource" "$eta" "$bootstrap" "$type" "$seeds" "$tpe_options" "$budget" "$offset" "$assessor" <<'PY'
 import re, sys
-src, work, trials, startup, min_resource, eta, bootstrap, kind, seeds, tpe_options, budget, offset = sys.argv[1:]
+src, work, trials, startup, min_resource, eta, bootstrap, kind, seeds, tpe_options, budget, offset, early = sys.argv[1:]
 s = open(src).read()
 head = s[:s.index("# In the spirit of the lab")]
 tuned = s[s.index("[arms.tuned]"):s.index("# Architecture search")]
@@ -40,6 +41,10 @@ def variant(tuner, options, assessor, trials, seed, budget=""):
     if assessor == "none":
         t = re.sub(r'(?m)^assessor = .*$', 'assessor = "none"', t)
         t = re.sub(r'(?m)^assessor_options = .*$', "", t)
+    elif assessor == "hyperband":
+        t = re.sub(r'(?m)^assessor = .*$', 'assessor = "hyperband"', t)
+        t = re.sub(r'(?m)^assessor_options = .*$',
+                   f"assessor_options = {{ min_resource = {min_resource}, reduction_factor = {eta} }}", t)
     else:
         extra = f", bootstrap_count = {bootstrap}" if kind == "stopping" else ""
         t = re.sub(r'(?m)^assessor_options = .*$',
@@ -56,10 +61,12 @@ for seed in map(int, seeds.split()):
     random = int(offset) + seed
     open(f"{work}/random-{random}.toml", "w").write(variant("random", "{}", "none", 20, random))
     open(f"{work}/tpe-{seed}.toml", "w").write(
-        variant("tpe", f"{{ n_startup_trials = {startup}{extra} }}", "asha", int(trials), seed, budget))
+        variant("tpe", f"{{ n_startup_trials = {startup}{extra} }}", early, int(trials), seed, budget))
 PY
 cd "$work"
-echo "TPE + ASHA ($type): $trials trials, n_startup_trials $startup${tpe_options:+, $tpe_options}, min_resource $min_resource, eta $eta, bootstrap_count $bootstrap${budget:+, max_trial_epochs $budget}; tuner seeds $seeds (random: $offset + each)"
+if [ "$assessor" = hyperband ]; then early="Hyperband" setting="Hyperband"
+else early="ASHA" setting="ASHA ($type)"; fi
+echo "TPE + $setting: $trials trials, n_startup_trials $startup${tpe_options:+, $tpe_options}, min_resource $min_resource, eta $eta, bootstrap_count $bootstrap${budget:+, max_trial_epochs $budget}; tuner seeds $seeds (random: $offset + each)"
 summary() {
   python3 - "$1" <<'PY'
 import json, sys
@@ -92,7 +99,7 @@ for seed in $seeds; do
   [ "$cheap" = yes ] && within=$((within + 1))
   [ "$verdict" = reached ] && [ "$cheap" = yes ] && both=$((both + 1))
   sums="$sums $r_best $t_best $r_epochs $t_epochs $r_test $t_test"
-  printf 'seed %s: random best %.4f (%s trial-epochs); TPE+ASHA best %.4f with %s trial-epochs (%s%%), %s trials, %s s: %s; retrained, test split: random %.4f, TPE %.4f\n' \
+  printf "seed %s: random best %.4f (%s trial-epochs); TPE+$early best %.4f with %s trial-epochs (%s%%), %s trials, %s s: %s; retrained, test split: random %.4f, TPE %.4f\n" \
     "$seed" "$r_best" "$r_epochs" "$t_best" "$t_epochs" \
     "$(python3 -c "print(round(100 * $t_epochs / $r_epochs))")" "$t_trials" "$t_secs" "$verdict" "$r_test" "$t_test"
 done
@@ -100,13 +107,14 @@ echo "reached random's best in $matched/$n tuner seeds; within 35 % of its trial
 # The means over the seeds, and the reference point for "TPE+ASHA reached random's best on k
 # of n seeds": how often would a random search with the same 35 % (7 full-budget trials, drawn
 # independently of the 20) get there? Estimated from the pooled random trials of these seeds.
-python3 - "$seeds" "$offset" $sums <<'PY'
+python3 - "$seeds" "$offset" "TPE+$early" $sums <<'PY'
 import glob, json, sys
 offset = int(sys.argv[2])
-v = [float(x) for x in sys.argv[3:]]
+label = sys.argv[3]
+v = [float(x) for x in sys.argv[4:]]
 r, t, re, te, rtest, ttest = (v[i::6] for i in range(6))
 n = len(r)
-print(f"means over the seeds: random best {sum(r)/n:.4f}, TPE+ASHA best {sum(t)/n:.4f}, "
+print(f"means over the seeds: random best {sum(r)/n:.4f}, {label} best {sum(t)/n:.4f}, "
       f"trial-epochs {sum(te)/n:.1f} of {sum(re)/n:.0f} ({100*sum(te)/sum(re):.0f} %)")
 def finals(seed):
     d = json.load(open(glob.glob(f"res-random-{offset + int(seed)}/*.json")[0]))
@@ -123,7 +131,7 @@ print(f"control: random search with {k} full-budget trials (35 %) reaches random
 d = [b - a for a, b in zip(rtest, ttest)]
 mean = sum(d) / n
 line = (f"retrained chosen configurations (test split): random {sum(rtest)/n:.4f}, "
-        f"TPE+ASHA {sum(ttest)/n:.4f}; TPE - random {mean:+.4f}")
+        f"{label} {sum(ttest)/n:.4f}; TPE - random {mean:+.4f}")
 if n > 1:
     # Two-sided 95 % Student t quantiles for 1..30 degrees of freedom, then the normal one.
     tq = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,

@@ -415,7 +415,12 @@ fn trial_row(t: &Trial, zh: bool) -> Vec<String> {
 /// The plots [`trial_plots`] draws for `record`, by file-name kind (the parallel coordinates
 /// only where a finished trial has parameters).
 pub(crate) fn plot_kinds(record: &HpoRecord) -> Vec<&'static str> {
-    let mut kinds = vec!["hpo-metric", "hpo-intermediate", "hpo-durations"];
+    let mut kinds = vec![
+        "hpo-metric",
+        "hpo-spend",
+        "hpo-intermediate",
+        "hpo-durations",
+    ];
     if !parallel_data(&record.trials, true).0.is_empty() {
         kinds.push("hpo-parallel");
     }
@@ -464,6 +469,30 @@ fn trial_plots(
     );
     let best_line = best_so_far(&record.trials, direction);
     trial_plots::trial_scatter(&path, &title, &record.metric, &points, &best_line, &words)?;
+    out.push((alt, path));
+
+    // The same best so far against what the search spent: trial-epochs, the cost that ASHA
+    // saves and a budget limits.
+    let path = file("hpo-spend");
+    let (title, alt) = titles(
+        (
+            "Best so far by trial-epochs spent",
+            "Best so far by trial-epochs spent",
+        ),
+        (
+            "按已花费的 trial-轮 计的目前最优",
+            "按已花费的 trial-轮 计的目前最优",
+        ),
+    );
+    let spend = best_by_spend(&record.trials, direction);
+    trial_plots::spend_curve(
+        &path,
+        &title,
+        &record.metric,
+        &spend,
+        record.max_trial_epochs,
+        &words,
+    )?;
     out.push((alt, path));
 
     // Intermediate results per trial: the completed ones first, best first (they are named).
@@ -583,6 +612,7 @@ fn trial_words(zh: bool) -> TrialWords {
         failed: w("failed", "失败"),
         other_completed: w("other completed", "其余完成"),
         best_so_far: w("best so far", "目前最优"),
+        budget: w("budget", "预算"),
     }
 }
 
@@ -597,6 +627,28 @@ fn best_so_far(trials: &[Trial], direction: Direction) -> Vec<(f64, f64)> {
             let best = best_trial_of(&by_id[..=i], direction)?;
             let metric = by_id.iter().find(|t| t.id == best)?.final_metric?;
             Some((by_id[i].id as f64, metric))
+        })
+        .collect()
+}
+
+/// What the search spent and what it had found: after each trial ended (in the order they
+/// ended; a paused and continued trial when it last ended, with all its epochs), the
+/// trial-epochs spent so far and the metric of the trial the search would choose among the
+/// trials ended by then.
+fn best_by_spend(trials: &[Trial], direction: Direction) -> Vec<(f64, f64)> {
+    let mut ended: Vec<&Trial> = trials.iter().collect();
+    // RFC 3339 times of one format sort as text; a trial without one goes last.
+    ended.sort_by(|a, b| (a.end.is_none(), &a.end, a.id).cmp(&(b.end.is_none(), &b.end, b.id)));
+    let mut spent = 0;
+    let mut so_far: Vec<Trial> = Vec::new();
+    ended
+        .into_iter()
+        .filter_map(|t| {
+            spent += t.intermediate.len();
+            so_far.push(t.clone());
+            let best = best_trial_of(&so_far, direction)?;
+            let metric = so_far.iter().find(|x| x.id == best)?.final_metric?;
+            Some((spent as f64, metric))
         })
         .collect()
 }
@@ -835,6 +887,7 @@ mod tests {
             names,
             [
                 "r-quick-hpo-metric.svg",
+                "r-quick-hpo-spend.svg",
                 "r-quick-hpo-intermediate.svg",
                 "r-quick-hpo-durations.svg"
             ],
@@ -844,7 +897,12 @@ mod tests {
         assert!(metric.contains("failed (2)"), "{metric}");
         assert_eq!(
             plot_kinds(&r),
-            ["hpo-metric", "hpo-intermediate", "hpo-durations"]
+            [
+                "hpo-metric",
+                "hpo-spend",
+                "hpo-intermediate",
+                "hpo-durations"
+            ]
         );
     }
 
@@ -1347,6 +1405,35 @@ mod tests {
         );
         let kept: Vec<&str> = thinned.iter().map(|t| t.1.as_str()).collect();
         assert_eq!(kept, ["a", "c", "e"]);
+    }
+
+    /// The spending curve counts every epoch a trial trained, in the order the trials ended
+    /// (concurrent trials can end out of id order), and follows the choice as the best-so-far
+    /// line does.
+    #[test]
+    fn the_spending_curve_counts_the_epochs_in_the_order_trials_ended() {
+        let at = |mut t: Trial, end: &str| {
+            t.end = Some(format!("2026-11-30T10:00:{end}.000Z"));
+            t
+        };
+        let trials = vec![
+            at(
+                trial(0, TrialStatus::Succeeded, &[0.5, 0.7, 0.8], vec![]),
+                "09",
+            ),
+            at(trial(1, TrialStatus::EarlyStopped, &[0.9], vec![]), "03"),
+            at(
+                trial(2, TrialStatus::Succeeded, &[0.6, 0.8, 0.85], vec![]),
+                "12",
+            ),
+            trial(3, TrialStatus::Failed, &[], vec![]),
+        ];
+        assert_eq!(
+            best_by_spend(&trials, Direction::Maximize),
+            // Trial 1 (1 epoch) ended first: the best while none completed; then trial 0
+            // (3 epochs), trial 2 (3), and the failed trial 3 (no epoch, last: no end time).
+            [(1.0, 0.9), (4.0, 0.8), (7.0, 0.85), (7.0, 0.85)]
+        );
     }
 
     /// The best-so-far line follows the choice: a completed trial sets it; an early-stopped

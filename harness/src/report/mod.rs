@@ -1080,7 +1080,7 @@ mod tests {
             "{names:?}"
         );
         assert_eq!(names[0], "r-accuracy.svg");
-        assert_eq!(names.len(), 1 + 4 + 4 + 3, "{names:?}");
+        assert_eq!(names.len(), 1 + 4 + 5 + 4, "{names:?}");
     }
 
     /// Every run diverged in its first epoch: the cell says how many of how many, the runs

@@ -30,6 +30,8 @@ pub struct TrialWords {
     /// Completed trials beyond the ones named in the curves' legend.
     pub other_completed: String,
     pub best_so_far: String,
+    /// The search's trial-epoch budget (`max_trial_epochs`).
+    pub budget: String,
 }
 
 /// Completed trials named (and coloured) one by one in the curves' legend; the rest share
@@ -43,6 +45,7 @@ const LEGEND_WIDTH: u32 = 190;
 const FADED: RGBColor = RGBColor(165, 165, 165);
 const OTHER_COMPLETED: RGBColor = RGBColor(125, 155, 195);
 const FAILED: RGBColor = RGBColor(214, 39, 40);
+const BUDGET_LINE: RGBColor = RGBColor(110, 110, 110);
 /// A failed trial's curve: the failure red, lightened.
 const FAILED_CURVE: RGBColor = RGBColor(235, 147, 148);
 
@@ -175,6 +178,62 @@ pub fn trial_scatter(
         }
         if !best_so_far.is_empty() {
             entries.push(entry(&words.best_so_far, Swatch::Line(PALETTE[3], 2)));
+        }
+        side_legend(&panel, &entries)
+    })
+}
+
+/// The best metric so far against the trial-epochs spent (`points`: after each trial ended,
+/// its cumulative epochs and the best so far): the search's cost axis, on which a trial stopped
+/// after one epoch costs one epoch. A step line, a dot where the best improved, and the
+/// budget (`max_trial_epochs`) as a vertical line when the search had one.
+pub fn spend_curve(
+    path: &Path,
+    title: &str,
+    y_label: &str,
+    points: &[(f64, f64)],
+    budget: Option<usize>,
+    words: &TrialWords,
+) -> anyhow::Result<()> {
+    let spent = points.last().map_or(1.0, |p| p.0);
+    let x_end = spent.max(budget.map_or(0.0, |b| b as f64)).max(1.0) * 1.03;
+    let (y_min, y_max) = super::plots::bounds(points.iter().map(|p| p.1));
+    svg_file(path, SIZE, |root| {
+        let (plot, panel) = layout(root, title)?;
+        let mut chart = cartesian_untitled(&plot, 0f64..x_end, y_min..y_max)?;
+        chart
+            .configure_mesh()
+            .x_desc("trial-epochs")
+            .x_label_formatter(&whole_number)
+            .y_desc(y_label)
+            .draw()
+            .map_err(plot_err)?;
+        let steps = points.iter().enumerate().flat_map(|(i, &(x, y))| {
+            let rise = i.checked_sub(1).map(|j| (x, points[j].1));
+            rise.into_iter().chain([(x, y)])
+        });
+        chart
+            .draw_series(LineSeries::new(steps, PALETTE[3].stroke_width(2)))
+            .map_err(plot_err)?;
+        let improved = points
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| *i == 0 || p.1 != points[i - 1].1)
+            .map(|(_, &p)| Circle::new(p, 4, PALETTE[3].filled()));
+        chart.draw_series(improved).map_err(plot_err)?;
+        let mut entries = vec![entry(&words.best_so_far, Swatch::Line(PALETTE[3], 2))];
+        if let Some(b) = budget {
+            let b = b as f64;
+            chart
+                .draw_series(LineSeries::new(
+                    [(b, y_min), (b, y_max)],
+                    BUDGET_LINE.stroke_width(1),
+                ))
+                .map_err(plot_err)?;
+            entries.push(entry(
+                format!("{} ({})", words.budget, b),
+                Swatch::Line(BUDGET_LINE, 1),
+            ));
         }
         side_legend(&panel, &entries)
     })
@@ -537,7 +596,26 @@ mod tests {
             failed: "failed".into(),
             other_completed: "other completed".into(),
             best_so_far: "best so far".into(),
+            budget: "budget".into(),
         }
+    }
+
+    /// The spending curve is a step that rises where the best improved (a dot there), and the
+    /// budget is a line the legend names with its size.
+    #[test]
+    fn the_spending_curve_steps_up_and_shows_the_budget() {
+        let points = [(1.0, 0.5), (4.0, 0.8), (7.0, 0.8), (10.0, 0.9)];
+        let svg = svg_of(|p| spend_curve(p, "t", "val_acc", &points, Some(105), &words()));
+        assert_eq!(
+            svg.matches("<circle").count(),
+            3,
+            "a dot where it improved: {svg}"
+        );
+        let labels: Vec<String> = texts(&svg).into_iter().map(|t| t.2).collect();
+        assert!(labels.iter().any(|l| l == "budget (105)"), "{labels:?}");
+        assert!(labels.iter().any(|l| l == "trial-epochs"), "{labels:?}");
+        let without = svg_of(|p| spend_curve(p, "t", "val_acc", &points, None, &words()));
+        assert!(!without.contains("budget ("), "{without}");
     }
 
     /// A search of forty trials: the legend names the best eight completed trials, sums up

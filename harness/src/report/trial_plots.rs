@@ -108,6 +108,18 @@ fn side_legend(panel: &Canvas<'_>, entries: &[Entry]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A best-so-far line drawn as steps: it changes at a point and holds until the next.
+fn steps(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(2 * points.len());
+    for (i, &(x, y)) in points.iter().enumerate() {
+        if let Some(previous) = i.checked_sub(1).map(|j| points[j].1) {
+            out.push((x, previous));
+        }
+        out.push((x, y));
+    }
+    out
+}
+
 /// One trial's final metric in a [`trial_scatter`]: `None` for a trial that reported none
 /// (a failed one).
 pub struct TrialPoint {
@@ -153,13 +165,11 @@ pub fn trial_scatter(
         chart
             .draw_series(of(TrialEnd::Failed).map(|p| Cross::new(at(p), 5, FAILED.stroke_width(2))))
             .map_err(plot_err)?;
-        // A step: the best so far changes at a trial and holds until the next better one.
-        let steps = best_so_far.iter().enumerate().flat_map(|(i, &(x, y))| {
-            let rise = i.checked_sub(1).map(|j| (x, best_so_far[j].1));
-            rise.into_iter().chain([(x, y)])
-        });
         chart
-            .draw_series(LineSeries::new(steps, PALETTE[3].stroke_width(2)))
+            .draw_series(LineSeries::new(
+                steps(best_so_far),
+                PALETTE[3].stroke_width(2),
+            ))
             .map_err(plot_err)?;
         for (end, words, swatch) in [
             (TrialEnd::Completed, &words.completed, Swatch::Dot(blue)),
@@ -208,12 +218,8 @@ pub fn spend_curve(
             .y_desc(y_label)
             .draw()
             .map_err(plot_err)?;
-        let steps = points.iter().enumerate().flat_map(|(i, &(x, y))| {
-            let rise = i.checked_sub(1).map(|j| (x, points[j].1));
-            rise.into_iter().chain([(x, y)])
-        });
         chart
-            .draw_series(LineSeries::new(steps, PALETTE[3].stroke_width(2)))
+            .draw_series(LineSeries::new(steps(points), PALETTE[3].stroke_width(2)))
             .map_err(plot_err)?;
         let improved = points
             .iter()

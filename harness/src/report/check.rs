@@ -543,8 +543,6 @@ mod tests {
         assert!(text.contains("welch-t"), "{text}");
     }
 
-    /// Mann–Whitney's interval is of the typical run's shift, not of the mean difference in
-    /// the column beside it (one wild run moves the mean far outside it): the cell says so.
     /// A tuned arm's gate says whether the candidate's search chose what the baseline's did:
     /// a drop that comes with another choice is partly the choice.
     #[test]
@@ -568,8 +566,8 @@ mod tests {
         assert!(
             text.contains("proposals part from trial 0 on")
                 && text.contains(
-                    "another configuration, so the arm's accuracy difference above \
-                                  is partly a different choice"
+                    "another configuration, so the arm's accuracy difference above is partly \
+                     a different choice"
                 ),
             "{text}"
         );
@@ -582,6 +580,8 @@ mod tests {
         assert!(!render_text(&r).contains("search:"));
     }
 
+    /// Mann–Whitney's interval is of the typical run's shift, not of the mean difference in
+    /// the column beside it (one wild run moves the mean far outside it): the cell says so.
     #[test]
     fn a_rank_tests_interval_is_labelled_as_the_shifts() {
         let a = file("a", &[0.95, 0.951, 0.952, 0.953, 0.954, 0.50]);

@@ -10,8 +10,9 @@
 //! Files of different suites (name or version) are refused; files of the same suite whose arm
 //! definitions differ are compared with a warning naming the changed keys.
 //!
-//! Only `runs`, `accuracies()`, `definition` and the environment record are read, so arms with
-//! extra sections (HPO, NAS) compare like any other.
+//! Only `runs`, `accuracies()`, `definition` and the environment record are read for the
+//! numbers, so arms with extra sections (HPO, NAS) compare like any other; a tuned arm's search
+//! record is also compared with the baseline's (`search_agreement`), in words beside them.
 use super::i18n::{arm_label, status_word, Lang};
 use super::search_agreement::{agreement, describe, SearchAgreement};
 use crate::env::EnvRecord;

@@ -1,5 +1,6 @@
 //! The tuned arm's section: the search, the top trials as in NNI's WebUI, the fidelity check,
-//! and SVG plots (metric per trial, intermediate curves, durations, parallel coordinates).
+//! and SVG plots (metric per trial, best so far by trial-epochs spent, intermediate curves,
+//! durations, parallel coordinates), drawn by `trial_plots`.
 use super::i18n::{plural, Lang};
 use super::table::markdown;
 use super::trial_plots::{self, TrialCurve, TrialEnd, TrialPoint, TrialWords};

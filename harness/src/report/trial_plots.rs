@@ -1,5 +1,5 @@
-//! The HPO section's SVG plots: metric per trial, intermediate curves, durations and parallel
-//! coordinates. Each shows how a trial ended (completed trials in colour, early-stopped,
+//! The HPO section's SVG plots: metric per trial, best so far by trial-epochs spent,
+//! intermediate curves, durations and parallel coordinates. Each shows how a trial ended (completed trials in colour, early-stopped,
 //! paused and failed ones faded or marked), and the legend sits in a panel beside the chart,
 //! so that a search of a hundred trials neither hides its curves behind the legend nor runs
 //! the legend off the canvas.

@@ -43,7 +43,7 @@ pub fn line_chart(
 ) -> anyhow::Result<()> {
     let (x, y) = curve_ranges(series.iter().flat_map(|s| s.points.iter().copied()));
     svg_file(path, (760, 440), |root| {
-        let mut chart = cartesian(root, title, x, y)?;
+        let mut chart = cartesian(root, Some(title), x, y)?;
         chart
             .configure_mesh()
             .x_desc(x_label)
@@ -77,7 +77,7 @@ pub fn line_chart(
                     .map_err(plot_err)?;
             }
         }
-        draw_legend(&mut chart)
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight)
     })
 }
 
@@ -137,30 +137,20 @@ pub(super) fn svg_file(
         .map_err(|e| anyhow::anyhow!("{}: cannot write the plot: {e}", path.display()))
 }
 
-/// The plot area the line, scatter and bar charts share: title, margins and label areas.
-fn cartesian<'a, 'b>(
-    root: &'a Canvas<'b>,
-    title: &str,
-    x: std::ops::Range<f64>,
-    y: std::ops::Range<f64>,
-) -> anyhow::Result<Chart<'a, 'b>> {
-    ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 18))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(x, y)
-        .map_err(plot_err)
-}
-
-/// The plot area without a title, for a chart that shares its canvas (a trial plot's
-/// legend panel sits beside it, under the canvas's title).
-pub(super) fn cartesian_untitled<'a, 'b>(
+/// The plot area every cartesian chart shares: margins and label areas, and the title when
+/// the chart has the canvas to itself (a trial plot's legend panel sits beside its chart,
+/// under the canvas's title, so the chart has none).
+pub(super) fn cartesian<'a, 'b>(
     area: &'a Canvas<'b>,
+    title: Option<&str>,
     x: std::ops::Range<f64>,
     y: std::ops::Range<f64>,
 ) -> anyhow::Result<Chart<'a, 'b>> {
-    ChartBuilder::on(area)
+    let mut builder = ChartBuilder::on(area);
+    if let Some(title) = title {
+        builder.caption(title, ("sans-serif", 18));
+    }
+    builder
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
@@ -168,13 +158,16 @@ pub(super) fn cartesian_untitled<'a, 'b>(
         .map_err(plot_err)
 }
 
-/// The legend box of the labelled series, in the lower right corner.
-fn draw_legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>) -> anyhow::Result<()> {
+/// The legend box of the labelled series, in a corner clear of the data.
+pub(super) fn draw_legend<'a, 'b: 'a>(
+    chart: &mut Chart<'a, 'b>,
+    position: SeriesLabelPosition,
+) -> anyhow::Result<()> {
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
-        .position(SeriesLabelPosition::LowerRight)
+        .position(position)
         .draw()
         .map_err(plot_err)
 }
@@ -239,7 +232,7 @@ pub fn dot_plot(
     // one x: the mean's bar is wider than a circle, so it shows through the runs.
     let part = 0.7 / groups.len().max(1) as f64;
     svg_file(path, (760, 440), |root| {
-        let mut chart = cartesian(root, title, -0.5f64..(n - 0.5), y_lo..y_hi)?;
+        let mut chart = cartesian(root, Some(title), -0.5f64..(n - 0.5), y_lo..y_hi)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -288,7 +281,7 @@ pub fn dot_plot(
                 .label(group.name.clone())
                 .legend(move |(x, y)| Circle::new((x + 9, y), 4, colour.stroke_width(2)));
         }
-        draw_legend(&mut chart)
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight)
     })
 }
 

@@ -4,7 +4,7 @@
 //! so that a search of a hundred trials neither hides its curves behind the legend nor runs
 //! the legend off the canvas.
 use super::plots::{
-    cartesian_untitled, curve_ranges, label_at, plot_err, svg_file, whole_number, Canvas,
+    cartesian, curve_ranges, draw_legend, label_at, plot_err, svg_file, whole_number, Canvas,
     MARKED_POINTS, PALETTE,
 };
 use plotters::prelude::*;
@@ -144,7 +144,7 @@ pub fn trial_scatter(
     let blue = PALETTE[0];
     svg_file(path, SIZE, |root| {
         let (plot, panel) = layout(root, title)?;
-        let mut chart = cartesian_untitled(&plot, -0.5f64..x_max, y_min..y_max)?;
+        let mut chart = cartesian(&plot, None, -0.5f64..x_max, y_min..y_max)?;
         chart
             .configure_mesh()
             .x_desc("trial")
@@ -210,7 +210,7 @@ pub fn spend_curve(
     let (y_min, y_max) = super::plots::bounds(points.iter().map(|p| p.1));
     svg_file(path, SIZE, |root| {
         let (plot, panel) = layout(root, title)?;
-        let mut chart = cartesian_untitled(&plot, 0f64..x_end, y_min..y_max)?;
+        let mut chart = cartesian(&plot, None, 0f64..x_end, y_min..y_max)?;
         chart
             .configure_mesh()
             .x_desc("trial-epochs")
@@ -289,7 +289,7 @@ pub fn trial_curves(
         .collect();
     svg_file(path, SIZE, |root| {
         let (plot, panel) = layout(root, title)?;
-        let mut chart = cartesian_untitled(&plot, x, y)?;
+        let mut chart = cartesian(&plot, None, x, y)?;
         chart
             .configure_mesh()
             .x_desc("epoch")
@@ -368,7 +368,7 @@ pub fn duration_bars(
     };
     svg_file(path, SIZE, |root| {
         let (plot, panel) = layout(root, title)?;
-        let mut chart = cartesian_untitled(&plot, -0.5f64..(n - 0.5), 0f64..y_max)?;
+        let mut chart = cartesian(&plot, None, -0.5f64..(n - 0.5), 0f64..y_max)?;
         let labels: Vec<String> = bars.iter().map(|b| b.0.to_string()).collect();
         chart
             .configure_mesh()
@@ -562,13 +562,7 @@ pub fn parallel_coordinates(
             .map_err(plot_err)?
             .label(legend.not_applicable.clone())
             .legend(|(x, y)| Circle::new((x + 9, y), 4, BLACK.stroke_width(1)));
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(plot_err)
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
     })
 }
 

@@ -71,9 +71,43 @@ fn entry(label: impl Into<String>, swatch: Swatch) -> Entry {
     }
 }
 
+/// Every way a trial ends, in the legends' order.
+const ENDS: [TrialEnd; 4] = [
+    TrialEnd::Completed,
+    TrialEnd::EarlyStopped,
+    TrialEnd::Paused,
+    TrialEnd::Failed,
+];
+
+impl TrialWords {
+    fn of(&self, end: TrialEnd) -> &str {
+        match end {
+            TrialEnd::Completed => &self.completed,
+            TrialEnd::EarlyStopped => &self.early_stopped,
+            TrialEnd::Paused => &self.paused,
+            TrialEnd::Failed => &self.failed,
+        }
+    }
+}
+
 /// "early-stopped (21)": a group's words and its size.
 fn counted(words: &str, n: usize) -> String {
     format!("{words} ({n})")
+}
+
+/// One entry for each of `ends` that some trial ended so, with how many.
+fn end_entries(
+    ends: &[TrialEnd],
+    words: &TrialWords,
+    count: impl Fn(TrialEnd) -> usize,
+    swatch: impl Fn(TrialEnd) -> Swatch,
+) -> Vec<Entry> {
+    ends.iter()
+        .filter_map(|&end| {
+            let n = count(end);
+            (n > 0).then(|| entry(counted(words.of(end), n), swatch(end)))
+        })
+        .collect()
 }
 
 /// The title across the canvas, the chart's area on the left, the legend panel on the right.
@@ -171,21 +205,16 @@ pub fn trial_scatter(
                 PALETTE[3].stroke_width(2),
             ))
             .map_err(plot_err)?;
-        for (end, words, swatch) in [
-            (TrialEnd::Completed, &words.completed, Swatch::Dot(blue)),
-            (
-                TrialEnd::EarlyStopped,
-                &words.early_stopped,
-                Swatch::Ring(blue),
-            ),
-            (TrialEnd::Paused, &words.paused, Swatch::Ring(blue)),
-            (TrialEnd::Failed, &words.failed, Swatch::Cross(FAILED)),
-        ] {
-            let n = of(end).count();
-            if n > 0 {
-                entries.push(entry(counted(words, n), swatch));
-            }
-        }
+        entries.extend(end_entries(
+            &ENDS,
+            words,
+            |end| of(end).count(),
+            |end| match end {
+                TrialEnd::Completed => Swatch::Dot(blue),
+                TrialEnd::EarlyStopped | TrialEnd::Paused => Swatch::Ring(blue),
+                TrialEnd::Failed => Swatch::Cross(FAILED),
+            },
+        ));
         if !best_so_far.is_empty() {
             entries.push(entry(&words.best_so_far, Swatch::Line(PALETTE[3], 2)));
         }
@@ -337,16 +366,15 @@ pub fn trial_curves(
                 Swatch::Line(OTHER_COMPLETED, 1),
             ));
         }
-        for (end, words, colour) in [
-            (TrialEnd::EarlyStopped, &words.early_stopped, FADED),
-            (TrialEnd::Paused, &words.paused, FADED),
-            (TrialEnd::Failed, &words.failed, FAILED_CURVE),
-        ] {
-            let n = count(end);
-            if n > 0 {
-                entries.push(entry(counted(words, n), Swatch::Line(colour, 1)));
-            }
-        }
+        // The completed trials are named above.
+        entries.extend(end_entries(&ENDS[1..], words, count, |end| {
+            let colour = if end == TrialEnd::Failed {
+                FAILED_CURVE
+            } else {
+                FADED
+            };
+            Swatch::Line(colour, 1)
+        }));
         side_legend(&panel, &entries)
     })
 }
@@ -384,18 +412,8 @@ pub fn duration_bars(
                 Rectangle::new([(x - 0.35, 0.0), (x + 0.35, b.1)], colour(b.2).filled())
             }))
             .map_err(plot_err)?;
-        let mut entries = Vec::new();
-        for (end, words) in [
-            (TrialEnd::Completed, &words.completed),
-            (TrialEnd::EarlyStopped, &words.early_stopped),
-            (TrialEnd::Paused, &words.paused),
-            (TrialEnd::Failed, &words.failed),
-        ] {
-            let n = bars.iter().filter(|b| b.2 == end).count();
-            if n > 0 {
-                entries.push(entry(counted(words, n), Swatch::Block(colour(end))));
-            }
-        }
+        let count = |end| bars.iter().filter(|b| b.2 == end).count();
+        let entries = end_entries(&ENDS, words, count, |end| Swatch::Block(colour(end)));
         side_legend(&panel, &entries)
     })
 }

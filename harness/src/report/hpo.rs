@@ -336,17 +336,24 @@ fn trust_notes(record: &HpoRecord, zh: bool) -> String {
     md
 }
 
+/// A trial's key in a ranking by metric, ascending = best first in the search's direction;
+/// a trial without a metric (a failed one) last.
+fn rank_key(t: &Trial, minimize: bool) -> f64 {
+    match t.final_metric {
+        Some(m) if minimize => m,
+        Some(m) => -m,
+        None => f64::INFINITY,
+    }
+}
+
 /// The top trials by metric (failed ones last), like NNI's trial table; when there are more,
 /// every trial by id after it, folded (`<details>`), as NNI's trial list.
 fn trial_table(trials: &[Trial], minimize: bool, zh: bool) -> String {
     let mut ranked: Vec<&Trial> = trials.iter().collect();
     ranked.sort_by(|a, b| {
-        let key = |t: &Trial| match t.final_metric {
-            Some(m) if minimize => m,
-            Some(m) => -m,
-            None => f64::INFINITY,
-        };
-        key(a).total_cmp(&key(b)).then(a.id.cmp(&b.id))
+        rank_key(a, minimize)
+            .total_cmp(&rank_key(b, minimize))
+            .then(a.id.cmp(&b.id))
     });
     let columns: Vec<String> = if zh {
         ["trial id", "状态", "时长（秒）", "指标", "参数"]
@@ -500,14 +507,9 @@ fn trial_plots(
     let mut named_order = trials.clone();
     named_order.sort_by(|a, b| {
         let not_completed = |t: &Trial| t.status != TrialStatus::Succeeded;
-        let better_first = match (a.final_metric, b.final_metric) {
-            (Some(x), Some(y)) if maximize => y.total_cmp(&x),
-            (Some(x), Some(y)) => x.total_cmp(&y),
-            (ma, mb) => mb.is_some().cmp(&ma.is_some()),
-        };
         not_completed(a)
             .cmp(&not_completed(b))
-            .then(better_first)
+            .then(rank_key(a, !maximize).total_cmp(&rank_key(b, !maximize)))
             .then(a.id.cmp(&b.id))
     });
     let curves: Vec<TrialCurve> = named_order
@@ -623,11 +625,22 @@ fn trial_words(zh: bool) -> TrialWords {
 fn best_so_far(trials: &[Trial], direction: Direction) -> Vec<(f64, f64)> {
     let mut by_id: Vec<Trial> = trials.to_vec();
     by_id.sort_by_key(|t| t.id);
-    (0..by_id.len())
-        .filter_map(|i| {
-            let best = best_trial_of(&by_id[..=i], direction)?;
-            let metric = by_id.iter().find(|t| t.id == best)?.final_metric?;
-            Some((by_id[i].id as f64, metric))
+    by_id
+        .iter()
+        .map(|t| t.id as f64)
+        .zip(running_choice(&by_id, direction))
+        .filter_map(|(x, best)| Some((x, best?)))
+        .collect()
+}
+
+/// After each trial of `ordered`, the metric of the trial the search would choose among it
+/// and those before it ([`best_trial_of`]); None while it would choose none.
+fn running_choice(ordered: &[Trial], direction: Direction) -> Vec<Option<f64>> {
+    (1..=ordered.len())
+        .map(|n| {
+            let seen = &ordered[..n];
+            let best = best_trial_of(seen, direction)?;
+            seen.iter().find(|t| t.id == best)?.final_metric
         })
         .collect()
 }
@@ -637,20 +650,20 @@ fn best_so_far(trials: &[Trial], direction: Direction) -> Vec<(f64, f64)> {
 /// trial-epochs spent so far and the metric of the trial the search would choose among the
 /// trials ended by then.
 fn best_by_spend(trials: &[Trial], direction: Direction) -> Vec<(f64, f64)> {
-    let mut ended: Vec<&Trial> = trials.iter().collect();
+    let mut ended: Vec<Trial> = trials.to_vec();
     // RFC 3339 times of one format sort as text; a trial without one goes last.
     ended.sort_by(|a, b| (a.end.is_none(), &a.end, a.id).cmp(&(b.end.is_none(), &b.end, b.id)));
-    let mut spent = 0;
-    let mut so_far: Vec<Trial> = Vec::new();
-    ended
-        .into_iter()
-        .filter_map(|t| {
-            spent += t.intermediate.len();
-            so_far.push(t.clone());
-            let best = best_trial_of(&so_far, direction)?;
-            let metric = so_far.iter().find(|x| x.id == best)?.final_metric?;
-            Some((spent as f64, metric))
+    let spent: Vec<f64> = ended
+        .iter()
+        .scan(0, |sum, t| {
+            *sum += t.intermediate.len();
+            Some(*sum as f64)
         })
+        .collect();
+    spent
+        .into_iter()
+        .zip(running_choice(&ended, direction))
+        .filter_map(|(x, best)| Some((x, best?)))
         .collect()
 }
 
@@ -775,34 +788,27 @@ fn parallel_data(
                 .collect();
             numeric_axis(&vals)
         } else {
-            let mut cats: Vec<String> = Vec::new();
-            let keys: Vec<Option<String>> = raw
-                .iter()
-                .map(|v| v.as_ref().map(|v| v.to_string()))
-                .collect();
-            for k in keys.iter().flatten() {
-                if !cats.contains(k) {
-                    cats.push(k.clone());
+            // The options in order of first appearance.
+            let mut cats: Vec<&serde_json::Value> = Vec::new();
+            for v in raw.iter().flatten() {
+                if !cats.contains(&v) {
+                    cats.push(v);
                 }
             }
             let n = cats.len().max(2) - 1;
             let position = |i: usize| i as f64 / n as f64;
-            let col = keys
+            let col = raw
                 .iter()
-                .map(|k| {
-                    k.as_ref()
-                        .and_then(|k| cats.iter().position(|c| c == k))
+                .map(|v| {
+                    v.as_ref()
+                        .and_then(|v| cats.iter().position(|c| *c == v))
                         .map(position)
                 })
                 .collect();
             let ticks = cats
                 .iter()
                 .enumerate()
-                .map(|(i, c)| {
-                    let value: serde_json::Value =
-                        serde_json::from_str(c).unwrap_or(serde_json::Value::String(c.clone()));
-                    (position(i), category_label(&value))
-                })
+                .map(|(i, c)| (position(i), category_label(c)))
                 .collect();
             (col, thin_ticks(ticks))
         };

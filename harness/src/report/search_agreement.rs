@@ -67,12 +67,12 @@ pub fn agreement(base: &HpoRecord, other: &HpoRecord) -> SearchAgreement {
         } else if let (Some(x), Some(y)) = (ta.final_metric, tb.final_metric) {
             max_metric_difference = max_metric_difference.max((x - y).abs());
         }
-        let same_curve = ta.intermediate.len() == tb.intermediate.len()
-            && ta
-                .intermediate
-                .iter()
-                .zip(&tb.intermediate)
-                .all(|(x, y)| x.to_bits() == y.to_bits());
+        // Equal to the last bit, and as long.
+        let same_curve = ta
+            .intermediate
+            .iter()
+            .map(|x| x.to_bits())
+            .eq(tb.intermediate.iter().map(|x| x.to_bits()));
         if ta.status != tb.status || !same_curve {
             first_other_result.get_or_insert(ta.id);
             other_results += 1;

@@ -94,6 +94,11 @@ pub fn section(
         });
     }
 
+    md.push_str(if zh {
+        "参数保留 4 位有效数字（结果文件中为精确值）。\n\n"
+    } else {
+        "Parameters to four significant digits (the result file holds them exactly).\n\n"
+    });
     md.push_str(&trial_table(
         &record.trials,
         record.optimize_mode == "minimize",
@@ -394,7 +399,7 @@ fn trial_table(trials: &[Trial], minimize: bool, zh: bool) -> String {
 }
 
 /// One trial's cells: id, status (with where it stopped, failed or waited), duration, metric,
-/// parameters (as the result file holds them).
+/// parameters.
 fn trial_row(t: &Trial, zh: bool) -> Vec<String> {
     let mut status = match (t.status, t.stopped_at_epoch, &t.error) {
         (TrialStatus::EarlyStopped, Some(e), _) => format!("EARLY_STOPPED @ {e}"),
@@ -416,8 +421,26 @@ fn trial_row(t: &Trial, zh: bool) -> Vec<String> {
         status,
         format!("{:.1}", t.duration_s),
         t.final_metric.map_or("—".into(), |m| format!("{m:.4}")),
-        serde_json::Value::Object(t.params.clone()).to_string(),
+        params_cell(&t.params),
     ]
+}
+
+/// A trial's parameters as the accuracy table writes a configuration: `name=value`, nested
+/// options flattened (`optimizer=sgd, momentum=0.7339`), numbers to four significant digits
+/// ([`fmt_num`]), so that `0.30000000000000004` reads `0.3`; the result file keeps them exact.
+fn params_cell(params: &crate::hpo::space::Params) -> String {
+    flatten_params(params)
+        .into_iter()
+        .map(|(name, value)| {
+            let value = match &value {
+                serde_json::Value::Number(n) => n.as_f64().map_or(n.to_string(), fmt_num),
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            format!("{name}={value}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The plots [`trial_plots`] draws for `record`, by file-name kind (the parallel coordinates
@@ -1342,6 +1365,41 @@ mod tests {
         assert_eq!(cells[1][1..3], ["2", "EARLY_STOPPED @ 2 (paused at 1)"]);
         assert_eq!(cells[2][1..3], ["0", "EARLY_STOPPED @ 1"]);
         assert!(trial_table(&trials, false, true).contains("暂停于 1, 2"));
+    }
+
+    /// Parameters read as the accuracy table's configuration: flattened, four significant
+    /// digits, no JSON quoting; a failed trial's row too.
+    #[test]
+    fn trial_table_writes_parameters_short() {
+        let mut t = trial(0, TrialStatus::Succeeded, &[0.9], vec![]);
+        t.params = serde_json::from_str(
+            r#"{"initial_lr": 0.049189955290006075, "weight_decay": 0.00003688505589589764,
+                "batch_size": 16, "dropout": 0.30000000000000004, "nesterov": true,
+                "optimizer": {"_name": "sgd", "momentum": 0.7338609822122238}}"#,
+        )
+        .unwrap();
+        let row = trial_row(&t, false);
+        assert_eq!(
+            row[4],
+            "initial_lr=0.04919, weight_decay=3.689e-5, batch_size=16, dropout=0.3, \
+             nesterov=true, optimizer=sgd, momentum=0.7339"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let (md, _) = section(
+            &record(vec![t], Some(0)),
+            "quick",
+            "quick",
+            Lang::En,
+            dir.path(),
+            "r",
+        )
+        .unwrap();
+        assert!(
+            md.contains(
+                "Parameters to four significant digits (the result file holds them exactly)."
+            ),
+            "{md}"
+        );
     }
 
     /// The top ten, then — only when there are more — every trial by id, folded, so that the

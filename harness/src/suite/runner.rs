@@ -1,6 +1,6 @@
 //! Runs a suite: every arm, every seed, one result file updated after each finished run.
 use super::journal::{self, Journal};
-use super::{tuned, ArmKind, ArmSpec, LoadedSuite};
+use super::{tuned, ArmKind, LoadedSuite};
 use crate::checkpoint::CorruptResumeState;
 use crate::data::{self, Dataset};
 use crate::env::{self, EnvRecord};
@@ -134,7 +134,8 @@ pub fn run_suite(
                     stop,
                     journal: Some(&journal),
                 };
-                let arm = tuned_arm_result(spec);
+                let metric = spec.recipe.report.into();
+                let arm = empty_arm_result(kind, spec, &spec.description, Vec::new(), metric);
                 let run =
                     |arm: &mut ArmResult, save: &mut SaveArm| tuned::run_tuned_arm(&ctx, arm, save);
                 if run_search_arm(arm, run, &mut result, &writer, &elapsed, options.quiet)? {
@@ -157,7 +158,9 @@ pub fn run_suite(
                     quiet: options.quiet,
                     journal: Some(&journal),
                 };
-                let arm = nas_arm_result(spec);
+                let pairs = spec.summary_pairs(None);
+                let arm =
+                    empty_arm_result(kind, spec, &spec.description, pairs, spec.report.into());
                 let run = |arm: &mut ArmResult, save: &mut SaveArm| {
                     super::nas::run_nas_arm(&ctx, arm, save)
                 };
@@ -169,7 +172,8 @@ pub fn run_suite(
             let Some(spec) = suite.training_arm(kind) else {
                 continue;
             };
-            let mut arm = new_arm_result(kind, spec);
+            let (pairs, metric) = (spec.recipe.summary_pairs(), spec.recipe.report.into());
+            let mut arm = empty_arm_result(kind, spec, &spec.description, pairs, metric);
             for &seed in &meta.seeds {
                 if stop.load(Ordering::SeqCst) {
                     return Ok(true);
@@ -668,43 +672,20 @@ struct UnitEntry {
     fingerprint: Option<String>,
 }
 
-fn tuned_arm_result(spec: &super::TunedArmSpec) -> ArmResult {
-    ArmResult {
-        name: ArmKind::Tuned.name().to_string(),
-        description: spec.description.clone(),
-        definition: serde_json::to_value(spec).expect("an arm serialises"),
-        hyperparameters: Vec::new(),
-        metric: spec.recipe.report.into(),
-        runs: Vec::new(),
-        summary: None,
-        hpo: None,
-        nas: None,
-        error: None,
-    }
-}
-
-fn nas_arm_result(spec: &super::nas::NasArmSpec) -> ArmResult {
-    ArmResult {
-        name: ArmKind::Nas.name().to_string(),
-        description: spec.description.clone(),
-        definition: serde_json::to_value(spec).expect("an arm serialises"),
-        hyperparameters: spec.summary_pairs(None),
-        metric: spec.report.into(),
-        runs: Vec::new(),
-        summary: None,
-        hpo: None,
-        nas: None,
-        error: None,
-    }
-}
-
-fn new_arm_result(kind: ArmKind, spec: &ArmSpec) -> ArmResult {
+/// An arm's result before it has run: its definition and hyper-parameters, no runs.
+fn empty_arm_result(
+    kind: ArmKind,
+    spec: &impl serde::Serialize,
+    description: &str,
+    hyperparameters: Vec<(String, String)>,
+    metric: crate::results::ArmMetric,
+) -> ArmResult {
     ArmResult {
         name: kind.name().to_string(),
-        description: spec.description.clone(),
+        description: description.to_string(),
         definition: serde_json::to_value(spec).expect("an arm serialises"),
-        hyperparameters: spec.recipe.summary_pairs(),
-        metric: spec.recipe.report.into(),
+        hyperparameters,
+        metric,
         runs: Vec::new(),
         summary: None,
         hpo: None,

@@ -1112,24 +1112,23 @@ mod tests {
         );
     }
 
+    /// The section's markdown, its plots written to a throwaway folder.
+    fn section_text(r: &HpoRecord, lang: Lang) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        section(r, "quick", "quick", lang, dir.path(), "r")
+            .unwrap()
+            .0
+    }
+
     #[test]
     fn the_search_line_names_the_assessor_options_and_the_chosen_trials_budget() {
-        let dir = tempfile::tempdir().unwrap();
         // A time limit ended the search before any trial completed: the choice is an
         // early-stopped trial, and its number is a 2-epoch one.
         let trials = vec![
             trial(0, TrialStatus::EarlyStopped, &[0.5], vec![]),
             trial(1, TrialStatus::EarlyStopped, &[0.6, 0.7], vec![1]),
         ];
-        let (md, _) = section(
-            &record(trials, Some(1)),
-            "quick",
-            "quick",
-            Lang::En,
-            dir.path(),
-            "r",
-        )
-        .unwrap();
+        let md = section_text(&record(trials, Some(1)), Lang::En);
         assert!(
             md.contains("assessor `asha` (type promotion, reduction_factor 2), metric `val_acc`"),
             "{md}"
@@ -1189,14 +1188,13 @@ mod tests {
     #[test]
     fn the_chosen_line_names_the_chosen_trial_not_the_search_best() {
         // retrain_top_k chose trial 1 at the full budget over the search's best, trial 0.
-        let dir = tempfile::tempdir().unwrap();
         let trials = vec![
             trial(0, TrialStatus::Succeeded, &[0.5, 0.9], vec![]),
             trial(1, TrialStatus::Succeeded, &[0.6, 0.8], vec![]),
         ];
         let mut r = record(trials, Some(0));
         r.chosen_trial = Some(1);
-        let (md, _) = section(&r, "quick", "quick", Lang::En, dir.path(), "r").unwrap();
+        let md = section_text(&r, Lang::En);
         assert!(
             md.contains("Chosen: trial 1 with search-time val_acc = 0.8000"),
             "{md}"
@@ -1205,7 +1203,6 @@ mod tests {
 
     #[test]
     fn an_interrupted_search_shows_its_best_so_far_and_no_choice() {
-        let dir = tempfile::tempdir().unwrap();
         let mut r = record(
             vec![
                 trial(0, TrialStatus::Succeeded, &[0.5, 0.9], vec![]),
@@ -1215,7 +1212,7 @@ mod tests {
         );
         r.chosen_trial = None;
         r.stop_reason = crate::hpo::StopReason::Interrupted;
-        let (md, _) = section(&r, "quick", "quick", Lang::En, dir.path(), "r").unwrap();
+        let md = section_text(&r, Lang::En);
         assert!(
             md.contains(
                 "The search was interrupted after 2 finished trials; resuming the run \
@@ -1227,7 +1224,7 @@ mod tests {
                 && !md.contains("ended because"),
             "{md}"
         );
-        let (zh, _) = section(&r, "quick", "quick", Lang::Zh, dir.path(), "r").unwrap();
+        let zh = section_text(&r, Lang::Zh);
         assert!(
             zh.contains("搜索在完成 2 个 trial 后被中断") && zh.contains("目前最好的是 trial 0"),
             "{zh}"
@@ -1236,12 +1233,11 @@ mod tests {
 
     #[test]
     fn an_interrupted_search_with_paused_trials_or_none_at_all_is_reported() {
-        let dir = tempfile::tempdir().unwrap();
         let mut paused = trial(0, TrialStatus::Waiting, &[0.5, 0.6], vec![1]);
         paused.stopped_at_epoch = Some(2);
         let mut r = record(vec![paused], None);
         r.stop_reason = crate::hpo::StopReason::Interrupted;
-        let (md, _) = section(&r, "quick", "quick", Lang::En, dir.path(), "r").unwrap();
+        let md = section_text(&r, Lang::En);
         assert!(
             md.contains(
                 "interrupted after 1 finished trial (1 of them paused, waiting for a promotion);"
@@ -1250,7 +1246,7 @@ mod tests {
         );
         // Stopped before any trial finished: the section says so, with no table rows to draw.
         r.trials.clear();
-        let (md, _) = section(&r, "quick", "quick", Lang::En, dir.path(), "r").unwrap();
+        let md = section_text(&r, Lang::En);
         assert!(md.contains("interrupted after 0 finished trials;"), "{md}");
     }
 
@@ -1368,7 +1364,7 @@ mod tests {
     }
 
     /// Parameters read as the accuracy table's configuration: flattened, four significant
-    /// digits, no JSON quoting; a failed trial's row too.
+    /// digits, no JSON quoting, and the section says where the exact values are.
     #[test]
     fn trial_table_writes_parameters_short() {
         let mut t = trial(0, TrialStatus::Succeeded, &[0.9], vec![]);
@@ -1384,16 +1380,7 @@ mod tests {
             "initial_lr=0.04919, weight_decay=3.689e-5, batch_size=16, dropout=0.3, \
              nesterov=true, optimizer=sgd, momentum=0.7339"
         );
-        let dir = tempfile::tempdir().unwrap();
-        let (md, _) = section(
-            &record(vec![t], Some(0)),
-            "quick",
-            "quick",
-            Lang::En,
-            dir.path(),
-            "r",
-        )
-        .unwrap();
+        let md = section_text(&record(vec![t], Some(0)), Lang::En);
         assert!(
             md.contains(
                 "Parameters to four significant digits (the result file holds them exactly)."

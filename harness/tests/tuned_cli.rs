@@ -284,6 +284,22 @@ fn a_one_trial_one_epoch_search_is_said_in_the_singular() {
     );
 }
 
+/// The console's line per trial writes its parameters as the report does (`name=value`, nested
+/// options flattened, four significant digits), not as JSON.
+#[test]
+fn the_console_writes_a_trials_parameters_short() {
+    let suite = SUITE.replace(BUDGET, "max_trials = 1\n");
+    let space = r#"{"initial_lr": {"_type": "choice", "_value": [0.030000000000000002]},
+        "optimizer": {"_type": "choice", "_value": [{"_name": "adam"}]}}"#;
+    let search = search_with(&suite, space, &["--epochs", "1"], 0);
+    let line = search
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("tuned    trial 0 "))
+        .unwrap_or_else(|| panic!("no trial line in {}", search.stderr));
+    assert!(line.ends_with(" initial_lr=0.03, optimizer=adam"), "{line}");
+}
+
 /// NNI's config.yml spellings (`TPE`, `Medianstop`, `Maximize`) are accepted in any case, and
 /// the result and the report say the one lower-case name, whichever was written.
 #[test]

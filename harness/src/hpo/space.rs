@@ -44,6 +44,25 @@ pub fn flatten_params(params: &Params) -> Vec<(String, Value)> {
     flat
 }
 
+/// A parameter set as the report's tables and the console write a configuration:
+/// `name=value`, nested options flattened (`optimizer=sgd, momentum=0.7339`), numbers to four
+/// significant digits ([`fmt_num`](crate::train::fmt_num)), so that `0.30000000000000004`
+/// reads `0.3`. Only for reading: result files keep the exact values.
+pub fn params_summary(params: &Params) -> String {
+    flatten_params(params)
+        .into_iter()
+        .map(|(name, value)| {
+            let value = match &value {
+                Value::Number(n) => n.as_f64().map_or(n.to_string(), crate::train::fmt_num),
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            format!("{name}={value}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Errors from parsing a search space or checking it against what a trainer knows.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum SpaceError {

@@ -4,7 +4,7 @@
 use super::i18n::{plural, Lang};
 use super::table::markdown;
 use super::trial_plots::{self, TrialCurve, TrialEnd, TrialPoint, TrialWords};
-use crate::hpo::space::flatten_params;
+use crate::hpo::space::{flatten_params, params_summary};
 use crate::hpo::tuner::Direction;
 use crate::hpo::{best_trial_of, Trial, TrialStatus};
 use crate::results::HpoRecord;
@@ -421,26 +421,8 @@ fn trial_row(t: &Trial, zh: bool) -> Vec<String> {
         status,
         format!("{:.1}", t.duration_s),
         t.final_metric.map_or("—".into(), |m| format!("{m:.4}")),
-        params_cell(&t.params),
+        params_summary(&t.params),
     ]
-}
-
-/// A trial's parameters as the accuracy table writes a configuration: `name=value`, nested
-/// options flattened (`optimizer=sgd, momentum=0.7339`), numbers to four significant digits
-/// ([`fmt_num`]), so that `0.30000000000000004` reads `0.3`; the result file keeps them exact.
-fn params_cell(params: &crate::hpo::space::Params) -> String {
-    flatten_params(params)
-        .into_iter()
-        .map(|(name, value)| {
-            let value = match &value {
-                serde_json::Value::Number(n) => n.as_f64().map_or(n.to_string(), fmt_num),
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            format!("{name}={value}")
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The plots [`trial_plots`] draws for `record`, by file-name kind (the parallel coordinates

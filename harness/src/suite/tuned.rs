@@ -444,7 +444,7 @@ pub fn run_tuned_arm(
                 t.intermediate.len(),
                 hpo.metric,
                 metric,
-                serde_json::Value::Object(t.params.clone())
+                crate::hpo::space::params_summary(&t.params)
             ));
         },
     )?;

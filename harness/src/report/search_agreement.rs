@@ -44,21 +44,17 @@ impl SearchAgreement {
     }
 }
 
-fn by_id(trials: &[Trial]) -> Vec<&Trial> {
-    let mut sorted: Vec<&Trial> = trials.iter().collect();
-    sorted.sort_by_key(|t| t.id);
-    sorted
-}
-
 /// Compares `other`'s search with the baseline's, trial by trial id.
 pub fn agreement(base: &HpoRecord, other: &HpoRecord) -> SearchAgreement {
-    let (a, b) = (by_id(&base.trials), by_id(&other.trials));
+    // In id order, so that "first" is the lowest id; the other side is only looked up.
+    let mut a: Vec<&Trial> = base.trials.iter().collect();
+    a.sort_by_key(|t| t.id);
     let mut first_other_proposal = None;
     let mut first_other_result = None;
     let mut max_metric_difference = 0.0f64;
     let (mut common, mut other_results) = (0, 0);
     for ta in &a {
-        let Some(tb) = b.iter().find(|t| t.id == ta.id) else {
+        let Some(tb) = other.trials.iter().find(|t| t.id == ta.id) else {
             continue;
         };
         common += 1;
@@ -83,7 +79,7 @@ pub fn agreement(base: &HpoRecord, other: &HpoRecord) -> SearchAgreement {
         _ => false,
     };
     SearchAgreement {
-        trials: (a.len(), b.len()),
+        trials: (a.len(), other.trials.len()),
         first_other_proposal,
         first_other_result,
         other_results,

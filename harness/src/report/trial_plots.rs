@@ -1,8 +1,8 @@
 //! The HPO section's SVG plots: metric per trial, best so far by trial-epochs spent,
-//! intermediate curves, durations and parallel coordinates. Each shows how a trial ended (completed trials in colour, early-stopped,
-//! paused and failed ones faded or marked), and the legend sits in a panel beside the chart,
-//! so that a search of a hundred trials neither hides its curves behind the legend nor runs
-//! the legend off the canvas.
+//! intermediate curves, durations and parallel coordinates. Each shows how a trial ended
+//! (completed trials in colour, early-stopped, paused and failed ones faded or marked), and the
+//! legend sits in a panel beside the chart, so that a search of a hundred trials neither hides
+//! its curves behind the legend nor runs the legend off the canvas.
 use super::plots::{
     cartesian, curve_ranges, draw_legend, label_at, plot_err, svg_file, whole_number, Canvas,
     MARKED_POINTS, PALETTE,
@@ -188,7 +188,6 @@ pub fn trial_scatter(
             .map_err(plot_err)?;
         let of = |end: TrialEnd| points.iter().filter(move |p| p.end == end);
         let at = |p: &TrialPoint| (p.id as f64, p.metric.unwrap_or(y_min));
-        let mut entries = Vec::new();
         let rings = of(TrialEnd::EarlyStopped).chain(of(TrialEnd::Paused));
         chart
             .draw_series(rings.map(|p| Circle::new(at(p), 4, blue.stroke_width(1))))
@@ -205,7 +204,7 @@ pub fn trial_scatter(
                 PALETTE[3].stroke_width(2),
             ))
             .map_err(plot_err)?;
-        entries.extend(end_entries(
+        let mut entries = end_entries(
             &ENDS,
             words,
             |end| of(end).count(),
@@ -214,7 +213,7 @@ pub fn trial_scatter(
                 TrialEnd::EarlyStopped | TrialEnd::Paused => Swatch::Ring(blue),
                 TrialEnd::Failed => Swatch::Cross(FAILED),
             },
-        ));
+        );
         if !best_so_far.is_empty() {
             entries.push(entry(&words.best_so_far, Swatch::Line(PALETTE[3], 2)));
         }

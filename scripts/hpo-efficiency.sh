@@ -15,7 +15,8 @@
 # "multivariate = true"), MIN_RESOURCE (1), ETA (ASHA's reduction factor, 3), TYPE (ASHA's
 # type: stopping, promotion or synchronous; default stopping) and BOOTSTRAP (bootstrap_count,
 # stopping only, 0); ASSESSOR=hyperband puts Hyperband (brackets of stopping ASHA, with
-# MIN_RESOURCE and ETA) in ASHA's place. SEEDS lists the tuner seeds ("0 1 2 3 4"); HARNESS overrides the binary.
+# MIN_RESOURCE and ETA) in ASHA's place. SEEDS lists the tuner seeds ("0 1 2 3 4"); HARNESS
+# overrides the binary.
 # The random results are kept in WORKDIR and reused, so several TPE settings can be compared
 # against the same baseline (use a fresh WORKDIR after changing the harness: old baselines
 # would be compared with new trials).
